@@ -1,0 +1,494 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: novita_endpoint
+short_description: Create, update and delete Novita AI serverless GPU endpoints
+version_added: 0.1.0
+description:
+  - Declares one Novita serverless endpoint and converges it. The endpoint is created when it does not
+    exist, updated when it differs from the task, deleted with O(state=absent), and left alone
+    (C(changed=false), no write request) when it already matches.
+  - Novita's update call replaces the whole endpoint. The module therefore starts from the endpoint as
+    it is, lays over it only what the task sets (inside a dictionary option, only the sub-options
+    given), and always sends the complete set of fields. An option the task leaves out keeps its
+    current value, including environment variables, volume mounts, the health check path, the name,
+    the image command, the registry credential and the cluster.
+  - Values are normalised before they are compared (the API returns some numbers as strings and lists
+    in any order), so a rerun of the same task reports no change.
+  - Options are validated before any request; before any write (and in check mode when a change is
+    predicted) the account's parameter limits are read once from the API and every value is checked
+    against them. Errors name the option, the value and the allowed range.
+author:
+  - novita.cloud contributors
+extends_documentation_fragment:
+  - novita.cloud.novita
+attributes:
+  check_mode:
+    description: Makes the same reads as a real run and no write; reports the exact C(changed) and the would-be endpoint.
+    support: full
+  diff_mode:
+    description: Returns the managed settings before and after, with secret environment values masked.
+    support: full
+  action_group:
+    description: Use C(group/novita.cloud.novita) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - novita.cloud.novita
+options:
+  state:
+    description:
+      - V(present) creates or updates the endpoint, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  id:
+    description:
+      - The ID of the endpoint to manage.
+      - With O(id), O(name) is the desired name, so setting both renames the endpoint.
+      - An endpoint cannot be created with a chosen ID; if no endpoint has this ID, the module fails.
+      - One of O(id) and O(name) is required.
+    type: str
+  name:
+    description:
+      - The endpoint's name, 1 to 220 characters.
+      - Without O(id), the endpoint is looked up by this name. The name must be unique; if several
+        endpoints have it, the module fails and lists their IDs. If none has it, the endpoint is created.
+      - Required to create an endpoint.
+    type: str
+  product_id:
+    description:
+      - The ID of the serverless product (GPU type) the workers run on, for example V("1").
+      - Required to create an endpoint. Set at creation only, see O(recreate).
+    type: str
+  app_name:
+    description:
+      - The application name, part of the endpoint's URL. The API uses the endpoint ID when it is not set.
+      - Set at creation only, see O(recreate).
+    type: str
+  rootfs_size:
+    description:
+      - Size of each worker's root file system in GB.
+      - Defaults to V(100) when an endpoint is created. Set at creation only, see O(recreate).
+    type: int
+  image:
+    description:
+      - The container image the workers run.
+      - Only the sub-options given are changed on an existing endpoint.
+    type: dict
+    suboptions:
+      image:
+        description:
+          - The image reference, for example V(vllm/vllm-openai:latest). At most 511 characters.
+          - Required to create an endpoint.
+        type: str
+      auth_id:
+        description:
+          - The ID of the registry credential used to pull a private image. At most 255 characters.
+          - An empty string removes the credential.
+        type: str
+      command:
+        description:
+          - The command the container runs instead of the image's default. At most 2047 characters.
+          - An empty string removes the command.
+        type: str
+  port:
+    description:
+      - The HTTP port the container listens on, 1 to 65535 except 2222, 2223 and 2224.
+      - Required to create an endpoint.
+    type: int
+  worker_config:
+    description:
+      - Scaling and worker settings. Only the sub-options given are changed on an existing endpoint.
+      - On create, sub-options left out default to O(worker_config.min_num=0), O(worker_config.max_num=1),
+        O(worker_config.free_timeout=300), O(worker_config.max_concurrent=1) and O(worker_config.gpu_num=1).
+      - Every number is checked against the account's limits from the API before any write.
+    type: dict
+    suboptions:
+      min_num:
+        description: The minimum number of workers; not more than O(worker_config.max_num).
+        type: int
+      max_num:
+        description: The maximum number of workers.
+        type: int
+      free_timeout:
+        description: Seconds a worker may stay idle before it is released.
+        type: int
+      max_concurrent:
+        description: Concurrent requests per worker.
+        type: int
+      gpu_num:
+        description: GPUs per worker.
+        type: int
+      request_timeout:
+        description:
+          - Seconds a request may take. Sent only when set; an existing value is kept when left out.
+        type: int
+      cuda_version:
+        description:
+          - The CUDA version the workers need, one of the account's C(cudaVersionList) limit.
+          - Sent only when set; an existing value is kept when left out.
+        type: str
+  policy:
+    description:
+      - The auto-scaling policy. Only the sub-options given are changed on an existing endpoint.
+      - Defaults to V(queue) with value V(1) when an endpoint is created.
+    type: dict
+    suboptions:
+      type:
+        description:
+          - V(queue) scales on the time requests wait in the queue (value in seconds);
+            V(concurrency) scales on the number of queued requests.
+        type: str
+        choices: [queue, concurrency]
+      value:
+        description:
+          - The threshold for the policy type, checked against the account's limits for that type.
+        type: int
+  healthy:
+    description:
+      - The health check. Only the path can be set.
+      - Defaults to V(/health) when an endpoint is created.
+    type: dict
+    suboptions:
+      path:
+        description: The HTTP path the platform probes on O(port).
+        type: str
+  envs:
+    description:
+      - Environment variables, name to value. Values are sent as strings (V(true)/V(false) for booleans).
+      - Their values are shown in the output and the diff; put secrets in O(secret_envs).
+      - Names are kept exactly as written, never case-converted.
+      - See O(purge_envs) for variables the endpoint has that are not listed here.
+    type: dict
+  secret_envs:
+    description:
+      - Environment variables whose values are secret, name to value.
+      - Their values never appear in the output, the logs or the diff, where they are shown as
+        C(********) (C(******** (changed)) in the diff when the value changes). They are still compared
+        with the endpoint's values, so a rerun with the same values reports no change.
+      - A name may not be in both O(envs) and O(secret_envs).
+    type: dict
+  purge_envs:
+    description:
+      - Used when O(envs) or O(secret_envs) is given. V(true) makes the endpoint's variables exactly
+        the union of O(envs) and O(secret_envs); V(false) only adds and changes variables and keeps the others.
+      - When neither O(envs) nor O(secret_envs) is given, the endpoint's variables are kept.
+    type: bool
+    default: true
+  volume_mounts:
+    description:
+      - The volumes mounted into each worker. When given, the endpoint gets exactly this list (the order
+        does not matter); when left out, its current mounts are kept.
+      - On create the default is one local volume of 30 GB at C(/workspace).
+      - Mount paths must be unique.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: V(local) for a volume on the worker, V(network) for a network storage.
+        type: str
+        choices: [local, network]
+        required: true
+      size:
+        description:
+          - Size in GB of a V(local) volume, checked against the account's local volume limits. Required for local volumes.
+          - Not accepted for network volumes.
+        type: int
+      id:
+        description:
+          - The network storage ID of a V(network) volume. Required for network volumes, not accepted for local ones.
+          - A network volume also needs O(cluster_id).
+        type: str
+      mount_path:
+        description: Where the volume is mounted in the container. At most 255 characters.
+        type: str
+        required: true
+  cluster_id:
+    description:
+      - The cluster the workers run in. Required with network volumes; it must be the network storage's cluster.
+      - Left out, the endpoint's current cluster is kept.
+    type: str
+  recreate:
+    description:
+      - What to do when O(product_id), O(app_name) or O(rootfs_size) differs from the endpoint's value;
+        the API cannot change these.
+      - V(false) fails before any write and names the field.
+      - V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the
+        task's options. The new endpoint has a new ID, returned in RV(endpoint.id).
+    type: bool
+    default: false
+  wait:
+    description:
+      - After a create or update, poll the endpoint until its state is C(serving); after a delete,
+        until it no longer exists.
+      - Polls start one second apart and back off to five seconds.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait with O(wait). When it runs out the module fails, naming the endpoint ID and its last state.
+    type: int
+    default: 600
+notes:
+  - The module needs the Novita v1 GPU instance API. Lookups by name read every page of the endpoint
+    list; lookups by O(id) read one endpoint.
+  - Requests per run are bounded. An unchanged endpoint costs one read by O(id), or the list pages by
+    O(name). An update adds one limits read, the update and the wait polls; a create the same with the create
+    call; a delete is the lookup, the delete call and the wait polls.
+  - Without O(wait), RV(endpoint) after a create or update is the endpoint as the module sent it, not re-read.
+seealso:
+  - name: Novita serverless endpoint API
+    description: The API reference of the calls this module makes.
+    link: https://novita.ai/docs/api-reference/serverless-create-endpoint
+"""
+
+EXAMPLES = r"""
+- name: Create a vLLM endpoint (or make an existing one match)
+  novita.cloud.novita_endpoint:
+    name: llama-chat
+    product_id: "1"
+    image:
+      image: vllm/vllm-openai:latest
+      command: --model meta-llama/Llama-3.1-8B-Instruct
+    port: 8000
+    worker_config:
+      min_num: 0
+      max_num: 2
+      gpu_num: 1
+    healthy:
+      path: /health
+    envs:
+      LOG_LEVEL: info
+  register: chat
+
+- name: Scale it out; every other setting is kept
+  novita.cloud.novita_endpoint:
+    name: llama-chat
+    worker_config:
+      max_num: 4
+
+- name: Pass a token without showing it in logs or diffs
+  novita.cloud.novita_endpoint:
+    name: llama-chat
+    envs:
+      LOG_LEVEL: info
+    secret_envs:
+      HF_TOKEN: "{{ vault_hf_token }}"
+
+- name: Add one variable and keep the others
+  novita.cloud.novita_endpoint:
+    id: "{{ chat.endpoint.id }}"
+    envs:
+      MAX_MODEL_LEN: "8192"
+    purge_envs: false
+
+- name: Rename the endpoint by its ID
+  novita.cloud.novita_endpoint:
+    id: "{{ chat.endpoint.id }}"
+    name: llama-chat-v2
+
+- name: Mount a network storage (it needs its cluster)
+  novita.cloud.novita_endpoint:
+    name: llama-chat-v2
+    cluster_id: cluster-1
+    volume_mounts:
+      - type: network
+        id: ns-1
+        mount_path: /models
+
+- name: Move to another product; the API cannot change it, so delete and create anew
+  novita.cloud.novita_endpoint:
+    name: llama-chat-v2
+    product_id: "2"
+    recreate: true
+
+- name: Delete the endpoint
+  novita.cloud.novita_endpoint:
+    name: llama-chat-v2
+    state: absent
+
+- name: Set the connection once for every module of the collection
+  module_defaults:
+    group/novita.cloud.novita:
+      api_key: "{{ vault_novita_api_key }}"
+      api_base_url: https://api.novita.ai
+  block:
+    - name: Check what would change, without changing anything
+      novita.cloud.novita_endpoint:
+        name: llama-chat
+        worker_config:
+          max_num: 2
+      check_mode: true
+      diff: true
+"""
+
+RETURN = r"""
+endpoint:
+  description:
+    - The endpoint as the API now has it, after the change and the wait.
+    - In check mode, the endpoint as it would be; RV(endpoint.id) is V(null) for an endpoint that would be created.
+    - After a delete, the endpoint as it was before; V({}) when there was nothing to delete.
+    - Keys are snake_case and numbers are integers. User data such as environment variable names is
+      returned verbatim. Values of O(secret_envs) are masked.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The endpoint ID.
+      type: str
+      sample: 3f2a9c0e7b1d4a55
+    name:
+      description: The endpoint name.
+      type: str
+      sample: llama-chat
+    app_name:
+      description: The application name in the endpoint URL.
+      type: str
+      sample: llama-chat
+    url:
+      description: The endpoint's URL.
+      type: str
+      sample: https://llama-chat.example.invalid
+    state:
+      description: The endpoint's state as the API reports it.
+      type: dict
+      contains:
+        state:
+          description: C(serving) when the endpoint is available; other values include C(initializing) and C(failed).
+          type: str
+          sample: serving
+        error:
+          description: An error reported by the platform.
+          type: str
+          sample: ""
+        message:
+          description: A message reported by the platform.
+          type: str
+          sample: ""
+    product_id:
+      description: The serverless product ID.
+      type: str
+      sample: "1"
+    rootfs_size:
+      description: Root file system size in GB.
+      type: int
+      sample: 100
+    port:
+      description: The HTTP port.
+      type: int
+      sample: 8000
+    cluster_id:
+      description: The cluster ID; empty when none is set.
+      type: str
+      sample: ""
+    image:
+      description: The image settings.
+      type: dict
+      sample: {"image": "vllm/vllm-openai:latest", "auth_id": "", "command": ""}
+    worker_config:
+      description: The worker settings; C(request_timeout) and C(cuda_version) are V(null) when not set.
+      type: dict
+      sample: {"min_num": 0, "max_num": 2, "free_timeout": 300, "max_concurrent": 1, "gpu_num": 1, "request_timeout": null, "cuda_version": null}
+    policy:
+      description: The auto-scaling policy.
+      type: dict
+      sample: {"type": "queue", "value": 1}
+    healthy:
+      description: The health check settings.
+      type: dict
+      sample: {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1, "failure_threshold": 3}
+    envs:
+      description: Environment variables, name to value; values of O(secret_envs) are C(********).
+      type: dict
+      sample: {"LOG_LEVEL": "info", "HF_TOKEN": "********"}
+    volume_mounts:
+      description: The volume mounts, sorted by mount path.
+      type: list
+      elements: dict
+      sample: [{"type": "local", "size": 30, "mount_path": "/workspace"}]
+    workers:
+      description: The endpoint's current workers as the API reports them.
+      type: list
+      elements: dict
+      sample: []
+replaced_endpoint_id:
+  description: With O(recreate), the ID of the endpoint that was deleted to create the new one.
+  returned: when an endpoint was recreated
+  type: str
+  sample: 3f2a9c0e7b1d4a55
+diff:
+  description: The managed settings before and after, with secret environment values masked.
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: The settings before the task; V({}) for an endpoint being created.
+      type: dict
+    after:
+      description: The settings after the task; V({}) for an endpoint being deleted.
+      type: dict
+failure:
+  description: Details of a failed API request.
+  returned: when the module fails on an API request
+  type: dict
+  contains:
+    status:
+      description: The HTTP status, if a response came.
+      type: int
+      sample: 400
+    method:
+      description: The HTTP method.
+      type: str
+      sample: POST
+    path:
+      description: The API path, without the base URL.
+      type: str
+      sample: /endpoint/update
+    api_code:
+      description: The error code in the API's response body, if any.
+      type: raw
+      sample: 400
+    api_message:
+      description: The error message in the API's response body, if any.
+      type: str
+      sample: workerConfig.maxNum is out of range
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec, validate_options
+
+
+def main():
+    argument_spec = novita_argument_spec()
+    argument_spec.update(endpoint_argument_spec())
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_one_of=[("id", "name")],
+        supports_check_mode=True,
+    )
+    errors = validate_options(module.params)
+    if errors:
+        module.fail_json(msg="; ".join(errors), errors=errors)
+    api = EndpointAPI(NovitaClient.from_module(module))
+    converger = EndpointConverger(api, module.params, check_mode=module.check_mode, want_diff=module._diff)
+    try:
+        result = converger.run()
+    except NovitaAPIError as exc:
+        module.fail_json(msg=exc.message, failure=exc.to_dict(), **converger.result)
+    except EndpointError as exc:
+        module.fail_json(msg=exc.msg, **dict(converger.result, **exc.details))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

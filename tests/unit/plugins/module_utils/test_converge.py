@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec
+
+LIMITS = {"minWorkerNum": 0, "maxWorkerNum": 10, "minQueueWaitTime": 1, "maxQueueWaitTime": 60, "minGPUNum": 1, "maxGPUNum": 4}
+
+
+class FakeClient:
+    """An in-memory stand-in for NovitaClient: answers the endpoint calls and records them."""
+
+    def __init__(self, endpoints=(), states=None):
+        self.endpoints = dict((e["id"], copy.deepcopy(e)) for e in endpoints)
+        self.states = states or {}  # id -> list of states the next gets report
+        self.calls = []
+        self.created = 0
+
+    def get(self, path, query=None):
+        self.calls.append(("GET", path))
+        if path == "/endpoint/limit":
+            return dict(LIMITS)
+        if path == "/endpoint":
+            endpoint = self.endpoints.get(query["id"])
+            if endpoint is None:
+                raise NovitaAPIError("not found", status=404, method="GET", path=path)
+            pending = self.states.get(query["id"])
+            if pending:
+                endpoint = dict(endpoint, state={"state": pending.pop(0)})
+            return {"endpoint": copy.deepcopy(endpoint)}
+        raise AssertionError(path)
+
+    def list_all(self, path, items_key):
+        self.calls.append(("LIST", path))
+        return [copy.deepcopy(e) for e in self.endpoints.values()]
+
+    def post(self, path, body):
+        self.calls.append(("POST", path))
+        if path == "/endpoint/create":
+            self.created += 1
+            new = dict(body["endpoint"], id="new%d" % self.created, state={"state": "serving"})
+            self.endpoints[new["id"]] = new
+            return {"id": new["id"]}
+        if path == "/endpoint/update":
+            self.endpoints[body["id"]] = dict(self.endpoints[body["id"]], **body)
+            return {}
+        if path == "/endpoint/delete":
+            del self.endpoints[body["name"]]
+            return {}
+        raise AssertionError(path)
+
+    def writes(self):
+        return [c for c in self.calls if c[0] == "POST"]
+
+
+def existing(**overrides):
+    data = {
+        "id": "ep1", "name": "chat", "appName": "ep1", "state": {"state": "serving"},
+        "workerConfig": {"minNum": 0, "maxNum": 1, "freeTimeout": "300", "maxConcurrent": "1", "gpuNum": 1},
+        "policy": {"type": "queue", "value": "1"}, "image": {"image": "img", "authId": "", "command": "run"},
+        "rootfsSize": 100, "volumeMounts": [{"type": "local", "size": 30, "mountPath": "/workspace"}],
+        "envs": [{"key": "A", "value": "1"}, {"key": "TOKEN", "value": "t0p"}], "ports": [{"port": "8000"}],
+        "products": [{"id": "1"}], "healthy": {"path": "/ready"},
+    }
+    data.update(overrides)
+    return data
+
+
+def params(**given):
+    values = dict((key, None) for key in endpoint_argument_spec())
+    values.update(purge_envs=True, recreate=False, wait=True, wait_timeout=60, state="present")
+    values.update(given)
+    return values
+
+
+def converge(client, check_mode=False, want_diff=False, **given):
+    api = EndpointAPI(client, sleep=lambda s: None)
+    return EndpointConverger(api, params(**given), check_mode=check_mode, want_diff=want_diff).run()
+
+
+def test_unchanged_by_id_is_one_read():
+    client = FakeClient([existing()])
+    result = converge(client, id="ep1", worker_config={"max_num": 1}, envs={"A": "1"}, secret_envs={"TOKEN": "t0p"})
+    assert result["changed"] is False
+    assert client.calls == [("GET", "/endpoint")]
+    assert result["endpoint"]["envs"] == {"A": "1", "TOKEN": "********"}
+
+
+def test_update_sends_full_body_after_limits():
+    client = FakeClient([existing()])
+    result = converge(client, name="chat", worker_config={"max_num": 3})
+    assert result["changed"] is True
+    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit"), ("POST", "/endpoint/update"), ("GET", "/endpoint")]
+    stored = client.endpoints["ep1"]
+    assert stored["workerConfig"]["maxNum"] == 3
+    assert stored["envs"] == [{"key": "A", "value": "1"}, {"key": "TOKEN", "value": "t0p"}]
+    assert stored["healthy"] == {"path": "/ready"} and stored["image"]["command"] == "run" and stored["name"] == "chat"
+    assert result["endpoint"]["worker_config"]["max_num"] == 3
+
+
+def test_check_mode_update_makes_no_write_and_predicts_the_endpoint():
+    client = FakeClient([existing()])
+    result = converge(client, check_mode=True, want_diff=True, id="ep1", worker_config={"max_num": 3})
+    assert result["changed"] is True
+    assert client.writes() == []
+    assert client.calls == [("GET", "/endpoint"), ("GET", "/endpoint/limit")]
+    assert result["endpoint"]["worker_config"]["max_num"] == 3
+    assert result["diff"]["before"]["worker_config"]["max_num"] == 1
+    assert result["diff"]["after"]["worker_config"]["max_num"] == 3
+
+
+def test_no_diff_unless_asked():
+    client = FakeClient([existing()])
+    assert "diff" not in converge(client, id="ep1", worker_config={"max_num": 3})
+
+
+def test_check_mode_create_returns_null_id():
+    client = FakeClient()
+    result = converge(client, check_mode=True, name="new", product_id="1", image={"image": "img"}, port=80)
+    assert result["changed"] is True and result["endpoint"]["id"] is None
+    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit")]
+
+
+def test_create_waits_through_initializing():
+    client = FakeClient(states={"new1": ["initializing", "initializing", "serving"]})
+    result = converge(client, name="new", product_id="1", image={"image": "img"}, port=80)
+    assert result["endpoint"]["id"] == "new1" and result["endpoint"]["state"]["state"] == "serving"
+    assert client.calls.count(("GET", "/endpoint")) == 3
+
+
+def test_wait_timeout_names_endpoint_and_last_state():
+    client = FakeClient(states={"new1": ["initializing"] * 100})
+    clock = iter(range(0, 1000, 10))
+    api = EndpointAPI(client, sleep=lambda s: None, clock=lambda: next(clock))
+    with pytest.raises(EndpointError) as exc:
+        EndpointConverger(api, params(name="n", product_id="1", image={"image": "i"}, port=80, wait_timeout=30)).run()
+    assert exc.value.msg == "created endpoint new1, then: timed out waiting for endpoint new1 to serve; last state: initializing"
+
+
+def test_failed_state_stops_the_wait():
+    client = FakeClient(states={"new1": ["initializing", "failed"]})
+    with pytest.raises(EndpointError, match="created endpoint new1, then: endpoint new1 reports state failed"):
+        converge(client, name="n", product_id="1", image={"image": "i"}, port=80)
+
+
+def test_immutable_change_refused_before_any_write():
+    client = FakeClient([existing()])
+    with pytest.raises(EndpointError) as exc:
+        converge(client, id="ep1", product_id="2")
+    assert "cannot change product_id from '1' to '2'" in exc.value.msg and "recreate=true" in exc.value.msg
+    assert client.writes() == []
+
+
+def test_recreate_deletes_then_creates_keeping_settings():
+    client = FakeClient([existing()])
+    result = converge(client, id="ep1", product_id="2", recreate=True)
+    assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create")]
+    new = client.endpoints["new1"]
+    assert new["products"] == [{"id": "2"}] and new["healthy"] == {"path": "/ready"} and len(new["envs"]) == 2
+    assert "appName" not in new
+    assert result["endpoint"]["id"] == "new1" and result["replaced_endpoint_id"] == "ep1"
+
+
+def test_duplicate_names_refused_listing_ids():
+    client = FakeClient([existing(), existing(id="ep2")])
+    with pytest.raises(EndpointError, match=r"2 endpoints are named chat \(IDs: ep1, ep2\)"):
+        converge(client, name="chat", worker_config={"max_num": 2})
+
+
+def test_unknown_id_fails():
+    with pytest.raises(EndpointError, match="no endpoint with id nope exists"):
+        converge(FakeClient(), id="nope", name="x")
+
+
+def test_delete_and_delete_again():
+    client = FakeClient([existing()])
+    result = converge(client, name="chat", state="absent")
+    assert result["changed"] is True and result["endpoint"]["id"] == "ep1"
+    assert client.calls == [("LIST", "/endpoints"), ("POST", "/endpoint/delete"), ("GET", "/endpoint")]
+    again = converge(client, name="chat", state="absent")
+    assert again == {"changed": False, "endpoint": {}}
+
+
+def test_limits_violation_refused_without_write():
+    client = FakeClient([existing()])
+    with pytest.raises(EndpointError) as exc:
+        converge(client, id="ep1", worker_config={"max_num": 11})
+    assert exc.value.details["errors"] == ["worker_config.max_num: 11 is outside the allowed range 0 to 10 (account limits minWorkerNum/maxWorkerNum)"]
+    assert client.writes() == []
+
+
+def test_secret_change_detected_and_masked_in_diff():
+    client = FakeClient([existing()])
+    result = converge(client, check_mode=True, want_diff=True, id="ep1", envs={"A": "1"}, secret_envs={"TOKEN": "n3w"})
+    assert result["changed"] is True
+    assert result["diff"]["before"]["envs"] == {"A": "1", "TOKEN": "********"}
+    assert result["diff"]["after"]["envs"] == {"A": "1", "TOKEN": "******** (changed)"}
+    assert "n3w" not in repr(result) and "t0p" not in repr(result)
+
+
+def test_failure_after_update_says_what_was_done():
+    class Failing(FakeClient):
+        def get(self, path, query=None):
+            if path == "/endpoint" and self.writes():
+                raise NovitaAPIError("Novita API request GET /endpoint failed with HTTP 500", status=500)
+            return FakeClient.get(self, path, query)
+
+    client = Failing([existing()])
+    api = EndpointAPI(client, sleep=lambda s: None)
+    converger = EndpointConverger(api, params(id="ep1", worker_config={"max_num": 2}))
+    with pytest.raises(EndpointError, match="updated endpoint ep1, then: Novita API request GET /endpoint failed with HTTP 500"):
+        converger.run()
+    assert converger.result["changed"] is True

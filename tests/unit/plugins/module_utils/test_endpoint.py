@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.novita.cloud.plugins.module_utils import endpoint as model
+
+
+def api_endpoint(**overrides):
+    """An endpoint as the v1 API returns it, with its string-typed numbers."""
+    data = {
+        "id": "ep1", "name": "chat", "appName": "ep1", "url": "https://ep1.example.invalid",
+        "state": {"state": "serving", "error": "", "message": ""},
+        "workerConfig": {"minNum": 0, "maxNum": 2, "freeTimeout": "300", "maxConcurrent": "1", "gpuNum": 1},
+        "policy": {"type": "queue", "value": "5"},
+        "image": {"image": "vllm/vllm-openai:latest", "authId": "", "command": "serve"},
+        "rootfsSize": 100,
+        "volumeMounts": [{"type": "local", "size": 30, "id": "", "mountPath": "/workspace"},
+                         {"type": "network", "size": "500", "id": "ns-1", "mountPath": "/models"}],
+        "envs": [{"key": "LOG_LEVEL", "value": "info"}, {"key": "hf_Token", "value": "s3cret"}],
+        "ports": [{"port": "8000"}],
+        "products": [{"id": "1"}],
+        "healthy": {"path": "/health", "initialDelay": 60, "successThreshold": 1},
+        "clusterID": "cluster-1",
+        "workers": [{"id": "w1", "state": {"state": "running"}}],
+        "createdAt": "2026-01-01T00:00:00Z",
+    }
+    data.update(overrides)
+    return data
+
+
+def options(**given):
+    """Module params as AnsibleModule hands them over: every option present, None when not set."""
+    params = dict((key, None) for key in model.endpoint_argument_spec())
+    params.update(purge_envs=True, recreate=False, wait=True, wait_timeout=600, state="present")
+    params.update(given)
+    return params
+
+
+def test_model_from_api_normalises_types_and_order():
+    current = model.model_from_api(api_endpoint())
+    assert current["worker_config"] == {"min_num": 0, "max_num": 2, "free_timeout": 300, "max_concurrent": 1, "gpu_num": 1,
+                                        "request_timeout": None, "cuda_version": None}
+    assert current["policy"] == {"type": "queue", "value": 5}
+    assert current["port"] == 8000
+    assert current["product_id"] == "1"
+    assert current["envs"] == {"LOG_LEVEL": "info", "hf_Token": "s3cret"}
+    assert current["volume_mounts"] == [{"type": "network", "id": "ns-1", "mount_path": "/models"},
+                                        {"type": "local", "size": 30, "mount_path": "/workspace"}]
+    reordered = api_endpoint(volumeMounts=list(reversed(api_endpoint()["volumeMounts"])), ports=[{"port": 8000}],
+                             workerConfig={"minNum": "0", "maxNum": "2", "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": "1"})
+    assert model.model_from_api(reordered) == current
+
+
+def test_same_task_as_current_is_equal():
+    current = model.model_from_api(api_endpoint())
+    desired = model.apply_options(current, options(
+        name="chat", product_id="1", port=8000, image={"image": "vllm/vllm-openai:latest", "auth_id": None, "command": "serve"},
+        worker_config={"min_num": 0, "max_num": 2, "free_timeout": None, "max_concurrent": None, "gpu_num": None,
+                       "request_timeout": None, "cuda_version": None},
+        envs={"LOG_LEVEL": "info"}, secret_envs={"hf_Token": "s3cret"}))
+    assert desired == current
+
+
+def test_partial_options_keep_everything_else():
+    current = model.model_from_api(api_endpoint())
+    desired = model.apply_options(current, options(worker_config={"max_num": 4}))
+    expected = copy.deepcopy(current)
+    expected["worker_config"]["max_num"] = 4
+    assert desired == expected
+
+
+def test_purge_envs_false_adds_and_keeps():
+    current = model.model_from_api(api_endpoint())
+    desired = model.apply_options(current, options(envs={"NEW": 1, "FLAG": True}, purge_envs=False))
+    assert desired["envs"] == {"LOG_LEVEL": "info", "hf_Token": "s3cret", "NEW": "1", "FLAG": "true"}
+    purged = model.apply_options(current, options(envs={"NEW": "1"}))
+    assert purged["envs"] == {"NEW": "1"}
+
+
+def test_update_payload_carries_every_field_and_no_create_only_field():
+    current = model.model_from_api(api_endpoint())
+    body = model.build_payload(model.apply_options(current, options(worker_config={"max_num": 3})), for_create=False)
+    assert body == {
+        "name": "chat",
+        "clusterID": "cluster-1",
+        "image": {"image": "vllm/vllm-openai:latest", "authId": "", "command": "serve"},
+        "workerConfig": {"minNum": 0, "maxNum": 3, "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": 1},
+        "policy": {"type": "queue", "value": 5},
+        "healthy": {"path": "/health"},
+        "ports": [{"port": 8000}],
+        "envs": [{"key": "LOG_LEVEL", "value": "info"}, {"key": "hf_Token", "value": "s3cret"}],
+        "volumeMounts": [{"type": "network", "id": "ns-1", "mountPath": "/models"},
+                         {"type": "local", "size": 30, "mountPath": "/workspace"}],
+    }
+
+
+def test_create_payload_applies_cli_defaults():
+    desired = model.apply_options(model.create_base(), options(name="new", product_id="2", port=8080, image={"image": "img"},
+                                                               worker_config={"request_timeout": 120, "cuda_version": "12.4"}))
+    body = model.build_payload(desired, for_create=True)
+    assert body == {
+        "name": "new",
+        "rootfsSize": 100,
+        "products": [{"id": "2"}],
+        "image": {"image": "img", "authId": "", "command": ""},
+        "workerConfig": {"minNum": 0, "maxNum": 1, "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": 1,
+                         "requestTimeout": 120, "cudaVersion": "12.4"},
+        "policy": {"type": "queue", "value": 1},
+        "healthy": {"path": "/health"},
+        "ports": [{"port": 8080}],
+        "envs": [],
+        "volumeMounts": [{"type": "local", "size": 30, "mountPath": "/workspace"}],
+    }
+    assert "appName" not in body and "clusterID" not in body
+
+
+def test_immutable_changes_name_each_field():
+    current = model.model_from_api(api_endpoint())
+    assert model.immutable_changes(current, options(product_id="1", rootfs_size=100)) == []
+    assert model.immutable_changes(current, options(product_id="2", app_name="x", rootfs_size=200)) == [
+        ("product_id", "1", "2"), ("app_name", "ep1", "x"), ("rootfs_size", 100, 200)]
+
+
+@pytest.mark.parametrize("given, message", [
+    (dict(port=2222), "port: 2222 is not allowed"),
+    (dict(port=0), "port: 0 is not allowed"),
+    (dict(port=70000), "port: 70000 is not allowed"),
+    (dict(worker_config={"min_num": 3, "max_num": 2}), "worker_config.min_num: 3 is greater than worker_config.max_num 2"),
+    (dict(worker_config={"gpu_num": -1}), "worker_config.gpu_num: -1 must not be negative"),
+    (dict(name="n" * 221), "name: 221 characters is longer than the allowed 220"),
+    (dict(image={"image": "i" * 512}), "image.image: 512 characters is longer than the allowed 511"),
+    (dict(image={"command": "c" * 2048}), "image.command: 2048 characters is longer than the allowed 2047"),
+    (dict(envs={"A": "1"}, secret_envs={"A": "2"}), "envs and secret_envs both set A"),
+    (dict(volume_mounts=[{"type": "local", "size": None, "id": None, "mount_path": "/a"}]), "volume_mounts[0]: a local mount needs size"),
+    (dict(volume_mounts=[{"type": "network", "size": None, "id": None, "mount_path": "/a"}], cluster_id="c"), "a network mount needs id"),
+    (dict(volume_mounts=[{"type": "network", "size": None, "id": "ns-1", "mount_path": "/a"}], cluster_id=""), "a network mount needs cluster_id"),
+    (dict(volume_mounts=[{"type": "local", "size": 30, "id": None, "mount_path": "/a"},
+                         {"type": "local", "size": 30, "id": None, "mount_path": "/a"}]), "volume_mounts[1].mount_path: /a is already used by volume_mounts[0]"),
+    (dict(wait_timeout=0), "wait_timeout: 0 must be a positive number"),
+])
+def test_validate_options_names_option_and_value(given, message):
+    errors = model.validate_options(options(**given))
+    assert any(message in error for error in errors), errors
+
+
+def test_validate_options_accepts_a_good_task():
+    assert model.validate_options(options(name="ok", port=8000, worker_config={"min_num": 1, "max_num": 1},
+                                          envs={"A": "1"}, secret_envs={"B": "2"},
+                                          volume_mounts=[{"type": "network", "size": None, "id": "ns-1", "mount_path": "/m"}],
+                                          cluster_id="cluster-1")) == []
+
+
+def test_validate_model_requires_create_fields_and_cluster_for_network():
+    errors = model.validate_model(model.apply_options(model.create_base(), options(name="x")), creating=True)
+    assert errors == ["product_id is required to create an endpoint", "image.image is required to create an endpoint",
+                      "port is required to create an endpoint"]
+    current = model.model_from_api(api_endpoint())
+    errors = model.validate_model(model.apply_options(current, options(cluster_id="")), creating=False)
+    assert errors == ["cluster_id is required when a network volume is mounted"]
+
+
+LIMITS = {
+    "minWorkerNum": 0, "maxWorkerNum": 10, "minFreeTimeout": "5", "maxFreeTimeout": "3600", "minConcurrencyNum": 1, "maxConcurrencyNum": 50,
+    "minQueueWaitTime": 1, "maxQueueWaitTime": 60, "minRequestNum": 1, "maxRequestNum": 20, "minGPUNum": 1, "maxGPUNum": 4,
+    "minRequestTimeout": 1, "maxRequestTimeout": 600, "minRootfsSize": 50, "maxRootfsSize": 200, "minLocalVolumeSize": 10,
+    "maxLocalVolumeSize": 100, "cudaVersionList": ["12.1", "12.4"],
+}
+
+
+def test_check_limits_reports_option_value_and_range():
+    current = model.model_from_api(api_endpoint())
+    desired = model.apply_options(current, options(worker_config={"max_num": 11, "gpu_num": 5, "cuda_version": "11.0"},
+                                                   policy={"type": "concurrency", "value": 30}))
+    assert model.check_limits(desired, LIMITS, creating=False) == [
+        "worker_config.max_num: 11 is outside the allowed range 0 to 10 (account limits minWorkerNum/maxWorkerNum)",
+        "worker_config.gpu_num: 5 is outside the allowed range 1 to 4 (account limits minGPUNum/maxGPUNum)",
+        "policy.value (concurrency): 30 is outside the allowed range 1 to 20 (account limits minRequestNum/maxRequestNum)",
+        "worker_config.cuda_version: 11.0 is not one of 12.1, 12.4 (account limits cudaVersionList)",
+    ]
+    assert model.check_limits(current, LIMITS, creating=False) == []
+
+
+def test_check_limits_rootfs_and_local_volume_on_create():
+    desired = model.apply_options(model.create_base(), options(rootfs_size=300, volume_mounts=[
+        {"type": "local", "size": 101, "id": None, "mount_path": "/data"}]))
+    assert model.check_limits(desired, LIMITS, creating=True) == [
+        "rootfs_size: 300 is outside the allowed range 50 to 200 (account limits minRootfsSize/maxRootfsSize)",
+        "volume_mounts[mount_path=/data].size: 101 is outside the allowed range 10 to 100 (account limits minLocalVolumeSize/maxLocalVolumeSize)",
+    ]
+
+
+def test_endpoint_result_snake_case_ints_and_masked_secrets():
+    result = model.endpoint_result(api_endpoint(), secret_names={"hf_Token"})
+    assert result["envs"] == {"LOG_LEVEL": "info", "hf_Token": "********"}
+    assert result["worker_config"]["free_timeout"] == 300
+    assert result["policy"] == {"type": "queue", "value": 5}
+    assert result["port"] == 8000
+    assert result["healthy"] == {"path": "/health", "initial_delay": 60, "success_threshold": 1}
+    assert result["workers"] == [{"id": "w1", "state": {"state": "running"}}]
+    assert result["id"] == "ep1" and result["app_name"] == "ep1" and result["cluster_id"] == "cluster-1"
+    assert "s3cret" not in repr(result)
+    assert model.endpoint_result({}, set()) == {}
+
+
+def test_diff_masks_secrets_yet_shows_a_change():
+    before = model.model_from_api(api_endpoint())
+    after = model.apply_options(before, options(secret_envs={"hf_Token": "n3w"}, purge_envs=False))
+    changed = model.changed_secret_names(before, after, {"hf_Token"})
+    assert changed == {"hf_Token"}
+    assert model.diff_view(before, {"hf_Token"})["envs"]["hf_Token"] == "********"
+    assert model.diff_view(after, {"hf_Token"}, changed)["envs"]["hf_Token"] == "******** (changed)"
+    assert "n3w" not in repr(model.diff_view(after, {"hf_Token"}, changed))
+
+
+def test_merge_api_overlays_payload_and_drops_cluster_when_not_sent():
+    current = api_endpoint()
+    body = model.build_payload(model.apply_options(model.model_from_api(current), options(
+        cluster_id="", volume_mounts=[{"type": "local", "size": 30, "id": None, "mount_path": "/workspace"}])), for_create=False)
+    merged = model.merge_api(current, body)
+    assert "clusterID" not in merged
+    assert merged["healthy"] == {"path": "/health", "initialDelay": 60, "successThreshold": 1}
+    assert merged["state"] == current["state"]

@@ -434,7 +434,7 @@ def _validate_mounts(mounts, cluster_id):
                 errors.append("%s: a network mount needs id (the network storage ID)" % where)
             if mount.get("size") is not None:
                 errors.append("%s.size: only a local mount takes a size; a network mount's size is its storage's" % where)
-            if cluster_id is not None and not cluster_id:
+            if not cluster_id:
                 errors.append("%s: a network mount needs cluster_id (the cluster of the network storage)" % where)
         else:
             if mount.get("size") is None:

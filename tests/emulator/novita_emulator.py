@@ -1,0 +1,1120 @@
+#!/usr/bin/env python
+# Copyright: Contributors to the novita.cloud collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stateful local fake of Novita's v1 serverless endpoint API.
+
+Serves the API under ``/gpu-instance/openapi/v1`` on loopback, with the quirks
+described in the project's NOVITA_API notes (wrapped create and get, flat
+full-replace update, delete by ``name``, type drift in get and list), plus an
+unauthenticated admin interface under ``/_emulator/``.
+
+Standard library only. Run it as a script (see ``--help``) or import it and use
+``Emulator(...).start()``. User documentation: docs/emulator.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hmac
+import json
+import os
+import secrets
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+API_PREFIX = "/gpu-instance/openapi/v1"
+ADMIN_PREFIX = "/_emulator"
+DEFAULT_API_KEY = "emulator-key"
+API_KEY_ENV = "NOVITA_EMULATOR_API_KEY"
+
+DEFAULT_LIMITS = {
+    "minRootfsSize": 10,
+    "maxRootfsSize": 500,
+    "freeRootfsSize": 100,
+    "minLocalVolumeSize": 10,
+    "maxLocalVolumeSize": 500,
+    "freeLocalVolumeSize": 30,
+    "minWorkerNum": 0,
+    "maxWorkerNum": 50,
+    "minFreeTimeout": 5,
+    "maxFreeTimeout": 3600,
+    "minConcurrencyNum": 1,
+    "maxConcurrencyNum": 100,
+    "minQueueWaitTime": 1,
+    "maxQueueWaitTime": 300,
+    "minRequestNum": 1,
+    "maxRequestNum": 100,
+    "minGPUNum": 1,
+    "maxGPUNum": 8,
+    "minRequestTimeout": 1,
+    "maxRequestTimeout": 3600,
+    "cudaVersionList": ["11.8", "12.1", "12.2", "12.4", "12.6", "12.8"],
+}
+
+DEFAULT_CONFIG = {
+    "latency_ms": 0,
+    "init_reads": 0,
+    "update_reads": 0,
+    "delete_reads": 0,
+    "page_base": 1,
+    "below_base": "clamp",
+    "max_page_size": 100,
+    "port_as_string": True,
+    "products": ["1", "2", "3"],
+}
+
+BELOW_BASE_MODES = ("clamp", "empty", "error")
+FAULT_KINDS = ("status",)
+
+SEED_AUTHS = [
+    {"id": "auth-1", "name": "dockerhub-private", "username": "emulator", "password": "emulator-password-1"},
+    {"id": "auth-2", "name": "ghcr-team", "username": "emulator-team", "password": "emulator-password-2"},
+]
+
+SEED_CLUSTERS = [
+    {"id": "cluster-1", "name": "us-east", "availableGpuType": ["RTX 4090 24GB", "A100 80GB"],
+     "supportNetworkStorage": True, "supportInstanceNetwork": True},
+    {"id": "cluster-2", "name": "eu-west", "availableGpuType": ["RTX 4090 24GB"],
+     "supportNetworkStorage": True, "supportInstanceNetwork": False},
+]
+
+SEED_NETWORK_STORAGES = [
+    {"storageId": "ns-1", "storageName": "models", "storageSize": 100, "clusterId": "cluster-1",
+     "clusterName": "us-east", "price": "0.07"},
+    {"storageId": "ns-2", "storageName": "datasets", "storageSize": 200, "clusterId": "cluster-2",
+     "clusterName": "eu-west", "price": "0.07"},
+]
+
+HEALTHY_DEFAULTS = {"path": "", "initialDelay": 60, "period": 10, "timeout": 5, "successThreshold": 1, "failureThreshold": 3}
+
+# Field -> (min, max) string lengths, from the API reference.
+STRING_LENGTHS = {
+    "name": 220,
+    "image.image": 511,
+    "image.authId": 255,
+    "image.command": 2047,
+    "mountPath": 255,
+    "clusterID": 255,
+}
+
+CREATE_REQUIRED = (
+    "products",
+    "rootfsSize",
+    "workerConfig.minNum",
+    "workerConfig.maxNum",
+    "workerConfig.freeTimeout",
+    "workerConfig.maxConcurrent",
+    "workerConfig.gpuNum",
+    "ports",
+    "policy.type",
+    "policy.value",
+    "image.image",
+    "volumeMounts",
+    "healthy.path",
+)
+
+UPDATE_REQUIRED = (
+    "id",
+    "workerConfig.minNum",
+    "workerConfig.maxNum",
+    "workerConfig.freeTimeout",
+    "workerConfig.maxConcurrent",
+    "workerConfig.gpuNum",
+    "ports",
+    "policy.type",
+    "policy.value",
+    "image.image",
+)
+
+# workerConfig key -> limits suffix ("min" + suffix, "max" + suffix).
+WORKER_LIMITS = (
+    ("minNum", "WorkerNum"),
+    ("maxNum", "WorkerNum"),
+    ("freeTimeout", "FreeTimeout"),
+    ("maxConcurrent", "ConcurrencyNum"),
+    ("gpuNum", "GPUNum"),
+)
+
+POLICY_LIMITS = {"queue": "QueueWaitTime", "concurrency": "RequestNum"}
+RESERVED_PORTS = (2222, 2223, 2224)
+
+_MISSING = object()
+
+
+class ApiError(ValueError):
+    """An error answered as ``{"code": status, "message": message}``."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _now():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json_type(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _lookup(body, path):
+    """Value at a dotted path, or _MISSING when absent or null."""
+    node = body
+    parts = path.split(".")
+    for index, part in enumerate(parts):
+        if not isinstance(node, dict):
+            raise ApiError(400, f"{'.'.join(parts[:index])}: expected an object, got {_json_type(node)}")
+        node = node.get(part)
+        if node is None:
+            return _MISSING
+    return node
+
+
+def _expect_int(value, path):
+    if not _is_int(value):
+        raise ApiError(400, f"{path}: expected an integer, got {_json_type(value)}")
+    return value
+
+
+def _expect_str(value, path, max_len=None):
+    if not isinstance(value, str):
+        raise ApiError(400, f"{path}: expected a string, got {_json_type(value)}")
+    if max_len is not None and len(value) > max_len:
+        raise ApiError(400, f"{path}: length {len(value)} is out of range [0, {max_len}]")
+    return value
+
+
+def _expect_list(value, path):
+    if not isinstance(value, list):
+        raise ApiError(400, f"{path}: expected an array, got {_json_type(value)}")
+    return value
+
+
+def _expect_object(value, path):
+    if not isinstance(value, dict):
+        raise ApiError(400, f"{path}: expected an object, got {_json_type(value)}")
+    return value
+
+
+def _check_range(value, path, low, high):
+    if value < low or value > high:
+        raise ApiError(400, f"{path}: {value} is out of range [{low}, {high}]")
+    return value
+
+
+def _drift(value):
+    """The live API returns some integers as strings."""
+    if _is_int(value):
+        return str(value)
+    return value
+
+
+def _merge(defaults, given):
+    result = copy.deepcopy(defaults)
+    if isinstance(given, dict):
+        result.update(copy.deepcopy(given))
+    return result
+
+
+def _validate_config(updates, base):
+    """Return base merged with updates, or raise ApiError(400)."""
+    if not isinstance(updates, dict):
+        raise ApiError(400, f"config: expected an object, got {_json_type(updates)}")
+    result = copy.deepcopy(base)
+    for key, value in updates.items():
+        if key not in DEFAULT_CONFIG:
+            raise ApiError(400, f"unknown config key: {key}")
+        if key in ("latency_ms", "init_reads", "update_reads", "delete_reads"):
+            _check_range(_expect_int(value, key), key, 0, 10 ** 9)
+        elif key == "max_page_size":
+            _check_range(_expect_int(value, key), key, 1, 10 ** 9)
+        elif key == "page_base":
+            _check_range(_expect_int(value, key), key, 0, 1)
+        elif key == "below_base":
+            if value not in BELOW_BASE_MODES:
+                raise ApiError(400, f"below_base: must be one of {', '.join(BELOW_BASE_MODES)}")
+        elif key == "port_as_string":
+            if not isinstance(value, bool):
+                raise ApiError(400, f"port_as_string: expected a boolean, got {_json_type(value)}")
+        elif key == "products":
+            _expect_list(value, key)
+            for index, item in enumerate(value):
+                _expect_str(item, f"products[{index}]")
+        result[key] = copy.deepcopy(value)
+    return result
+
+
+def _validate_limits(updates, base):
+    """Return base merged with updates, or raise ApiError(400)."""
+    if not isinstance(updates, dict):
+        raise ApiError(400, f"limits: expected an object, got {_json_type(updates)}")
+    result = copy.deepcopy(base)
+    for key, value in updates.items():
+        if key not in DEFAULT_LIMITS:
+            raise ApiError(400, f"unknown limit: {key}")
+        if key == "cudaVersionList":
+            _expect_list(value, key)
+            for index, item in enumerate(value):
+                _expect_str(item, f"cudaVersionList[{index}]")
+        else:
+            _expect_int(value, key)
+        result[key] = copy.deepcopy(value)
+    return result
+
+
+def _json_bytes(payload):
+    return json.dumps(payload).encode("utf-8")
+
+
+def _error_response(status, message, headers=None):
+    return status, list(headers or []), _json_bytes({"code": status, "message": message}), "application/json"
+
+
+class Emulator:
+    """In-memory Novita v1 serverless endpoint API, served over HTTP.
+
+    ``Emulator(api_key=..., **config).start(host, port)`` returns the base URL
+    and serves in a daemon thread until ``stop()``. ``config`` keys are those of
+    DEFAULT_CONFIG; ``limits`` overrides entries of DEFAULT_LIMITS.
+    """
+
+    def __init__(self, api_key=DEFAULT_API_KEY, limits=None, **config):
+        if not isinstance(api_key, str) or not api_key:
+            raise ValueError("api_key must be a non-empty string")
+        self._api_key = api_key
+        # ApiError is a ValueError: bad constructor arguments raise ValueError.
+        self._initial_config = _validate_config(config, DEFAULT_CONFIG)
+        self._initial_limits = _validate_limits(limits or {}, DEFAULT_LIMITS)
+        self._lock = threading.Lock()
+        self._server = None
+        self._thread = None
+        self.url = None
+        self._config = {}
+        self._limits = {}
+        self._endpoints = {}
+        self._requests = []
+        self._faults = []
+        self._seq = 0
+        self._fault_seq = 0
+        self._auths = []
+        self._clusters = []
+        self._storages = []
+        self._reset_locked()
+        self._api_routes = {
+            ("POST", "/endpoint/create"): self._api_create,
+            ("GET", "/endpoint"): self._api_get,
+            ("GET", "/endpoints"): self._api_list,
+            ("POST", "/endpoint/update"): self._api_update,
+            ("POST", "/endpoint/delete"): self._api_delete,
+            ("GET", "/endpoint/limit"): self._api_limits,
+            ("GET", "/repository/auths"): self._api_auths,
+            ("GET", "/networkstorages/list"): self._api_storages,
+            ("GET", "/clusters"): self._api_clusters,
+        }
+        self._admin_routes = {
+            ("GET", "/health"): self._admin_health,
+            ("GET", "/requests"): self._admin_get_requests,
+            ("DELETE", "/requests"): self._admin_clear_requests,
+            ("POST", "/reset"): self._admin_reset,
+            ("POST", "/seed"): self._admin_seed,
+            ("GET", "/endpoints"): self._admin_endpoints,
+            ("GET", "/limits"): self._admin_get_limits,
+            ("POST", "/limits"): self._admin_set_limits,
+            ("GET", "/config"): self._admin_get_config,
+            ("POST", "/config"): self._admin_set_config,
+            ("GET", "/faults"): self._admin_get_faults,
+            ("POST", "/faults"): self._admin_add_fault,
+            ("DELETE", "/faults"): self._admin_clear_faults,
+        }
+
+    # ------------------------------------------------------------------ server
+
+    def start(self, host="127.0.0.1", port=0):
+        """Listen on host:port (0 = any free port), serve in a daemon thread, return the base URL."""
+        if self._server is not None:
+            raise RuntimeError("emulator already started")
+        server_class = _Server6 if ":" in host else _Server
+        server = server_class((host, port), _Handler)
+        server.emulator = self
+        bound_port = server.server_address[1]
+        url_host = f"[{host}]" if ":" in host else host
+        self.url = f"http://{url_host}:{bound_port}"
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="novita-emulator", daemon=True)
+        self._thread.start()
+        return self.url
+
+    def stop(self):
+        """Stop serving and close the listening socket. Safe to call twice."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    def __enter__(self):
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # ---------------------------------------------------------------- dispatch
+
+    def handle(self, method, target, headers, raw_body):
+        """Answer one HTTP request.
+
+        headers: mapping with lower-case names. Returns (status, [(header, value)], body bytes, content type).
+        """
+        parts = urlsplit(target)
+        path = parts.path
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if path == ADMIN_PREFIX or path.startswith(f"{ADMIN_PREFIX}/"):
+            return self._handle_admin(method, path[len(ADMIN_PREFIX):], raw_body)
+        if path.startswith(f"{API_PREFIX}/"):
+            return self._handle_api(method, path[len(API_PREFIX):], query, headers, raw_body)
+        return _error_response(404, f"no route for {method} {path}")
+
+    @staticmethod
+    def _parse_body(raw_body):
+        """(parsed JSON or None, error message or None)."""
+        if not raw_body or not raw_body.strip():
+            return None, None
+        try:
+            return json.loads(raw_body.decode("utf-8")), None
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            return None, f"invalid JSON body: {exc}"
+
+    def _auth_status(self, headers):
+        value = (headers.get("authorization") or "").strip()
+        if not value:
+            return "missing"
+        scheme, _sep, token = value.partition(" ")
+        if scheme.lower() != "bearer":
+            return "invalid"
+        if hmac.compare_digest(token.strip().encode("utf-8"), self._api_key.encode("utf-8")):
+            return "ok"
+        return "invalid"
+
+    def _handle_api(self, method, path, query, headers, raw_body):
+        with self._lock:
+            latency = self._config["latency_ms"]
+        if latency:
+            time.sleep(latency / 1000.0)
+        body, body_error = self._parse_body(raw_body)
+        auth = self._auth_status(headers)
+        fault = None
+        with self._lock:
+            if auth != "ok":
+                response = _error_response(401, "invalid or missing API key")
+            else:
+                fault = self._take_fault(method, path)
+                if fault is not None:
+                    response = self._fault_response(fault)
+                elif body_error:
+                    response = _error_response(400, body_error)
+                else:
+                    route = self._api_routes.get((method, path))
+                    try:
+                        if route is None:
+                            raise ApiError(404, f"no route for {method} {path}")
+                        response = (200, [], _json_bytes(route(query, body)), "application/json")
+                    except ApiError as exc:
+                        response = _error_response(exc.status, exc.message)
+                    except Exception as exc:  # pylint: disable=broad-exception-caught
+                        # An emulator bug: answer (and log) a 500 instead of dropping the connection.
+                        response = _error_response(500, f"emulator error: {type(exc).__name__}: {exc}")
+            self._seq += 1
+            self._requests.append({
+                "seq": self._seq,
+                "method": method,
+                "path": path,
+                "query": dict(query),
+                "body": copy.deepcopy(body),
+                "status": response[0],
+                "auth": auth,
+                "user_agent": headers.get("user-agent") or "",
+                "fault": fault is not None,
+            })
+        return response
+
+    def _handle_admin(self, method, path, raw_body):
+        body, body_error = self._parse_body(raw_body)
+        if body_error:
+            return _error_response(400, body_error)
+        route = self._admin_routes.get((method, path))
+        if route is None:
+            return _error_response(404, f"no route for {method} {ADMIN_PREFIX}{path}")
+        with self._lock:
+            try:
+                payload = route(body)
+            except ApiError as exc:
+                return _error_response(exc.status, exc.message)
+        return 200, [], _json_bytes(payload), "application/json"
+
+    # ------------------------------------------------------------------ faults
+
+    def _take_fault(self, method, path):
+        for fault in self._faults:
+            if fault["method"] == method and fault["path"] == path:
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    @staticmethod
+    def _fault_response(fault):
+        status = fault["status"]
+        headers = []
+        if fault.get("retry_after") is not None:
+            headers.append(("Retry-After", fault["retry_after"]))
+        body = fault.get("body")
+        if body is None:
+            return _error_response(status, "injected fault", headers)
+        if isinstance(body, str):
+            return status, headers, body.encode("utf-8"), "text/plain; charset=utf-8"
+        return status, headers, _json_bytes(body), "application/json"
+
+    # ------------------------------------------------------------------- state
+
+    def _reset_locked(self):
+        self._config = copy.deepcopy(self._initial_config)
+        self._limits = copy.deepcopy(self._initial_limits)
+        self._endpoints = {}
+        self._requests = []
+        self._faults = []
+        self._seq = 0
+        self._fault_seq = 0
+        self._auths = copy.deepcopy(SEED_AUTHS)
+        self._clusters = copy.deepcopy(SEED_CLUSTERS)
+        self._storages = copy.deepcopy(SEED_NETWORK_STORAGES)
+
+    def _new_id(self):
+        while True:
+            new_id = secrets.token_hex(8)
+            if new_id not in self._endpoints:
+                return new_id
+
+    def _set_phase(self, record, state, reads, then):
+        """Show `state` for `reads` GET reads, then become `then` (None = deleted)."""
+        if reads > 0:
+            record["_state"] = state
+            record["_reads_left"] = reads
+            record["_next"] = then
+        elif then is None:
+            self._endpoints.pop(record["id"], None)
+        else:
+            record["_state"] = then
+            record["_reads_left"] = 0
+            record["_next"] = then
+        record["_error"] = ""
+        record["_message"] = ""
+
+    def _count_read(self, record):
+        if record["_reads_left"] <= 0:
+            return
+        record["_reads_left"] -= 1
+        if record["_reads_left"] == 0:
+            if record["_next"] is None:
+                self._endpoints.pop(record["id"], None)
+            else:
+                record["_state"] = record["_next"]
+
+    def _render(self, record):
+        """The get/list shape of a stored endpoint, with the live API's type drift."""
+        worker_config = copy.deepcopy(record.get("workerConfig") or {})
+        for key in ("freeTimeout", "maxConcurrent"):
+            if key in worker_config:
+                worker_config[key] = _drift(worker_config[key])
+        policy = copy.deepcopy(record.get("policy") or {})
+        if "value" in policy:
+            policy["value"] = _drift(policy["value"])
+        ports = []
+        for entry in record.get("ports") or []:
+            entry = copy.deepcopy(entry)
+            if isinstance(entry, dict) and "port" in entry:
+                port = entry["port"]
+                if self._config["port_as_string"]:
+                    entry["port"] = _drift(port)
+                elif isinstance(port, str) and port.isascii() and port.isdigit():
+                    entry["port"] = int(port)
+            ports.append(entry)
+        workers = []
+        min_num = worker_config.get("minNum")
+        if record["_state"] == "serving" and _is_int(min_num):
+            for index in range(max(min_num, 0)):
+                workers.append({"id": f"{record['id']}-worker-{index}", "state": {"state": "running", "error": "", "message": ""},
+                                "log": "", "metrics": "", "healthy": True})
+        out = {
+            "id": record["id"],
+            "name": record.get("name", ""),
+            "appName": record.get("appName", ""),
+            "url": record.get("url", ""),
+            "state": {"state": record["_state"], "error": record["_error"], "message": record["_message"]},
+            "workerConfig": worker_config,
+            "policy": policy,
+            "image": copy.deepcopy(record.get("image")),
+            "rootfsSize": record.get("rootfsSize"),
+            "volumeMounts": copy.deepcopy(record.get("volumeMounts") or []),
+            "envs": copy.deepcopy(record.get("envs") or []),
+            "ports": ports,
+            "products": copy.deepcopy(record.get("products") or []),
+            "workers": workers,
+            "healthy": copy.deepcopy(record.get("healthy")),
+        }
+        if "clusterID" in record:
+            out["clusterID"] = record["clusterID"]
+        out["log"] = record.get("log", "")
+        out["createdAt"] = record.get("createdAt", "")
+        out["updatedAt"] = record.get("updatedAt", "")
+        return out
+
+    # -------------------------------------------------------------- validation
+
+    def _int_limit(self, body, path, suffix):
+        value = _expect_int(_lookup(body, path), path)
+        return _check_range(value, path, self._limits[f"min{suffix}"], self._limits[f"max{suffix}"])
+
+    def _validate_common(self, body):
+        """Validate the fields shared by create and update; return them normalised."""
+        spec = {}
+        worker_config = {}
+        for key, suffix in WORKER_LIMITS:
+            worker_config[key] = self._int_limit(body, f"workerConfig.{key}", suffix)
+        if worker_config["minNum"] > worker_config["maxNum"]:
+            raise ApiError(400, f"workerConfig.minNum: {worker_config['minNum']} is greater than workerConfig.maxNum {worker_config['maxNum']}")
+        if _lookup(body, "workerConfig.requestTimeout") is not _MISSING:
+            worker_config["requestTimeout"] = self._int_limit(body, "workerConfig.requestTimeout", "RequestTimeout")
+        cuda = _lookup(body, "workerConfig.cudaVersion")
+        if cuda is not _MISSING:
+            _expect_str(cuda, "workerConfig.cudaVersion")
+            allowed = self._limits["cudaVersionList"]
+            if cuda not in allowed:
+                raise ApiError(400, f"workerConfig.cudaVersion: {cuda} is not one of {', '.join(allowed)}")
+            worker_config["cudaVersion"] = cuda
+        spec["workerConfig"] = worker_config
+
+        ports = _expect_list(_lookup(body, "ports"), "ports")
+        if len(ports) != 1:
+            raise ApiError(400, f"ports: expected exactly one port, got {len(ports)}")
+        entry = _expect_object(ports[0], "ports[0]")
+        port = entry.get("port")
+        if port is None:
+            raise ApiError(400, "missing required field: ports[0].port")
+        if isinstance(port, str) and port.isascii() and port.isdigit():
+            port = int(port)
+        if not _is_int(port):
+            raise ApiError(400, f"ports[0].port: expected an integer or numeric string, got {_json_type(port)}")
+        _check_range(port, "ports[0].port", 1, 65535)
+        if port in RESERVED_PORTS:
+            raise ApiError(400, f"ports[0].port: {port} is reserved (2222, 2223 and 2224 are not allowed)")
+        spec["ports"] = [{"port": port}]
+
+        policy_type = _expect_str(_lookup(body, "policy.type"), "policy.type")
+        if policy_type not in POLICY_LIMITS:
+            raise ApiError(400, f"policy.type: {policy_type} is not one of queue, concurrency")
+        spec["policy"] = {"type": policy_type, "value": self._int_limit(body, "policy.value", POLICY_LIMITS[policy_type])}
+
+        image = {"image": _expect_str(_lookup(body, "image.image"), "image.image", STRING_LENGTHS["image.image"]), "authId": "", "command": ""}
+        auth_id = _lookup(body, "image.authId")
+        if auth_id is not _MISSING:
+            image["authId"] = _expect_str(auth_id, "image.authId", STRING_LENGTHS["image.authId"])
+        command = _lookup(body, "image.command")
+        if command is not _MISSING:
+            image["command"] = _expect_str(command, "image.command", STRING_LENGTHS["image.command"])
+        if image["authId"] and image["authId"] not in [auth["id"] for auth in self._auths]:
+            raise ApiError(404, f"registry auth {image['authId']} not found")
+        spec["image"] = image
+
+        name = _lookup(body, "name")
+        spec["name"] = "" if name is _MISSING else _expect_str(name, "name", STRING_LENGTHS["name"])
+
+        envs = []
+        given_envs = _lookup(body, "envs")
+        if given_envs is not _MISSING:
+            for index, env in enumerate(_expect_list(given_envs, "envs")):
+                _expect_object(env, f"envs[{index}]")
+                key = env.get("key")
+                if key is None:
+                    raise ApiError(400, f"missing required field: envs[{index}].key")
+                value = env.get("value", "")
+                envs.append({"key": _expect_str(key, f"envs[{index}].key"), "value": _expect_str(value, f"envs[{index}].value")})
+        spec["envs"] = envs
+
+        cluster_id = _lookup(body, "clusterID")
+        if cluster_id is not _MISSING:
+            _expect_str(cluster_id, "clusterID", STRING_LENGTHS["clusterID"])
+            if cluster_id and cluster_id not in [cluster["id"] for cluster in self._clusters]:
+                raise ApiError(404, f"cluster {cluster_id} not found")
+            if cluster_id:
+                spec["clusterID"] = cluster_id
+
+        mounts = []
+        given_mounts = _lookup(body, "volumeMounts")
+        if given_mounts is not _MISSING:
+            for index, mount in enumerate(_expect_list(given_mounts, "volumeMounts")):
+                mounts.append(self._validate_mount(mount, f"volumeMounts[{index}]", spec.get("clusterID")))
+        spec["volumeMounts"] = mounts
+
+        healthy = copy.deepcopy(HEALTHY_DEFAULTS)
+        path = _lookup(body, "healthy.path")
+        if path is not _MISSING:
+            healthy["path"] = _expect_str(path, "healthy.path")
+        spec["healthy"] = healthy
+        return spec
+
+    def _validate_mount(self, mount, where, cluster_id):
+        _expect_object(mount, where)
+        mount_type = mount.get("type")
+        if mount_type is None:
+            raise ApiError(400, f"missing required field: {where}.type")
+        _expect_str(mount_type, f"{where}.type")
+        mount_path = mount.get("mountPath", "")
+        _expect_str(mount_path, f"{where}.mountPath", STRING_LENGTHS["mountPath"])
+        if mount_type == "local":
+            size = mount.get("size")
+            if size is None:
+                raise ApiError(400, f"missing required field: {where}.size")
+            _check_range(_expect_int(size, f"{where}.size"), f"{where}.size",
+                         self._limits["minLocalVolumeSize"], self._limits["maxLocalVolumeSize"])
+            return {"type": "local", "size": size, "id": "", "mountPath": mount_path}
+        if mount_type == "network":
+            storage_id = mount.get("id")
+            if storage_id is None:
+                raise ApiError(400, f"missing required field: {where}.id")
+            _expect_str(storage_id, f"{where}.id")
+            size = mount.get("size", 0)
+            _expect_int(size, f"{where}.size")
+            storage = None
+            for candidate in self._storages:
+                if candidate["storageId"] == storage_id:
+                    storage = candidate
+            if storage is None:
+                raise ApiError(404, f"network storage {storage_id} not found")
+            if not cluster_id:
+                raise ApiError(400, f"clusterID: required when network storage {storage_id} is mounted")
+            if cluster_id != storage["clusterId"]:
+                raise ApiError(400, f"clusterID: {cluster_id} does not match the cluster {storage['clusterId']} of network storage {storage_id}")
+            return {"type": "network", "size": size, "id": storage_id, "mountPath": mount_path}
+        raise ApiError(400, f"{where}.type: {mount_type} is not one of local, network")
+
+    def _check_required(self, body, required):
+        for path in required:
+            if _lookup(body, path) is _MISSING:
+                raise ApiError(400, f"missing required field: {path}")
+
+    def _validate_products(self, products):
+        _expect_list(products, "products")
+        if len(products) != 1:
+            raise ApiError(400, f"products: expected exactly one product, got {len(products)}")
+        entry = _expect_object(products[0], "products[0]")
+        product_id = entry.get("id")
+        if product_id is None:
+            raise ApiError(400, "missing required field: products[0].id")
+        _expect_str(product_id, "products[0].id")
+        return [{"id": product_id}]
+
+    # -------------------------------------------------------------- API routes
+
+    @staticmethod
+    def _require_body(body):
+        if not isinstance(body, dict):
+            raise ApiError(400, "request body must be a JSON object")
+        return body
+
+    def _api_create(self, _query, body):
+        body = self._require_body(body)
+        spec_in = body.get("endpoint")
+        if spec_in is None:
+            raise ApiError(400, "missing required field: endpoint")
+        _expect_object(spec_in, "endpoint")
+        self._check_required(spec_in, CREATE_REQUIRED)
+        products = self._validate_products(spec_in["products"])
+        rootfs = self._int_limit(spec_in, "rootfsSize", "RootfsSize")
+        app_name = _lookup(spec_in, "appName")
+        if app_name is not _MISSING:
+            _expect_str(app_name, "appName")
+        spec = self._validate_common(spec_in)
+        if products[0]["id"] not in self._config["products"]:
+            raise ApiError(404, f"product {products[0]['id']} not found")
+        new_id = self._new_id()
+        app_name = app_name if app_name not in (_MISSING, "") else new_id
+        now = _now()
+        record = {"id": new_id, "appName": app_name, "url": f"https://{app_name}.serverless.emulator.invalid",
+                  "products": products, "rootfsSize": rootfs, "log": "", "createdAt": now, "updatedAt": now}
+        record.update(spec)
+        self._endpoints[new_id] = record
+        self._set_phase(record, "initializing", self._config["init_reads"], "serving")
+        return {"id": new_id}
+
+    def _api_get(self, query, _body):
+        endpoint_id = query.get("id")
+        if not endpoint_id:
+            raise ApiError(400, "missing required parameter: id")
+        record = self._endpoints.get(endpoint_id)
+        if record is None:
+            raise ApiError(404, f"endpoint {endpoint_id} not found")
+        shown = self._render(record)
+        self._count_read(record)
+        return {"endpoint": shown}
+
+    @staticmethod
+    def _int_param(query, name, required=True, default=None):
+        value = query.get(name)
+        if value is None or value == "":
+            if required:
+                raise ApiError(400, f"missing required parameter: {name}")
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise ApiError(400, f"{name}: expected an integer, got {value!r}") from None
+
+    def _api_list(self, query, _body):
+        page_size = self._int_param(query, "pageSize")
+        page_num = self._int_param(query, "pageNum")
+        if page_size < 1:
+            raise ApiError(400, f"pageSize: {page_size} is out of range [1, {self._config['max_page_size']}]")
+        size = min(page_size, self._config["max_page_size"])
+        base = self._config["page_base"]
+        index = page_num - base
+        records = list(self._endpoints.values())
+        if index < 0:
+            mode = self._config["below_base"]
+            if mode == "error":
+                raise ApiError(400, f"pageNum: {page_num} is below the first page {base}")
+            if mode == "empty":
+                return {"endpoints": [], "total": len(records)}
+            index = 0
+        page = records[index * size:(index + 1) * size]
+        return {"endpoints": [self._render(record) for record in page], "total": len(records)}
+
+    def _api_update(self, _query, body):
+        body = self._require_body(body)
+        self._check_required(body, UPDATE_REQUIRED)
+        endpoint_id = _expect_str(body["id"], "id")
+        record = self._endpoints.get(endpoint_id)
+        if record is None:
+            raise ApiError(404, f"endpoint {endpoint_id} not found")
+        if record["_state"] == "terminating":
+            raise ApiError(400, f"endpoint {endpoint_id} is terminating")
+        if body.get("appName") is not None:
+            if _expect_str(body["appName"], "appName") != record["appName"]:
+                raise ApiError(400, "appName is immutable")
+        if body.get("products") is not None:
+            if self._validate_products(body["products"]) != record["products"]:
+                raise ApiError(400, "products is immutable")
+        if body.get("rootfsSize") is not None:
+            if _expect_int(body["rootfsSize"], "rootfsSize") != record["rootfsSize"]:
+                raise ApiError(400, "rootfsSize is immutable")
+        spec = self._validate_common(body)
+        record.pop("clusterID", None)  # kept only if the update gives it again
+        record.update(spec)
+        record["updatedAt"] = _now()
+        self._set_phase(record, "initializing", self._config["update_reads"], "serving")
+        return {}
+
+    def _api_delete(self, _query, body):
+        body = self._require_body(body)
+        endpoint_id = body.get("name")
+        if endpoint_id is None:
+            raise ApiError(400, "missing required field: name")
+        _expect_str(endpoint_id, "name")
+        record = self._endpoints.get(endpoint_id)
+        if record is None:
+            raise ApiError(404, f"endpoint {endpoint_id} not found")
+        if record["_state"] != "terminating":
+            self._set_phase(record, "terminating", self._config["delete_reads"], None)
+        return {}
+
+    def _api_limits(self, _query, _body):
+        return copy.deepcopy(self._limits)
+
+    def _api_auths(self, _query, _body):
+        return {"data": copy.deepcopy(self._auths)}
+
+    def _api_storages(self, query, _body):
+        page_no = self._int_param(query, "pageNo", required=False, default=1)
+        page_size = self._int_param(query, "pageSize", required=False, default=10)
+        if page_no < 1:
+            raise ApiError(400, f"pageNo: {page_no} is below the first page 1")
+        if page_size < 1:
+            raise ApiError(400, f"pageSize: {page_size} must be at least 1")
+        name = query.get("storageName") or ""
+        storage_id = query.get("storageId") or ""
+        matched = [storage for storage in self._storages
+                   if (not name or name in storage["storageName"]) and (not storage_id or storage["storageId"] == storage_id)]
+        start = (page_no - 1) * page_size
+        return {"data": copy.deepcopy(matched[start:start + page_size]), "total": len(matched)}
+
+    def _api_clusters(self, _query, _body):
+        return {"data": copy.deepcopy(self._clusters)}
+
+    # ------------------------------------------------------------ admin routes
+
+    def _admin_health(self, _body):
+        return {"ok": True}
+
+    def _admin_get_requests(self, _body):
+        return {"requests": copy.deepcopy(self._requests)}
+
+    def _admin_clear_requests(self, _body):
+        self._requests = []
+        return {}
+
+    def _admin_reset(self, _body):
+        self._reset_locked()
+        return {}
+
+    def _admin_seed(self, body):
+        body = self._require_body(body if body is not None else {})
+        endpoints = body.get("endpoints", [])
+        _expect_list(endpoints, "endpoints")
+        for index, item in enumerate(endpoints):
+            _expect_object(item, f"endpoints[{index}]")
+        for index, item in enumerate(endpoints):
+            mounts = item.get("volumeMounts", [])
+            _expect_list(mounts, f"endpoints[{index}].volumeMounts")
+            for mount_index, mount in enumerate(mounts):
+                _expect_object(mount, f"endpoints[{index}].volumeMounts[{mount_index}]")
+        return {"ids": [self._seed_one(item) for item in endpoints]}
+
+    def _seed_one(self, item):
+        item = copy.deepcopy(item)
+        endpoint_id = item.pop("id", None) or self._new_id()
+        endpoint_id = str(endpoint_id)
+        state = item.pop("state", None)
+        item.pop("workers", None)
+        now = _now()
+        app_name = item.get("appName") or endpoint_id
+        record = {
+            "id": endpoint_id,
+            "name": "",
+            "appName": app_name,
+            "url": f"https://{app_name}.serverless.emulator.invalid",
+            "products": [{"id": "1"}],
+            "rootfsSize": 100,
+            "image": {"image": "emulator/placeholder:latest", "authId": "", "command": ""},
+            "volumeMounts": [],
+            "envs": [],
+            "ports": [{"port": 8000}],
+            "log": "",
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        for key, defaults in (("workerConfig", {"minNum": 0, "maxNum": 1, "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": 1}),
+                              ("policy", {"type": "queue", "value": 60}),
+                              ("image", record["image"]),
+                              ("healthy", HEALTHY_DEFAULTS)):
+            record[key] = _merge(defaults, item.pop(key, None))
+        record.update(item)
+        record["volumeMounts"] = [_merge({"type": "local", "size": 0, "id": "", "mountPath": ""}, mount) for mount in record["volumeMounts"]]
+        if isinstance(state, dict):
+            record["_state"] = str(state.get("state") or "serving")
+            record["_error"] = str(state.get("error") or "")
+            record["_message"] = str(state.get("message") or "")
+        else:
+            record["_state"] = str(state or "serving")
+            record["_error"] = ""
+            record["_message"] = ""
+        record["_reads_left"] = 0
+        record["_next"] = record["_state"]
+        self._endpoints.pop(endpoint_id, None)
+        self._endpoints[endpoint_id] = record
+        return endpoint_id
+
+    def _admin_endpoints(self, _body):
+        return {"endpoints": [self._render(record) for record in self._endpoints.values()]}
+
+    def _admin_get_limits(self, _body):
+        return copy.deepcopy(self._limits)
+
+    def _admin_set_limits(self, body):
+        self._limits = _validate_limits(body if body is not None else {}, self._limits)
+        return copy.deepcopy(self._limits)
+
+    def _admin_get_config(self, _body):
+        return copy.deepcopy(self._config)
+
+    def _admin_set_config(self, body):
+        self._config = _validate_config(body if body is not None else {}, self._config)
+        return copy.deepcopy(self._config)
+
+    def _admin_get_faults(self, _body):
+        return {"faults": copy.deepcopy(self._faults)}
+
+    def _admin_add_fault(self, body):
+        body = self._require_body(body)
+        known = ("kind", "method", "path", "status", "retry_after", "count", "body")
+        for key in body:
+            if key not in known:
+                raise ApiError(400, f"unknown fault key: {key}")
+        kind = body.get("kind", "status")
+        if kind not in FAULT_KINDS:
+            raise ApiError(400, f"kind: {kind} is not one of {', '.join(FAULT_KINDS)}")
+        for key in ("method", "path", "status"):
+            if body.get(key) is None:
+                raise ApiError(400, f"missing required field: {key}")
+        method = _expect_str(body["method"], "method").upper()
+        path = _expect_str(body["path"], "path")
+        if path.startswith(f"{API_PREFIX}/"):
+            path = path[len(API_PREFIX):]
+        path = path.split("?", 1)[0]
+        status = _check_range(_expect_int(body["status"], "status"), "status", 100, 599)
+        count = _check_range(_expect_int(body.get("count", 1), "count"), "count", 1, 10 ** 9)
+        retry_after = body.get("retry_after")
+        if retry_after is not None:
+            if not (isinstance(retry_after, str) or _is_int(retry_after)):
+                raise ApiError(400, f"retry_after: expected a string or integer, got {_json_type(retry_after)}")
+            retry_after = str(retry_after)
+        self._fault_seq += 1
+        fault = {"id": self._fault_seq, "kind": kind, "method": method, "path": path, "status": status,
+                 "retry_after": retry_after, "count": count, "body": copy.deepcopy(body.get("body"))}
+        self._faults.append(fault)
+        return {"fault": copy.deepcopy(fault)}
+
+    def _admin_clear_faults(self, _body):
+        self._faults = []
+        return {}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "NovitaEmulator/1.0"
+
+    def _handle(self):
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        raw_body = self.rfile.read(length) if length > 0 else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        status, extra_headers, body, content_type = self.server.emulator.handle(self.command, self.path, headers, raw_body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in extra_headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away; nothing left to answer
+
+    do_GET = _handle
+    do_POST = _handle
+    do_PUT = _handle
+    do_PATCH = _handle
+    do_DELETE = _handle
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        """Silence the per-request stderr line; use GET /_emulator/requests instead."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    emulator = None
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def _write_atomic(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, tmp_path = tempfile.mkstemp(prefix=".novita-emulator-", dir=directory)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.chmod(tmp_path, 0o644)  # mkstemp creates 0600
+        os.replace(tmp_path, path)
+    except BaseException:
+        os.unlink(tmp_path)
+        raise
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(description="Local fake of the Novita v1 serverless endpoint API (see docs/emulator.md).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default 0)")
+    parser.add_argument("--api-key", default=None,
+                        help=f"accepted API key (default: ${API_KEY_ENV}, else {DEFAULT_API_KEY})")
+    parser.add_argument("--init-reads", type=int, default=None, help="GET reads a new endpoint stays initializing (default 0)")
+    parser.add_argument("--update-reads", type=int, default=None, help="GET reads an updated endpoint stays initializing (default 0)")
+    parser.add_argument("--delete-reads", type=int, default=None, help="GET reads a deleted endpoint stays terminating (default 0)")
+    parser.add_argument("--page-base", type=int, choices=(0, 1), default=None, help="number of the first page of GET /endpoints (default 1)")
+    parser.add_argument("--below-base", choices=BELOW_BASE_MODES, default=None, help="how a pageNum below the base is answered (default clamp)")
+    parser.add_argument("--max-page-size", type=int, default=None, help="largest page GET /endpoints returns (default 100)")
+    parser.add_argument("--latency-ms", type=int, default=None, help="delay added to every API request (default 0)")
+    parser.add_argument("--url-file", default=None, help="also write the base URL to this file (atomically)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = _parse_args(argv)
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
+    config = {}
+    for key in ("init_reads", "update_reads", "delete_reads", "page_base", "below_base", "max_page_size", "latency_ms"):
+        value = getattr(args, key)
+        if value is not None:
+            config[key] = value
+    try:
+        emulator = Emulator(api_key=api_key, **config)
+    except ValueError as exc:
+        sys.stderr.write(f"novita_emulator: {exc}\n")
+        return 2
+
+    stop = threading.Event()
+
+    def _on_signal(_signum, _frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        url = emulator.start(host=args.host, port=args.port)
+    except OSError as exc:
+        sys.stderr.write(f"novita_emulator: cannot listen on {args.host}:{args.port}: {exc}\n")
+        return 1
+    if args.url_file:
+        _write_atomic(args.url_file, url)
+    print(url, flush=True)
+    while not stop.wait(0.5):
+        pass
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

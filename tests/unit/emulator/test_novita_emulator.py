@@ -1,0 +1,473 @@
+# Copyright: Contributors to the novita.cloud collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tests of the Novita API emulator (tests/emulator/novita_emulator.py), run in-process."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+EMULATOR_PATH = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "emulator", "novita_emulator.py"))
+_SPEC = importlib.util.spec_from_file_location("novita_emulator", EMULATOR_PATH)
+novita_emulator = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(novita_emulator)
+
+KEY = "test-key"
+PREFIX = "/gpu-instance/openapi/v1"
+
+ENDPOINT = {
+    "name": "demo",
+    "products": [{"id": "1"}],
+    "rootfsSize": 100,
+    "workerConfig": {"minNum": 1, "maxNum": 2, "freeTimeout": 300, "maxConcurrent": 4, "gpuNum": 1},
+    "ports": [{"port": "8000"}],
+    "policy": {"type": "queue", "value": 60},
+    "image": {"image": "nginx:latest", "authId": "auth-1", "command": "run"},
+    "volumeMounts": [{"type": "local", "size": 30, "mountPath": "/data"}],
+    "envs": [{"key": "B", "value": "2"}, {"key": "A", "value": "1"}],
+    "healthy": {"path": "/health"},
+}
+
+
+class Client:
+    def __init__(self, url, key=KEY):
+        self.url = url
+        self.key = key
+
+    def call(self, method, path, body=None, key=None, raw=None, headers=None, admin=False):
+        """Return (status, parsed JSON body or text, response headers)."""
+        url = self.url + (path if admin else PREFIX + path)
+        data = raw if raw is not None else (json.dumps(body).encode("utf-8") if body is not None else None)
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("User-Agent", "emulator-tests")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        auth_key = self.key if key is None else key
+        if auth_key and not admin:
+            request.add_header("Authorization", "Bearer " + auth_key)
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                status, payload, response_headers = response.status, response.read(), response.headers
+        except urllib.error.HTTPError as exc:
+            status, payload, response_headers = exc.code, exc.read(), exc.headers
+            exc.close()
+        text = payload.decode("utf-8")
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = text
+        return status, parsed, response_headers
+
+    def ok(self, method, path, body=None, admin=False):
+        status, payload, _headers = self.call(method, path, body, admin=admin)
+        assert status == 200, payload
+        return payload
+
+    def admin(self, method, path, body=None):
+        return self.ok(method, "/_emulator" + path, body, admin=True)
+
+    def create(self, **changes):
+        spec = copy.deepcopy(ENDPOINT)
+        spec.update(changes)
+        return self.ok("POST", "/endpoint/create", {"endpoint": spec})["id"]
+
+    def get(self, endpoint_id):
+        return self.ok("GET", "/endpoint?id=" + endpoint_id)["endpoint"]
+
+
+def update_body(endpoint_id, **changes):
+    body = {
+        "id": endpoint_id,
+        "workerConfig": {"minNum": 0, "maxNum": 3, "freeTimeout": 120, "maxConcurrent": 2, "gpuNum": 1},
+        "ports": [{"port": 9000}],
+        "policy": {"type": "concurrency", "value": 5},
+        "image": {"image": "nginx:1.27"},
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture(name="emulator", scope="module")
+def fixture_emulator():
+    emu = novita_emulator.Emulator(api_key=KEY)
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(name="client")
+def fixture_client(emulator):
+    api = Client(emulator.url)
+    api.admin("POST", "/reset")
+    return api
+
+
+def test_auth_required(client):
+    status, payload, _headers = client.call("GET", "/endpoint/limit", key="")
+    assert status == 401
+    assert payload == {"code": 401, "message": "invalid or missing API key"}
+    status, _payload, _headers = client.call("GET", "/endpoint/limit", key="wrong")
+    assert status == 401
+    status, _payload, _headers = client.call("GET", "/endpoint/limit", headers={"Authorization": "Basic " + KEY}, key="")
+    assert status == 401
+    auths = [entry["auth"] for entry in client.admin("GET", "/requests")["requests"]]
+    assert auths == ["missing", "invalid", "invalid"]
+
+
+def test_create_and_get_with_type_drift(client):
+    endpoint_id = client.create()
+    assert len(endpoint_id) == 16 and all(char in "0123456789abcdef" for char in endpoint_id)
+    endpoint = client.get(endpoint_id)
+    assert endpoint["id"] == endpoint_id
+    assert endpoint["name"] == "demo"
+    assert endpoint["appName"] == endpoint_id
+    assert endpoint["url"] == f"https://{endpoint_id}.serverless.emulator.invalid"
+    assert endpoint["state"] == {"state": "serving", "error": "", "message": ""}
+    assert endpoint["workerConfig"] == {"minNum": 1, "maxNum": 2, "freeTimeout": "300", "maxConcurrent": "4", "gpuNum": 1}
+    assert endpoint["policy"] == {"type": "queue", "value": "60"}
+    assert endpoint["ports"] == [{"port": "8000"}]
+    assert endpoint["image"] == {"image": "nginx:latest", "authId": "auth-1", "command": "run"}
+    assert endpoint["rootfsSize"] == 100
+    assert endpoint["products"] == [{"id": "1"}]
+    assert endpoint["volumeMounts"] == [{"type": "local", "size": 30, "id": "", "mountPath": "/data"}]
+    assert endpoint["envs"] == [{"key": "B", "value": "2"}, {"key": "A", "value": "1"}]
+    assert endpoint["healthy"] == {"path": "/health", "initialDelay": 60, "period": 10, "timeout": 5, "successThreshold": 1, "failureThreshold": 3}
+    assert "clusterID" not in endpoint
+    assert len(endpoint["workers"]) == 1 and endpoint["workers"][0]["state"]["state"] == "running"
+    assert endpoint["log"] == "" and endpoint["createdAt"] and endpoint["updatedAt"]
+
+    client.admin("POST", "/config", {"port_as_string": False})
+    assert client.get(endpoint_id)["ports"] == [{"port": 8000}]
+
+
+def test_create_is_wrapped_and_validated(client):
+    status, payload, _headers = client.call("POST", "/endpoint/create", ENDPOINT)
+    assert (status, payload["message"]) == (400, "missing required field: endpoint")
+
+    spec = copy.deepcopy(ENDPOINT)
+    del spec["workerConfig"]["maxNum"]
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": spec})
+    assert (status, payload) == (400, {"code": 400, "message": "missing required field: workerConfig.maxNum"})
+
+    cases = [
+        ({"workerConfig": dict(ENDPOINT["workerConfig"], maxNum=99)}, 400, "workerConfig.maxNum: 99 is out of range [0, 50]"),
+        ({"workerConfig": dict(ENDPOINT["workerConfig"], freeTimeout="300")}, 400, "workerConfig.freeTimeout: expected an integer, got string"),
+        ({"workerConfig": dict(ENDPOINT["workerConfig"], minNum=3)}, 400, "workerConfig.minNum: 3 is greater than workerConfig.maxNum 2"),
+        ({"workerConfig": dict(ENDPOINT["workerConfig"], cudaVersion="10.0")}, 400,
+         "workerConfig.cudaVersion: 10.0 is not one of 11.8, 12.1, 12.2, 12.4, 12.6, 12.8"),
+        ({"policy": {"type": "concurrency", "value": 101}}, 400, "policy.value: 101 is out of range [1, 100]"),
+        ({"policy": {"type": "fifo", "value": 1}}, 400, "policy.type: fifo is not one of queue, concurrency"),
+        ({"ports": [{"port": 2222}]}, 400, "ports[0].port: 2222 is reserved (2222, 2223 and 2224 are not allowed)"),
+        ({"ports": [{"port": 70000}]}, 400, "ports[0].port: 70000 is out of range [1, 65535]"),
+        ({"ports": [{"port": 80}, {"port": 81}]}, 400, "ports: expected exactly one port, got 2"),
+        ({"rootfsSize": 5}, 400, "rootfsSize: 5 is out of range [10, 500]"),
+        ({"name": "x" * 221}, 400, "name: length 221 is out of range [0, 220]"),
+        ({"volumeMounts": [{"type": "local", "size": 1, "mountPath": "/d"}]}, 400, "volumeMounts[0].size: 1 is out of range [10, 500]"),
+        ({"products": [{"id": "9"}]}, 404, "product 9 not found"),
+        ({"image": {"image": "x", "authId": "auth-9"}}, 404, "registry auth auth-9 not found"),
+        ({"clusterID": "cluster-9"}, 404, "cluster cluster-9 not found"),
+    ]
+    for changes, status_wanted, message in cases:
+        spec = dict(copy.deepcopy(ENDPOINT), **changes)
+        status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": spec})
+        assert (status, payload) == (status_wanted, {"code": status_wanted, "message": message}), changes
+    assert client.admin("GET", "/endpoints")["endpoints"] == []
+
+    client.admin("POST", "/limits", {"maxWorkerNum": 100})
+    assert client.create(workerConfig=dict(ENDPOINT["workerConfig"], maxNum=99))
+    assert client.ok("GET", "/endpoint/limit")["maxWorkerNum"] == 100
+
+
+def test_create_defaults_and_duplicate_names(client):
+    first = client.create(appName="my-app", ports=[{"port": 8080}], workerConfig=dict(ENDPOINT["workerConfig"], requestTimeout=30, cudaVersion="12.4"))
+    second = client.create()
+    assert first != second
+    endpoint = client.get(first)
+    assert endpoint["appName"] == "my-app"
+    assert endpoint["url"] == "https://my-app.serverless.emulator.invalid"
+    assert endpoint["workerConfig"]["requestTimeout"] == 30
+    assert endpoint["workerConfig"]["cudaVersion"] == "12.4"
+    assert [item["name"] for item in client.admin("GET", "/endpoints")["endpoints"]] == ["demo", "demo"]
+
+
+def test_network_mount_cluster_rules(client):
+    network = [{"type": "network", "id": "ns-1", "mountPath": "/models"}]
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=network)})
+    assert (status, payload["message"]) == (400, "clusterID: required when network storage ns-1 is mounted")
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=network, clusterID="cluster-2")})
+    assert (status, payload["message"]) == (400, "clusterID: cluster-2 does not match the cluster cluster-1 of network storage ns-1")
+    bad = [{"type": "network", "id": "ns-9", "mountPath": "/x"}]
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=bad, clusterID="cluster-1")})
+    assert (status, payload["message"]) == (404, "network storage ns-9 not found")
+    endpoint_id = client.create(volumeMounts=network, clusterID="cluster-1")
+    endpoint = client.get(endpoint_id)
+    assert endpoint["clusterID"] == "cluster-1"
+    assert endpoint["volumeMounts"] == [{"type": "network", "size": 0, "id": "ns-1", "mountPath": "/models"}]
+
+
+def test_get_errors(client):
+    status, payload, _headers = client.call("GET", "/endpoint?id=0123456789abcdef")
+    assert (status, payload) == (404, {"code": 404, "message": "endpoint 0123456789abcdef not found"})
+    status, payload, _headers = client.call("GET", "/endpoint")
+    assert (status, payload["message"]) == (400, "missing required parameter: id")
+    status, payload, _headers = client.call("GET", "/nope")
+    assert status == 404
+    status, payload, _headers = client.call("POST", "/endpoint/create", raw=b"{not json")
+    assert status == 400 and payload["message"].startswith("invalid JSON body")
+
+
+def test_list_paging(client):
+    ids = client.admin("POST", "/seed", {"endpoints": [{"name": f"e{index}"} for index in range(5)]})["ids"]
+
+    def page(size, number):
+        payload = client.ok("GET", f"/endpoints?pageSize={size}&pageNum={number}")
+        return [item["id"] for item in payload["endpoints"]], payload["total"]
+
+    assert page(2, 1) == (ids[0:2], 5)
+    assert page(2, 2) == (ids[2:4], 5)
+    assert page(2, 3) == (ids[4:5], 5)
+    assert page(2, 4) == ([], 5)
+    assert page(2, 0) == (ids[0:2], 5)  # below the base: clamp
+
+    client.admin("POST", "/config", {"below_base": "empty"})
+    assert page(2, 0) == ([], 5)
+    client.admin("POST", "/config", {"below_base": "error"})
+    status, payload, _headers = client.call("GET", "/endpoints?pageSize=2&pageNum=0")
+    assert (status, payload["message"]) == (400, "pageNum: 0 is below the first page 1")
+
+    client.admin("POST", "/config", {"page_base": 0, "below_base": "clamp", "max_page_size": 3})
+    assert page(10, 0) == (ids[0:3], 5)
+    assert page(10, 1) == (ids[3:5], 5)
+    assert page(2, -1) == (ids[0:2], 5)
+
+    for query, missing in (("pageNum=1", "pageSize"), ("pageSize=1", "pageNum")):
+        status, payload, _headers = client.call("GET", "/endpoints?" + query)
+        assert (status, payload["message"]) == (400, "missing required parameter: " + missing)
+
+
+def test_update_is_a_full_replace(client):
+    endpoint_id = client.create(volumeMounts=[{"type": "network", "id": "ns-1", "mountPath": "/m"}], clusterID="cluster-1",
+                                workerConfig=dict(ENDPOINT["workerConfig"], requestTimeout=30, cudaVersion="12.4"))
+    before = client.get(endpoint_id)
+    assert client.ok("POST", "/endpoint/update", update_body(endpoint_id)) == {}
+    after = client.get(endpoint_id)
+    assert after["name"] == ""
+    assert after["envs"] == []
+    assert after["volumeMounts"] == []
+    assert after["healthy"]["path"] == "" and after["healthy"]["initialDelay"] == 60
+    assert after["image"] == {"image": "nginx:1.27", "authId": "", "command": ""}
+    assert "clusterID" not in after
+    assert after["workerConfig"] == {"minNum": 0, "maxNum": 3, "freeTimeout": "120", "maxConcurrent": "2", "gpuNum": 1}
+    assert after["policy"] == {"type": "concurrency", "value": "5"}
+    assert after["ports"] == [{"port": "9000"}]
+    for key in ("id", "appName", "products", "rootfsSize", "createdAt", "url"):
+        assert after[key] == before[key], key
+
+    full = update_body(endpoint_id, name="kept", envs=[{"key": "K", "value": "V"}], healthy={"path": "/ok"}, appName=endpoint_id,
+                       products=[{"id": "1"}], rootfsSize=100, volumeMounts=[{"type": "local", "size": 20, "mountPath": "/d"}])
+    client.ok("POST", "/endpoint/update", full)
+    after = client.get(endpoint_id)
+    assert (after["name"], after["envs"], after["healthy"]["path"]) == ("kept", [{"key": "K", "value": "V"}], "/ok")
+    assert after["volumeMounts"] == [{"type": "local", "size": 20, "id": "", "mountPath": "/d"}]
+
+
+def test_update_errors(client):
+    endpoint_id = client.create()
+    body = update_body(endpoint_id)
+    del body["policy"]["type"]
+    status, payload, _headers = client.call("POST", "/endpoint/update", body)
+    assert (status, payload["message"]) == (400, "missing required field: policy.type")
+    body = update_body(endpoint_id)
+    del body["id"]
+    status, payload, _headers = client.call("POST", "/endpoint/update", body)
+    assert (status, payload["message"]) == (400, "missing required field: id")
+    status, payload, _headers = client.call("POST", "/endpoint/update", {"endpoint": update_body(endpoint_id)})
+    assert (status, payload["message"]) == (400, "missing required field: id")
+
+    for field, value in (("appName", "other"), ("products", [{"id": "2"}]), ("rootfsSize", 200)):
+        status, payload, _headers = client.call("POST", "/endpoint/update", update_body(endpoint_id, **{field: value}))
+        assert (status, payload["message"]) == (400, field + " is immutable")
+
+    status, payload, _headers = client.call("POST", "/endpoint/update", update_body(endpoint_id, workerConfig=dict(ENDPOINT["workerConfig"], gpuNum=9)))
+    assert (status, payload["message"]) == (400, "workerConfig.gpuNum: 9 is out of range [1, 8]")
+    status, payload, _headers = client.call("POST", "/endpoint/update", update_body("ffffffffffffffff"))
+    assert (status, payload["message"]) == (404, "endpoint ffffffffffffffff not found")
+    assert client.get(endpoint_id)["name"] == "demo"  # nothing above changed it
+
+
+def test_delete(client):
+    endpoint_id = client.create()
+    status, payload, _headers = client.call("POST", "/endpoint/delete", {"id": endpoint_id})
+    assert (status, payload["message"]) == (400, "missing required field: name")
+    assert client.ok("POST", "/endpoint/delete", {"name": endpoint_id}) == {}
+    status, payload, _headers = client.call("GET", "/endpoint?id=" + endpoint_id)
+    assert status == 404
+    status, payload, _headers = client.call("POST", "/endpoint/delete", {"name": endpoint_id})
+    assert (status, payload["message"]) == (404, f"endpoint {endpoint_id} not found")
+
+
+def test_delete_reads_terminating(client):
+    client.admin("POST", "/config", {"delete_reads": 2})
+    endpoint_id = client.create()
+    client.ok("POST", "/endpoint/delete", {"name": endpoint_id})
+    listed = client.ok("GET", "/endpoints?pageSize=10&pageNum=1")
+    assert listed["total"] == 1 and listed["endpoints"][0]["state"]["state"] == "terminating"
+    assert client.get(endpoint_id)["state"]["state"] == "terminating"
+    assert client.get(endpoint_id)["state"]["state"] == "terminating"
+    status, _payload, _headers = client.call("GET", "/endpoint?id=" + endpoint_id)
+    assert status == 404
+    assert client.ok("GET", "/endpoints?pageSize=10&pageNum=1") == {"endpoints": [], "total": 0}
+
+
+def test_init_and_update_reads(client):
+    client.admin("POST", "/config", {"init_reads": 2, "update_reads": 1})
+    endpoint_id = client.create()
+    listed = client.ok("GET", "/endpoints?pageSize=10&pageNum=1")["endpoints"][0]
+    assert listed["state"]["state"] == "initializing"
+    assert listed["workers"] == []
+    assert [client.get(endpoint_id)["state"]["state"] for _read in range(3)] == ["initializing", "initializing", "serving"]
+    client.ok("POST", "/endpoint/update", update_body(endpoint_id))
+    assert [client.get(endpoint_id)["state"]["state"] for _read in range(2)] == ["initializing", "serving"]
+
+
+def test_reference_data(client):
+    auths = client.ok("GET", "/repository/auths")["data"]
+    assert [(auth["id"], auth["name"]) for auth in auths] == [("auth-1", "dockerhub-private"), ("auth-2", "ghcr-team")]
+    assert set(auths[0]) == {"id", "name", "username", "password"}
+    clusters = client.ok("GET", "/clusters")["data"]
+    assert [(cluster["id"], cluster["name"]) for cluster in clusters] == [("cluster-1", "us-east"), ("cluster-2", "eu-west")]
+    storages = client.ok("GET", "/networkstorages/list?pageNo=1&pageSize=10")
+    assert storages["total"] == 2
+    summary = [(item["storageId"], item["storageName"], item["clusterId"]) for item in storages["data"]]
+    assert summary == [("ns-1", "models", "cluster-1"), ("ns-2", "datasets", "cluster-2")]
+    assert client.ok("GET", "/networkstorages/list?pageNo=1&pageSize=10&storageName=datasets")["data"][0]["storageId"] == "ns-2"
+    assert client.ok("GET", "/networkstorages/list?pageNo=2&pageSize=1") == {"data": [storages["data"][1]], "total": 2}
+    limits = client.ok("GET", "/endpoint/limit")
+    assert limits == novita_emulator.DEFAULT_LIMITS
+
+
+def test_request_log(client):
+    endpoint_id = client.create()
+    client.ok("POST", "/endpoint/update", update_body(endpoint_id))
+    client.admin("GET", "/endpoints")  # admin calls are not logged
+    log = client.admin("GET", "/requests")["requests"]
+    assert [entry["seq"] for entry in log] == [1, 2]
+    assert log[0] == {"seq": 1, "method": "POST", "path": "/endpoint/create", "query": {}, "body": {"endpoint": ENDPOINT},
+                      "status": 200, "auth": "ok", "user_agent": "emulator-tests", "fault": False}
+    assert log[1]["path"] == "/endpoint/update" and log[1]["body"]["id"] == endpoint_id
+    client.get(endpoint_id)
+    assert client.admin("GET", "/requests")["requests"][-1]["query"] == {"id": endpoint_id}
+    assert KEY not in json.dumps(client.admin("GET", "/requests"))
+    client.admin("DELETE", "/requests")
+    assert client.admin("GET", "/requests") == {"requests": []}
+
+
+def test_reset_restores_everything(client):
+    client.create()
+    client.admin("POST", "/config", {"page_base": 0, "latency_ms": 1})
+    client.admin("POST", "/limits", {"maxGPUNum": 2})
+    client.admin("POST", "/faults", {"method": "GET", "path": "/clusters", "status": 500})
+    client.admin("POST", "/reset")
+    assert client.admin("GET", "/endpoints") == {"endpoints": []}
+    assert client.admin("GET", "/requests") == {"requests": []}
+    assert client.admin("GET", "/faults") == {"faults": []}
+    assert client.admin("GET", "/config") == novita_emulator.DEFAULT_CONFIG
+    assert client.admin("GET", "/limits") == novita_emulator.DEFAULT_LIMITS
+
+
+def test_seed(client):
+    payload = client.admin("POST", "/seed", {"endpoints": [
+        {"id": "00000000000000aa", "name": "seeded", "workerConfig": {"minNum": 2}, "envs": [{"key": "X", "value": "y"}]},
+        {"name": "broken", "state": {"state": "failed", "error": "boom", "message": "image pull failed"}},
+    ]})
+    assert payload["ids"][0] == "00000000000000aa" and len(payload["ids"][1]) == 16
+    assert client.admin("GET", "/requests") == {"requests": []}
+    seeded = client.get("00000000000000aa")
+    assert seeded["state"]["state"] == "serving"
+    assert seeded["workerConfig"] == {"minNum": 2, "maxNum": 1, "freeTimeout": "300", "maxConcurrent": "1", "gpuNum": 1}
+    assert seeded["envs"] == [{"key": "X", "value": "y"}]
+    assert seeded["appName"] == "00000000000000aa"
+    assert len(seeded["workers"]) == 2
+    broken = client.get(payload["ids"][1])
+    assert broken["state"] == {"state": "failed", "error": "boom", "message": "image pull failed"}
+    assert client.get(payload["ids"][1])["state"]["state"] == "failed"
+
+
+def test_config_validation(client):
+    config = client.admin("POST", "/config", {"max_page_size": 7, "products": ["a"]})
+    assert config["max_page_size"] == 7 and config["products"] == ["a"]
+    assert client.admin("GET", "/config") == config
+    for body, message in (({"nope": 1}, "unknown config key: nope"), ({"below_base": "x"}, "below_base: must be one of clamp, empty, error"),
+                          ({"page_base": 2}, "page_base: 2 is out of range [0, 1]")):
+        status, payload, _headers = client.call("POST", "/_emulator/config", body, admin=True)
+        assert (status, payload["message"]) == (400, message)
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": ENDPOINT})
+    assert (status, payload["message"]) == (404, "product 1 not found")
+    with pytest.raises(ValueError):
+        novita_emulator.Emulator(page_base=5)
+
+
+def test_faults(client):
+    endpoint_id = client.create()
+    fault = client.admin("POST", "/faults", {"method": "get", "path": "/endpoint", "status": 429, "retry_after": "1", "count": 2})["fault"]
+    assert fault["kind"] == "status" and fault["method"] == "GET" and fault["count"] == 2
+    client.admin("POST", "/faults", {"method": "POST", "path": PREFIX + "/endpoint/delete", "status": 503, "body": "upstream down"})
+    assert len(client.admin("GET", "/faults")["faults"]) == 2
+
+    for _attempt in range(2):
+        status, payload, headers = client.call("GET", "/endpoint?id=" + endpoint_id)
+        assert (status, payload, headers["Retry-After"]) == (429, {"code": 429, "message": "injected fault"}, "1")
+    assert client.get(endpoint_id)["id"] == endpoint_id
+
+    status, payload, headers = client.call("POST", "/endpoint/delete", {"name": endpoint_id})
+    assert (status, payload, headers.get("Retry-After")) == (503, "upstream down", None)
+    assert client.get(endpoint_id)["id"] == endpoint_id  # the faulted delete was not processed
+    assert client.admin("GET", "/faults") == {"faults": []}
+
+    log = client.admin("GET", "/requests")["requests"]
+    assert [(entry["status"], entry["fault"]) for entry in log[1:]] == [(429, True), (429, True), (200, False), (503, True), (200, False)]
+
+    client.admin("POST", "/faults", {"method": "GET", "path": "/clusters", "status": 500, "count": 5})
+    client.admin("DELETE", "/faults")
+    assert client.ok("GET", "/clusters")["data"]
+    status, payload, _headers = client.call("POST", "/_emulator/faults", {"kind": "drop", "method": "GET", "path": "/x", "status": 500}, admin=True)
+    assert (status, payload["message"]) == (400, "kind: drop is not one of status")
+
+
+def test_latency(client):
+    client.admin("POST", "/config", {"latency_ms": 50})
+    started = time.monotonic()
+    client.ok("GET", "/clusters")
+    assert time.monotonic() - started >= 0.05
+
+
+def test_command_line(tmp_path):
+    url_file = tmp_path / "url"
+    env = dict(os.environ, NOVITA_EMULATOR_API_KEY="env-key")
+    with subprocess.Popen([sys.executable, EMULATOR_PATH, "--url-file", str(url_file), "--page-base", "0", "--max-page-size", "5"],
+                          stdout=subprocess.PIPE, env=env) as process:
+        try:
+            url = process.stdout.readline().decode("utf-8").strip()
+            assert url.startswith("http://127.0.0.1:")
+            assert url_file.read_text() == url
+            api = Client(url, key="env-key")
+            assert api.admin("GET", "/config")["page_base"] == 0
+            assert api.ok("GET", "/clusters")["data"]
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=5) == 0
+            assert process.stdout.read() == b""
+        finally:
+            if process.poll() is None:
+                process.kill()

@@ -26,7 +26,7 @@ description:
     predicted) the account's parameter limits are read once from the API and every value is checked
     against them. Errors name the option, the value and the allowed range.
 author:
-  - novita.cloud contributors
+  - novita.cloud maintainers (@novita-cloud)
 extends_documentation_fragment:
   - novita.cloud.novita
 attributes:

@@ -142,14 +142,16 @@ def test_immutable_changes_name_each_field():
     (dict(volume_mounts=[{"type": "local", "size": None, "id": None, "mount_path": "/a"}]), "volume_mounts[0]: a local mount needs size"),
     (dict(volume_mounts=[{"type": "network", "size": None, "id": None, "mount_path": "/a"}], cluster_id="c"), "a network mount needs id"),
     (dict(volume_mounts=[{"type": "network", "size": None, "id": "ns-1", "mount_path": "/a"}], cluster_id=""), "a network mount needs cluster_id"),
-    (dict(volume_mounts=[{"type": "network", "size": None, "id": "ns-1", "mount_path": "/a"}]), "volume_mounts[0]: a network mount needs cluster_id"),
+    (dict(volume_mounts=[{"type": "network", "size": None, "id": "ns-1", "mount_path": "/a"}]),
+     "volume_mounts[0]: a network mount needs cluster_id"),
     (dict(volume_mounts=[{"type": "network", "size": 10, "id": "ns-1", "mount_path": "/a"}], cluster_id="c"), "volume_mounts[0].size: only a local mount"),
     (dict(volume_mounts=[{"type": "local", "size": 10, "id": "ns-1", "mount_path": "/a"}]), "volume_mounts[0].id: only a network mount takes an id"),
     (dict(volume_mounts=[{"type": "local", "size": 0, "id": None, "mount_path": "/a"}]), "volume_mounts[0].size: 0 must be positive"),
     (dict(volume_mounts=[{"type": "local", "size": 1, "id": None, "mount_path": ""}]), "volume_mounts[0].mount_path must not be empty"),
     (dict(envs={"": "x"}), "envs: '' is not a valid environment variable name"),
     (dict(volume_mounts=[{"type": "local", "size": 30, "id": None, "mount_path": "/a"},
-                         {"type": "local", "size": 30, "id": None, "mount_path": "/a"}]), "volume_mounts[1].mount_path: /a is already used by volume_mounts[0]"),
+                         {"type": "local", "size": 30, "id": None, "mount_path": "/a"}]),
+     "volume_mounts[1].mount_path: /a is already used by volume_mounts[0]"),
     (dict(wait_timeout=0), "wait_timeout: 0 must be a positive number"),
 ])
 def test_validate_options_names_option_and_value(given, message):

@@ -1,0 +1,45 @@
+# Build and test entry points for the novita.cloud collection.
+# Everything runs from .venv, which `make venv` builds from tools/requirements.txt
+# with $(PYTHON); nothing else needs installing by hand.
+
+PYTHON ?= python3
+export PYTHON
+
+VENV := .venv
+VENV_STAMP := $(VENV)/.requirements.sha256
+
+.DEFAULT_GOAL := help
+
+.PHONY: help venv stage test sanity units integration lint docs changelog build demo clean
+
+help:
+	@echo "make venv         create/update .venv from tools/requirements.txt"
+	@echo "make test         all checks: sanity units integration lint docs changelog build"
+	@echo "make sanity|units|integration|lint|docs|changelog|build   one check"
+	@echo "make demo         run examples/endpoint.yml against the local emulator"
+	@echo "make stage        copy the collection to .tmp/collections/ansible_collections/novita/cloud"
+	@echo "make clean        remove .venv, .tmp and test leftovers"
+	@echo "Logs: .tmp/logs/<step>.log. Python: PYTHON=$(PYTHON)"
+
+venv: $(VENV_STAMP)
+
+# Re-installs only when tools/requirements.txt changed (ensure-venv.sh also
+# compares the file's hash, so a touched-but-equal file costs nothing).
+$(VENV_STAMP): tools/requirements.txt
+	@tools/ensure-venv.sh
+
+stage: venv
+	@tools/stage.sh
+
+test: venv
+	@tools/run-tests.sh
+
+sanity units integration lint docs changelog build: venv
+	@tools/run-tests.sh $@
+
+demo: venv
+	@tools/demo.sh
+
+clean:
+	rm -rf $(VENV) .tmp tests/output tests/integration/inventory .ansible collections .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,35 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # the variables are used by the scripts that source this
+# Shared settings for the tools/*.sh scripts; source it, do not run it.
+#
+# Layout (all of it ignored by git and by `ansible-galaxy collection build`):
+#   .venv/                                       dev venv built from tools/requirements.txt
+#   .tmp/collections/ansible_collections/novita/cloud
+#                                                staged copy the ansible-test steps run in
+#   .tmp/logs/<step>.log                         full output of each make test step
+#   .tmp/dist/                                   built collection tarball
+
+TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+ROOT="$(cd "${TOOLS_DIR}/.." && pwd -P)"
+PYTHON="${PYTHON:-python3}"
+VENV="${ROOT}/.venv"
+VENV_PY="${VENV}/bin/python"
+TMP_DIR="${ROOT}/.tmp"
+LOG_DIR="${TMP_DIR}/logs"
+COLLECTIONS_ROOT="${TMP_DIR}/collections"
+COLLECTION_NAMESPACE="novita"
+COLLECTION_NAME="cloud"
+STAGE_DIR="${COLLECTIONS_ROOT}/ansible_collections/${COLLECTION_NAMESPACE}/${COLLECTION_NAME}"
+
+# Put the dev venv first on PATH (ansible-test, ansible-lint, shellcheck, pythonX.Y).
+activate_venv() {
+    export VIRTUAL_ENV="${VENV}"
+    export PATH="${VENV}/bin:${PATH}"
+    unset PYTHONHOME
+}
+
+# "3.11" for the venv's interpreter: ansible-test must always get --python X.Y,
+# or sanity also tries every pythonX.Y shim on PATH and fails on the broken ones.
+venv_python_version() {
+    "${VENV_PY}" -c 'import sys; print("%d.%d" % sys.version_info[:2])'
+}

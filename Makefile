@@ -25,7 +25,7 @@ venv: $(VENV_STAMP)
 
 # Re-installs only when tools/requirements.txt changed (ensure-venv.sh also
 # compares the file's hash, so a touched-but-equal file costs nothing).
-$(VENV_STAMP): tools/requirements.txt
+$(VENV_STAMP): tools/requirements.txt tools/constraints.txt
 	@tools/ensure-venv.sh
 
 stage: venv

@@ -390,9 +390,7 @@ def validate_options(params):
         value = _get(params, path)
         if value is not None and value < 0:
             errors.append("%s: %s must not be negative" % (option_name(path), value))
-    min_num, max_num = _get(params, ("worker_config", "min_num")), _get(params, ("worker_config", "max_num"))
-    if min_num is not None and max_num is not None and min_num > max_num:
-        errors.append("worker_config.min_num: %s is greater than worker_config.max_num %s" % (min_num, max_num))
+    errors.extend(_worker_range_errors(params.get("worker_config") or {}))
     for path, limit in MAX_LENGTHS:
         value = _get(params, path)
         if isinstance(value, string_types) and len(value) > limit:
@@ -402,6 +400,13 @@ def validate_options(params):
     if params.get("wait_timeout") is not None and params["wait_timeout"] <= 0:
         errors.append("wait_timeout: %s must be a positive number of seconds" % params["wait_timeout"])
     return errors
+
+
+def _worker_range_errors(worker_config):
+    min_num, max_num = worker_config.get("min_num"), worker_config.get("max_num")
+    if min_num is not None and max_num is not None and min_num > max_num:
+        return ["worker_config.min_num: %s is greater than worker_config.max_num %s" % (min_num, max_num)]
+    return []
 
 
 def _validate_envs(params):
@@ -454,9 +459,7 @@ def validate_model(model, creating):
                               ("image.image", model["image"]["image"]), ("port", model["port"])):
             if value in (None, ""):
                 errors.append("%s is required to create an endpoint" % option)
-    wc = model["worker_config"]
-    if wc["min_num"] is not None and wc["max_num"] is not None and wc["min_num"] > wc["max_num"]:
-        errors.append("worker_config.min_num: %s is greater than worker_config.max_num %s" % (wc["min_num"], wc["max_num"]))
+    errors.extend(_worker_range_errors(model["worker_config"]))
     if any(m["type"] == "network" for m in model["volume_mounts"]) and not model["cluster_id"]:
         errors.append("cluster_id is required when a network volume is mounted")
     return errors

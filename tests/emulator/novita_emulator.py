@@ -243,50 +243,55 @@ def _merge(defaults, given):
     return result
 
 
-def _validate_config(updates, base):
-    """Return base merged with updates, or raise ApiError(400)."""
+def _merge_checked(updates, base, what, unknown, check_value):
+    """Return base merged with updates after check_value(key, value) on each, or raise ApiError(400)."""
     if not isinstance(updates, dict):
-        raise ApiError(400, f"config: expected an object, got {_json_type(updates)}")
+        raise ApiError(400, f"{what}: expected an object, got {_json_type(updates)}")
     result = copy.deepcopy(base)
     for key, value in updates.items():
-        if key not in DEFAULT_CONFIG:
-            raise ApiError(400, f"unknown config key: {key}")
-        if key in ("latency_ms", "init_reads", "update_reads", "delete_reads"):
-            _check_range(_expect_int(value, key), key, 0, 10 ** 9)
-        elif key == "max_page_size":
-            _check_range(_expect_int(value, key), key, 1, 10 ** 9)
-        elif key == "page_base":
-            _check_range(_expect_int(value, key), key, 0, 1)
-        elif key == "below_base":
-            if value not in BELOW_BASE_MODES:
-                raise ApiError(400, f"below_base: must be one of {', '.join(BELOW_BASE_MODES)}")
-        elif key == "port_as_string":
-            if not isinstance(value, bool):
-                raise ApiError(400, f"port_as_string: expected a boolean, got {_json_type(value)}")
-        elif key == "products":
-            _expect_list(value, key)
-            for index, item in enumerate(value):
-                _expect_str(item, f"products[{index}]")
+        if key not in base:
+            raise ApiError(400, f"{unknown}: {key}")
+        check_value(key, value)
         result[key] = copy.deepcopy(value)
     return result
+
+
+def _check_config_value(key, value):
+    if key in ("latency_ms", "init_reads", "update_reads", "delete_reads"):
+        _check_range(_expect_int(value, key), key, 0, 10 ** 9)
+    elif key == "max_page_size":
+        _check_range(_expect_int(value, key), key, 1, 10 ** 9)
+    elif key == "page_base":
+        _check_range(_expect_int(value, key), key, 0, 1)
+    elif key == "below_base":
+        if value not in BELOW_BASE_MODES:
+            raise ApiError(400, f"below_base: must be one of {', '.join(BELOW_BASE_MODES)}")
+    elif key == "port_as_string":
+        if not isinstance(value, bool):
+            raise ApiError(400, f"port_as_string: expected a boolean, got {_json_type(value)}")
+    elif key == "products":
+        _expect_list(value, key)
+        for index, item in enumerate(value):
+            _expect_str(item, f"products[{index}]")
+
+
+def _check_limit_value(key, value):
+    if key == "cudaVersionList":
+        _expect_list(value, key)
+        for index, item in enumerate(value):
+            _expect_str(item, f"cudaVersionList[{index}]")
+    else:
+        _expect_int(value, key)
+
+
+def _validate_config(updates, base):
+    """Return base merged with updates, or raise ApiError(400)."""
+    return _merge_checked(updates, base, "config", "unknown config key", _check_config_value)
 
 
 def _validate_limits(updates, base):
     """Return base merged with updates, or raise ApiError(400)."""
-    if not isinstance(updates, dict):
-        raise ApiError(400, f"limits: expected an object, got {_json_type(updates)}")
-    result = copy.deepcopy(base)
-    for key, value in updates.items():
-        if key not in DEFAULT_LIMITS:
-            raise ApiError(400, f"unknown limit: {key}")
-        if key == "cudaVersionList":
-            _expect_list(value, key)
-            for index, item in enumerate(value):
-                _expect_str(item, f"cudaVersionList[{index}]")
-        else:
-            _expect_int(value, key)
-        result[key] = copy.deepcopy(value)
-    return result
+    return _merge_checked(updates, base, "limits", "unknown limit", _check_limit_value)
 
 
 def _json_bytes(payload):

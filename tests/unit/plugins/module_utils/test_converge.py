@@ -221,3 +221,17 @@ def test_failure_after_update_says_what_was_done():
     with pytest.raises(EndpointError, match="updated endpoint ep1, then: Novita API request GET /endpoint failed with HTTP 500"):
         converger.run()
     assert converger.result["changed"] is True
+
+
+def test_without_wait_the_create_returns_what_was_sent_and_polls_nothing():
+    client = FakeClient()
+    result = converge(client, name="n", product_id="1", image={"image": "i"}, port=80, wait=False)
+    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit"), ("POST", "/endpoint/create")]
+    assert result["endpoint"]["id"] == "new1" and result["endpoint"]["name"] == "n" and result["endpoint"]["port"] == 80
+
+
+def test_without_wait_the_delete_polls_nothing():
+    client = FakeClient([existing()])
+    result = converge(client, id="ep1", state="absent", wait=False)
+    assert result["changed"] is True
+    assert client.calls == [("GET", "/endpoint"), ("POST", "/endpoint/delete")]

@@ -222,6 +222,8 @@ options:
       - V(false) fails before any write and names the field.
       - V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the
         task's options. The new endpoint has a new ID, returned in RV(endpoint.id).
+      - The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is
+        created, even with O(wait=false).
     type: bool
     default: false
   wait:

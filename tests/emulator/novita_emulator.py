@@ -105,24 +105,8 @@ STRING_LENGTHS = {
     "clusterID": 255,
 }
 
-CREATE_REQUIRED = (
-    "products",
-    "rootfsSize",
-    "workerConfig.minNum",
-    "workerConfig.maxNum",
-    "workerConfig.freeTimeout",
-    "workerConfig.maxConcurrent",
-    "workerConfig.gpuNum",
-    "ports",
-    "policy.type",
-    "policy.value",
-    "image.image",
-    "volumeMounts",
-    "healthy.path",
-)
-
-UPDATE_REQUIRED = (
-    "id",
+# Required by both create and update.
+_REQUIRED_SETTINGS = (
     "workerConfig.minNum",
     "workerConfig.maxNum",
     "workerConfig.freeTimeout",
@@ -133,6 +117,8 @@ UPDATE_REQUIRED = (
     "policy.value",
     "image.image",
 )
+CREATE_REQUIRED = ("products", "rootfsSize") + _REQUIRED_SETTINGS + ("volumeMounts", "healthy.path")
+UPDATE_REQUIRED = ("id",) + _REQUIRED_SETTINGS
 
 # workerConfig key -> limits suffix ("min" + suffix, "max" + suffix).
 WORKER_LIMITS = (

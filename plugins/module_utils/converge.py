@@ -62,11 +62,9 @@ class EndpointAPI:
     def list(self):
         return self.client.list_all("/endpoints", "endpoints")
 
-    def find_by_name(self, name, endpoints=None):
+    def find_by_name(self, name):
         """The one endpoint with this name, None if there is none; several are an error (names are not unique in the API)."""
-        if endpoints is None:
-            endpoints = self.list()
-        matches = [e for e in endpoints if e.get("name") == name]
+        matches = [e for e in self.list() if e.get("name") == name]
         if len(matches) > 1:
             ids = sorted(str(e.get("id")) for e in matches)
             raise EndpointError("%d endpoints are named %s (IDs: %s); set id to choose the one to manage" % (len(matches), name, ", ".join(ids)),
@@ -136,13 +134,13 @@ class EndpointConverger:
         self.secret_names = set(str(k) for k in (params.get("secret_envs") or {}))
         self.result = {"changed": False, "endpoint": {}}
 
-    def run(self, endpoints=None):
-        """Converge and return the module result. ``endpoints`` is an already read list to look names up in."""
+    def run(self):
+        """Converge and return the module result."""
         params = self.params
         if params.get("id"):
             current = self.api.get(params["id"])
         else:
-            current = self.api.find_by_name(params["name"], endpoints)
+            current = self.api.find_by_name(params["name"])
         if params.get("state") == "absent":
             return self._absent(current)
         if current is None:
@@ -170,7 +168,6 @@ class EndpointConverger:
         if self.check_mode:
             return self.result
         self.api.delete(endpoint_id)
-        self.result["changed"] = True
         if self.params.get("wait", True):
             self._after_write("deleted endpoint %s" % endpoint_id, endpoint_id, self.api.wait, endpoint_id, self.params["wait_timeout"], gone=True)
         return self.result

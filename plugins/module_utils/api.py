@@ -316,6 +316,7 @@ class NovitaClient:
 
     def post(self, path, body, retry=False):
         return self.request("POST", path, body=body, retry=retry)
+
     def list_all(self, path, items_key, page_size=LIST_PAGE_SIZE):
         """Every item of a paged list (``pageSize``/``pageNum``), whether the API counts pages from 0 or from 1.
 

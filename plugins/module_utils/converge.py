@@ -8,6 +8,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import copy
 import time
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
@@ -29,6 +30,7 @@ SERVING_STATE = "serving"
 FAILED_STATES = ("failed", "error")
 POLL_FIRST_DELAY = 1.0
 POLL_MAX_DELAY = 5.0
+STORAGE_PAGE_SIZE = 100
 
 
 class EndpointError(Exception):
@@ -73,6 +75,29 @@ class EndpointAPI:
 
     def limits(self):
         return self.client.get("/endpoint/limit")
+
+    def registry_auths(self):
+        """The account's registry credentials (only their ``id`` and ``name`` are kept: the API also sends the password)."""
+        data = self.client.get("/repository/auths")
+        items = data.get("data") if isinstance(data, dict) else None
+        return [dict(id=str(a.get("id")), name=a.get("name")) for a in items or [] if isinstance(a, dict)]
+
+    def network_storages(self, name):
+        """The network storages whose name contains ``name`` (the API's filter), every page (``pageNo`` counts from 1)."""
+        storages = []
+        page = 1
+        while True:
+            data = self.client.get("/networkstorages/list", {"pageNo": page, "pageSize": STORAGE_PAGE_SIZE, "storageName": name})
+            items = [s for s in (data.get("data") if isinstance(data, dict) else None) or [] if isinstance(s, dict)]
+            storages.extend(items)
+            total = data.get("total") if isinstance(data, dict) else None
+            try:
+                total = int(total)
+            except (TypeError, ValueError):
+                total = None
+            if not items or total is None or len(storages) >= total:
+                return storages
+            page += 1
 
     def create(self, body):
         """Create the endpoint and return ``(id, adopted)``, never making two endpoints with one name.
@@ -178,6 +203,8 @@ class EndpointConverger:
 
     def run(self):
         """Converge and return the module result."""
+        if self.params.get("state") != "absent":
+            self.params = resolve_names(self.api, self.params)
         params = self.params
         if params.get("id"):
             current = self.api.get(params["id"])
@@ -305,6 +332,56 @@ class EndpointConverger:
                 "after": diff_view(after, self.secret_names, secrets_changed) if after else {},
             }
         return self.result
+
+
+def resolve_names(api, params):
+    """The task's parameters with ``image.auth_name`` and ``volume_mounts[].storage_name`` replaced by IDs.
+
+    A registry credential or network storage is looked up only when the task names one. A network storage's
+    cluster fills ``cluster_id`` when the task leaves it out; a different ``cluster_id`` is an error. Unknown and
+    ambiguous names fail here, before any write.
+    """
+    image = params.get("image") or {}
+    mounts = params.get("volume_mounts") or []
+    if not image.get("auth_name") and not any(m.get("storage_name") for m in mounts):
+        return params
+    params = copy.deepcopy(params)
+    errors = []
+    if image.get("auth_name"):
+        name = image["auth_name"]
+        matches = [a for a in api.registry_auths() if a["name"] == name]
+        if len(matches) == 1:
+            params["image"]["auth_id"] = matches[0]["id"]
+        elif matches:
+            errors.append("image.auth_name: %d registry credentials are named %s (IDs: %s); set image.auth_id instead"
+                          % (len(matches), name, ", ".join(sorted(a["id"] for a in matches))))
+        else:
+            errors.append("image.auth_name: no registry credential is named %s" % name)
+        params["image"]["auth_name"] = None
+    cluster_from = None
+    for index, mount in enumerate(params.get("volume_mounts") or []):
+        name = mount.get("storage_name")
+        if not name:
+            continue
+        where = "volume_mounts[%d].storage_name" % index
+        matches = [st for st in api.network_storages(name) if st.get("storageName") == name]
+        mount["storage_name"] = None
+        if len(matches) != 1:
+            errors.append("%s: %s" % (where, "%d network storages are named %s (IDs: %s); set id instead"
+                                      % (len(matches), name, ", ".join(sorted(str(st.get("storageId")) for st in matches)))
+                                      if matches else "no network storage is named %s" % name))
+            continue
+        mount["id"] = str(matches[0].get("storageId"))
+        cluster = str(matches[0].get("clusterId") or "")
+        if params.get("cluster_id") and params["cluster_id"] != cluster:
+            errors.append("%s: network storage %s is in cluster %s, but %s is %s"
+                          % (where, name, cluster, "cluster_id" if cluster_from is None else cluster_from, params["cluster_id"]))
+            continue
+        if not params.get("cluster_id"):
+            params["cluster_id"], cluster_from = cluster, "the cluster of volume_mounts[%d]" % index
+    if errors:
+        raise EndpointError("; ".join(errors), errors=errors)
+    return params
 
 
 def _message(exc):

@@ -94,8 +94,9 @@ def endpoint_argument_spec():
         image=dict(type="dict", options=dict(
             image=dict(type="str"),
             auth_id=dict(type="str"),
+            auth_name=dict(type="str"),
             command=dict(type="str"),
-        )),
+        ), mutually_exclusive=[("auth_id", "auth_name")]),
         port=dict(type="int"),
         worker_config=dict(type="dict", options=dict(
             min_num=dict(type="int"),
@@ -120,8 +121,9 @@ def endpoint_argument_spec():
             type=dict(type="str", required=True, choices=["local", "network"]),
             size=dict(type="int"),
             id=dict(type="str"),
+            storage_name=dict(type="str"),
             mount_path=dict(type="str", required=True),
-        )),
+        ), mutually_exclusive=[("id", "storage_name")]),
         cluster_id=dict(type="str"),
         recreate=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
@@ -435,19 +437,21 @@ def _validate_mounts(mounts, cluster_id):
             errors.append("%s.mount_path: %s is already used by volume_mounts[%d]" % (where, path, seen[path]))
         seen.setdefault(path, index)
         if mount.get("type") == "network":
-            if not mount.get("id"):
-                errors.append("%s: a network mount needs id (the network storage ID)" % where)
+            if not mount.get("id") and not mount.get("storage_name"):
+                errors.append("%s: a network mount needs id (the network storage ID) or storage_name" % where)
             if mount.get("size") is not None:
                 errors.append("%s.size: only a local mount takes a size; a network mount's size is its storage's" % where)
-            if not cluster_id:
-                errors.append("%s: a network mount needs cluster_id (the cluster of the network storage)" % where)
+            if mount.get("id") and not cluster_id:
+                errors.append("%s: a network mount needs cluster_id (the cluster of the network storage) when it is given by id;"
+                              " with storage_name the storage's cluster is used" % where)
         else:
             if mount.get("size") is None:
                 errors.append("%s: a local mount needs size (GB)" % where)
             elif mount["size"] <= 0:
                 errors.append("%s.size: %s must be positive" % (where, mount["size"]))
-            if mount.get("id"):
-                errors.append("%s.id: only a network mount takes an id" % where)
+            for key in ("id", "storage_name"):
+                if mount.get(key):
+                    errors.append("%s.%s: only a network mount takes %s" % (where, key, "an id" if key == "id" else "a storage_name"))
     return errors
 
 

@@ -92,6 +92,14 @@ options:
         description:
           - The ID of the registry credential used to pull a private image. At most 255 characters.
           - An empty string removes the credential.
+          - Mutually exclusive with O(image.auth_name).
+        type: str
+      auth_name:
+        description:
+          - The name of the registry credential used to pull a private image, as an alternative to O(image.auth_id).
+          - The module reads the account's registry credentials (one request, only when this option is set) and uses the
+            ID of the one credential with this name. No credential or several with the name is an error, before any write.
+          - The credential's user name and password are never read into the result.
         type: str
       command:
         description:
@@ -203,8 +211,17 @@ options:
         type: int
       id:
         description:
-          - The network storage ID of a V(network) volume. Required for network volumes, not accepted for local ones.
-          - A network volume also needs O(cluster_id).
+          - The network storage ID of a V(network) volume. A network volume needs this or O(volume_mounts[].storage_name);
+            local volumes take neither.
+          - A network volume given by ID also needs O(cluster_id).
+        type: str
+      storage_name:
+        description:
+          - The name of the network storage of a V(network) volume, as an alternative to O(volume_mounts[].id).
+          - The module looks the name up in the account's network storages (the list pages filtered by name, only when
+            this option is set) and uses the ID of the one storage with exactly this name. No storage or several with the
+            name is an error, before any write.
+          - The storage's cluster fills O(cluster_id) when the task leaves it out; a different O(cluster_id) is an error.
         type: str
       mount_path:
         description: Where the volume is mounted in the container. At most 255 characters.
@@ -212,7 +229,8 @@ options:
         required: true
   cluster_id:
     description:
-      - The cluster the workers run in. Required with network volumes; it must be the network storage's cluster.
+      - The cluster the workers run in. Required with network volumes given by O(volume_mounts[].id); it must be the
+        network storage's cluster. With O(volume_mounts[].storage_name) it defaults to the storage's cluster.
       - Left out, the endpoint's current cluster is kept.
     type: str
   recreate:
@@ -314,6 +332,17 @@ EXAMPLES = r"""
     volume_mounts:
       - type: network
         id: ns-1
+        mount_path: /models
+
+- name: Refer to the registry credential and the network storage by name; the storage's cluster is used
+  novita.cloud.novita_endpoint:
+    name: llama-chat
+    image:
+      image: registry.example.com/team/llm-server:2.1
+      auth_name: team-registry
+    volume_mounts:
+      - type: network
+        storage_name: models
         mount_path: /models
 
 - name: Move to another product; the API cannot change it, so delete and create anew

@@ -11,7 +11,7 @@ import copy
 import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, resolve_names
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec
 
 LIMITS = {"minWorkerNum": 0, "maxWorkerNum": 10, "minQueueWaitTime": 1, "maxQueueWaitTime": 60, "minGPUNum": 1, "maxGPUNum": 4}
@@ -30,6 +30,16 @@ class FakeClient:
         self.calls.append(("GET", path))
         if path == "/endpoint/limit":
             return dict(LIMITS)
+        if path == "/repository/auths":
+            return {"data": [{"id": "a1", "name": "hub", "username": "u", "password": "pw-secret"},
+                             {"id": "a2", "name": "twice", "username": "u", "password": "p"},
+                             {"id": "a3", "name": "twice", "username": "u", "password": "p"}]}
+        if path == "/networkstorages/list":
+            storages = [{"storageId": "ns-%d" % i, "storageName": "store-%d" % i, "clusterId": "c%d" % (i % 2)} for i in range(5)]
+            storages.append({"storageId": "ns-x", "storageName": "store-1-copy", "clusterId": "c9"})
+            matched = [st for st in storages if query["storageName"] in st["storageName"]]
+            start = (query["pageNo"] - 1) * query["pageSize"]
+            return {"data": matched[start:start + query["pageSize"]], "total": len(matched)}
         if path == "/endpoint":
             endpoint = self.endpoints.get(query["id"])
             if endpoint is None:
@@ -340,3 +350,53 @@ def test_delete_of_an_endpoint_already_gone_counts_as_done():
     client.faults = {"/endpoint/delete": [(NovitaAPIError("Novita API returned HTTP 404 on POST /endpoint/delete", status=404), True)]}
     result = converge(client, id="ep1", state="absent")
     assert result["changed"] is True and not client.endpoints
+
+
+def test_names_resolve_to_ids_and_fill_the_cluster():
+    client = FakeClient()
+    result = converge(client, name="n", product_id="1", image={"image": "i", "auth_name": "hub"}, port=80, wait=False,
+                      volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}])
+    assert client.calls[:2] == [("GET", "/repository/auths"), ("GET", "/networkstorages/list")]
+    created = client.endpoints["new1"]
+    assert created["image"]["authId"] == "a1"
+    assert created["volumeMounts"] == [{"type": "network", "id": "ns-1", "mountPath": "/m"}]
+    assert created["clusterID"] == "c1"
+    assert result["endpoint"]["image"]["auth_id"] == "a1" and "pw-secret" not in repr(result)
+
+
+def test_no_lookup_requests_unless_names_are_used():
+    client = FakeClient([existing()])
+    converge(client, id="ep1", image={"auth_id": ""})
+    assert [c for c in client.calls if c[1] in ("/repository/auths", "/networkstorages/list")] == []
+
+
+@pytest.mark.parametrize("given, message", [
+    (dict(image={"auth_name": "nope"}), "image.auth_name: no registry credential is named nope"),
+    (dict(image={"auth_name": "twice"}), "image.auth_name: 2 registry credentials are named twice (IDs: a2, a3); set image.auth_id instead"),
+    (dict(volume_mounts=[{"type": "network", "storage_name": "store-7", "mount_path": "/m"}]),
+     "volume_mounts[0].storage_name: no network storage is named store-7"),
+    (dict(cluster_id="c0", volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}]),
+     "volume_mounts[0].storage_name: network storage store-1 is in cluster c1, but cluster_id is c0"),
+    (dict(volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"},
+                         {"type": "network", "storage_name": "store-2", "mount_path": "/n"}]),
+     "volume_mounts[1].storage_name: network storage store-2 is in cluster c0, but the cluster of volume_mounts[0] is c1"),
+])
+def test_unknown_ambiguous_or_conflicting_names_fail_before_any_write(given, message):
+    client = FakeClient([existing()])
+    with pytest.raises(EndpointError) as exc:
+        converge(client, id="ep1", **given)
+    assert exc.value.msg == message
+    assert client.writes() == [] and ("GET", "/endpoint") not in client.calls
+
+
+def test_storage_lookup_reads_every_page():
+    class SmallPages(FakeClient):
+        def get(self, path, query=None):
+            if path == "/networkstorages/list":
+                query = dict(query, pageSize=1)
+            return FakeClient.get(self, path, query)
+
+    client = SmallPages()
+    resolved = resolve_names(EndpointAPI(client), params(volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}]))
+    assert client.calls == [("GET", "/networkstorages/list")] * 2
+    assert resolved["volume_mounts"][0]["id"] == "ns-1" and resolved["cluster_id"] == "c1"

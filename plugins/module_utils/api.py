@@ -188,8 +188,7 @@ class NovitaClient:
             module.fail_json(msg="api_key is required: set the api_key option or the NOVITA_API_KEY environment variable")
         for name, minimum in (("timeout", 1), ("retries", 0), ("retry_timeout", 0)):
             if params.get(name) is None or params[name] < minimum:
-                module.fail_json(msg="%s must be a number of %s at least %d, got %r"
-                                 % (name, "retries" if name == "retries" else "seconds", minimum, params.get(name)))
+                module.fail_json(msg="%s: %r is not allowed; it must be a whole number of at least %d" % (name, params.get(name), minimum))
         return cls(params["api_key"], params["api_base_url"], params["timeout"], params["validate_certs"],
                    retries=params["retries"], retry_timeout=params["retry_timeout"])
 

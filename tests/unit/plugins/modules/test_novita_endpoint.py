@@ -49,7 +49,9 @@ def run_module(monkeypatch, args):
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
     monkeypatch.setattr(api, "open_url", no_http)
-    monkeypatch.setattr(api.NovitaClient.__init__, "__defaults__", (api.DEFAULT_BASE_URL, 30, True, lambda s: None, no_http))
+    defaults = dict(zip(api.NovitaClient.__init__.__code__.co_varnames[2:], api.NovitaClient.__init__.__defaults__))
+    defaults.update(sleep=lambda s: None, opener=no_http)
+    monkeypatch.setattr(api.NovitaClient.__init__, "__defaults__", tuple(defaults.values()))
     args = dict({"api_key": "k", "api_base_url": "http://127.0.0.1:9"}, **args)
     with patch_module_args(args):
         with pytest.raises(ModuleExit) as exc:
@@ -65,6 +67,14 @@ def run_module(monkeypatch, args):
      "a network mount needs cluster_id"),
     ({"port": 80}, "one of the following is required: id, name"),
     ({"name": "x", "policy": {"type": "burst"}}, "value of type must be one of: queue, concurrency, got: burst found in policy"),
+    ({"name": "x", "timeout": 0}, "timeout: 0 is not allowed; it must be a whole number of at least 1"),
+    ({"name": "x", "retries": -1}, "retries: -1 is not allowed; it must be a whole number of at least 0"),
+    ({"name": "x", "retry_timeout": -5}, "retry_timeout: -5 is not allowed; it must be a whole number of at least 0"),
+    ({"name": "x", "image": {"auth_id": "a", "auth_name": "b"}}, "parameters are mutually exclusive: auth_id|auth_name found in image"),
+    ({"name": "x", "volume_mounts": [{"type": "network", "id": "ns-1", "storage_name": "m", "mount_path": "/m"}]},
+     "parameters are mutually exclusive: id|storage_name found in volume_mounts"),
+    ({"name": "x", "volume_mounts": [{"type": "local", "size": 5, "storage_name": "m", "mount_path": "/m"}]},
+     "volume_mounts[0].storage_name: only a network mount takes a storage_name"),
 ])
 def test_bad_input_fails_before_any_request(monkeypatch, args, message):
     failed, result = run_module(monkeypatch, args)
@@ -77,3 +87,9 @@ def test_api_key_is_required(monkeypatch):
     failed, result = run_module(monkeypatch, {"name": "x", "api_key": None})
     assert failed is True
     assert result["msg"] == "api_key is required: set the api_key option or the NOVITA_API_KEY environment variable"
+
+
+def test_retry_options_fall_back_to_the_environment(monkeypatch):
+    monkeypatch.setenv("NOVITA_RETRIES", "-2")
+    failed, result = run_module(monkeypatch, {"name": "x"})
+    assert failed is True and result["msg"] == "retries: -2 is not allowed; it must be a whole number of at least 0"

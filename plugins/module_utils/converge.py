@@ -75,17 +75,59 @@ class EndpointAPI:
         return self.client.get("/endpoint/limit")
 
     def create(self, body):
-        data = self.client.post("/endpoint/create", {"endpoint": body})
-        endpoint_id = data.get("id") if isinstance(data, dict) else None
-        if not endpoint_id:
-            raise EndpointError("Novita API accepted the create request for %s but returned no endpoint ID (response: %r)" % (body.get("name"), data))
-        return str(endpoint_id)
+        """Create the endpoint and return ``(id, adopted)``, never making two endpoints with one name.
+
+        The create request itself is never repeated blindly. After a failure that leaves open whether the
+        API created the endpoint (a timeout, a dropped connection, an unreadable reply, a 5xx), the endpoint
+        list is read again: an endpoint with the name is adopted (``adopted`` is True); only when none exists
+        is the create sent again, within the client's retry policy. A 429 is a refusal, so it is waited out
+        and the create repeated.
+        """
+        name = body.get("name")
+        attempt = 0
+        while True:
+            try:
+                data = self.client.post("/endpoint/create", {"endpoint": body})
+            except NovitaAPIError as exc:
+                if not exc.transient or not name:
+                    raise
+                exc.attempts = attempt + 1
+                if exc.ambiguous:
+                    found = self._find_after_ambiguous_create(name, exc)
+                    if found is not None:
+                        return str(found["id"]), True
+                delay = self.client.retry_delay(attempt, exc.retry_after)
+                if delay is None:
+                    if exc.ambiguous:
+                        raise EndpointError("%s; no endpoint named %s exists, so none was created (gave up after %d attempts)"
+                                            % (_message(exc), name, attempt + 1), failure=exc.to_dict())
+                    raise
+                self.client.pause(delay)
+                attempt += 1
+                continue
+            endpoint_id = data.get("id") if isinstance(data, dict) else None
+            if not endpoint_id:
+                raise EndpointError("Novita API accepted the create request for %s but returned no endpoint ID (response: %r)" % (name, data))
+            return str(endpoint_id), False
+
+    def _find_after_ambiguous_create(self, name, exc):
+        try:
+            return self.find_by_name(name)
+        except NovitaAPIError as lookup:
+            raise EndpointError("%s; whether endpoint %s was created is unknown: looking it up failed too: %s. Check before running again"
+                                % (_message(exc), name, _message(lookup)), failure=exc.to_dict())
 
     def update(self, body):
-        self.client.post("/endpoint/update", body)
+        """Send the full replacement; repeating it is harmless, so transient failures are retried."""
+        self.client.post("/endpoint/update", body, retry=True)
 
     def delete(self, endpoint_id):
-        self.client.post("/endpoint/delete", {"name": endpoint_id})
+        """Delete by ID (the API's key is ``name``), retried on transient failures; an endpoint already gone counts as deleted."""
+        try:
+            self.client.post("/endpoint/delete", {"name": endpoint_id}, retry=True)
+        except NovitaAPIError as exc:
+            if exc.status != 404:
+                raise
 
     def wait(self, endpoint_id, timeout, gone=False):
         """Poll until the endpoint serves (or, with ``gone``, until it no longer exists); returns the last read."""
@@ -182,7 +224,13 @@ class EndpointConverger:
         expected = merge_api(current, body)
         if self.check_mode:
             return self._finish(expected, current_model, desired, changed=True)
-        self.api.update(body)
+        try:
+            self.api.update(body)
+        except NovitaAPIError as exc:
+            outcome = ("it may or may not have been applied (an update replaces the whole endpoint, never a part of it); run the task again to converge"
+                       if exc.ambiguous else "it was not applied")
+            raise EndpointError("updating endpoint %s failed: %s; %s" % (endpoint_id, _message(exc), outcome),
+                                endpoint_id=endpoint_id, failure=exc.to_dict())
         self.result["changed"] = True
         final = expected
         if self.params.get("wait", True):
@@ -213,12 +261,16 @@ class EndpointConverger:
             self._after_write(done, old_id, self.api.wait, old_id, self.params["wait_timeout"], gone=True)
             self.result["replaced_endpoint_id"] = old_id
         try:
-            new_id = self.api.create(body)
+            new_id, adopted = self.api.create(body)
         except (NovitaAPIError, EndpointError) as exc:
             if done:
-                raise EndpointError("%s, then creating its replacement failed: %s" % (done, _message(exc)), replaced_endpoint_id=replaced["id"])
+                details = dict(exc.details) if isinstance(exc, EndpointError) else dict(failure=exc.to_dict())
+                raise EndpointError("%s, then creating its replacement failed: %s" % (done, _message(exc)), replaced_endpoint_id=replaced["id"], **details)
             raise
         self.result["changed"] = True
+        if adopted:
+            self.result.setdefault("warnings", []).append(
+                "the create request for %s got no clear reply; the endpoint it created (%s) was found by name and adopted" % (body.get("name"), new_id))
         final = dict(expected, id=new_id)
         if self.params.get("wait", True):
             done = ("%s; created endpoint %s" % (done, new_id)) if done else "created endpoint %s" % new_id
@@ -239,7 +291,9 @@ class EndpointConverger:
         try:
             return func(*args, **kwargs)
         except (NovitaAPIError, EndpointError) as exc:
-            raise EndpointError("%s, then: %s" % (done, _message(exc)), endpoint_id=endpoint_id)
+            details = dict(exc.details) if isinstance(exc, EndpointError) else dict(failure=exc.to_dict())
+            details["endpoint_id"] = endpoint_id
+            raise EndpointError("%s, then: %s" % (done, _message(exc)), **details)
 
     def _finish(self, endpoint, before, after, changed):
         self.result["changed"] = changed

@@ -245,6 +245,17 @@ notes:
     O(name). An update adds one limits read, the update and the wait polls; a create the same with the create
     call; a delete is the lookup, the delete call and the wait polls.
   - Without O(wait), RV(endpoint) after a create or update is the endpoint as the module sent it, not re-read.
+  - For duplicate safety the create request is never repeated blindly. When a create gets no clear reply (a timeout, a dropped
+    connection, a cut-off or non-JSON reply, an HTTP 5xx), the module reads the endpoint list again and adopts the endpoint
+    with the declared name if the API did create it (the result then carries a warning); only when no such endpoint exists
+    does it send the create again. A run never leaves two endpoints with one name.
+  - Updates and deletes are repeated on the same transient failures as reads (see O(retries)). An update replaces the whole
+    endpoint, so it is either applied completely or not at all, and a delete that finds the endpoint already gone counts as done.
+  - 'A failure after a write says what was already done, for example C(created endpoint ep-1, then: timed out waiting for
+    endpoint ep-1 to serve), and returns RV(endpoint_id).'
+  - The API key never appears in the output, error messages or the diff; it is also masked inside API error texts.
+    Values of O(secret_envs) are replaced by C(********) in RV(endpoint) and the diff, and a changed secret shows as
+    C(******** \(changed\)). Values of O(envs) are not secret and are shown.
 seealso:
   - name: Novita serverless endpoint API
     description: The API reference of the calls this module makes.
@@ -461,6 +472,29 @@ failure:
       description: The error message in the API's response body, if any.
       type: str
       sample: workerConfig.maxNum is out of range
+    request_id:
+      description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
+      type: str
+      sample: 5f1c9a0e-3c1d-4f7e-9d0a-2b7e8c6f4a11
+    body_excerpt:
+      description:
+        - A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page
+          is reduced to its title.
+      type: str
+      sample: "HTML page: 502 Bad Gateway"
+    reason:
+      description: Why no usable reply came, when there was none (a timeout, a closed connection, a cut-off or non-JSON reply).
+      type: str
+      sample: no reply within the 30 s timeout
+    attempts:
+      description: How many times the request was sent.
+      type: int
+      sample: 6
+endpoint_id:
+  description: The ID of the endpoint a failed run had already created, updated or deleted, so that nothing done goes unreported.
+  returned: when the module fails after a write
+  type: str
+  sample: ep-7d3f2a
 """
 
 from ansible.module_utils.basic import AnsibleModule

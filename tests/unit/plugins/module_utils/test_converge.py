@@ -44,8 +44,28 @@ class FakeClient:
         self.calls.append(("LIST", path))
         return [copy.deepcopy(e) for e in self.endpoints.values()]
 
-    def post(self, path, body):
+    # Failures to inject: path -> list of (exception, processed) for the next POSTs to that path.
+    faults = None
+    delays = None
+
+    def retry_delay(self, attempt, retry_after=None):
+        self.delays = (self.delays or []) + [attempt]
+        return 0.0 if attempt < 5 else None
+
+    def pause(self, seconds):
+        pass
+
+    def post(self, path, body, retry=False):
         self.calls.append(("POST", path))
+        pending = (self.faults or {}).get(path)
+        if pending:
+            exc, processed = pending.pop(0)
+            if processed:
+                self._apply(path, body)
+            raise exc
+        return self._apply(path, body)
+
+    def _apply(self, path, body):
         if path == "/endpoint/create":
             self.created += 1
             new = dict(body["endpoint"], id="new%d" % self.created, state={"state": "serving"})
@@ -235,3 +255,88 @@ def test_without_wait_the_delete_polls_nothing():
     result = converge(client, id="ep1", state="absent", wait=False)
     assert result["changed"] is True
     assert client.calls == [("GET", "/endpoint"), ("POST", "/endpoint/delete")]
+
+
+def ambiguous(status=None, message="Novita API request POST /endpoint/create failed: no reply within the 30 s timeout"):
+    return NovitaAPIError(message, status=status, method="POST", path="/endpoint/create", transient=True, ambiguous=True)
+
+
+CREATE = dict(name="chat", product_id="1", image={"image": "img"}, port=8000, wait=False)
+
+
+def test_create_adopts_the_endpoint_an_unanswered_create_made():
+    client = FakeClient()
+    client.faults = {"/endpoint/create": [(ambiguous(), True)]}
+    result = converge(client, **CREATE)
+    assert [e["name"] for e in client.endpoints.values()] == ["chat"]
+    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit"), ("POST", "/endpoint/create"), ("LIST", "/endpoints")]
+    assert result["changed"] is True and result["endpoint"]["id"] == "new1"
+    assert result["warnings"] == ["the create request for chat got no clear reply; the endpoint it created (new1) was found by name and adopted"]
+
+
+def test_create_is_sent_again_only_when_the_name_is_certainly_absent():
+    client = FakeClient()
+    client.faults = {"/endpoint/create": [(ambiguous(503, "Novita API returned HTTP 503 on POST /endpoint/create"), False)]}
+    result = converge(client, **CREATE)
+    assert client.calls[2:] == [("POST", "/endpoint/create"), ("LIST", "/endpoints"), ("POST", "/endpoint/create")]
+    assert len(client.endpoints) == 1 and result["endpoint"]["id"] == "new1" and "warnings" not in result
+
+
+def test_create_rate_limited_is_repeated_without_a_lookup():
+    client = FakeClient()
+    limited = NovitaAPIError("Novita API rate limit (429) on POST /endpoint/create", status=429, transient=True, retry_after=2.0)
+    client.faults = {"/endpoint/create": [(limited, False)]}
+    converge(client, **CREATE)
+    assert client.calls[2:] == [("POST", "/endpoint/create"), ("POST", "/endpoint/create")]
+    assert len(client.endpoints) == 1
+
+
+def test_create_refused_is_not_repeated():
+    client = FakeClient()
+    client.faults = {"/endpoint/create": [(NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/create: bad", status=400), False)]}
+    with pytest.raises(NovitaAPIError, match="HTTP 400"):
+        converge(client, **CREATE)
+    assert client.writes() == [("POST", "/endpoint/create")] and not client.endpoints
+
+
+def test_create_that_keeps_failing_says_nothing_was_created():
+    client = FakeClient()
+    client.faults = {"/endpoint/create": [(ambiguous(502, "Novita API returned HTTP 502 on POST /endpoint/create"), False)] * 6}
+    with pytest.raises(EndpointError) as exc:
+        converge(client, **CREATE)
+    assert exc.value.msg == ("Novita API returned HTTP 502 on POST /endpoint/create; no endpoint named chat exists, so none was created"
+                             " (gave up after 6 attempts)")
+    assert exc.value.details["failure"]["status"] == 502 and exc.value.details["failure"]["attempts"] == 6
+    assert len(client.writes()) == 6 and not client.endpoints
+
+
+def test_create_whose_outcome_cannot_be_checked_says_so():
+    class ListFails(FakeClient):
+        def list_all(self, path, items_key):
+            if self.writes():
+                raise NovitaAPIError("Novita API returned HTTP 503 on GET /endpoints", status=503)
+            return FakeClient.list_all(self, path, items_key)
+
+    client = ListFails()
+    client.faults = {"/endpoint/create": [(ambiguous(), True)]}
+    with pytest.raises(EndpointError, match="whether endpoint chat was created is unknown: looking it up failed too: "
+                                            "Novita API returned HTTP 503 on GET /endpoints. Check before running again"):
+        converge(client, **CREATE)
+
+
+def test_update_failure_says_whether_it_may_have_applied():
+    client = FakeClient([existing()])
+    client.faults = {"/endpoint/update": [(NovitaAPIError("Novita API returned HTTP 500 on POST /endpoint/update (gave up after 6 attempts)",
+                                                          status=500, transient=True, ambiguous=True), False)]}
+    with pytest.raises(EndpointError) as exc:
+        converge(client, id="ep1", worker_config={"max_num": 2})
+    assert exc.value.msg.startswith("updating endpoint ep1 failed: Novita API returned HTTP 500 on POST /endpoint/update (gave up after 6 attempts);"
+                                    " it may or may not have been applied")
+    assert exc.value.details["endpoint_id"] == "ep1" and exc.value.details["failure"]["status"] == 500
+
+
+def test_delete_of_an_endpoint_already_gone_counts_as_done():
+    client = FakeClient([existing()])
+    client.faults = {"/endpoint/delete": [(NovitaAPIError("Novita API returned HTTP 404 on POST /endpoint/delete", status=404), True)]}
+    result = converge(client, id="ep1", state="absent")
+    assert result["changed"] is True and not client.endpoints

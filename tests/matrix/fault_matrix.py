@@ -108,6 +108,8 @@ FAULTS = (
     {"name": "429+RA", "rule": {"kind": "status", "status": 429, "retry_after": "1"}, "expect": "converged"},
     {"name": "500", "rule": {"kind": "status", "status": 500}, "expect": "converged"},
     {"name": "503 html", "rule": {"kind": "status", "status": 503, "body": HTML_503, "content_type": "text/html"}, "expect": "converged"},
+    # A gateway timeout after the API did the work: the state changed although the answer is an error.
+    {"name": "504 done", "rule": {"kind": "status", "status": 504, "process": True}, "expect": "converged"},
     {"name": "latency", "rule": {"kind": "latency", "delay_ms": 500}, "expect": "converged"},
     {"name": "timeout", "rule": {"kind": "timeout", "delay_ms": 3000}, "expect": "converged"},
     {"name": "drop", "rule": {"kind": "drop"}, "expect": "converged"},

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fault matrix: novita.cloud.novita_endpoint against every kind of API failure, in every phase of a run.
 
-For each PHASE x FAULT cell the emulator is reset and seeded, one fault rule is installed for the
-phase's request, and the real module runs in a real ``ansible-playbook``. The emulator's admin
-interface then tells what happened:
+Each PHASE x FAULT cell has its own emulator (served in this process): it is reset and seeded, one
+fault rule is installed for the phase's request, and the real module runs for it in a real
+``ansible-playbook`` (one run for all cells, one inventory host per cell, so cells run in parallel
+up to ``--forks``). The emulator's admin interface then tells what happened:
 
 - the outcome: ``converged`` (the task succeeded, reported a change, and the emulator holds exactly
   what the task declared) or ``failed`` with a clear message (it names the method and path or the
@@ -17,7 +18,7 @@ interface then tells what happened:
 Faults that fire once must end ``converged``; a persistent fault (``count`` 20, more than the
 module's retries) must end ``failed`` with a clear message. Exit status 1 when any cell does not.
 
-Usage: python tests/matrix/fault_matrix.py --collections-path DIR [--jobs N] [--phase P] [--fault F] [--verbose]
+Usage: python tests/matrix/fault_matrix.py --collections-path DIR [--forks N] [--phase P] [--fault F] [--verbose]
 (DIR holds ansible_collections/novita/cloud; ansible-playbook must be on PATH.) Standard library only.
 """
 

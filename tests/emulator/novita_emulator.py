@@ -72,7 +72,24 @@ DEFAULT_CONFIG = {
 }
 
 BELOW_BASE_MODES = ("clamp", "empty", "error")
-FAULT_KINDS = ("status",)
+# Fault kind -> whether the request is processed by default.
+FAULT_KINDS = {
+    "status": False,
+    "latency": True,
+    "timeout": True,
+    "drop": True,
+    "truncate": True,
+    "non_json": True,
+}
+FAULT_KEYS = ("kind", "method", "path", "count", "skip", "process", "status", "retry_after", "body", "content_type", "delay_ms")
+# Kinds that always process the request (process=false is refused).
+FAULT_ALWAYS_PROCESS = ("latency", "truncate")
+# Kinds that need delay_ms > 0.
+FAULT_NEED_DELAY = ("latency", "timeout")
+# Kinds that send a response of their own (status, body, Retry-After, content type).
+FAULT_OWN_RESPONSE = ("status", "non_json")
+DEFAULT_NON_JSON_BODY = ("<!DOCTYPE html>\n<html><head><title>Maintenance</title></head>"
+                         "<body><h1>We'll be back soon</h1><p>The service is under maintenance.</p></body></html>\n")
 
 SEED_AUTHS = [
     {"id": "auth-1", "name": "dockerhub-private", "username": "emulator", "password": "emulator-password-1"},
@@ -279,8 +296,35 @@ def _json_bytes(payload):
     return json.dumps(payload).encode("utf-8")
 
 
+class Reply:
+    """What the HTTP handler does with one request.
+
+    action "send" answers status/headers/body; "truncate" sends the status, the headers and a
+    Content-Length of the whole body but only its first half, then closes the connection; "drop"
+    closes the connection without any answer. ``hold`` seconds are waited before the action.
+    """
+
+    __slots__ = ("status", "headers", "body", "content_type", "action", "hold")
+
+    def __init__(self, status, headers, body, content_type="application/json", action="send", hold=0.0):
+        self.status = status
+        self.headers = list(headers or [])
+        self.body = body
+        self.content_type = content_type
+        self.action = action
+        self.hold = hold
+
+    def sent_status(self):
+        """The status line the client gets, or None when the connection is closed without one."""
+        return None if self.action == "drop" else self.status
+
+
+def _json_reply(payload, status=200):
+    return Reply(status, [], _json_bytes(payload))
+
+
 def _error_response(status, message, headers=None):
-    return status, list(headers or []), _json_bytes({"code": status, "message": message}), "application/json"
+    return Reply(status, headers, _json_bytes({"code": status, "message": message}))
 
 
 class Emulator:
@@ -381,7 +425,7 @@ class Emulator:
     def handle(self, method, target, headers, raw_body):
         """Answer one HTTP request.
 
-        headers: mapping with lower-case names. Returns (status, [(header, value)], body bytes, content type).
+        headers: mapping with lower-case names. Returns a Reply.
         """
         parts = urlsplit(target)
         path = parts.path
@@ -421,26 +465,24 @@ class Emulator:
         body, body_error = self._parse_body(raw_body)
         auth = self._auth_status(headers)
         fault = None
+        if auth == "ok":
+            with self._lock:
+                fault = self._take_fault(method, path)
+        if fault is not None and fault["kind"] == "latency":
+            time.sleep(fault["delay_ms"] / 1000.0)  # outside the lock: other requests go on meanwhile
+        processed = False
         with self._lock:
             if auth != "ok":
                 response = _error_response(401, "invalid or missing API key")
+            elif fault is not None and not fault["process"]:
+                response = self._fault_reply(fault, None)
+            elif body_error:
+                response = _error_response(400, body_error)
             else:
-                fault = self._take_fault(method, path)
+                processed = True
+                response = self._route_api(method, path, query, body)
                 if fault is not None:
-                    response = self._fault_response(fault)
-                elif body_error:
-                    response = _error_response(400, body_error)
-                else:
-                    route = self._api_routes.get((method, path))
-                    try:
-                        if route is None:
-                            raise ApiError(404, f"no route for {method} {path}")
-                        response = (200, [], _json_bytes(route(query, body)), "application/json")
-                    except ApiError as exc:
-                        response = _error_response(exc.status, exc.message)
-                    except Exception as exc:  # pylint: disable=broad-exception-caught
-                        # An emulator bug: answer (and log) a 500 instead of dropping the connection.
-                        response = _error_response(500, f"emulator error: {type(exc).__name__}: {exc}")
+                    response = self._fault_reply(fault, response)
             self._seq += 1
             self._requests.append({
                 "seq": self._seq,
@@ -448,12 +490,27 @@ class Emulator:
                 "path": path,
                 "query": dict(query),
                 "body": copy.deepcopy(body),
-                "status": response[0],
+                "status": response.sent_status(),
                 "auth": auth,
                 "user_agent": headers.get("user-agent") or "",
                 "fault": fault is not None,
+                "fault_id": fault["id"] if fault is not None else None,
+                "fault_kind": fault["kind"] if fault is not None else None,
+                "processed": processed,
             })
         return response
+
+    def _route_api(self, method, path, query, body):
+        route = self._api_routes.get((method, path))
+        try:
+            if route is None:
+                raise ApiError(404, f"no route for {method} {path}")
+            return _json_reply(route(query, body))
+        except ApiError as exc:
+            return _error_response(exc.status, exc.message)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # An emulator bug: answer (and log) a 500 instead of dropping the connection.
+            return _error_response(500, f"emulator error: {type(exc).__name__}: {exc}")
 
     def _handle_admin(self, method, path, raw_body):
         body, body_error = self._parse_body(raw_body)
@@ -467,31 +524,58 @@ class Emulator:
                 payload = route(body)
             except ApiError as exc:
                 return _error_response(exc.status, exc.message)
-        return 200, [], _json_bytes(payload), "application/json"
+        return _json_reply(payload)
 
     # ------------------------------------------------------------------ faults
 
     def _take_fault(self, method, path):
-        for fault in self._faults:
-            if fault["method"] == method and fault["path"] == path:
-                fault["count"] -= 1
-                if fault["count"] <= 0:
-                    self._faults.remove(fault)
-                return fault
+        """The pending fault that fires for this request (a copy), or None.
+
+        Matching faults are looked at oldest first; one that still has ``skip`` left lets the
+        request through (and counts it), the first without fires and loses one of its ``count``.
+        """
+        for fault in list(self._faults):
+            if fault["method"] != method or fault["path"] != path:
+                continue
+            if fault["skip"] > 0:
+                fault["skip"] -= 1
+                continue
+            fault["count"] -= 1
+            if fault["count"] <= 0:
+                self._faults.remove(fault)
+            return copy.deepcopy(fault)
         return None
 
     @staticmethod
-    def _fault_response(fault):
-        status = fault["status"]
-        headers = []
-        if fault.get("retry_after") is not None:
-            headers.append(("Retry-After", fault["retry_after"]))
-        body = fault.get("body")
-        if body is None:
-            return _error_response(status, "injected fault", headers)
-        if isinstance(body, str):
-            return status, headers, body.encode("utf-8"), "text/plain; charset=utf-8"
-        return status, headers, _json_bytes(body), "application/json"
+    def _fault_reply(fault, result):
+        """The reply for a fired fault; ``result`` is the real reply when the request was processed, else None."""
+        kind = fault["kind"]
+        hold = fault["delay_ms"] / 1000.0 if kind != "latency" else 0.0
+        if kind in FAULT_OWN_RESPONSE:
+            headers = []
+            if fault["retry_after"] is not None:
+                headers.append(("Retry-After", fault["retry_after"]))
+            status, body = fault["status"], fault["body"]
+            if body is None and kind == "status":
+                payload, content_type = _json_bytes({"code": status, "message": "injected fault"}), "application/json"
+            elif body is None:
+                payload, content_type = DEFAULT_NON_JSON_BODY.encode("utf-8"), "text/html; charset=utf-8"
+            elif isinstance(body, str):
+                payload, content_type = body.encode("utf-8"), "text/plain; charset=utf-8"
+            else:
+                payload, content_type = _json_bytes(body), "application/json"
+            return Reply(status, headers, payload, fault["content_type"] or content_type, hold=hold)
+        if kind == "latency":
+            return result
+        if kind == "timeout" and result is not None:
+            result.hold = hold  # answered late, when the client has given up
+            return result
+        if kind == "truncate":
+            result.action = "truncate"
+            result.hold = hold
+            return result
+        # drop, or a timeout whose request was not processed: close without an answer.
+        return Reply(None, [], b"", action="drop", hold=hold)
 
     # ------------------------------------------------------------------- state
 
@@ -963,31 +1047,53 @@ class Emulator:
 
     def _admin_add_fault(self, body):
         body = self._require_body(body)
-        known = ("kind", "method", "path", "status", "retry_after", "count", "body")
         for key in body:
-            if key not in known:
+            if key not in FAULT_KEYS:
                 raise ApiError(400, f"unknown fault key: {key}")
         kind = body.get("kind", "status")
         if kind not in FAULT_KINDS:
             raise ApiError(400, f"kind: {kind} is not one of {', '.join(FAULT_KINDS)}")
-        for key in ("method", "path", "status"):
+        required = ["method", "path"] + (["status"] if kind == "status" else []) + (["delay_ms"] if kind in FAULT_NEED_DELAY else [])
+        for key in required:
             if body.get(key) is None:
                 raise ApiError(400, f"missing required field: {key}")
+        if kind not in FAULT_OWN_RESPONSE:
+            for key in ("status", "retry_after", "body", "content_type"):
+                if body.get(key) is not None:
+                    raise ApiError(400, f"{key}: not used by kind {kind} (only by {' and '.join(FAULT_OWN_RESPONSE)})")
         method = _expect_str(body["method"], "method").upper()
         path = _expect_str(body["path"], "path")
         if path.startswith(f"{API_PREFIX}/"):
             path = path[len(API_PREFIX):]
         path = path.split("?", 1)[0]
-        status = _check_range(_expect_int(body["status"], "status"), "status", 100, 599)
+        status = None
+        if kind in FAULT_OWN_RESPONSE:
+            status = _check_range(_expect_int(body.get("status", 200), "status"), "status", 100, 599)
         count = _check_range(_expect_int(body.get("count", 1), "count"), "count", 1, 10 ** 9)
+        skip = _check_range(_expect_int(body.get("skip", 0), "skip"), "skip", 0, 10 ** 9)
+        delay_ms = _check_range(_expect_int(body.get("delay_ms", 0), "delay_ms"), "delay_ms", 0, 600000)
+        if kind in FAULT_NEED_DELAY and delay_ms == 0:
+            raise ApiError(400, f"delay_ms: kind {kind} needs a delay above 0")
+        process = body.get("process", FAULT_KINDS[kind])
+        if not isinstance(process, bool):
+            raise ApiError(400, f"process: expected a boolean, got {_json_type(process)}")
+        if not process and kind in FAULT_ALWAYS_PROCESS:
+            raise ApiError(400, f"process: kind {kind} always processes the request")
         retry_after = body.get("retry_after")
         if retry_after is not None:
             if not (isinstance(retry_after, str) or _is_int(retry_after)):
                 raise ApiError(400, f"retry_after: expected a string or integer, got {_json_type(retry_after)}")
             retry_after = str(retry_after)
+        fault_body = body.get("body")
+        if kind == "non_json" and fault_body is not None:
+            _expect_str(fault_body, "body")
+        content_type = body.get("content_type")
+        if content_type is not None:
+            _expect_str(content_type, "content_type")
         self._fault_seq += 1
-        fault = {"id": self._fault_seq, "kind": kind, "method": method, "path": path, "status": status,
-                 "retry_after": retry_after, "count": count, "body": copy.deepcopy(body.get("body"))}
+        fault = {"id": self._fault_seq, "kind": kind, "method": method, "path": path, "count": count, "skip": skip,
+                 "process": process, "status": status, "retry_after": retry_after, "body": copy.deepcopy(fault_body),
+                 "content_type": content_type, "delay_ms": delay_ms}
         self._faults.append(fault)
         return {"fault": copy.deepcopy(fault)}
 
@@ -1006,15 +1112,25 @@ class _Handler(BaseHTTPRequestHandler):
             length = 0
         raw_body = self.rfile.read(length) if length > 0 else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        status, extra_headers, body, content_type = self.server.emulator.handle(self.command, self.path, headers, raw_body)
+        reply = self.server.emulator.handle(self.command, self.path, headers, raw_body)
+        if reply.hold:
+            time.sleep(reply.hold)  # this thread only: the server keeps answering other requests
+        if reply.action == "drop":
+            self.close_connection = True
+            return
+        body = reply.body
+        if reply.action == "truncate":
+            self.close_connection = True
+            body = body[:len(body) // 2]
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in extra_headers:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(max(len(reply.body), 1) if reply.action == "truncate" else len(body)))
+            for name, value in reply.headers:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client went away; nothing left to answer
 

@@ -5,14 +5,17 @@
 from __future__ import annotations
 
 import copy
+import http.client
 import importlib.util
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -365,7 +368,8 @@ def test_request_log(client):
     log = client.admin("GET", "/requests")["requests"]
     assert [entry["seq"] for entry in log] == [1, 2]
     assert log[0] == {"seq": 1, "method": "POST", "path": "/endpoint/create", "query": {}, "body": {"endpoint": ENDPOINT},
-                      "status": 200, "auth": "ok", "user_agent": "emulator-tests", "fault": False}
+                      "status": 200, "auth": "ok", "user_agent": "emulator-tests", "fault": False, "fault_id": None,
+                      "fault_kind": None, "processed": True}
     assert log[1]["path"] == "/endpoint/update" and log[1]["body"]["id"] == endpoint_id
     client.get(endpoint_id)
     assert client.admin("GET", "/requests")["requests"][-1]["query"] == {"id": endpoint_id}
@@ -419,11 +423,32 @@ def test_config_validation(client):
         novita_emulator.Emulator(page_base=5)
 
 
-def test_faults(client):
+def add_fault(client, **rule):
+    return client.admin("POST", "/faults", rule)["fault"]
+
+
+def raw_request(url, method, path, body=None, key=KEY, timeout=5):
+    """Send one API request with http.client; return (status, headers, body bytes) or raise what the client sees."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        headers = {"Authorization": "Bearer " + key}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        connection.request(method, PREFIX + path, body=data, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def test_status_faults(client):
     endpoint_id = client.create()
-    fault = client.admin("POST", "/faults", {"method": "get", "path": "/endpoint", "status": 429, "retry_after": "1", "count": 2})["fault"]
-    assert fault["kind"] == "status" and fault["method"] == "GET" and fault["count"] == 2
-    client.admin("POST", "/faults", {"method": "POST", "path": PREFIX + "/endpoint/delete", "status": 503, "body": "upstream down"})
+    fault = add_fault(client, method="get", path="/endpoint", status=429, retry_after="1", count=2)
+    assert fault == {"id": 1, "kind": "status", "method": "GET", "path": "/endpoint", "count": 2, "skip": 0, "process": False,
+                     "status": 429, "retry_after": "1", "body": None, "content_type": None, "delay_ms": 0}
+    add_fault(client, method="POST", path=PREFIX + "/endpoint/delete", status=503, body="upstream down")
     assert len(client.admin("GET", "/faults")["faults"]) == 2
 
     for _attempt in range(2):
@@ -432,18 +457,143 @@ def test_faults(client):
     assert client.get(endpoint_id)["id"] == endpoint_id
 
     status, payload, headers = client.call("POST", "/endpoint/delete", {"name": endpoint_id})
-    assert (status, payload, headers.get("Retry-After")) == (503, "upstream down", None)
+    assert (status, payload, headers.get("Retry-After"), headers["Content-Type"]) == (503, "upstream down", None, "text/plain; charset=utf-8")
     assert client.get(endpoint_id)["id"] == endpoint_id  # the faulted delete was not processed
     assert client.admin("GET", "/faults") == {"faults": []}
 
     log = client.admin("GET", "/requests")["requests"]
-    assert [(entry["status"], entry["fault"]) for entry in log[1:]] == [(429, True), (429, True), (200, False), (503, True), (200, False)]
+    assert [(entry["status"], entry["fault"], entry["fault_id"], entry["fault_kind"], entry["processed"]) for entry in log[1:]] == [
+        (429, True, 1, "status", False), (429, True, 1, "status", False), (200, False, None, None, True),
+        (503, True, 2, "status", False), (200, False, None, None, True)]
 
-    client.admin("POST", "/faults", {"method": "GET", "path": "/clusters", "status": 500, "count": 5})
+    add_fault(client, method="GET", path="/clusters", status=500, count=5)
     client.admin("DELETE", "/faults")
     assert client.ok("GET", "/clusters")["data"]
-    status, payload, _headers = client.call("POST", "/_emulator/faults", {"kind": "drop", "method": "GET", "path": "/x", "status": 500}, admin=True)
-    assert (status, payload["message"]) == (400, "kind: drop is not one of status")
+
+
+def test_status_fault_bodies_and_processing(client):
+    html = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+    add_fault(client, method="GET", path="/clusters", status=503, body=html, content_type="text/html")
+    status, headers, payload = raw_request(client.url, "GET", "/clusters")
+    assert (status, headers["Content-Type"], payload) == (503, "text/html", html.encode("utf-8"))
+    add_fault(client, method="GET", path="/clusters", status=502, body="")
+    status, headers, payload = raw_request(client.url, "GET", "/clusters")
+    assert (status, headers["Content-Length"], payload) == (502, "0", b"")
+    add_fault(client, method="GET", path="/clusters", status=500, body={"error": {"message": "boom"}})
+    assert client.call("GET", "/clusters")[:2] == (500, {"error": {"message": "boom"}})
+
+    # process=true: the create happens although the client gets a 500
+    add_fault(client, method="POST", path="/endpoint/create", status=500, process=True)
+    status, _payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": ENDPOINT})
+    assert status == 500
+    assert [endpoint["name"] for endpoint in client.admin("GET", "/endpoints")["endpoints"]] == ["demo"]
+    assert client.admin("GET", "/requests")["requests"][-1]["processed"] is True
+
+
+def test_skip(client):
+    add_fault(client, method="GET", path="/clusters", status=500, skip=2, count=1)
+    assert [client.call("GET", "/clusters")[0] for _attempt in range(4)] == [200, 200, 500, 200]
+    add_fault(client, method="GET", path="/clusters", status=500, skip=1, count=2)
+    assert client.admin("GET", "/faults")["faults"][0]["skip"] == 1
+    client.call("GET", "/clusters")
+    assert client.admin("GET", "/faults")["faults"][0]["skip"] == 0
+    assert [client.call("GET", "/clusters")[0] for _attempt in range(3)] == [500, 500, 200]
+
+
+def test_latency_fault(client):
+    add_fault(client, kind="latency", method="POST", path="/endpoint/create", delay_ms=300)
+    started = time.monotonic()
+    endpoint_id = client.create()
+    assert time.monotonic() - started >= 0.3
+    assert client.get(endpoint_id)["name"] == "demo"
+    entry = client.admin("GET", "/requests")["requests"][0]
+    assert (entry["status"], entry["fault_kind"], entry["processed"]) == (200, "latency", True)
+
+
+def test_timeout_fault_processes_then_holds_without_blocking_the_server(client):
+    add_fault(client, kind="timeout", method="POST", path="/endpoint/create", delay_ms=1500)
+    started = time.monotonic()
+    with pytest.raises((socket.timeout, TimeoutError)):
+        raw_request(client.url, "POST", "/endpoint/create", {"endpoint": ENDPOINT}, timeout=0.5)
+    # the create happened, and the server answers others while that response is held
+    assert [endpoint["name"] for endpoint in client.admin("GET", "/endpoints")["endpoints"]] == ["demo"]
+    assert client.ok("GET", "/endpoint/limit")["maxGPUNum"] == 8
+    assert time.monotonic() - started < 1.4
+    entry = client.admin("GET", "/requests")["requests"][0]
+    assert (entry["path"], entry["status"], entry["fault_kind"], entry["processed"]) == ("/endpoint/create", 200, "timeout", True)
+
+    # a patient client gets the real answer late
+    add_fault(client, kind="timeout", method="GET", path="/clusters", delay_ms=300)
+    started = time.monotonic()
+    assert client.ok("GET", "/clusters")["data"]
+    assert time.monotonic() - started >= 0.3
+
+    # process=false: held, then closed; nothing happens
+    add_fault(client, kind="timeout", method="POST", path="/endpoint/create", delay_ms=200, process=False)
+    with pytest.raises(http.client.RemoteDisconnected):
+        raw_request(client.url, "POST", "/endpoint/create", {"endpoint": ENDPOINT})
+    assert len(client.admin("GET", "/endpoints")["endpoints"]) == 1
+    entry = client.admin("GET", "/requests")["requests"][-1]
+    assert (entry["status"], entry["fault_kind"], entry["processed"]) == (None, "timeout", False)
+
+
+def test_drop_fault(client):
+    add_fault(client, kind="drop", method="POST", path="/endpoint/create")
+    with pytest.raises(http.client.RemoteDisconnected):
+        raw_request(client.url, "POST", "/endpoint/create", {"endpoint": ENDPOINT})
+    assert [endpoint["name"] for endpoint in client.admin("GET", "/endpoints")["endpoints"]] == ["demo"]
+    add_fault(client, kind="drop", method="POST", path="/endpoint/create", process=False)
+    with pytest.raises(http.client.RemoteDisconnected):  # urllib passes it through: a ConnectionResetError
+        client.call("POST", "/endpoint/create", {"endpoint": ENDPOINT})
+    assert len(client.admin("GET", "/endpoints")["endpoints"]) == 1
+    log = client.admin("GET", "/requests")["requests"]
+    assert [(entry["status"], entry["fault_kind"], entry["processed"]) for entry in log] == [(None, "drop", True), (None, "drop", False)]
+    assert client.ok("GET", "/clusters")["data"]  # the next request is served
+
+
+def test_truncate_fault(client):
+    endpoint_id = client.create()
+    full = client.ok("GET", "/endpoint?id=" + endpoint_id)
+    add_fault(client, kind="truncate", method="GET", path="/endpoint")
+    with pytest.raises(http.client.IncompleteRead) as caught:
+        raw_request(client.url, "GET", "/endpoint?id=" + endpoint_id)
+    assert 0 < len(caught.value.partial) < len(json.dumps(full))
+    add_fault(client, kind="truncate", method="POST", path="/endpoint/update")
+    with pytest.raises(http.client.IncompleteRead):
+        raw_request(client.url, "POST", "/endpoint/update", update_body(endpoint_id))
+    assert client.get(endpoint_id)["image"]["image"] == "nginx:1.27"  # the update was processed
+    entry = client.admin("GET", "/requests")["requests"][-2]
+    assert (entry["status"], entry["fault_kind"], entry["processed"]) == (200, "truncate", True)
+
+
+def test_non_json_fault(client):
+    add_fault(client, kind="non_json", method="POST", path="/endpoint/create")
+    status, headers, payload = raw_request(client.url, "POST", "/endpoint/create", {"endpoint": ENDPOINT})
+    assert (status, headers["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert payload.startswith(b"<!DOCTYPE html>")
+    assert len(client.admin("GET", "/endpoints")["endpoints"]) == 1
+    add_fault(client, kind="non_json", method="GET", path="/endpoints", body="garbage{", status=502, process=False)
+    status, headers, payload = raw_request(client.url, "GET", "/endpoints?pageSize=10&pageNum=1")
+    assert (status, headers["Content-Type"], payload) == (502, "text/plain; charset=utf-8", b"garbage{")
+
+
+def test_fault_rule_validation(client):
+    cases = (
+        ({"kind": "bogus", "method": "GET", "path": "/x"}, "kind: bogus is not one of status, latency, timeout, drop, truncate, non_json"),
+        ({"method": "GET", "path": "/x"}, "missing required field: status"),
+        ({"kind": "timeout", "method": "GET", "path": "/x"}, "missing required field: delay_ms"),
+        ({"kind": "latency", "method": "GET", "path": "/x", "delay_ms": 0}, "delay_ms: kind latency needs a delay above 0"),
+        ({"kind": "drop", "method": "GET", "path": "/x", "status": 500}, "status: not used by kind drop (only by status and non_json)"),
+        ({"kind": "truncate", "method": "GET", "path": "/x", "process": False}, "process: kind truncate always processes the request"),
+        ({"kind": "drop", "method": "GET", "path": "/x", "process": "yes"}, "process: expected a boolean, got string"),
+        ({"kind": "non_json", "method": "GET", "path": "/x", "body": {"a": 1}}, "body: expected a string, got object"),
+        ({"method": "GET", "path": "/x", "status": 500, "skip": -1}, "skip: -1 is out of range [0, 1000000000]"),
+        ({"method": "GET", "path": "/x", "status": 500, "times": 2}, "unknown fault key: times"),
+    )
+    for rule, message in cases:
+        status, payload, _headers = client.call("POST", "/_emulator/faults", rule, admin=True)
+        assert (status, payload["message"]) == (400, message)
+    assert client.admin("GET", "/faults") == {"faults": []}
 
 
 def test_latency(client):

@@ -1,0 +1,486 @@
+#!/usr/bin/env python
+# Copyright: Contributors to the novita.cloud collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fault matrix: novita.cloud.novita_endpoint against every kind of API failure, in every phase of a run.
+
+Each PHASE x FAULT cell has its own emulator (served in this process): it is reset and seeded, one
+fault rule is installed for the phase's request, and the real module runs for it in a real
+``ansible-playbook`` (one run for all cells, one inventory host per cell, so cells run in parallel
+up to ``--forks``). The emulator's admin interface then tells what happened:
+
+- the outcome: ``converged`` (the task succeeded, reported a change, and the emulator holds exactly
+  what the task declared) or ``failed`` with a clear message (it names the method and path or the
+  HTTP status, and is no Python traceback);
+- no duplicate: the emulator never holds two endpoints with the declared name;
+- no half-applied update: the stored endpoint is entirely the old configuration or entirely the new
+  one, down to the environment variables and volume mounts the task did not mention.
+
+Faults that fire once must end ``converged``; a persistent fault (``count`` 20, more than the
+module's retries) must end ``failed`` with a clear message. Exit status 1 when any cell does not.
+
+Usage: python tests/matrix/fault_matrix.py --collections-path DIR [--forks N] [--phase P] [--fault F] [--verbose]
+(DIR holds ansible_collections/novita/cloud; ansible-playbook must be on PATH.) Standard library only.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import argparse
+import copy
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_EMULATOR = os.path.normpath(os.path.join(HERE, "..", "emulator", "novita_emulator.py"))
+API_KEY = "fault-matrix-key-4b1d9e"
+NAME = "fm-app"
+CLIENT_TIMEOUT = 2  # the module's timeout option, in seconds
+PLAYBOOK_TIMEOUT = 600  # the longest the playbook of all cells may run
+# Persistent faults: fewer retries and a short retry budget keep the failing cells quick.
+PERSISTENT_ENV = {"NOVITA_RETRIES": "2", "NOVITA_RETRY_TIMEOUT": "10"}
+
+# The endpoint as it is before an update or a delete (seeded, API-shaped).
+OLD = {
+    "name": NAME,
+    "products": [{"id": "1"}],
+    "rootfsSize": 100,
+    "image": {"image": "nginx:1.25", "authId": "", "command": "serve --port 8000"},
+    "workerConfig": {"minNum": 0, "maxNum": 2, "freeTimeout": 300, "maxConcurrent": 2, "gpuNum": 1},
+    "policy": {"type": "queue", "value": 30},
+    "ports": [{"port": 8000}],
+    "envs": [{"key": "MODEL", "value": "opt-125m"}, {"key": "LOG_LEVEL", "value": "info"}],
+    "volumeMounts": [{"type": "local", "size": 40, "id": "", "mountPath": "/workspace"}],
+    "healthy": {"path": "/ready"},
+}
+
+# The endpoint a successful create or update leaves.
+NEW = copy.deepcopy(OLD)
+NEW["image"]["image"] = "nginx:1.27"
+NEW["workerConfig"]["maxNum"] = 4
+NEW["policy"]["value"] = 45
+
+COMMON_ARGS = {"timeout": CLIENT_TIMEOUT, "wait_timeout": 30}
+
+# Changes image, max_num and policy value only: envs, mounts, command and health path must survive.
+UPDATE_ARGS = dict(COMMON_ARGS, name=NAME, image={"image": "nginx:1.27"}, worker_config={"max_num": 4}, policy={"value": 45})
+
+CREATE_ARGS = dict(
+    COMMON_ARGS,
+    name=NAME,
+    product_id="1",
+    rootfs_size=100,
+    image={"image": "nginx:1.27", "command": "serve --port 8000"},
+    port=8000,
+    worker_config={"min_num": 0, "max_num": 4, "free_timeout": 300, "max_concurrent": 2, "gpu_num": 1},
+    policy={"type": "queue", "value": 45},
+    healthy={"path": "/ready"},
+    envs={"MODEL": "opt-125m", "LOG_LEVEL": "info"},
+    volume_mounts=[{"type": "local", "size": 40, "mount_path": "/workspace"}],
+)
+
+DELETE_ARGS = dict(COMMON_ARGS, name=NAME, state="absent")
+
+# phase -> the request the fault hits, the task, the state before (seed) and the declared state after.
+# ``done`` is what a failure after the phase's earlier write must say was done.
+PHASES = (
+    {"name": "lookup", "method": "GET", "path": "/endpoints", "args": UPDATE_ARGS, "old": OLD, "new": NEW},
+    {"name": "limits", "method": "GET", "path": "/endpoint/limit", "args": CREATE_ARGS, "old": None, "new": NEW},
+    {"name": "create", "method": "POST", "path": "/endpoint/create", "args": CREATE_ARGS, "old": None, "new": NEW},
+    {"name": "update", "method": "POST", "path": "/endpoint/update", "args": UPDATE_ARGS, "old": OLD, "new": NEW},
+    {"name": "delete", "method": "POST", "path": "/endpoint/delete", "args": DELETE_ARGS, "old": OLD, "new": None},
+    # Looked up by name, so GET /endpoint happens only in the polls; init_reads makes the first poll see initializing.
+    {"name": "wait", "method": "GET", "path": "/endpoint", "args": CREATE_ARGS, "old": None, "new": NEW,
+     "config": {"init_reads": 1}, "done": "created endpoint"},
+)
+
+HTML_503 = ("<html><head><title>503 Service Temporarily Unavailable</title></head>"
+            "<body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>")
+
+# fault -> the rule (without method and path) and the outcome it must have.
+FAULTS = (
+    {"name": "429+RA", "rule": {"kind": "status", "status": 429, "retry_after": "1"}, "expect": "converged"},
+    {"name": "500", "rule": {"kind": "status", "status": 500}, "expect": "converged"},
+    {"name": "503 html", "rule": {"kind": "status", "status": 503, "body": HTML_503, "content_type": "text/html"}, "expect": "converged"},
+    # A gateway timeout after the API did the work: the state changed although the answer is an error.
+    {"name": "504 done", "rule": {"kind": "status", "status": 504, "process": True}, "expect": "converged"},
+    {"name": "latency", "rule": {"kind": "latency", "delay_ms": 500}, "expect": "converged"},
+    {"name": "timeout", "rule": {"kind": "timeout", "delay_ms": 3000}, "expect": "converged"},
+    {"name": "drop", "rule": {"kind": "drop"}, "expect": "converged"},
+    {"name": "truncate", "rule": {"kind": "truncate"}, "expect": "converged"},
+    {"name": "non-json", "rule": {"kind": "non_json", "body": "garbage{"}, "expect": "converged"},
+    {"name": "503 x20", "rule": {"kind": "status", "status": 503, "count": 20}, "expect": "failed", "env": PERSISTENT_ENV},
+)
+
+# How a module crash shows: a traceback, or (ansible-core 2.19 without -vvv) "Module failed: <exception>".
+TRACEBACK_MARKERS = ("Traceback (most recent call last)", "MODULE FAILURE", "Module failed:")
+RESULT_LINE = re.compile(r"^(?P<host>[a-z0-9_]+) \| (?P<word>[A-Z]+)!?(?: \| rc=-?\d+)? => ", re.MULTILINE)
+
+
+# --------------------------------------------------------------------------- emulator
+
+
+def load_emulator(path):
+    """The emulator module, imported from its file."""
+    spec = importlib.util.spec_from_file_location("novita_emulator", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class EmulatorAdmin:
+    """One emulator, served in this process on a free loopback port, driven through its admin interface."""
+
+    def __init__(self, emulator_module):
+        self._emulator = emulator_module.Emulator(api_key=API_KEY)
+        self.url = self._emulator.start("127.0.0.1", 0)
+
+    def admin(self, method, path, body=None):
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        request = urllib.request.Request(self.url + "/_emulator" + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read().decode("utf-8"))
+
+    def stop(self):
+        self._emulator.stop()
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def comparable(endpoint):
+    """The settings a task manages, normalised (numbers as ints, lists sorted)."""
+    if endpoint is None:
+        return None
+    image = endpoint.get("image") or {}
+    worker = endpoint.get("workerConfig") or {}
+    policy = endpoint.get("policy") or {}
+    return {
+        "name": endpoint.get("name"),
+        "products": [str(item.get("id")) for item in endpoint.get("products") or []],
+        "rootfsSize": _int(endpoint.get("rootfsSize")),
+        "image": {key: image.get(key) or "" for key in ("image", "authId", "command")},
+        "workerConfig": {key: _int(worker.get(key)) for key in ("minNum", "maxNum", "freeTimeout", "maxConcurrent", "gpuNum")},
+        "policy": {"type": policy.get("type"), "value": _int(policy.get("value"))},
+        "ports": [_int(item.get("port")) for item in endpoint.get("ports") or []],
+        "envs": sorted((item.get("key"), item.get("value") or "") for item in endpoint.get("envs") or []),
+        "volumeMounts": sorted((item.get("type"), _int(item.get("size")), item.get("id") or "", item.get("mountPath") or "")
+                               for item in endpoint.get("volumeMounts") or []),
+        "healthyPath": (endpoint.get("healthy") or {}).get("path") or "",
+    }
+
+
+def differences(stored, wanted):
+    if stored is None or wanted is None:
+        return "absent" if stored is None else "present"
+    return ", ".join(key for key in wanted if stored.get(key) != wanted.get(key))
+
+
+# --------------------------------------------------------------------------- the playbook run
+
+# Every option a cell may set; the others are omitted.
+MODULE_OPTIONS = ("name", "state", "product_id", "rootfs_size", "image", "port", "worker_config", "policy", "healthy",
+                  "envs", "volume_mounts", "timeout", "wait_timeout")
+
+# JSON is YAML: one play over one host per cell, one task, the real module.
+PLAYBOOK = [{
+    "name": "Fault matrix",
+    "hosts": "cells",
+    "gather_facts": False,
+    "tasks": [{
+        "name": "Converge the endpoint",
+        "novita.cloud.novita_endpoint": dict(
+            [("api_base_url", "{{ cell_url }}")] + [(option, "{{ cell_args.%s | default(omit) }}" % option) for option in MODULE_OPTIONS]),
+        "environment": "{{ cell_env }}",
+    }],
+}]
+
+
+def run_playbook(options, cells, work_dir):
+    """Run every cell's task in one ansible-playbook; return ({host: result}, stdout, stderr)."""
+    hosts = {}
+    for cell in cells:
+        hosts[cell["host"]] = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "cell_url": cell["emulator"].url,
+            "cell_args": cell["args"],
+            "cell_env": cell["env"],
+        }
+    inventory = os.path.join(work_dir, "inventory.json")
+    playbook = os.path.join(work_dir, "playbook.json")
+    with open(inventory, "w") as stream:
+        json.dump({"cells": {"hosts": hosts}}, stream, indent=1)
+    with open(playbook, "w") as stream:
+        json.dump(PLAYBOOK, stream, indent=1)
+    env = dict(os.environ)
+    for key in list(env):
+        if key.startswith("NOVITA_"):
+            del env[key]
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": options.collections_path,
+        "ANSIBLE_STDOUT_CALLBACK": "minimal",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORKS": str(options.forks),
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_PYTHON_INTERPRETER": "{{ ansible_playbook_python }}",
+        "NOVITA_API_KEY": API_KEY,
+    })
+    try:
+        completed = subprocess.run([options.ansible_playbook, "-i", inventory, playbook], env=env, cwd=work_dir,
+                                   capture_output=True, timeout=PLAYBOOK_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired as exc:
+        stdout = (exc.stdout or b"").decode("utf-8", "replace")
+        return parse_results(stdout), stdout, "ansible-playbook did not finish within %d s" % PLAYBOOK_TIMEOUT
+    stdout = completed.stdout.decode("utf-8", "replace")
+    return parse_results(stdout), stdout, completed.stderr.decode("utf-8", "replace")
+
+
+def parse_results(stdout):
+    """{host: task result} from the minimal callback's output; ``failed`` is set from the status word."""
+    results = {}
+    decoder = json.JSONDecoder()
+    for match in RESULT_LINE.finditer(stdout):
+        try:
+            result, _end = decoder.raw_decode(stdout[match.end():])
+        except ValueError:
+            continue
+        if isinstance(result, dict):
+            result["failed"] = match.group("word") in ("FAILED", "UNREACHABLE")
+            results[match.group("host")] = result
+    return results
+
+
+def prepare(cell):
+    emulator, phase, fault = cell["emulator"], cell["phase_def"], cell["fault_def"]
+    emulator.admin("POST", "/reset")
+    if phase.get("config"):
+        emulator.admin("POST", "/config", phase["config"])
+    if phase["old"] is not None:
+        emulator.admin("POST", "/seed", {"endpoints": [phase["old"]]})
+    if fault is not None:
+        rule = dict(fault["rule"], method=phase["method"], path=phase["path"])
+        rule.setdefault("count", 1)
+        emulator.admin("POST", "/faults", rule)
+
+
+# --------------------------------------------------------------------------- judging one cell
+
+
+def judge(cell, result, stdout, stderr):
+    """Fill in the cell's outcome and problems from the task result and the emulator's state and log."""
+    phase, fault, emulator = cell["phase_def"], cell["fault_def"], cell["emulator"]
+    stored = [item for item in emulator.admin("GET", "/endpoints")["endpoints"] if item.get("name") == NAME]
+    log = emulator.admin("GET", "/requests")["requests"]
+    cell.update(result=result, log=log, stored=stored, problems=[], outcome=None, retries=None, duplicates=0, half_applied=0)
+    problems = cell["problems"]
+
+    # Invariants first: they hold whatever the outcome.
+    if len(stored) > 1:
+        cell["duplicates"] = 1
+        problems.append("duplicate: %d endpoints named %s" % (len(stored), NAME))
+    old, new = comparable(phase["old"]), comparable(phase["new"])
+    now = comparable(stored[0]) if stored else None
+    if len(stored) == 1 and now not in (old, new):
+        cell["half_applied"] = 1
+        problems.append("half-applied: stored endpoint differs from the old config in %s and from the new one in %s"
+                        % (differences(now, old), differences(now, new)))
+    if API_KEY in stdout or API_KEY in stderr:
+        problems.append("the API key appears in the output")
+    if fault is not None and not any(entry.get("fault") for entry in log):
+        problems.append("the fault never fired (no %s %s request)" % (phase["method"], phase["path"]))
+
+    if result is None:
+        problems.append("no task result for %s in the output" % cell["host"])
+        cell["outcome"] = "error"
+        return
+    msg = str(result.get("msg") or "")
+    if result.get("failed"):
+        cell["outcome"] = "failed"
+        text = json.dumps(result)
+        if not msg:
+            problems.append("failed without a message")
+        elif any(marker in text for marker in TRACEBACK_MARKERS) or "exception" in result or "module_stderr" in result:
+            problems.append("traceback: the module crashed: %s" % msg.splitlines()[0])
+        elif not ("%s %s" % (phase["method"], phase["path"]) in msg or re.search(r"\bHTTP [1-5]\d\d\b", msg)):
+            problems.append("unclear message: it names neither the request nor a status: %s" % msg)
+        if phase.get("done") and msg and phase["done"] not in msg:
+            problems.append("unclear message: it does not say what was done (%r): %s" % (phase["done"], msg))
+    else:
+        cell["outcome"] = "converged"
+        if not result.get("changed"):
+            problems.append("no change: the task reported changed=false")
+        if now != new:
+            problems.append("state differs: the emulator does not hold the declaration (%s)" % differences(now, new))
+    if cell["outcome"] != cell["expect"]:
+        problems.append("%s: expected %s%s" % (cell["outcome"], cell["expect"], (" (msg: %s)" % msg) if msg else ""))
+
+
+# --------------------------------------------------------------------------- report
+
+
+def cell_text(cell):
+    if cell is None:
+        return "-"
+    if cell["problems"]:
+        return "FAIL: " + short_reason(cell["problems"])
+    if cell["outcome"] == "converged":
+        retries = cell["retries"]
+        return "converged (%s %s)" % (retries, "retry" if retries == 1 else "retries") if retries is not None else "converged"
+    return "failed: clear"
+
+
+def short_reason(problems):
+    """A few words for the table: the invariant broken, else the first problem's label."""
+    for label in ("duplicate", "half-applied", "traceback"):
+        if any(problem.startswith(label) for problem in problems):
+            return label
+    return problems[0].split(":", 1)[0]
+
+
+def print_table(phases, faults, cells):
+    header = ["phase"] + [fault["name"] for fault in faults]
+    rows = [[phase["name"]] + [cell_text(cells.get((phase["name"], fault["name"]))) for fault in faults] for phase in phases]
+    widths = [max(len(row[index]) for row in [header] + rows) for index in range(len(header))]
+    line = "+".join("-" * (width + 2) for width in widths)
+    print("+" + line + "+")
+    print("| " + " | ".join(text.ljust(width) for text, width in zip(header, widths)) + " |")
+    print("+" + line + "+")
+    for row in rows:
+        print("| " + " | ".join(text.ljust(width) for text, width in zip(row, widths)) + " |")
+    print("+" + line + "+")
+
+
+def describe_log(log):
+    parts = []
+    for entry in log:
+        text = "%s %s -> %s" % (entry["method"], entry["path"], entry["status"] if entry["status"] is not None else "closed")
+        if entry.get("fault"):
+            text += " [%s%s]" % (entry.get("fault_kind") or "fault", "" if entry.get("processed") else ", not processed")
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def print_details(cell, verbose):
+    if not cell["problems"] and not verbose:
+        return
+    title = "%s x %s" % (cell["phase"], cell["fault"]) if cell["fault"] else "%s (no fault)" % cell["phase"]
+    print("%s: %s" % (title, "; ".join(cell["problems"]) or cell_text(cell)))
+    result = cell["result"] or {}
+    if result.get("msg"):
+        print("    msg: %s" % result["msg"])
+    print("    requests: %s" % describe_log(cell["log"]))
+    print("    endpoints named %s: %s" % (NAME, json.dumps([comparable(item) for item in cell["stored"]])))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Run novita_endpoint against injected API faults in every phase (see the module docstring).")
+    parser.add_argument("--collections-path", required=True, help="directory that contains ansible_collections/novita/cloud")
+    parser.add_argument("--emulator", default=DEFAULT_EMULATOR, help="path of novita_emulator.py (default: this repository's)")
+    parser.add_argument("--ansible-playbook", default="ansible-playbook", help="ansible-playbook command (default: from PATH)")
+    parser.add_argument("--forks", type=int, default=8, help="cells run at once (ansible forks, default 8); each cell has its own emulator")
+    parser.add_argument("--phase", action="append", choices=[phase["name"] for phase in PHASES], help="run only this phase (repeatable)")
+    parser.add_argument("--fault", action="append", choices=[fault["name"] for fault in FAULTS], help="run only this fault (repeatable)")
+    parser.add_argument("--verbose", action="store_true", help="print the request log of every cell, not only of failing ones")
+    options = parser.parse_args(argv)
+    options.collections_path = os.path.abspath(options.collections_path)
+    if not os.path.isdir(os.path.join(options.collections_path, "ansible_collections", "novita", "cloud")):
+        parser.error("--collections-path: no ansible_collections/novita/cloud in %s" % options.collections_path)
+    if shutil.which(options.ansible_playbook) is None:
+        parser.error("%s not found on PATH" % options.ansible_playbook)
+    if options.forks < 1:
+        parser.error("--forks must be at least 1")
+    return options
+
+
+def make_cell(emulator_module, phase, fault):
+    name = "%s-%s" % (phase["name"], fault["name"] if fault else "baseline")
+    return {
+        "host": re.sub(r"[^a-z0-9]+", "_", name.lower()),
+        "phase": phase["name"],
+        "fault": fault["name"] if fault else None,
+        "phase_def": phase,
+        "fault_def": fault,
+        "expect": fault["expect"] if fault else "converged",
+        "args": phase["args"],
+        "env": dict(fault.get("env") or {}) if fault else {},
+        "emulator": EmulatorAdmin(emulator_module),
+    }
+
+
+def main(argv=None):
+    options = parse_args(argv)
+    phases = [phase for phase in PHASES if not options.phase or phase["name"] in options.phase]
+    faults = [fault for fault in FAULTS if not options.fault or fault["name"] in options.fault]
+    started = time.monotonic()
+    emulator_module = load_emulator(options.emulator)
+    baselines = {}
+    cells = {}
+    work_dir = tempfile.mkdtemp(prefix="novita-fault-matrix-")
+    try:
+        for phase in phases:
+            baselines[phase["name"]] = make_cell(emulator_module, phase, None)
+            for fault in faults:
+                cells[(phase["name"], fault["name"])] = make_cell(emulator_module, phase, fault)
+        everything = list(baselines.values()) + list(cells.values())
+        for cell in everything:
+            prepare(cell)
+        results, stdout, stderr = run_playbook(options, everything, work_dir)
+        for cell in everything:
+            judge(cell, results.get(cell["host"]), stdout, stderr)
+    finally:
+        for cell in list(baselines.values()) + list(cells.values()):
+            cell["emulator"].stop()
+        shutil.rmtree(work_dir, ignore_errors=True)
+    for phase in phases:
+        baseline = baselines[phase["name"]]
+        for fault in faults:
+            cell = cells[(phase["name"], fault["name"])]
+            if cell["outcome"] == "converged" and not baseline["problems"]:
+                cell["retries"] = len(cell["log"]) - len(baseline["log"])
+
+    broken_baselines = [cell for cell in baselines.values() if cell["problems"]]
+    if not results:
+        print("ansible-playbook printed no task result; its output:")
+        print((stdout + "\n" + stderr).strip())
+    print("Baseline without faults (requests per run): "
+          + ", ".join("%s %s" % (name, len(cell["log"]) if not cell["problems"] else "FAIL") for name, cell in baselines.items()))
+    print("Each cell: the fault hits the phase's request once (count=1), or 20 times for '503 x20' (run with NOVITA_RETRIES=2).")
+    print("converged (N retries): N requests beyond the fault-free run of the same phase.")
+    print_table(phases, faults, cells)
+    for cell in broken_baselines:
+        print_details(cell, True)
+    for phase in phases:
+        for fault in faults:
+            print_details(cells[(phase["name"], fault["name"])], options.verbose)
+    handled = sum(1 for cell in cells.values() if not cell["problems"])
+    duplicates = sum(cell["duplicates"] for cell in everything)
+    half_applied = sum(cell["half_applied"] for cell in everything)
+    print("wall time: %.0f s" % (time.monotonic() - started))
+    print("fault matrix: %d/%d cells handled (%d phases x %d faults); duplicates: %d; half-applied updates: %d"
+          % (handled, len(cells), len(phases), len(faults), duplicates, half_applied))
+    return 0 if handled == len(cells) and not broken_baselines else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -237,4 +237,3 @@ def test_a_limits_error_keeps_the_endpoints_already_read(monkeypatch):
 ])
 def test_snake_case(name, expected):
     assert novita_endpoint_info.snake_case(name) == expected
-

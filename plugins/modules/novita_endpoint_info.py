@@ -1,0 +1,358 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: novita_endpoint_info
+short_description: List Novita AI serverless GPU endpoints and the account's parameter limits
+version_added: 0.2.0
+description:
+  - Reads Novita serverless endpoints, one by O(id), all with a given O(name), or every endpoint of
+    the account, and returns them in exactly the shape M(novita.cloud.novita_endpoint) returns RV(novita.cloud.novita_endpoint#module:endpoint).
+  - With O(gather_limits=true), also returns the account's parameter limits, the ranges that
+    M(novita.cloud.novita_endpoint) checks every value against.
+  - The module only reads; it never changes anything.
+author:
+  - novita.cloud maintainers (@novita-cloud)
+extends_documentation_fragment:
+  - novita.cloud.novita
+attributes:
+  check_mode:
+    description: Makes the same reads and returns the same data in check mode.
+    support: full
+  diff_mode:
+    description: The module changes nothing, so there is no diff.
+    support: none
+  action_group:
+    description: Use C(group/novita.cloud.novita) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - novita.cloud.novita
+options:
+  id:
+    description:
+      - The ID of the endpoint to read.
+      - If no endpoint has this ID, RV(endpoints) is empty; that is not an error.
+      - Mutually exclusive with O(name). With neither, every endpoint of the account is returned.
+    type: str
+  name:
+    description:
+      - Return every endpoint with exactly this name. Names are not unique in the Novita API, so
+        several endpoints may be returned.
+      - An empty string matches endpoints without a name.
+      - Mutually exclusive with O(id). With neither, every endpoint of the account is returned.
+    type: str
+  mask_envs:
+    description:
+      - Names of environment variables whose values are replaced with C(********) in RV(endpoints),
+        as M(novita.cloud.novita_endpoint) does for its O(novita.cloud.novita_endpoint#module:secret_envs).
+      - The API does not say which variables are secret, so every other value is returned as the
+        API returns it. List here every variable that holds a secret.
+    type: list
+    elements: str
+    default: []
+  gather_limits:
+    description:
+      - Also read the account's parameter limits and return them in RV(limits).
+      - Costs one more request.
+    type: bool
+    default: false
+notes:
+  - Requests per run are bounded. By O(id) the module makes one read; by O(name) or without a filter,
+    it reads every page of the endpoint list. O(gather_limits=true) adds one read of the limits.
+  - Unlike M(novita.cloud.novita_endpoint), this module cannot know which environment variables are secret. Their
+    values are returned as the API returns them, unless their names are listed in O(mask_envs). List the
+    secret ones there, or set the task's C(no_log) keyword.
+seealso:
+  - module: novita.cloud.novita_endpoint
+    description: Create, update and delete endpoints; returns each in the same shape.
+  - name: Novita serverless endpoint API
+    description: The API reference of the calls this module makes.
+    link: https://novita.ai/docs/api-reference/serverless-list-endpoints
+"""
+
+EXAMPLES = r"""
+- name: List every endpoint of the account
+  novita.cloud.novita_endpoint_info:
+  register: all_endpoints
+
+- name: Show their names and states
+  ansible.builtin.debug:
+    msg: "{{ all_endpoints.endpoints | map(attribute='name') | zip(all_endpoints.endpoints | map(attribute='state.state')) | list }}"
+
+- name: Read one endpoint by its ID, masking its token
+  novita.cloud.novita_endpoint_info:
+    id: 3f2a9c0e7b1d4a55
+    mask_envs:
+      - HF_TOKEN
+  register: chat
+
+- name: Fail unless exactly one endpoint is named llama-chat
+  novita.cloud.novita_endpoint_info:
+    name: llama-chat
+  register: by_name
+  failed_when: by_name.endpoints | length != 1
+
+- name: Read the account's parameter limits
+  novita.cloud.novita_endpoint_info:
+    id: 3f2a9c0e7b1d4a55
+    gather_limits: true
+  register: info
+
+- name: Scale up to the account's maximum
+  novita.cloud.novita_endpoint:
+    id: 3f2a9c0e7b1d4a55
+    worker_config:
+      max_num: "{{ info.limits.max_worker_num }}"
+"""
+
+RETURN = r"""
+endpoints:
+  description:
+    - The endpoints found, in the order the API lists them; V([]) when none matches.
+    - Each is exactly what M(novita.cloud.novita_endpoint) returns as RV(novita.cloud.novita_endpoint#module:endpoint)
+      for the same endpoint. Keys are snake_case and numbers are integers. User data such as environment
+      variable names is returned verbatim.
+    - Environment variable values are returned as the API returns them, except those named in O(mask_envs).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The endpoint ID.
+      type: str
+      sample: 3f2a9c0e7b1d4a55
+    name:
+      description: The endpoint name.
+      type: str
+      sample: llama-chat
+    app_name:
+      description: The application name in the endpoint URL.
+      type: str
+      sample: llama-chat
+    url:
+      description: The endpoint's URL.
+      type: str
+      sample: https://llama-chat.example.invalid
+    state:
+      description: The endpoint's state as the API reports it.
+      type: dict
+      contains:
+        state:
+          description: C(serving) when the endpoint is available; other values include C(initializing) and C(failed).
+          type: str
+          sample: serving
+        error:
+          description: An error reported by the platform.
+          type: str
+          sample: ""
+        message:
+          description: A message reported by the platform.
+          type: str
+          sample: ""
+    product_id:
+      description: The serverless product ID.
+      type: str
+      sample: "1"
+    rootfs_size:
+      description: Root file system size in GB.
+      type: int
+      sample: 100
+    port:
+      description: The HTTP port.
+      type: int
+      sample: 8000
+    cluster_id:
+      description: The cluster ID; empty when none is set.
+      type: str
+      sample: ""
+    image:
+      description: The image settings.
+      type: dict
+      sample: {"image": "vllm/vllm-openai:latest", "auth_id": "", "command": ""}
+    worker_config:
+      description: The worker settings; C(request_timeout) and C(cuda_version) are V(null) when not set.
+      type: dict
+      sample: {"min_num": 0, "max_num": 2, "free_timeout": 300, "max_concurrent": 1, "gpu_num": 1, "request_timeout": null, "cuda_version": null}
+    policy:
+      description: The auto-scaling policy.
+      type: dict
+      sample: {"type": "queue", "value": 1}
+    healthy:
+      description: The health check settings.
+      type: dict
+      sample: {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1, "failure_threshold": 3}
+    envs:
+      description: Environment variables, name to value; values of variables named in O(mask_envs) are C(********).
+      type: dict
+      sample: {"LOG_LEVEL": "info", "HF_TOKEN": "********"}
+    volume_mounts:
+      description: The volume mounts, sorted by mount path.
+      type: list
+      elements: dict
+      sample: [{"type": "local", "size": 30, "mount_path": "/workspace"}]
+    workers:
+      description: The endpoint's current workers as the API reports them.
+      type: list
+      elements: dict
+      sample: []
+limits:
+  description:
+    - The account's parameter limits (the API's C(GET /endpoint/limit)), with snake_case keys and integer values.
+    - The API's C(minGPUNum) and C(maxGPUNum) become C(min_gpu_num) and C(max_gpu_num). Keys the API adds
+      later are converted the same way.
+  returned: when O(gather_limits=true)
+  type: dict
+  contains:
+    min_rootfs_size:
+      description: Smallest root file system, in GB (O(novita.cloud.novita_endpoint#module:rootfs_size)); C(max_rootfs_size) is the largest.
+      type: int
+      sample: 10
+    free_rootfs_size:
+      description: Root file system size included at no cost, in GB.
+      type: int
+      sample: 100
+    min_local_volume_size:
+      description: Smallest local volume, in GB; C(max_local_volume_size) is the largest, C(free_local_volume_size) the size included at no cost.
+      type: int
+      sample: 10
+    min_worker_num:
+      description: >-
+        Smallest number of workers (O(novita.cloud.novita_endpoint#module:worker_config.min_num) and
+        O(novita.cloud.novita_endpoint#module:worker_config.max_num)); C(max_worker_num) is the largest.
+      type: int
+      sample: 0
+    min_free_timeout:
+      description: Shortest idle timeout, in seconds; C(max_free_timeout) is the longest.
+      type: int
+      sample: 5
+    min_concurrency_num:
+      description: Smallest number of concurrent requests per worker; C(max_concurrency_num) is the largest.
+      type: int
+      sample: 1
+    min_queue_wait_time:
+      description: Smallest policy value for the C(queue) policy, in seconds; C(max_queue_wait_time) is the largest.
+      type: int
+      sample: 1
+    min_request_num:
+      description: Smallest policy value for the C(concurrency) policy; C(max_request_num) is the largest.
+      type: int
+      sample: 1
+    min_gpu_num:
+      description: Fewest GPUs per worker (the API's C(minGPUNum)); C(max_gpu_num) (C(maxGPUNum)) is the most.
+      type: int
+      sample: 1
+    min_request_timeout:
+      description: Shortest request timeout, in seconds; C(max_request_timeout) is the longest.
+      type: int
+      sample: 1
+    cuda_version_list:
+      description: The CUDA versions workers may ask for.
+      type: list
+      elements: str
+      sample: ["12.1", "12.4"]
+failure:
+  description: Details of a failed API request.
+  returned: when the module fails on an API request
+  type: dict
+  contains:
+    status:
+      description: The HTTP status, if a response came.
+      type: int
+      sample: 401
+    method:
+      description: The HTTP method.
+      type: str
+      sample: GET
+    path:
+      description: The API path, without the base URL.
+      type: str
+      sample: /endpoints
+    api_code:
+      description: The error code in the API's response body, if any.
+      type: raw
+      sample: 401
+    api_message:
+      description: The error message in the API's response body, if any.
+      type: str
+      sample: invalid or missing API key
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result
+
+# Word boundaries in camelCase, acronyms included: minGPUNum -> min_GPU_Num, clusterID -> cluster_ID.
+_ACRONYM_BOUNDARY = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_WORD_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def snake_case(name):
+    return _WORD_BOUNDARY.sub(r"\1_\2", _ACRONYM_BOUNDARY.sub(r"\1_\2", name)).lower()
+
+
+def limits_result(limits):
+    """The limits as the module returns them: snake_case keys, integer values, list items as strings."""
+    result = {}
+    for key, value in (limits or {}).items():
+        if isinstance(value, list):
+            value = [str(item) for item in value]
+        elif not isinstance(value, bool):
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                pass
+        result[snake_case(str(key))] = value
+    return result
+
+
+def find_endpoints(api, endpoint_id=None, name=None):
+    """The API objects of the endpoints asked for: one read by ID, else the list pages."""
+    if endpoint_id is not None:
+        endpoint = api.get(endpoint_id)
+        return [endpoint] if endpoint else []
+    endpoints = api.list()
+    if name is not None:
+        endpoints = [e for e in endpoints if (e.get("name") or "") == name]
+    return endpoints
+
+
+def main():
+    argument_spec = novita_argument_spec()
+    argument_spec.update(
+        id=dict(type="str"),
+        name=dict(type="str"),
+        mask_envs=dict(type="list", elements="str", default=[]),
+        gather_limits=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[("id", "name")],
+        supports_check_mode=True,
+    )
+    if module.params["id"] is not None and not module.params["id"].strip():
+        module.fail_json(msg="id must not be empty; leave it out to list every endpoint")
+    api = EndpointAPI(NovitaClient.from_module(module))
+    masked = set(module.params["mask_envs"])
+    result = {"changed": False, "endpoints": []}
+    try:
+        found = find_endpoints(api, module.params["id"], module.params["name"])
+        result["endpoints"] = [endpoint_result(endpoint, masked) for endpoint in found]
+        if module.params["gather_limits"]:
+            result["limits"] = limits_result(api.limits())
+    except NovitaAPIError as exc:
+        module.fail_json(msg=exc.message, failure=exc.to_dict(), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -179,13 +179,18 @@ def env_value(value):
     return "" if value is None else str(value)
 
 
-def _camel_to_snake(name):
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+# Word boundaries in camelCase, acronyms included: minGPUNum -> min_gpu_num, clusterID -> cluster_id.
+_ACRONYM_BOUNDARY = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_WORD_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def snake_case(name):
+    return _WORD_BOUNDARY.sub(r"\1_\2", _ACRONYM_BOUNDARY.sub(r"\1_\2", name)).lower()
 
 
 def _snake_keys(data):
     if isinstance(data, dict):
-        return dict((_camel_to_snake(str(k)), _snake_keys(v)) for k, v in data.items())
+        return dict((snake_case(str(k)), _snake_keys(v)) for k, v in data.items())
     if isinstance(data, list):
         return [_snake_keys(v) for v in data]
     return data
@@ -365,6 +370,21 @@ def endpoint_result(api, secret_names):
     result["envs"] = mask_envs(model["envs"], secret_names)
     result["volume_mounts"] = model["volume_mounts"]
     result["workers"] = _snake_keys(api.get("workers") or [])
+    return result
+
+
+def limits_result(limits):
+    """The account's parameter limits as modules return them: snake_case keys, integer values, list items as strings."""
+    result = {}
+    for key, value in (limits or {}).items():
+        if isinstance(value, list):
+            value = [str(item) for item in value]
+        elif not isinstance(value, bool):
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                pass
+        result[snake_case(str(key))] = value
     return result
 
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: novita_endpoint_info
 short_description: List Novita AI serverless GPU endpoints and the account's parameter limits
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads Novita serverless endpoints, one by O(id), all with a given O(name), or every endpoint of
     the account, and returns them in exactly the shape M(novita.cloud.novita_endpoint) returns RV(novita.cloud.novita_endpoint#module:endpoint).
@@ -281,39 +281,31 @@ failure:
       description: The error message in the API's response body, if any.
       type: str
       sample: invalid or missing API key
+    request_id:
+      description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
+      type: str
+      sample: 5f1c9a0e-3c1d-4f7e-9d0a-2b7e8c6f4a11
+    body_excerpt:
+      description:
+        - A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page
+          is reduced to its title.
+      type: str
+      sample: "HTML page: 502 Bad Gateway"
+    reason:
+      description: Why no usable reply came, when there was none (a timeout, a closed connection, a cut-off or non-JSON reply).
+      type: str
+      sample: no reply within the 30 s timeout
+    attempts:
+      description: How many times the request was sent.
+      type: int
+      sample: 6
 """
-
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI
-from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result
-
-# Word boundaries in camelCase, acronyms included: minGPUNum -> min_GPU_Num, clusterID -> cluster_ID.
-_ACRONYM_BOUNDARY = re.compile(r"([A-Z]+)([A-Z][a-z])")
-_WORD_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
-
-
-def snake_case(name):
-    return _WORD_BOUNDARY.sub(r"\1_\2", _ACRONYM_BOUNDARY.sub(r"\1_\2", name)).lower()
-
-
-def limits_result(limits):
-    """The limits as the module returns them: snake_case keys, integer values, list items as strings."""
-    result = {}
-    for key, value in (limits or {}).items():
-        if isinstance(value, list):
-            value = [str(item) for item in value]
-        elif not isinstance(value, bool):
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                pass
-        result[snake_case(str(key))] = value
-    return result
-
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result, limits_result
 
 def find_endpoints(api, endpoint_id=None, name=None):
     """The API objects of the endpoints asked for: one read by ID, else the list pages."""

@@ -16,6 +16,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils import endpoint
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result
 from ansible_collections.novita.cloud.plugins.modules import novita_endpoint_info
 
@@ -215,7 +216,8 @@ def test_an_api_error_fails_with_its_details(monkeypatch):
     failed, result = run_module(monkeypatch, {}, client)
     assert failed is True
     assert result["msg"] == "Novita API request GET /endpoints failed with HTTP 503: busy"
-    assert result["failure"] == {"status": 503, "method": "GET", "path": "/endpoints", "api_code": None, "api_message": "busy"}
+    assert result["failure"] == {"status": 503, "method": "GET", "path": "/endpoints", "api_code": None, "api_message": "busy",
+                                 "request_id": None, "body_excerpt": None, "reason": None, "attempts": 1}
     assert result["endpoints"] == []
 
 
@@ -236,4 +238,4 @@ def test_a_limits_error_keeps_the_endpoints_already_read(monkeypatch):
     ("already_snake", "already_snake"),
 ])
 def test_snake_case(name, expected):
-    assert novita_endpoint_info.snake_case(name) == expected
+    assert endpoint.snake_case(name) == expected

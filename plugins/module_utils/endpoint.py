@@ -405,6 +405,8 @@ def changed_secret_names(before, after, secret_names):
 def validate_options(params):
     """Errors found in the task alone, before any request is made."""
     errors = []
+    if params.get("name") == "":
+        errors.append("name: must not be empty; an endpoint name has 1 to %d characters" % dict(MAX_LENGTHS)[("name",)])
     port = params.get("port")
     if port is not None and (port < 1 or port > 65535 or port in FORBIDDEN_PORTS):
         errors.append("port: %s is not allowed; use 1-65535 except 2222, 2223 and 2224" % port)
@@ -435,9 +437,13 @@ def _validate_envs(params):
     errors = []
     envs, secret_envs = params.get("envs") or {}, params.get("secret_envs") or {}
     for option, values in (("envs", envs), ("secret_envs", secret_envs)):
-        for key in values:
-            if not str(key) or "=" in str(key):
+        for key, value in values.items():
+            name = str(key)
+            if not name or "=" in name or any(ord(char) < 32 or ord(char) == 127 for char in name):
                 errors.append("%s: %r is not a valid environment variable name" % (option, key))
+            elif isinstance(value, (dict, list, tuple, set)):
+                # Never the value itself: for secret_envs it is a secret.
+                errors.append("%s.%s: the value must be a string, a number or a boolean, not a %s" % (option, name, type(value).__name__))
     for key in sorted(set(map(str, envs)) & set(map(str, secret_envs))):
         errors.append("envs and secret_envs both set %s; give each variable in one of them only" % key)
     return errors

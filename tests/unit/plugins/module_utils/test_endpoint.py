@@ -149,6 +149,11 @@ def test_immutable_changes_name_each_field():
     (dict(volume_mounts=[{"type": "local", "size": 0, "id": None, "mount_path": "/a"}]), "volume_mounts[0].size: 0 must be positive"),
     (dict(volume_mounts=[{"type": "local", "size": 1, "id": None, "mount_path": ""}]), "volume_mounts[0].mount_path must not be empty"),
     (dict(envs={"": "x"}), "envs: '' is not a valid environment variable name"),
+    (dict(envs={"A=B": "x"}), "envs: 'A=B' is not a valid environment variable name"),
+    (dict(secret_envs={"A\nB": "x"}), "secret_envs: 'A\\nB' is not a valid environment variable name"),
+    (dict(envs={"A": {"b": 1}}), "envs.A: the value must be a string, a number or a boolean, not a dict"),
+    (dict(secret_envs={"TOKEN": ["s3cr3t"]}), "secret_envs.TOKEN: the value must be a string, a number or a boolean, not a list"),
+    (dict(name=""), "name: must not be empty; an endpoint name has 1 to 220 characters"),
     (dict(volume_mounts=[{"type": "local", "size": 30, "id": None, "mount_path": "/a"},
                          {"type": "local", "size": 30, "id": None, "mount_path": "/a"}]),
      "volume_mounts[1].mount_path: /a is already used by volume_mounts[0]"),
@@ -157,6 +162,16 @@ def test_immutable_changes_name_each_field():
 def test_validate_options_names_option_and_value(given, message):
     errors = model.validate_options(options(**given))
     assert any(message in error for error in errors), errors
+
+
+def test_validate_options_never_shows_a_secret_value():
+    errors = model.validate_options(options(secret_envs={"TOKEN": ["s3cr3t-value"], "OTHER": {"k": "s3cr3t-value"}}))
+    assert len(errors) == 2
+    assert "s3cr3t-value" not in " ".join(errors)
+
+
+def test_validate_options_accepts_scalar_env_values():
+    assert model.validate_options(options(envs={"A": "x", "B": 1, "C": 1.5, "D": True, "E": None}, secret_envs={"F": "y"})) == []
 
 
 def test_validate_options_accepts_a_good_task():

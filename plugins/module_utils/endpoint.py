@@ -464,7 +464,7 @@ def _validate_mounts(mounts, cluster_id):
         seen.setdefault(path, index)
         if mount.get("type") == "network":
             if not mount.get("id") and not mount.get("storage_name"):
-                errors.append("%s: a network mount needs id (the network storage ID) or storage_name" % where)
+                errors.append("%s.id: a network mount needs id (the network storage ID) or storage_name" % where)
             if mount.get("size") is not None:
                 errors.append("%s.size: only a local mount takes a size; a network mount's size is its storage's" % where)
             if mount.get("id") and not cluster_id:
@@ -472,7 +472,7 @@ def _validate_mounts(mounts, cluster_id):
                               " with storage_name the storage's cluster is used" % where)
         else:
             if mount.get("size") is None:
-                errors.append("%s: a local mount needs size (GB)" % where)
+                errors.append("%s.size: a local mount needs size (GB)" % where)
             elif mount["size"] <= 0:
                 errors.append("%s.size: %s must be positive" % (where, mount["size"]))
             for key in ("id", "storage_name"):

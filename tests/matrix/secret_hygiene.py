@@ -148,7 +148,7 @@ def check_results(results):
         ("rotated_again", lambda r: not r["changed"] and not r.get("failed")),
         ("scaled_plain", lambda r: r["changed"] and r["endpoint"]["worker_config"]["max_num"] == 3),
         ("over_limit", lambda r: r.get("failed") and "worker_config.max_num: 60 is outside the allowed range" in r["msg"]),
-        ("bad_key", lambda r: r.get("failed") and "HTTP 401" in r["msg"]),
+        ("bad_key", lambda r: r.get("failed") and "rejected the API key (401)" in r["msg"]),
         ("deleted", lambda r: r["changed"] and r["diff"]["after"] == {}),
     ]
     for step, predicate in expect:
@@ -202,7 +202,7 @@ def ordinary_checks(outputs, results, ordinary):
             "LOG_LEVEL": "info", "PLAIN_VALUE": ordinary["plain env value"], "HF_TOKEN": "********", "DB_PASSWORD": "********"}),
         ("the rotation shown as a change in the diff", '"HF_TOKEN": "******** (changed)"' in stdout),
         ("the limits error in stdout", "worker_config.max_num: 60 is outside the allowed range 0 to 50" in stdout),
-        ("the 401 error in stdout", "failed with HTTP 401" in stdout),
+        ("the 401 error in stdout", "rejected the API key (401)" in stdout),
         ("the endpoint name in the log file", ENDPOINT_NAME in log),
     ]
 

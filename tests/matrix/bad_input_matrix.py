@@ -59,6 +59,8 @@ BY_ID = {"id": EXISTING_ID}
 LIST = "GET /endpoints"
 GET = "GET /endpoint"
 LIMIT = "GET /endpoint/limit"
+AUTHS = "GET /repository/auths"
+STORAGES = "GET /networkstorages/list"
 
 
 def create(**changes):
@@ -179,6 +181,13 @@ CASES = [
     case("mount-type-unknown", "offline", create(volume_mounts=[mount(type="nfs")]), "volume_mounts[0].type", "must be one of: local, network"),
     case("mount-without-path", "offline", create(volume_mounts=[{"type": "local", "size": 30}]), "volume_mounts[0].mount_path",
          "missing required arguments"),
+    case("auth-name-unknown", "online", create(image={"image": "nginx:1.27", "auth_name": "mx-no-such-credential"}), "image.auth_name",
+         "no registry credential is named mx-no-such-credential", [AUTHS]),
+    case("storage-name-unknown", "online", create(volume_mounts=[{"type": "network", "storage_name": "mx-no-such-storage", "mount_path": "/models"}]),
+         "volume_mounts[0].storage_name", "no network storage is named mx-no-such-storage", [STORAGES]),
+    case("storage-other-cluster", "online",
+         create(cluster_id="cluster-2", volume_mounts=[{"type": "network", "storage_name": "models", "mount_path": "/models"}]),
+         "volume_mounts[0].storage_name", "is in cluster cluster-1, but cluster_id is cluster-2", [STORAGES]),
     # -- environment variables
     case("env-in-both", "offline", create(envs={"HF_TOKEN": "x"}, secret_envs={"HF_TOKEN": "mx-secret-clash"}), "secret_envs",
          "envs and secret_envs both set HF_TOKEN"),
@@ -196,11 +205,13 @@ CASES = [
     case("immutable-product", "online", by_id(product_id="2"), "product_id", "cannot change product_id", [GET]),
     case("immutable-app-name", "online", by_id(app_name="mx-other"), "app_name", "cannot change app_name", [GET]),
     case("immutable-rootfs", "online", by_id(rootfs_size=150), "rootfs_size", "cannot change rootfs_size", [GET]),
-    # -- waiting, HTTP timeout, API key
+    # -- waiting, HTTP timeout and retries, API key
     case("wait-timeout-zero", "offline", create(wait_timeout=0), "wait_timeout", "must be a positive number"),
     case("wait-timeout-negative", "offline", by_id(wait_timeout=-5), "wait_timeout", "must be a positive number"),
     case("timeout-zero", "offline", create(timeout=0), "timeout", "0 is not allowed"),
     case("timeout-negative", "offline", by_id(timeout=-1), "timeout", "-1 is not allowed"),
+    case("retries-negative", "offline", create(retries=-1), "retries", "-1 is not allowed"),
+    case("retry-timeout-negative", "offline", by_id(retry_timeout=-30), "retry_timeout", "-30 is not allowed"),
     case("api-key-empty", "offline", create(api_key=""), "api_key", "api_key is required"),
     case("api-key-wrong", "online", create(api_key=WRONG_KEY), "api_key", "rejected the API key (401)", [LIST]),
 ]

@@ -322,14 +322,29 @@ class EndpointConverger:
             details["endpoint_id"] = endpoint_id
             raise EndpointError("%s, then: %s" % (done, _message(exc)), **details)
 
+    def _hidden_names(self, endpoint, before, after):
+        """Env names whose values are not shown: the task's secret_envs, and every variable the task does not list in envs.
+
+        The API returns every value in clear and cannot tell a secret from a plain value, so a variable
+        the task does not declare plain (in a delete, or a task that leaves envs out) is masked.
+        """
+        names = set(self.secret_names)
+        for envs in ((endpoint or {}).get("envs"), (before or {}).get("envs"), (after or {}).get("envs")):
+            if isinstance(envs, dict):
+                names.update(str(k) for k in envs)
+            elif isinstance(envs, list):
+                names.update(str(e.get("key")) for e in envs if isinstance(e, dict))
+        return names - set(str(k) for k in (self.params.get("envs") or {}))
+
     def _finish(self, endpoint, before, after, changed):
         self.result["changed"] = changed
-        self.result["endpoint"] = endpoint_result(endpoint, self.secret_names)
+        hidden = self._hidden_names(endpoint, before, after)
+        self.result["endpoint"] = endpoint_result(endpoint, hidden)
         if self.want_diff:
-            secrets_changed = changed_secret_names(before, after, self.secret_names) if before and after else ()
+            secrets_changed = changed_secret_names(before, after, hidden) if before and after else ()
             self.result["diff"] = {
-                "before": diff_view(before, self.secret_names) if before else {},
-                "after": diff_view(after, self.secret_names, secrets_changed) if after else {},
+                "before": diff_view(before, hidden) if before else {},
+                "after": diff_view(after, hidden, secrets_changed) if after else {},
             }
         return self.result
 

@@ -171,7 +171,8 @@ options:
   envs:
     description:
       - Environment variables, name to value. Values are sent as strings (V(true)/V(false) for booleans).
-      - Their values are shown in the output and the diff; put secrets in O(secret_envs).
+      - Their values are shown in the output and the diff; put secrets in O(secret_envs). The values of variables
+        the task does not list here are masked in the output and the diff.
       - Names are kept exactly as written, never case-converted.
       - See O(purge_envs) for variables the endpoint has that are not listed here.
     type: dict
@@ -273,7 +274,9 @@ notes:
     endpoint ep-1 to serve), and returns RV(endpoint_id).'
   - The API key never appears in the output, error messages or the diff; it is also masked inside API error texts.
     Values of O(secret_envs) are replaced by C(********) in RV(endpoint) and the diff, and a changed secret shows as
-    C(******** \(changed\)). Values of O(envs) are not secret and are shown.
+    C(******** \(changed\)). Values of O(envs) are not secret and are shown. The API cannot say which of an
+    endpoint's variables are secret, so the value of every variable the task does not list in O(envs) is masked too
+    (for example all of them in a task that only scales, or in a delete).
 seealso:
   - name: Novita serverless endpoint API
     description: The API reference of the calls this module makes.
@@ -447,7 +450,7 @@ endpoint:
       type: dict
       sample: {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1, "failure_threshold": 3}
     envs:
-      description: Environment variables, name to value; values of O(secret_envs) are C(********).
+      description: Environment variables, name to value; values are C(********) except those of the variables listed in O(envs).
       type: dict
       sample: {"LOG_LEVEL": "info", "HF_TOKEN": "********"}
     volume_mounts:

@@ -47,12 +47,12 @@ options:
       - An empty string matches endpoints without a name.
       - Mutually exclusive with O(id). With neither, every endpoint of the account is returned.
     type: str
-  mask_envs:
+  show_envs:
     description:
-      - Names of environment variables whose values are replaced with C(********) in RV(endpoints),
-        as M(novita.cloud.novita_endpoint) does for its O(novita.cloud.novita_endpoint#module:secret_envs).
-      - The API does not say which variables are secret, so every other value is returned as the
-        API returns it. List here every variable that holds a secret.
+      - Names of environment variables whose values are returned in clear in RV(endpoints).
+      - The API does not say which variables are secret, so the value of every variable not listed here is
+        returned as C(********), the way M(novita.cloud.novita_endpoint) returns its
+        O(novita.cloud.novita_endpoint#module:secret_envs). The names are always returned.
     type: list
     elements: str
     default: []
@@ -65,9 +65,9 @@ options:
 notes:
   - Requests per run are bounded. By O(id) the module makes one read; by O(name) or without a filter,
     it reads every page of the endpoint list. O(gather_limits=true) adds one read of the limits.
-  - Unlike M(novita.cloud.novita_endpoint), this module cannot know which environment variables are secret. Their
-    values are returned as the API returns them, unless their names are listed in O(mask_envs). List the
-    secret ones there, or set the task's C(no_log) keyword.
+  - Like M(novita.cloud.novita_endpoint), this module never returns a value it cannot know to be harmless. The API
+    does not say which environment variables are secret, so their values are masked unless their names are listed
+    in O(show_envs).
 seealso:
   - module: novita.cloud.novita_endpoint
     description: Create, update and delete endpoints; returns each in the same shape.
@@ -88,8 +88,8 @@ EXAMPLES = r"""
 - name: Read one endpoint by its ID, masking its token
   novita.cloud.novita_endpoint_info:
     id: 3f2a9c0e7b1d4a55
-    mask_envs:
-      - HF_TOKEN
+    show_envs:
+      - LOG_LEVEL
   register: chat
 
 - name: Fail unless exactly one endpoint is named llama-chat
@@ -118,7 +118,7 @@ endpoints:
     - Each is exactly what M(novita.cloud.novita_endpoint) returns as RV(novita.cloud.novita_endpoint#module:endpoint)
       for the same endpoint. Keys are snake_case and numbers are integers. User data such as environment
       variable names is returned verbatim.
-    - Environment variable values are returned as the API returns them, except those named in O(mask_envs).
+    - Environment variable values are C(********), except those named in O(show_envs).
   returned: always
   type: list
   elements: dict
@@ -188,7 +188,7 @@ endpoints:
       type: dict
       sample: {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1, "failure_threshold": 3}
     envs:
-      description: Environment variables, name to value; values of variables named in O(mask_envs) are C(********).
+      description: Environment variables, name to value; values are C(********) unless named in O(show_envs).
       type: dict
       sample: {"LOG_LEVEL": "info", "HF_TOKEN": "********"}
     volume_mounts:
@@ -307,6 +307,12 @@ from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIE
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result, limits_result
 
+
+def env_names(endpoint):
+    """The names of an API endpoint's environment variables."""
+    return set(str(env.get("key")) for env in endpoint.get("envs") or [] if isinstance(env, dict))
+
+
 def find_endpoints(api, endpoint_id=None, name=None):
     """The API objects of the endpoints asked for: one read by ID, else the list pages."""
     if endpoint_id is not None:
@@ -323,7 +329,7 @@ def main():
     argument_spec.update(
         id=dict(type="str"),
         name=dict(type="str"),
-        mask_envs=dict(type="list", elements="str", default=[]),
+        show_envs=dict(type="list", elements="str", default=[]),
         gather_limits=dict(type="bool", default=False),
     )
     module = AnsibleModule(
@@ -334,11 +340,11 @@ def main():
     if module.params["id"] is not None and not module.params["id"].strip():
         module.fail_json(msg="id must not be empty; leave it out to list every endpoint")
     api = EndpointAPI(NovitaClient.from_module(module))
-    masked = set(module.params["mask_envs"])
+    shown = set(module.params["show_envs"])
     result = {"changed": False, "endpoints": []}
     try:
         found = find_endpoints(api, module.params["id"], module.params["name"])
-        result["endpoints"] = [endpoint_result(endpoint, masked) for endpoint in found]
+        result["endpoints"] = [endpoint_result(endpoint, env_names(endpoint) - shown) for endpoint in found]
         if module.params["gather_limits"]:
             result["limits"] = limits_result(api.limits())
     except NovitaAPIError as exc:

@@ -123,12 +123,12 @@ def test_by_id_is_one_get_and_the_shape_of_novita_endpoint(monkeypatch):
     assert failed is False
     assert result["changed"] is False
     assert client.calls == [("GET", "/endpoint", {"id": "b2"})]
-    assert result["endpoints"] == [endpoint_result(TWINS[1], set())]
+    assert result["endpoints"] == [endpoint_result(TWINS[1], novita_endpoint_info.env_names(TWINS[1]))]
     assert "limits" not in result
 
 
 def test_the_returned_endpoint_is_snake_case_with_names_and_values_verbatim(monkeypatch):
-    failed, result = run_module(monkeypatch, {"id": "a1"}, FakeClient(TWINS))
+    failed, result = run_module(monkeypatch, {"id": "a1", "show_envs": ["hfHome", "HF_TOKEN"]}, FakeClient(TWINS))
     endpoint = result["endpoints"][0]
     assert endpoint["worker_config"]["free_timeout"] == 300
     assert endpoint["policy"] == {"type": "queue", "value": 60}
@@ -164,12 +164,15 @@ def test_without_a_filter_every_endpoint_in_list_order(monkeypatch):
     client = FakeClient(TWINS)
     failed, result = run_module(monkeypatch, {}, client)
     assert [e["id"] for e in result["endpoints"]] == ["a1", "b2", "c3"]
-    assert result["endpoints"] == [endpoint_result(e, set()) for e in TWINS]
+    assert result["endpoints"] == [endpoint_result(e, novita_endpoint_info.env_names(e)) for e in TWINS]
     assert client.calls == [("LIST", "/endpoints", "endpoints")]
 
 
-def test_mask_envs_masks_only_the_named_values(monkeypatch):
-    failed, result = run_module(monkeypatch, {"mask_envs": ["HF_TOKEN", "NOT_SET"]}, FakeClient(TWINS))
+def test_env_values_are_masked_unless_named_in_show_envs(monkeypatch):
+    failed, result = run_module(monkeypatch, {}, FakeClient(TWINS))
+    assert result["endpoints"][0]["envs"] == {"hfHome": "********", "HF_TOKEN": "********"}
+    assert "t0p-secret" not in json.dumps(result)
+    failed, result = run_module(monkeypatch, {"show_envs": ["hfHome", "NOT_SET"]}, FakeClient(TWINS))
     assert result["endpoints"][0]["envs"] == {"hfHome": "/models", "HF_TOKEN": "********"}
     assert result["endpoints"][2]["envs"] == {}
     assert "t0p-secret" not in json.dumps(result)

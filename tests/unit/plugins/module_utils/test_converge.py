@@ -400,3 +400,14 @@ def test_storage_lookup_reads_every_page():
     resolved = resolve_names(EndpointAPI(client), params(volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}]))
     assert client.calls == [("GET", "/networkstorages/list")] * 2
     assert resolved["volume_mounts"][0]["id"] == "ns-1" and resolved["cluster_id"] == "c1"
+
+
+def test_env_values_the_task_does_not_declare_plain_are_masked():
+    client = FakeClient([existing()])
+    result = converge(client, want_diff=True, id="ep1", worker_config={"max_num": 2})
+    assert result["endpoint"]["envs"] == {"A": "********", "TOKEN": "********"}
+    assert result["diff"]["before"]["envs"] == {"A": "********", "TOKEN": "********"}
+    assert result["diff"]["after"]["envs"] == {"A": "********", "TOKEN": "********"}
+    assert "t0p" not in repr(result)
+    result = converge(FakeClient([existing()]), id="ep1", state="absent")
+    assert "t0p" not in repr(result) and result["endpoint"]["envs"] == {"A": "********", "TOKEN": "********"}

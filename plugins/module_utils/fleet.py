@@ -188,6 +188,8 @@ class FleetConverger:
             for record in self.records + self.deleted:
                 if not record["failed"]:
                     record.update(changed=False, action="none", msg="not converged: %s failed before any write" % names)
+                    if "_current" in record:
+                        record.update(endpoint=record["_current"], id=record["_current"].get("id"))
                     record.pop("_diff", None)
             return self.result()
         if not self.check_mode:
@@ -198,10 +200,15 @@ class FleetConverger:
 
     def _plan(self, params):
         api = self._api()
-        record = {"name": params["name"], "id": None, "changed": False, "action": "none", "endpoint": {}, "failed": False, "msg": ""}
+        record = {"name": params["name"], "id": None, "changed": False, "action": "none", "endpoint": {}, "failed": False, "msg": "",
+                  "_current": {}}
         converger = EndpointConverger(api, params, check_mode=True, want_diff=self.want_diff)
         try:
             current = api.find_by_name(params["name"])
+            if current is not None:
+                # The endpoint as it is: what is reported when this declaration ends up not converged.
+                record["_current"] = endpoint_result(current, converger.secret_names)
+                record["id"] = current.get("id")
             result = converger.run()
         except (NovitaAPIError, EndpointError) as exc:
             return self._failed(record, exc, converger)
@@ -232,16 +239,16 @@ class FleetConverger:
             record.pop("_diff", None)
 
     def _failed(self, record, exc, converger):
+        """Record a failure: what was done so far (``changed``), the endpoint as the converger last knew it, else as it was."""
         partial = converger.result
         record.update(failed=True, msg=_message(exc), changed=bool(partial.get("changed")))
-        if partial.get("endpoint"):
-            record["endpoint"] = partial["endpoint"]
-            record["id"] = partial["endpoint"].get("id") or record["id"]
+        record["endpoint"] = partial.get("endpoint") or record.get("_current") or {}
+        record["id"] = record["endpoint"].get("id") or record["id"]
         if partial.get("replaced_endpoint_id"):
             record["replaced_endpoint_id"] = partial["replaced_endpoint_id"]
         if isinstance(exc, NovitaAPIError):
             record["failure"] = exc.to_dict()
-        elif isinstance(exc, EndpointError) and exc.details.get("endpoint_id") and not record["id"]:
+        elif isinstance(exc, EndpointError) and exc.details.get("endpoint_id"):
             record["id"] = exc.details["endpoint_id"]
         if not record["changed"]:
             record.pop("_diff", None)

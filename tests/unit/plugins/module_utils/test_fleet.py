@@ -190,6 +190,8 @@ def test_a_limits_violation_stops_every_write():
     assert "worker_config.max_num: 99 is outside the allowed range 0 to 10" in results["d"]["msg"]
     assert results["a"]["failed"] is False and results["a"]["changed"] is False and results["a"]["action"] == "none"
     assert results["a"]["msg"] == "not converged: d failed before any write"
+    # the endpoint as it is, not as the plan predicted it
+    assert results["a"]["endpoint"]["worker_config"]["max_num"] == 1 and results["a"]["id"] == "e1"
     assert result["changed"] is False
     assert fleet.failure_message().startswith("1 of 2 endpoints failed: d: worker_config.max_num: 99")
 
@@ -211,6 +213,7 @@ def test_a_write_failure_is_reported_and_the_others_converge():
     assert results["a"]["changed"] is True and client.endpoints["e1"]["workerConfig"]["maxNum"] == 2
     assert results["bad"]["failed"] is True and results["bad"]["changed"] is False and results["bad"]["action"] == "create"
     assert results["bad"]["failure"]["status"] == 400
+    assert results["bad"]["endpoint"] == {} and results["bad"]["id"] is None
     assert "no capacity" in results["bad"]["msg"]
     assert result["changed"] is True
     assert fleet.failure_message() == "1 of 3 endpoints failed: bad: " + results["bad"]["msg"]

@@ -397,7 +397,7 @@ endpoints:
 deleted:
   description:
     - With O(exclusive), one result per undeclared endpoint in scope that was (or in check mode would be) deleted,
-      with the same keys as RV(endpoints); RV(deleted[].action) is V(delete).
+      with the same keys as RV(endpoints); their C(action) is C(delete).
     - Every environment variable value of these endpoints is masked, since nothing declares which are secret.
   returned: always
   type: list

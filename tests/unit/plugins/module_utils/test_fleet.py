@@ -257,7 +257,7 @@ def test_recreate_is_reported_as_such():
     dummy, result = run_fleet(client, [item("a", product_id="2", recreate=True)])
     record = result["endpoints"][0]
     assert record["action"] == "recreate" and record["replaced_endpoint_id"] == "e1" and record["id"] == "new1"
-    assert [c for c in client.writes()] == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create")]
+    assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create")]
 
 
 def test_writes_are_bounded_by_concurrency():

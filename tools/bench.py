@@ -277,11 +277,12 @@ def report(info, latency, requests_rows, noop, fleet_rows, problems, notes):
     out.append('Run %s UTC; emulator latency %d ms per API request.' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M'), latency))
     out.append('Machine: %(cpus)s CPUs, %(model)s; Python %(python)s; ansible-core %(ansible_core)s; %(system)s.' % info)
     out.append('')
-    out.append('### 1. Requests per scenario (emulator request log)')
-    out.append('')
-    out.append(table(['scenario', 'requests', 'minimum', 'minimum is', 'sent'],
-                     [(r['scenario'], r['requests'], r['minimum'], r['why'], r['sent']) for r in requests_rows]))
-    out.append('')
+    if requests_rows:
+        out.append('### 1. Requests per scenario (emulator request log)')
+        out.append('')
+        out.append(table(['scenario', 'requests', 'minimum', 'minimum is', 'sent'],
+                         [(r['scenario'], r['requests'], r['minimum'], r['why'], r['sent']) for r in requests_rows]))
+        out.append('')
     if noop:
         out.append('### 2. No-op novita_endpoint against ansible.builtin.uri (%d rounds of %d-item loops, interleaved)' % (
             len(noop['ratios']), noop['expected_requests'] // (2 * len(noop['ratios']))))
@@ -320,7 +321,7 @@ def check(requests_rows, noop, fleet_rows):
     for row in requests_rows:
         if row['requests'] != row['minimum']:
             problems.append('%s sent %d requests, the minimum is %d (%s)' % (row['scenario'], row['requests'], row['minimum'], row['sent']))
-    if not problems:
+    if requests_rows and not problems:
         notes.append('Every scenario sent exactly its minimum number of requests.')
     if noop:
         if noop['requests'] != noop['expected_requests']:
@@ -384,7 +385,9 @@ def main():
     text = report(info, args.latency, requests_rows, noop, fleet_rows, problems, notes)
     print()
     print(text)
-    if not args.no_doc:
+    if not args.no_doc and skip:
+        print('\nNot written into %s: parts were skipped' % DOC.relative_to(ROOT))
+    elif not args.no_doc:
         write_doc(text)
         print('\nWrote the results into %s' % DOC.relative_to(ROOT))
     return 1 if problems else 0

@@ -10,13 +10,14 @@ VENV_STAMP := $(VENV)/.requirements.sha256
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv stage test sanity units integration lint docs changelog build demo clean
+.PHONY: help venv stage test sanity units integration lint docs changelog build demo bench clean
 
 help:
 	@echo "make venv         create/update .venv from tools/requirements.txt"
 	@echo "make test         all checks: sanity units integration lint docs changelog build"
 	@echo "make sanity|units|integration|lint|docs|changelog|build   one check"
 	@echo "make demo         run examples/endpoint.yml against the local emulator"
+	@echo "make bench        request counts and timings against the emulator (BENCH_ARGS=--latency 20); writes docs/benchmark.md"
 	@echo "make stage        copy the collection to .tmp/collections/ansible_collections/novita/cloud"
 	@echo "make clean        remove .venv, .tmp and test leftovers"
 	@echo "Logs: .tmp/logs/<step>.log. Python: PYTHON=$(PYTHON)"
@@ -39,6 +40,9 @@ sanity units integration lint docs changelog build: venv
 
 demo: venv
 	@tools/demo.sh
+
+bench: venv
+	@$(VENV)/bin/python tools/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tmp tests/output tests/integration/inventory .ansible collections .pytest_cache

@@ -1,0 +1,365 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Convergence of a fleet of declared endpoints: one list read, one limits read, the single-endpoint converger for each.
+
+Every declaration goes through ``EndpointConverger`` (validation, full-payload updates, check mode,
+diff, secret masking, duplicate-name safety are the single-endpoint behaviour). Only where the
+converger reads the endpoint list and the limits differs: both come from one read shared by the fleet.
+
+A run has two phases. The plan runs every converger in check mode, sequentially, against the
+shared reads: it makes no write and at most one request (the limits, when some change is
+predicted). Any failure there (a value outside the limits, a create-only field without
+``recreate``, several endpoints with a declared name) stops the run before any write. The
+execution then converges only the declarations the plan found changed, and the exclusive
+deletions, on a bounded pool of threads; one failure does not stop the others.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import threading
+import time
+
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
+    diff_view,
+    endpoint_argument_spec,
+    endpoint_result,
+    immutable_changes,
+    model_from_api,
+    validate_options,
+)
+
+MIN_CONCURRENCY = 1
+MAX_CONCURRENCY = 16
+# Per-declaration options of novita_endpoint that the fleet sets once for all (wait) or does not take (id).
+FLEET_LEVEL_OPTIONS = ("id", "wait", "wait_timeout")
+
+
+def declaration_argument_spec():
+    """Sub-options of one item of ``endpoints``: novita_endpoint's endpoint options, ``name`` required, no ``id``."""
+    spec = endpoint_argument_spec()
+    for option in FLEET_LEVEL_OPTIONS:
+        del spec[option]
+    spec["name"] = dict(spec["name"], required=True)
+    return spec
+
+
+def fleet_argument_spec():
+    """The fleet module's own options (connection options come from api.py)."""
+    return dict(
+        endpoints=dict(type="list", elements="dict", required=True, options=declaration_argument_spec()),
+        exclusive=dict(type="bool", default=False),
+        exclusive_match=dict(type="str"),
+        concurrency=dict(type="int", default=4),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=600),
+    )
+
+
+def validate_fleet(params):
+    """Errors found in the task alone, before any request: each declaration, duplicate names, the fleet options."""
+    errors = []
+    seen = {}
+    for index, item in enumerate(params.get("endpoints") or []):
+        name = item.get("name")
+        where = "endpoints[%d]" % index
+        if not name:
+            errors.append("%s.name must not be empty" % where)
+        elif name in seen:
+            errors.append("%s.name: %s is already declared by endpoints[%d]; declare each endpoint once" % (where, name, seen[name]))
+        else:
+            seen[name] = index
+        label = "%s (%s)" % (where, name) if name else where
+        errors.extend("%s: %s" % (label, error) for error in validate_options(item))
+    concurrency = params.get("concurrency")
+    if concurrency is None or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
+        errors.append("concurrency: %s is outside the allowed range %d to %d" % (concurrency, MIN_CONCURRENCY, MAX_CONCURRENCY))
+    if params.get("wait_timeout") is not None and params["wait_timeout"] <= 0:
+        errors.append("wait_timeout: %s must be a positive number of seconds" % params["wait_timeout"])
+    if params.get("exclusive_match") is not None:
+        try:
+            re.compile(params["exclusive_match"])
+        except re.error as exc:
+            errors.append("exclusive_match: %r is not a valid regular expression: %s" % (params["exclusive_match"], exc))
+    return errors
+
+
+class FleetReads:
+    """The reads a fleet shares: the endpoint list (read once, up front) and the limits (read at most once, when first needed)."""
+
+    def __init__(self, api):
+        self._api = api
+        self._lock = threading.Lock()
+        self._endpoints = None
+        self._limits = None
+
+    def endpoints(self):
+        with self._lock:
+            if self._endpoints is None:
+                self._endpoints = self._api.list()
+            return self._endpoints
+
+    def limits(self):
+        with self._lock:
+            if self._limits is None:
+                self._limits = self._api.limits()
+            return self._limits
+
+
+class FleetEndpointAPI(EndpointAPI):
+    """The endpoint calls for one declaration of a fleet, with ``list`` and ``limits`` served from the fleet's shared reads.
+
+    Once this declaration has sent a write, ``list`` reads the API again: the shared list no longer
+    tells what happened to this endpoint (a create that failed ambiguously may still have made it).
+    The shared list is never modified; the converger copies what it changes.
+    """
+
+    def __init__(self, client, reads, sleep=time.sleep, clock=time.monotonic):
+        super(FleetEndpointAPI, self).__init__(client, sleep=sleep, clock=clock)
+        self._reads = reads
+        self.wrote = False
+
+    def list(self):
+        if self.wrote:
+            return super(FleetEndpointAPI, self).list()
+        return list(self._reads.endpoints())
+
+    def limits(self):
+        return self._reads.limits()
+
+    def create(self, body):
+        self.wrote = True
+        return super(FleetEndpointAPI, self).create(body)
+
+    def update(self, body):
+        self.wrote = True
+        return super(FleetEndpointAPI, self).update(body)
+
+    def delete(self, endpoint_id):
+        self.wrote = True
+        return super(FleetEndpointAPI, self).delete(endpoint_id)
+
+
+def _message(exc):
+    return getattr(exc, "msg", None) or getattr(exc, "message", None) or str(exc)
+
+
+def _header(name, endpoint_id):
+    return "endpoint %s (%s)" % (name, endpoint_id) if endpoint_id else "endpoint %s" % name
+
+
+class FleetConverger:
+    """Converges declared endpoints (and, with ``exclusive``, deletes the undeclared ones in scope); see the module docstring."""
+
+    def __init__(self, client, params, check_mode=False, want_diff=False, sleep=time.sleep, clock=time.monotonic):
+        self.client = client
+        self.params = params
+        self.check_mode = check_mode
+        self.want_diff = want_diff
+        self._sleep = sleep
+        self._clock = clock
+        self.reads = FleetReads(EndpointAPI(client, sleep=sleep, clock=clock))
+        self.declarations = [self._declaration_params(item) for item in params["endpoints"]]
+        self.records = []
+        self.deleted = []
+
+    def _declaration_params(self, item):
+        return dict(item, id=None, wait=self.params.get("wait", True), wait_timeout=self.params.get("wait_timeout", 600))
+
+    def _api(self):
+        return FleetEndpointAPI(self.client, self.reads, sleep=self._sleep, clock=self._clock)
+
+    # -- the run
+
+    def run(self):
+        """Plan, then (outside check mode, when the plan holds) execute; returns the module result without ``failed``."""
+        self.reads.endpoints()
+        self.records = [self._plan(params) for params in self.declarations]
+        self.deleted = [self._plan_exclusive_delete(endpoint) for endpoint in self._undeclared_in_scope()]
+        plan_failures = [r for r in self.records if r["failed"]]
+        if plan_failures:
+            names = ", ".join(r["name"] for r in plan_failures)
+            for record in self.records + self.deleted:
+                if not record["failed"]:
+                    record.update(changed=False, action="none", msg="not converged: %s failed before any write" % names)
+                    if "_current" in record:
+                        record.update(endpoint=record["_current"], id=record["_current"].get("id"))
+                    record.pop("_diff", None)
+            return self.result()
+        if not self.check_mode:
+            jobs = [(i, self._execute) for i, r in enumerate(self.records) if r["changed"]]
+            jobs += [(i, self._execute_delete) for i in range(len(self.deleted))]
+            run_bounded(jobs, self.params.get("concurrency") or 1)
+        return self.result()
+
+    def _plan(self, params):
+        api = self._api()
+        record = {"name": params["name"], "id": None, "changed": False, "action": "none", "endpoint": {}, "failed": False, "msg": "",
+                  "_current": {}}
+        converger = EndpointConverger(api, params, check_mode=True, want_diff=self.want_diff)
+        try:
+            current = api.find_by_name(params["name"])
+            if current is not None:
+                # The endpoint as it is: what is reported when this declaration ends up not converged.
+                record["_current"] = endpoint_result(current, converger.secret_names)
+                record["id"] = current.get("id")
+            result = converger.run()
+        except (NovitaAPIError, EndpointError) as exc:
+            return self._failed(record, exc, converger)
+        record["action"] = _action(params, current, result["changed"])
+        self._take(record, result)
+        return record
+
+    def _execute(self, index):
+        record = self.records[index]
+        params = self.declarations[index]
+        converger = EndpointConverger(self._api(), params, check_mode=False, want_diff=self.want_diff)
+        try:
+            result = converger.run()
+        except (NovitaAPIError, EndpointError) as exc:
+            self._failed(record, exc, converger)
+            return
+        self._take(record, result)
+
+    def _take(self, record, result):
+        record["changed"] = result["changed"]
+        record["endpoint"] = result["endpoint"]
+        record["id"] = result["endpoint"].get("id")
+        if result.get("replaced_endpoint_id"):
+            record["replaced_endpoint_id"] = result["replaced_endpoint_id"]
+        if "diff" in result and result["changed"]:
+            record["_diff"] = result["diff"]
+        else:
+            record.pop("_diff", None)
+
+    def _failed(self, record, exc, converger):
+        """Record a failure: what was done so far (``changed``), the endpoint as the converger last knew it, else as it was."""
+        partial = converger.result
+        record.update(failed=True, msg=_message(exc), changed=bool(partial.get("changed")))
+        record["endpoint"] = partial.get("endpoint") or record.get("_current") or {}
+        record["id"] = record["endpoint"].get("id") or record["id"]
+        if partial.get("replaced_endpoint_id"):
+            record["replaced_endpoint_id"] = partial["replaced_endpoint_id"]
+        if isinstance(exc, NovitaAPIError):
+            record["failure"] = exc.to_dict()
+        elif isinstance(exc, EndpointError) and exc.details.get("endpoint_id"):
+            record["id"] = exc.details["endpoint_id"]
+        if not record["changed"]:
+            record.pop("_diff", None)
+        return record
+
+    # -- exclusive deletions
+
+    def _undeclared_in_scope(self):
+        if not self.params.get("exclusive"):
+            return []
+        declared = set(params["name"] for params in self.declarations)
+        scope = re.compile(self.params["exclusive_match"])
+        return [e for e in self.reads.endpoints() if str(e.get("name") or "") not in declared and scope.match(str(e.get("name") or ""))]
+
+    def _plan_exclusive_delete(self, endpoint):
+        # Nothing declares which variables of an undeclared endpoint are secret: all their values are masked.
+        model = model_from_api(endpoint)
+        secret_names = set(model["envs"])
+        record = {"name": endpoint.get("name") or "", "id": endpoint.get("id"), "changed": True, "action": "delete",
+                  "endpoint": endpoint_result(endpoint, secret_names), "failed": False, "msg": ""}
+        if self.want_diff:
+            record["_diff"] = {"before": diff_view(model, secret_names), "after": {}}
+        return record
+
+    def _execute_delete(self, index):
+        record = self.deleted[index]
+        api = self._api()
+        try:
+            api.delete(record["id"])
+        except NovitaAPIError as exc:
+            record.update(changed=False, failed=True, msg=_message(exc), failure=exc.to_dict())
+            return
+        if not self.params.get("wait", True):
+            return
+        try:
+            api.wait(record["id"], self.params["wait_timeout"], gone=True)
+        except (NovitaAPIError, EndpointError) as exc:
+            record.update(failed=True, msg="deleted endpoint %s, then: %s" % (record["id"], _message(exc)))
+
+    # -- the result
+
+    def failures(self):
+        return [r for r in self.records + self.deleted if r["failed"]]
+
+    def result(self):
+        records = self.records + self.deleted
+        result = {
+            "changed": any(r["changed"] for r in records),
+            "endpoints": [_public(r) for r in self.records],
+            "deleted": [_public(r) for r in self.deleted],
+        }
+        if self.want_diff:
+            result["diff"] = [dict(r["_diff"], before_header=_header(r["name"], r["id"]), after_header=_header(r["name"], r["id"]))
+                              for r in records if r.get("_diff")]
+        return result
+
+    def failure_message(self):
+        failures = self.failures()
+        if not failures:
+            return None
+        total = len(self.records) + len(self.deleted)
+        text = "; ".join("%s: %s" % (r["name"] or r["id"], r["msg"]) for r in failures)
+        return "%d of %d endpoints failed: %s" % (len(failures), total, text)
+
+
+def _public(record):
+    return dict((k, v) for k, v in record.items() if not k.startswith("_"))
+
+
+def _action(params, current, changed):
+    if not changed:
+        return "none"
+    if params.get("state") == "absent":
+        return "delete"
+    if current is None:
+        return "create"
+    if immutable_changes(model_from_api(current), params):
+        return "recreate"
+    return "update"
+
+
+def run_bounded(jobs, concurrency):
+    """Run ``func(arg)`` for each ``(arg, func)`` on at most ``concurrency`` threads; returns when all are done.
+
+    The functions record their own outcome and catch the errors they expect; anything else is
+    re-raised here, in the caller's thread, once every job has ended.
+    """
+    jobs = list(jobs)
+    if not jobs:
+        return
+    lock = threading.Lock()
+    pending = list(reversed(jobs))
+    unexpected = []
+
+    def worker():
+        while True:
+            with lock:
+                if not pending:
+                    return
+                arg, func = pending.pop()
+            try:
+                func(arg)
+            except Exception as exc:  # pylint: disable=broad-except
+                with lock:
+                    unexpected.append(exc)
+
+    threads = [threading.Thread(target=worker) for dummy in range(min(concurrency, len(jobs)))]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if unexpected:
+        raise unexpected[0]

@@ -1,0 +1,463 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: novita_endpoint_fleet
+short_description: Converge many Novita AI serverless GPU endpoints in one task
+version_added: 0.2.0
+description:
+  - Declares a list of Novita serverless endpoints by name and converges each of them exactly as
+    M(novita.cloud.novita_endpoint) would (same options, same validation, same complete update
+    bodies, same check mode, diff and secret masking), at the API cost of one task instead of one per endpoint.
+  - The endpoint list is read once for the whole fleet and the account's parameter limits at most once,
+    only when some endpoint is to be created or updated. An unchanged fleet costs the list pages and nothing else.
+  - Every declaration is checked before any write. First the options of each item and names declared twice,
+    and then, against the one list and limits read, values outside the limits, create-only fields that
+    would change without O(endpoints[].recreate), and names that several existing endpoints share.
+    If any of these fails, nothing is written and the module fails naming each declaration and its error.
+  - The writes and waits then run on up to O(concurrency) threads. If one endpoint fails, the others are
+    still converged; the module then fails with a message naming every failed endpoint and still returns
+    every endpoint's result.
+  - With O(exclusive=true), endpoints whose name matches O(exclusive_match) and that are not declared
+    are deleted.
+author:
+  - novita.cloud maintainers (@novita-cloud)
+extends_documentation_fragment:
+  - novita.cloud.novita
+attributes:
+  check_mode:
+    description: Makes the same reads as a real run and no write; reports the exact C(changed) and every would-be endpoint.
+    support: full
+  diff_mode:
+    description: Returns one diff per changed endpoint, with secret environment values masked.
+    support: full
+  action_group:
+    description: Use C(group/novita.cloud.novita) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - novita.cloud.novita
+options:
+  endpoints:
+    description:
+      - The endpoints to converge, each declared by its name with the options of M(novita.cloud.novita_endpoint)
+        (except O(novita.cloud.novita_endpoint#module:id), O(novita.cloud.novita_endpoint#module:wait) and
+        O(novita.cloud.novita_endpoint#module:wait_timeout), which are O(wait) and O(wait_timeout) here, for all).
+      - Results come back in this order in RV(endpoints).
+      - May be empty, for example to delete every endpoint in scope with O(exclusive).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+        state:
+          description:
+            - V(present) creates or updates the endpoint, V(absent) deletes it (nothing happens when it does not exist).
+          type: str
+          choices: [present, absent]
+          default: present
+        name:
+          description:
+            - The endpoint's name, 1 to 220 characters. The endpoint is looked up by this name.
+            - The name must be unique in the account; if several endpoints have it, this declaration fails
+              before any write of the fleet and the error lists their IDs. If none has it, the endpoint is created.
+            - Each name may be declared once in O(endpoints).
+            - To rename an endpoint or manage one by its ID, use M(novita.cloud.novita_endpoint).
+          type: str
+          required: true
+        product_id:
+          description:
+            - The ID of the serverless product (GPU type) the workers run on, for example V("1").
+            - Required to create an endpoint. Set at creation only, see O(endpoints[].recreate).
+          type: str
+        app_name:
+          description:
+            - The application name, part of the endpoint's URL. The API uses the endpoint ID when it is not set.
+            - Set at creation only, see O(endpoints[].recreate).
+          type: str
+        rootfs_size:
+          description:
+            - Size of each worker's root file system in GB.
+            - Defaults to V(100) when an endpoint is created. Set at creation only, see O(endpoints[].recreate).
+          type: int
+        image:
+          description:
+            - The container image the workers run.
+            - Only the sub-options given are changed on an existing endpoint.
+          type: dict
+          suboptions:
+            image:
+              description:
+                - The image reference, for example V(vllm/vllm-openai:latest). At most 511 characters.
+                - Required to create an endpoint.
+              type: str
+            auth_id:
+              description:
+                - The ID of the registry credential used to pull a private image. At most 255 characters.
+                - An empty string removes the credential.
+              type: str
+            command:
+              description:
+                - The command the container runs instead of the image's default. At most 2047 characters.
+                - An empty string removes the command.
+              type: str
+        port:
+          description:
+            - The HTTP port the container listens on, 1 to 65535 except 2222, 2223 and 2224.
+            - Required to create an endpoint.
+          type: int
+        worker_config:
+          description:
+            - Scaling and worker settings. Only the sub-options given are changed on an existing endpoint.
+            - On create, sub-options left out default to O(endpoints[].worker_config.min_num=0), O(endpoints[].worker_config.max_num=1),
+              O(endpoints[].worker_config.free_timeout=300), O(endpoints[].worker_config.max_concurrent=1) and O(endpoints[].worker_config.gpu_num=1).
+            - Every number is checked against the account's limits from the API before any write.
+          type: dict
+          suboptions:
+            min_num:
+              description: The minimum number of workers; not more than O(endpoints[].worker_config.max_num).
+              type: int
+            max_num:
+              description: The maximum number of workers.
+              type: int
+            free_timeout:
+              description: Seconds a worker may stay idle before it is released.
+              type: int
+            max_concurrent:
+              description: Concurrent requests per worker.
+              type: int
+            gpu_num:
+              description: GPUs per worker.
+              type: int
+            request_timeout:
+              description:
+                - Seconds a request may take. Sent only when set; an existing value is kept when left out.
+              type: int
+            cuda_version:
+              description:
+                - The CUDA version the workers need, one of the account's C(cudaVersionList) limit.
+                - Sent only when set; an existing value is kept when left out.
+              type: str
+        policy:
+          description:
+            - The auto-scaling policy. Only the sub-options given are changed on an existing endpoint.
+            - Defaults to V(queue) with value V(1) when an endpoint is created.
+          type: dict
+          suboptions:
+            type:
+              description:
+                - V(queue) scales on the time requests wait in the queue (value in seconds);
+                  V(concurrency) scales on the number of queued requests.
+              type: str
+              choices: [queue, concurrency]
+            value:
+              description:
+                - The threshold for the policy type, checked against the account's limits for that type.
+              type: int
+        healthy:
+          description:
+            - The health check. Only the path can be set.
+            - Defaults to V(/health) when an endpoint is created.
+          type: dict
+          suboptions:
+            path:
+              description: The HTTP path the platform probes on O(endpoints[].port).
+              type: str
+        envs:
+          description:
+            - Environment variables, name to value. Values are sent as strings (V(true)/V(false) for booleans).
+            - Their values are shown in the output and the diff; put secrets in O(endpoints[].secret_envs).
+            - Names are kept exactly as written, never case-converted.
+            - See O(endpoints[].purge_envs) for variables the endpoint has that are not listed here.
+          type: dict
+        secret_envs:
+          description:
+            - Environment variables whose values are secret, name to value.
+            - Their values never appear in the output, the logs or the diff, where they are shown as
+              C(********) (C(******** (changed)) in the diff when the value changes). They are still compared
+              with the endpoint's values, so a rerun with the same values reports no change.
+            - A name may not be in both O(endpoints[].envs) and O(endpoints[].secret_envs).
+          type: dict
+        purge_envs:
+          description:
+            - Used when O(endpoints[].envs) or O(endpoints[].secret_envs) is given. V(true) makes the endpoint's variables exactly
+              the union of O(endpoints[].envs) and O(endpoints[].secret_envs); V(false) only adds and changes variables and keeps the others.
+            - When neither O(endpoints[].envs) nor O(endpoints[].secret_envs) is given, the endpoint's variables are kept.
+          type: bool
+          default: true
+        volume_mounts:
+          description:
+            - The volumes mounted into each worker. When given, the endpoint gets exactly this list (the order
+              does not matter); when left out, its current mounts are kept.
+            - On create the default is one local volume of 30 GB at C(/workspace).
+            - Mount paths must be unique.
+          type: list
+          elements: dict
+          suboptions:
+            type:
+              description: V(local) for a volume on the worker, V(network) for a network storage.
+              type: str
+              choices: [local, network]
+              required: true
+            size:
+              description:
+                - Size in GB of a V(local) volume, checked against the account's local volume limits. Required for local volumes.
+                - Not accepted for network volumes.
+              type: int
+            id:
+              description:
+                - The network storage ID of a V(network) volume. Required for network volumes, not accepted for local ones.
+                - A network volume also needs O(endpoints[].cluster_id).
+              type: str
+            mount_path:
+              description: Where the volume is mounted in the container. At most 255 characters.
+              type: str
+              required: true
+        cluster_id:
+          description:
+            - The cluster the workers run in. Required with network volumes; it must be the network storage's cluster.
+            - Left out, the endpoint's current cluster is kept.
+          type: str
+        recreate:
+          description:
+            - What to do when O(endpoints[].product_id), O(endpoints[].app_name) or O(endpoints[].rootfs_size) differs from the endpoint's value;
+              the API cannot change these.
+            - V(false) fails before any write and names the field.
+            - V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the
+              task's options. The new endpoint has a new ID, returned in RV(endpoints[].id).
+            - The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is
+              created, even with O(wait=false).
+          type: bool
+          default: false
+  exclusive:
+    description:
+      - V(true) deletes every existing endpoint whose name matches O(exclusive_match) and that is not declared
+        in O(endpoints) (whatever its O(endpoints[].state)).
+      - B(Dangerous:) an endpoint another playbook or person created in that scope is deleted too. Choose
+        O(exclusive_match) so that it only covers the endpoints this task owns, and try the task with
+        C(--check --diff) first; RV(deleted) lists what is (or would be) deleted.
+      - These deletions run only when every declaration passed the checks before any write.
+    type: bool
+    default: false
+  exclusive_match:
+    description:
+      - A Python regular expression matched at the start of each endpoint's name (C(re.match)); required with O(exclusive=true).
+      - For example V(team-a-) limits O(exclusive) to names that start with C(team-a-). V(team-a-.*$) or
+        V(.*) must be written out to widen it; there is no default scope.
+      - Unnamed endpoints have the empty name, which only patterns such as V(.*) match.
+    type: str
+  concurrency:
+    description:
+      - How many endpoints are written and waited for at the same time, 1 to 16.
+      - Reads for the plan are not affected; they are one list and at most one limits read.
+    type: int
+    default: 4
+  wait:
+    description:
+      - After a create or update, poll each changed endpoint until its state is C(serving); after a delete,
+        until it no longer exists.
+      - Polls start one second apart and back off to five seconds.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait for each endpoint with O(wait). When it runs out for an endpoint, that endpoint fails,
+        naming its ID and last state; the others go on.
+    type: int
+    default: 600
+notes:
+  - Requests per run, for N declared endpoints of which C changed and D deletions; P is the number of pages
+    of the endpoint list (100 endpoints a page). An unchanged fleet costs P list reads, whatever N is
+    (a loop of M(novita.cloud.novita_endpoint) by name costs N times P). A fleet with changes adds one
+    limits read (when something is created or updated), one write per change (two for a recreate) and the wait
+    polls of the changed endpoints. Check mode makes the same reads and no write.
+  - After a declaration's write, a lookup of its name (if the converger needs one) reads the list again,
+    since the shared list no longer tells its state.
+  - The endpoint list is read once at the start; an endpoint created by someone else after that read and
+    before the writes is not seen (as with M(novita.cloud.novita_endpoint)).
+  - Without O(wait), RV(endpoints[].endpoint) after a create or update is the endpoint as the module sent it, not re-read.
+seealso:
+  - module: novita.cloud.novita_endpoint
+    description: Manage one endpoint, also by ID.
+"""
+
+EXAMPLES = r"""
+- name: Declare three endpoints in one task
+  novita.cloud.novita_endpoint_fleet:
+    endpoints:
+      - name: team-a-chat
+        product_id: "1"
+        image:
+          image: vllm/vllm-openai:latest
+          command: --model meta-llama/Llama-3.1-8B-Instruct
+        port: 8000
+        worker_config:
+          max_num: 2
+        secret_envs:
+          HF_TOKEN: "{{ vault_hf_token }}"
+      - name: team-a-embed
+        product_id: "1"
+        image:
+          image: ghcr.io/huggingface/text-embeddings-inference:latest
+        port: 80
+      - name: team-a-old
+        state: absent
+  register: fleet
+
+- name: Show each endpoint's URL
+  ansible.builtin.debug:
+    msg: "{{ fleet.endpoints | map(attribute='endpoint.url') | list }}"
+
+- name: Scale every endpoint of a list to 4 workers; all their other settings are kept
+  novita.cloud.novita_endpoint_fleet:
+    endpoints: "{{ team_a_endpoints | map('ansible.builtin.combine', {'worker_config': {'max_num': 4}}) | list }}"
+    concurrency: 8
+    wait: false
+  vars:
+    team_a_endpoints:
+      - name: team-a-chat
+      - name: team-a-embed
+
+- name: Preview making team-a-* exactly the declared endpoints (deletes undeclared team-a-* endpoints)
+  novita.cloud.novita_endpoint_fleet:
+    endpoints:
+      - name: team-a-chat
+      - name: team-a-embed
+    exclusive: true
+    exclusive_match: team-a-
+  check_mode: true
+  diff: true
+  register: preview
+
+- name: Show what would be deleted
+  ansible.builtin.debug:
+    msg: "{{ preview.deleted | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+endpoints:
+  description:
+    - One result per item of O(endpoints), in the same order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The declared name.
+      type: str
+      sample: team-a-chat
+    id:
+      description:
+        - The endpoint's ID; V(null) for an endpoint that would be created (check mode) or that does not exist.
+        - After a recreate, the new endpoint's ID.
+      type: str
+      sample: 3f2a9c0e7b1d4a55
+    changed:
+      description: Whether this endpoint was (or in check mode would be) changed.
+      type: bool
+      sample: true
+    action:
+      description:
+        - What the module did to this endpoint, would do in check mode, or tried to do when RV(endpoints[].failed) is true.
+        - V(none) when nothing was needed, and for every declaration when one declaration failed before any write.
+      type: str
+      choices: [create, update, delete, recreate, none]
+      sample: update
+    endpoint:
+      description:
+        - The endpoint, in the shape of RV(novita.cloud.novita_endpoint#module:endpoint) of M(novita.cloud.novita_endpoint).
+        - As the API has it after the change and the wait; in check mode as it would be; after a delete, as it was before;
+          V({}) when there is none. Values of O(endpoints[].secret_envs) are masked.
+      type: dict
+      sample: {"id": "3f2a9c0e7b1d4a55", "name": "team-a-chat", "state": {"state": "serving", "error": "", "message": ""},
+               "worker_config": {"min_num": 0, "max_num": 2, "free_timeout": 300, "max_concurrent": 1, "gpu_num": 1,
+                                 "request_timeout": null, "cuda_version": null}}
+    failed:
+      description: Whether converging this endpoint failed.
+      type: bool
+      sample: false
+    msg:
+      description: Why this endpoint failed, or why it was not converged; empty otherwise.
+      type: str
+      sample: ""
+    replaced_endpoint_id:
+      description: With O(endpoints[].recreate), the ID of the endpoint that was deleted to create the new one.
+      type: str
+      returned: when an endpoint was recreated
+      sample: 3f2a9c0e7b1d4a55
+    failure:
+      description: Details of the failed API request, as in M(novita.cloud.novita_endpoint).
+      type: dict
+      returned: when this endpoint failed on an API request
+      sample: {"status": 400, "method": "POST", "path": "/endpoint/create", "api_code": 400, "api_message": "injected fault"}
+deleted:
+  description:
+    - With O(exclusive), one result per undeclared endpoint in scope that was (or in check mode would be) deleted,
+      with the same keys as RV(endpoints); their C(action) is C(delete).
+    - Every environment variable value of these endpoints is masked, since nothing declares which are secret.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "team-a-old", "id": "77aa01b2c3d4e5f6", "changed": true, "action": "delete", "endpoint": {}, "failed": false, "msg": ""}]
+diff:
+  description:
+    - One entry per changed or deleted endpoint, with secret environment values masked.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+  contains:
+    before_header:
+      description: Which endpoint, by name and ID.
+      type: str
+      sample: endpoint team-a-chat (3f2a9c0e7b1d4a55)
+    after_header:
+      description: Which endpoint, by name and ID.
+      type: str
+      sample: endpoint team-a-chat (3f2a9c0e7b1d4a55)
+    before:
+      description: The managed settings before the task; V({}) for an endpoint being created.
+      type: dict
+    after:
+      description: The managed settings after the task; V({}) for an endpoint being deleted.
+      type: dict
+failure:
+  description: Details of a failed API request that stopped the whole run (reading the endpoint list).
+  returned: when the list read fails
+  type: dict
+  sample: {"status": 503, "method": "GET", "path": "/endpoints", "api_code": 503, "api_message": "injected fault"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.fleet import FleetConverger, fleet_argument_spec, validate_fleet
+
+
+def main():
+    argument_spec = novita_argument_spec()
+    argument_spec.update(fleet_argument_spec())
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_if=[("exclusive", True, ("exclusive_match",))],
+        supports_check_mode=True,
+    )
+    errors = validate_fleet(module.params)
+    if errors:
+        module.fail_json(msg="; ".join(errors), errors=errors, changed=False, endpoints=[], deleted=[])
+    fleet = FleetConverger(NovitaClient.from_module(module), module.params, check_mode=module.check_mode, want_diff=module._diff)
+    try:
+        result = fleet.run()
+    except NovitaAPIError as exc:
+        module.fail_json(msg=exc.message, failure=exc.to_dict(), changed=False, endpoints=[], deleted=[])
+    message = fleet.failure_message()
+    if message:
+        module.fail_json(msg=message, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,339 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import threading
+import time
+
+import pytest
+
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.fleet import (
+    FleetConverger,
+    FleetEndpointAPI,
+    FleetReads,
+    declaration_argument_spec,
+    run_bounded,
+    validate_fleet,
+)
+
+LIMITS = {"minWorkerNum": 0, "maxWorkerNum": 10, "minQueueWaitTime": 1, "maxQueueWaitTime": 60, "minGPUNum": 1, "maxGPUNum": 4}
+
+
+class FakeClient:
+    """A thread-safe in-memory stand-in for NovitaClient that records every call."""
+
+    def __init__(self, endpoints=(), fail_create_for=(), delay=0.0):
+        self.endpoints = dict((e["id"], copy.deepcopy(e)) for e in endpoints)
+        self.calls = []
+        self.created = 0
+        self.fail_create_for = set(fail_create_for)
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
+
+    def _record(self, call):
+        with self.lock:
+            self.calls.append(call)
+
+    def get(self, path, query=None):
+        self._record(("GET", path))
+        if path == "/endpoint/limit":
+            return dict(LIMITS)
+        if path == "/endpoint":
+            with self.lock:
+                endpoint = self.endpoints.get(query["id"])
+            if endpoint is None:
+                raise NovitaAPIError("not found", status=404, method="GET", path=path)
+            return {"endpoint": copy.deepcopy(endpoint)}
+        raise AssertionError(path)
+
+    def list_all(self, path, items_key):
+        self._record(("LIST", path))
+        with self.lock:
+            return [copy.deepcopy(e) for e in self.endpoints.values()]
+
+    def post(self, path, body):
+        self._record(("POST", path))
+        with self.lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            return self._write(path, body)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def _write(self, path, body):
+        with self.lock:
+            if path == "/endpoint/create":
+                if body["endpoint"]["name"] in self.fail_create_for:
+                    raise NovitaAPIError("Novita API request POST /endpoint/create failed with HTTP 400: no capacity",
+                                         status=400, method="POST", path=path, api_message="no capacity")
+                self.created += 1
+                new = dict(body["endpoint"], id="new%d" % self.created, state={"state": "serving"})
+                self.endpoints[new["id"]] = new
+                return {"id": new["id"]}
+            if path == "/endpoint/update":
+                self.endpoints[body["id"]] = dict(self.endpoints[body["id"]], **body)
+                return {}
+            if path == "/endpoint/delete":
+                del self.endpoints[body["name"]]
+                return {}
+        raise AssertionError(path)
+
+    def count(self, kind, path=None):
+        return len([c for c in self.calls if c[0] == kind and (path is None or c[1] == path)])
+
+    def writes(self):
+        return [c for c in self.calls if c[0] == "POST"]
+
+
+def existing(endpoint_id, name, **overrides):
+    data = {
+        "id": endpoint_id, "name": name, "appName": endpoint_id, "state": {"state": "serving"},
+        "workerConfig": {"minNum": 0, "maxNum": 1, "freeTimeout": "300", "maxConcurrent": "1", "gpuNum": 1},
+        "policy": {"type": "queue", "value": "1"}, "image": {"image": "img", "authId": "", "command": "run"},
+        "rootfsSize": 100, "volumeMounts": [{"type": "local", "size": 30, "mountPath": "/workspace"}],
+        "envs": [{"key": "A", "value": "1"}], "ports": [{"port": "8000"}],
+        "products": [{"id": "1"}], "healthy": {"path": "/ready"},
+    }
+    data.update(overrides)
+    return data
+
+
+def item(name, **given):
+    values = dict((key, None) for key in declaration_argument_spec())
+    values.update(purge_envs=True, recreate=False, state="present", name=name)
+    values.update(given)
+    return values
+
+
+def new_item(name, **given):
+    return item(name, product_id="1", image={"image": "img", "auth_id": None, "command": None}, port=8000, **given)
+
+
+def fleet_params(items, **given):
+    values = dict(endpoints=items, exclusive=False, exclusive_match=None, concurrency=4, wait=True, wait_timeout=60)
+    values.update(given)
+    return values
+
+
+def run_fleet(client, items, check_mode=False, want_diff=False, **given):
+    fleet = FleetConverger(client, fleet_params(items, **given), check_mode=check_mode, want_diff=want_diff, sleep=lambda s: None)
+    return fleet, fleet.run()
+
+
+def by_name(result):
+    return dict((r["name"], r) for r in result["endpoints"])
+
+
+def test_unchanged_fleet_reads_the_list_once_and_nothing_else():
+    client = FakeClient([existing("e%d" % i, "n%d" % i) for i in range(20)])
+    fleet, result = run_fleet(client, [item("n%d" % i, worker_config={"max_num": 1}) for i in range(20)])
+    assert client.calls == [("LIST", "/endpoints")]
+    assert result["changed"] is False
+    assert [r["name"] for r in result["endpoints"]] == ["n%d" % i for i in range(20)]
+    assert all(r["action"] == "none" and r["id"] == "e%d" % i for i, r in enumerate(result["endpoints"]))
+    assert fleet.failure_message() is None
+    assert result["deleted"] == []
+    assert "diff" not in result
+
+
+def test_changes_read_limits_once_and_write_each_endpoint_once():
+    client = FakeClient([existing("e1", "a"), existing("e2", "b"), existing("e3", "c")])
+    items = [item("a", worker_config={"max_num": 3}), item("b"), new_item("d"), item("c", state="absent")]
+    fleet, result = run_fleet(client, items)
+    assert client.count("LIST") == 1
+    assert client.count("GET", "/endpoint/limit") == 1
+    assert sorted(client.writes()) == [("POST", "/endpoint/create"), ("POST", "/endpoint/delete"), ("POST", "/endpoint/update")]
+    results = by_name(result)
+    assert [r["name"] for r in result["endpoints"]] == ["a", "b", "d", "c"]
+    assert [r["action"] for r in result["endpoints"]] == ["update", "none", "create", "delete"]
+    assert [r["changed"] for r in result["endpoints"]] == [True, False, True, True]
+    assert results["d"]["id"] == "new1" and results["d"]["endpoint"]["state"]["state"] == "serving"
+    assert results["c"]["id"] == "e3" and "e3" not in client.endpoints
+    # the update is a full payload: what the task left out is kept
+    assert client.endpoints["e1"]["workerConfig"]["maxNum"] == 3
+    assert client.endpoints["e1"]["envs"] == [{"key": "A", "value": "1"}]
+    assert client.endpoints["e1"]["healthy"] == {"path": "/ready"} and client.endpoints["e1"]["image"]["command"] == "run"
+    assert result["changed"] is True and fleet.failure_message() is None
+
+
+def test_check_mode_writes_nothing_and_predicts_each_endpoint():
+    client = FakeClient([existing("e1", "a"), existing("e2", "b")])
+    items = [item("a", worker_config={"max_num": 3}), item("b"), new_item("d")]
+    dummy, result = run_fleet(client, items, check_mode=True)
+    assert client.writes() == []
+    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit")]
+    assert [r["changed"] for r in result["endpoints"]] == [True, False, True]
+    assert result["endpoints"][0]["endpoint"]["worker_config"]["max_num"] == 3
+    assert result["endpoints"][2]["id"] is None and result["endpoints"][2]["action"] == "create"
+    assert client.endpoints["e1"]["workerConfig"]["maxNum"] == 1
+
+
+def test_a_limits_violation_stops_every_write():
+    client = FakeClient([existing("e1", "a")])
+    items = [item("a", worker_config={"max_num": 3}), new_item("d", worker_config={"max_num": 99})]
+    fleet, result = run_fleet(client, items)
+    assert client.writes() == []
+    results = by_name(result)
+    assert results["d"]["failed"] is True
+    assert "worker_config.max_num: 99 is outside the allowed range 0 to 10" in results["d"]["msg"]
+    assert results["a"]["failed"] is False and results["a"]["changed"] is False and results["a"]["action"] == "none"
+    assert results["a"]["msg"] == "not converged: d failed before any write"
+    # the endpoint as it is, not as the plan predicted it
+    assert results["a"]["endpoint"]["worker_config"]["max_num"] == 1 and results["a"]["id"] == "e1"
+    assert result["changed"] is False
+    assert fleet.failure_message().startswith("1 of 2 endpoints failed: d: worker_config.max_num: 99")
+
+
+def test_duplicate_names_in_the_api_stop_every_write():
+    client = FakeClient([existing("e1", "a"), existing("e2", "a"), existing("e3", "b")])
+    fleet, result = run_fleet(client, [item("a", worker_config={"max_num": 2}), item("b", worker_config={"max_num": 2})])
+    assert client.writes() == []
+    assert "2 endpoints are named a (IDs: e1, e2)" in by_name(result)["a"]["msg"]
+    assert "a: 2 endpoints are named a" in fleet.failure_message()
+
+
+def test_a_write_failure_is_reported_and_the_others_converge():
+    client = FakeClient([existing("e1", "a")], fail_create_for=["bad"])
+    items = [new_item("good"), new_item("bad"), item("a", worker_config={"max_num": 2})]
+    fleet, result = run_fleet(client, items)
+    results = by_name(result)
+    assert results["good"]["changed"] is True and results["good"]["failed"] is False
+    assert results["a"]["changed"] is True and client.endpoints["e1"]["workerConfig"]["maxNum"] == 2
+    assert results["bad"]["failed"] is True and results["bad"]["changed"] is False and results["bad"]["action"] == "create"
+    assert results["bad"]["failure"]["status"] == 400
+    assert results["bad"]["endpoint"] == {} and results["bad"]["id"] is None
+    assert "no capacity" in results["bad"]["msg"]
+    assert result["changed"] is True
+    assert fleet.failure_message() == "1 of 3 endpoints failed: bad: " + results["bad"]["msg"]
+
+
+def test_exclusive_deletes_only_undeclared_endpoints_in_scope_and_masks_their_envs():
+    client = FakeClient([existing("e1", "team-a"), existing("e2", "team-b", envs=[{"key": "TOKEN", "value": "s3cret"}]),
+                         existing("e3", "other"), existing("e4", "xteam-c")])
+    fleet, result = run_fleet(client, [item("team-a")], exclusive=True, exclusive_match="team-", want_diff=True)
+    assert sorted(client.endpoints) == ["e1", "e3", "e4"]
+    assert [(r["name"], r["id"], r["action"], r["changed"]) for r in result["deleted"]] == [("team-b", "e2", "delete", True)]
+    assert result["deleted"][0]["endpoint"]["envs"] == {"TOKEN": "********"}
+    assert "s3cret" not in repr(result)
+    assert [d["before_header"] for d in result["diff"]] == ["endpoint team-b (e2)"]
+    assert result["diff"][0]["after"] == {}
+    assert result["changed"] is True and fleet.failure_message() is None
+
+
+def test_exclusive_in_check_mode_deletes_nothing():
+    client = FakeClient([existing("e1", "team-a"), existing("e2", "team-b")])
+    dummy, result = run_fleet(client, [], check_mode=True, exclusive=True, exclusive_match="team-")
+    assert client.calls == [("LIST", "/endpoints")]
+    assert [r["name"] for r in result["deleted"]] == ["team-a", "team-b"]
+    assert result["changed"] is True
+
+
+def test_diff_lists_only_changed_endpoints_with_headers_and_masked_secrets():
+    client = FakeClient([existing("e1", "a", envs=[{"key": "T", "value": "old"}]), existing("e2", "b")])
+    items = [item("a", secret_envs={"T": "new"}), item("b"), new_item("c")]
+    dummy, result = run_fleet(client, items, check_mode=True, want_diff=True)
+    assert [(d["before_header"], d["after_header"]) for d in result["diff"]] == [
+        ("endpoint a (e1)", "endpoint a (e1)"), ("endpoint c", "endpoint c")]
+    assert result["diff"][0]["before"]["envs"] == {"T": "********"}
+    assert result["diff"][0]["after"]["envs"] == {"T": "******** (changed)"}
+    assert result["diff"][1]["before"] == {}
+    assert "old" not in repr(result["diff"]) and "new" not in repr(result["diff"][0])
+
+
+def test_recreate_is_reported_as_such():
+    client = FakeClient([existing("e1", "a")])
+    dummy, result = run_fleet(client, [item("a", product_id="2", recreate=True)])
+    record = result["endpoints"][0]
+    assert record["action"] == "recreate" and record["replaced_endpoint_id"] == "e1" and record["id"] == "new1"
+    assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create")]
+
+
+def test_writes_are_bounded_by_concurrency():
+    client = FakeClient(delay=0.05)
+    run_fleet(client, [new_item("n%d" % i) for i in range(8)], concurrency=3, wait=False)
+    assert client.count("POST") == 8
+    assert 1 < client.max_active <= 3
+
+
+def test_the_shared_list_is_not_modified():
+    client = FakeClient([existing("e1", "a")])
+    fleet, dummy = run_fleet(client, [item("a", worker_config={"max_num": 4}, envs={"B": "2"})], wait=False)
+    assert client.endpoints["e1"]["workerConfig"]["maxNum"] == 4
+    assert fleet.reads.endpoints() == [existing("e1", "a")]
+
+
+class _ListOnly:
+    def __init__(self, client):
+        self.client = client
+
+    def list(self):
+        return self.client.list_all("/endpoints", "endpoints")
+
+    def limits(self):
+        return self.client.get("/endpoint/limit")
+
+
+def test_after_a_write_the_list_is_read_again():
+    client = FakeClient([existing("e1", "a")])
+    reads = FleetReads(_ListOnly(client))
+    api = FleetEndpointAPI(client, reads)
+    assert api.find_by_name("b") is None and api.find_by_name("a")["id"] == "e1"
+    assert client.count("LIST") == 1
+    api.create({"name": "b"})
+    assert api.find_by_name("b")["id"] == "new1"
+    assert client.count("LIST") == 2
+
+
+def test_limits_are_read_once_across_threads():
+    client = FakeClient()
+    reads = FleetReads(_ListOnly(client))
+    run_bounded([(None, lambda dummy: reads.limits()) for dummy in range(10)], 4)
+    assert client.count("GET", "/endpoint/limit") == 1
+
+
+def test_run_bounded_reraises_an_unexpected_error_after_all_jobs():
+    done = []
+
+    def boom(arg):
+        raise ValueError("boom %s" % arg)
+
+    with pytest.raises(ValueError, match="boom 1"):
+        run_bounded([(1, boom), (2, done.append), (3, done.append)], 1)
+    assert done == [2, 3]
+
+
+@pytest.mark.parametrize("items, given, message", [
+    ([item("a"), item("a")], {}, "endpoints[1].name: a is already declared by endpoints[0]"),
+    ([item("")], {}, "endpoints[0].name must not be empty"),
+    ([item("a", port=2222)], {}, "endpoints[0] (a): port: 2222 is not allowed"),
+    ([item("a")], {"concurrency": 0}, "concurrency: 0 is outside the allowed range 1 to 16"),
+    ([item("a")], {"concurrency": 17}, "concurrency: 17 is outside the allowed range 1 to 16"),
+    ([item("a")], {"wait_timeout": 0}, "wait_timeout: 0 must be a positive number of seconds"),
+    ([item("a")], {"exclusive": True, "exclusive_match": "team-("}, "exclusive_match: 'team-(' is not a valid regular expression"),
+])
+def test_validation_before_any_request(items, given, message):
+    errors = validate_fleet(fleet_params(items, **given))
+    assert any(message in error for error in errors), errors
+
+
+def test_valid_fleet_has_no_errors():
+    assert validate_fleet(fleet_params([new_item("a"), item("b", state="absent")], exclusive=True, exclusive_match="x")) == []
+
+
+def test_declarations_take_no_id_and_require_a_name():
+    spec = declaration_argument_spec()
+    assert "id" not in spec and "wait" not in spec and "wait_timeout" not in spec
+    assert spec["name"]["required"] is True
+    assert spec["secret_envs"]["no_log"] is True

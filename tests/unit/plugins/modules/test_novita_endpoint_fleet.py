@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import contextlib
+import io
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible.module_utils.six.moves.urllib.error import HTTPError
+
+from ansible_collections.novita.cloud.plugins.module_utils import api
+from ansible_collections.novita.cloud.plugins.modules import novita_endpoint_fleet
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        serialized = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        old = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = serialized
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = old
+
+
+class ModuleExit(Exception):
+    pass
+
+
+class Response:
+    def __init__(self, body):
+        self.body = body
+
+    def read(self):
+        return to_bytes(json.dumps(self.body))
+
+
+def no_http(*args, **kwargs):
+    raise AssertionError("the module made an HTTP request")
+
+
+def run_module(monkeypatch, args, opener=no_http):
+    """Run the module's main() and return (failed, result); HTTP goes to ``opener``."""
+    # Like AnsibleModule's own exit, the result is returned with the no_log values removed.
+    def exit_json(self, **kwargs):
+        raise ModuleExit(False, basic.remove_values(kwargs, self.no_log_values))
+
+    def fail_json(self, **kwargs):
+        raise ModuleExit(True, basic.remove_values(kwargs, self.no_log_values))
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    monkeypatch.setattr(api, "open_url", no_http)
+    monkeypatch.setattr(api.NovitaClient.__init__, "__defaults__", (api.DEFAULT_BASE_URL, 30, True, lambda s: None, opener))
+    args = dict({"api_key": "k", "api_base_url": "http://127.0.0.1:9"}, **args)
+    with patch_module_args(args):
+        with pytest.raises(ModuleExit) as exc:
+            novita_endpoint_fleet.main()
+    return exc.value.args
+
+
+NEW = {"product_id": "1", "image": {"image": "img"}, "port": 8000}
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"endpoints": [{"name": "a"}, {"name": "a"}]}, "endpoints[1].name: a is already declared by endpoints[0]"),
+    ({"endpoints": [dict(NEW, name="a", port=2223)]}, "endpoints[0] (a): port: 2223 is not allowed"),
+    ({"endpoints": [{"name": "a"}], "concurrency": 100}, "concurrency: 100 is outside the allowed range 1 to 16"),
+    ({"endpoints": [{"name": "a"}], "exclusive": True}, "exclusive is True but all of the following are missing: exclusive_match"),
+    ({"endpoints": [{"product_id": "1"}]}, "missing required arguments: name found in endpoints"),
+    ({"endpoints": [{"name": "a", "id": "x"}]}, "Unsupported parameters for (basic.py) module: endpoints.id"),
+])
+def test_bad_input_fails_before_any_request(monkeypatch, args, message):
+    failed, result = run_module(monkeypatch, args)
+    assert failed is True
+    assert message in result["msg"]
+
+
+class FakeAPI:
+    """Answers the module's HTTP calls: one existing endpoint, creates of 'bad' fail with HTTP 400."""
+
+    def __init__(self):
+        self.requests = []
+
+    def __call__(self, url, data=None, method=None, **kwargs):
+        path = url.split("/gpu-instance/openapi/v1", 1)[1].split("?")[0]
+        body = json.loads(data) if data else None
+        self.requests.append((method, path, body))
+        if path == "/endpoints":
+            return Response({"endpoints": [{"id": "e1", "name": "a", "state": {"state": "serving"}, "ports": [{"port": 8000}],
+                                            "products": [{"id": "1"}], "image": {"image": "img"},
+                                            "envs": [{"key": "TOKEN", "value": "old-secret"}]}], "total": 1})
+        if path == "/endpoint/limit":
+            return Response({})
+        if path == "/endpoint/create":
+            if body["endpoint"]["name"] == "bad":
+                raise HTTPError(url, 400, "Bad Request", {}, io.BytesIO(b'{"code": 400, "message": "no capacity"}'))
+            return Response({"id": "e2"})
+        if path == "/endpoint/update":
+            return Response({})
+        raise AssertionError(path)
+
+
+def test_one_failure_fails_the_module_with_every_result_and_no_secret(monkeypatch):
+    fake = FakeAPI()
+    args = {"endpoints": [dict(NEW, name="bad"), {"name": "a", "secret_envs": {"TOKEN": "new-secret"}}, dict(NEW, name="good")],
+            "wait": False}
+    failed, result = run_module(monkeypatch, args, opener=fake)
+    assert failed is True
+    assert result["msg"] == "1 of 3 endpoints failed: bad: Novita API request POST /endpoint/create failed with HTTP 400: no capacity"
+    assert [(r["name"], r["action"], r["changed"], r["failed"]) for r in result["endpoints"]] == [
+        ("bad", "create", False, True), ("a", "update", True, False), ("good", "create", True, False)]
+    assert result["changed"] is True
+    assert sorted(p for m, p, b in fake.requests if m == "POST") == ["/endpoint/create", "/endpoint/create", "/endpoint/update"]
+    assert [p for m, p, b in fake.requests if m == "GET"] == ["/endpoints", "/endpoint/limit"]
+    assert "new-secret" not in repr(result) and "old-secret" not in repr(result)
+    update = [b for m, p, b in fake.requests if p == "/endpoint/update"][0]
+    assert update["envs"] == [{"key": "TOKEN", "value": "new-secret"}]

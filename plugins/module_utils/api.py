@@ -168,17 +168,17 @@ class NovitaClient:
     counted from the first failure.
     """
 
-    def __init__(self, api_key, base_url=DEFAULT_BASE_URL, timeout=30, validate_certs=True, sleep=time.sleep, opener=open_url,
-                 retries=DEFAULT_RETRIES, retry_timeout=DEFAULT_RETRY_TIMEOUT, clock=time.monotonic):
+    def __init__(self, api_key, base_url=DEFAULT_BASE_URL, timeout=30, validate_certs=True, sleep=None, opener=None,
+                 retries=DEFAULT_RETRIES, retry_timeout=DEFAULT_RETRY_TIMEOUT, clock=None):
         self._api_key = api_key
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self.timeout = timeout
         self.validate_certs = validate_certs
         self.retries = retries
         self.retry_timeout = retry_timeout
-        self._sleep = sleep
-        self._open = opener
-        self._clock = clock
+        self._sleep = sleep or time.sleep
+        self._open = opener or open_url
+        self._clock = clock or time.monotonic
         self._retry_started = None
 
     @classmethod

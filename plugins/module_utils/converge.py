@@ -125,7 +125,7 @@ class EndpointAPI:
                 if delay is None:
                     if exc.ambiguous:
                         raise EndpointError("%s; no endpoint named %s exists, so none was created (gave up after %d attempts)"
-                                            % (_message(exc), name, attempt + 1), failure=exc.to_dict())
+                                            % (error_message(exc), name, attempt + 1), failure=exc.to_dict())
                     raise
                 self.client.pause(delay)
                 attempt += 1
@@ -140,7 +140,7 @@ class EndpointAPI:
             return self.find_by_name(name)
         except NovitaAPIError as lookup:
             raise EndpointError("%s; whether endpoint %s was created is unknown: looking it up failed too: %s. Check before running again"
-                                % (_message(exc), name, _message(lookup)), failure=exc.to_dict())
+                                % (error_message(exc), name, error_message(lookup)), failure=exc.to_dict())
 
     def update(self, body):
         """Send the full replacement; repeating it is harmless, so transient failures are retried."""
@@ -256,7 +256,7 @@ class EndpointConverger:
         except NovitaAPIError as exc:
             outcome = ("it may or may not have been applied (an update replaces the whole endpoint, never a part of it); run the task again to converge"
                        if exc.ambiguous else "it was not applied")
-            raise EndpointError("updating endpoint %s failed: %s; %s" % (endpoint_id, _message(exc), outcome),
+            raise EndpointError("updating endpoint %s failed: %s; %s" % (endpoint_id, error_message(exc), outcome),
                                 endpoint_id=endpoint_id, failure=exc.to_dict())
         self.result["changed"] = True
         final = expected
@@ -292,7 +292,7 @@ class EndpointConverger:
         except (NovitaAPIError, EndpointError) as exc:
             if done:
                 details = dict(exc.details) if isinstance(exc, EndpointError) else dict(failure=exc.to_dict())
-                raise EndpointError("%s, then creating its replacement failed: %s" % (done, _message(exc)), replaced_endpoint_id=replaced["id"], **details)
+                raise EndpointError("%s, then creating its replacement failed: %s" % (done, error_message(exc)), replaced_endpoint_id=replaced["id"], **details)
             raise
         self.result["changed"] = True
         if adopted:
@@ -320,7 +320,7 @@ class EndpointConverger:
         except (NovitaAPIError, EndpointError) as exc:
             details = dict(exc.details) if isinstance(exc, EndpointError) else dict(failure=exc.to_dict())
             details["endpoint_id"] = endpoint_id
-            raise EndpointError("%s, then: %s" % (done, _message(exc)), **details)
+            raise EndpointError("%s, then: %s" % (done, error_message(exc)), **details)
 
     def _hidden_names(self, endpoint, before, after):
         """Env names whose values are not shown: the task's secret_envs, and every variable the task does not list in envs.
@@ -399,5 +399,6 @@ def resolve_names(api, params):
     return params
 
 
-def _message(exc):
+def error_message(exc):
+    """The human message of a NovitaAPIError or EndpointError."""
     return getattr(exc, "msg", None) or getattr(exc, "message", None) or str(exc)

@@ -25,7 +25,7 @@ import threading
 import time
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, error_message
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     diff_view,
     endpoint_argument_spec,
@@ -146,10 +146,6 @@ class FleetEndpointAPI(EndpointAPI):
         return super(FleetEndpointAPI, self).delete(endpoint_id)
 
 
-def _message(exc):
-    return getattr(exc, "msg", None) or getattr(exc, "message", None) or str(exc)
-
-
 def _header(name, endpoint_id):
     return "endpoint %s (%s)" % (name, endpoint_id) if endpoint_id else "endpoint %s" % name
 
@@ -241,7 +237,7 @@ class FleetConverger:
     def _failed(self, record, exc, converger):
         """Record a failure: what was done so far (``changed``), the endpoint as the converger last knew it, else as it was."""
         partial = converger.result
-        record.update(failed=True, msg=_message(exc), changed=bool(partial.get("changed")))
+        record.update(failed=True, msg=error_message(exc), changed=bool(partial.get("changed")))
         record["endpoint"] = partial.get("endpoint") or record.get("_current") or {}
         record["id"] = record["endpoint"].get("id") or record["id"]
         if partial.get("replaced_endpoint_id"):
@@ -279,14 +275,14 @@ class FleetConverger:
         try:
             api.delete(record["id"])
         except NovitaAPIError as exc:
-            record.update(changed=False, failed=True, msg=_message(exc), failure=exc.to_dict())
+            record.update(changed=False, failed=True, msg=error_message(exc), failure=exc.to_dict())
             return
         if not self.params.get("wait", True):
             return
         try:
             api.wait(record["id"], self.params["wait_timeout"], gone=True)
         except (NovitaAPIError, EndpointError) as exc:
-            record.update(failed=True, msg="deleted endpoint %s, then: %s" % (record["id"], _message(exc)))
+            record.update(failed=True, msg="deleted endpoint %s, then: %s" % (record["id"], error_message(exc)))
 
     # -- the result
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: novita_endpoint_fleet
 short_description: Converge many Novita AI serverless GPU endpoints in one task
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Declares a list of Novita serverless endpoints by name and converges each of them exactly as
     M(novita.cloud.novita_endpoint) would (same options, same validation, same complete update

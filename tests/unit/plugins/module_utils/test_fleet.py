@@ -59,7 +59,7 @@ class FakeClient:
         with self.lock:
             return [copy.deepcopy(e) for e in self.endpoints.values()]
 
-    def post(self, path, body):
+    def post(self, path, body, retry=False):
         self._record(("POST", path))
         with self.lock:
             self.active += 1

@@ -49,9 +49,7 @@ def run_module(monkeypatch, args):
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
     monkeypatch.setattr(api, "open_url", no_http)
-    defaults = dict(zip(api.NovitaClient.__init__.__code__.co_varnames[2:], api.NovitaClient.__init__.__defaults__))
-    defaults.update(sleep=lambda s: None, opener=no_http)
-    monkeypatch.setattr(api.NovitaClient.__init__, "__defaults__", tuple(defaults.values()))
+    monkeypatch.setattr(api.time, "sleep", lambda s: None)
     args = dict({"api_key": "k", "api_base_url": "http://127.0.0.1:9"}, **args)
     with patch_module_args(args):
         with pytest.raises(ModuleExit) as exc:

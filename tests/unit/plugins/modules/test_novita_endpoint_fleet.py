@@ -60,8 +60,8 @@ def run_module(monkeypatch, args, opener=no_http):
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(api, "open_url", no_http)
-    monkeypatch.setattr(api.NovitaClient.__init__, "__defaults__", (api.DEFAULT_BASE_URL, 30, True, lambda s: None, opener))
+    monkeypatch.setattr(api, "open_url", opener)
+    monkeypatch.setattr(api.time, "sleep", lambda s: None)
     args = dict({"api_key": "k", "api_base_url": "http://127.0.0.1:9"}, **args)
     with patch_module_args(args):
         with pytest.raises(ModuleExit) as exc:
@@ -117,7 +117,7 @@ def test_one_failure_fails_the_module_with_every_result_and_no_secret(monkeypatc
             "wait": False}
     failed, result = run_module(monkeypatch, args, opener=fake)
     assert failed is True
-    assert result["msg"] == "1 of 3 endpoints failed: bad: Novita API request POST /endpoint/create failed with HTTP 400: no capacity"
+    assert result["msg"] == "1 of 3 endpoints failed: bad: Novita API returned HTTP 400 on POST /endpoint/create: no capacity"
     assert [(r["name"], r["action"], r["changed"], r["failed"]) for r in result["endpoints"]] == [
         ("bad", "create", False, True), ("a", "update", True, False), ("good", "create", True, False)]
     assert result["changed"] is True

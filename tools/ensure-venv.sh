@@ -34,7 +34,7 @@ fi
 
 # pip's own chatter goes to a log; only a failure shows it.
 mkdir -p "${LOG_DIR}"
-pip_log="${LOG_DIR}/venv-$(basename "${venv}").log"
+pip_log="${LOG_DIR}/pip-$(basename "${venv}" | sed "s/^\.//").log"
 echo "Installing ${requirements#"${ROOT}"/} into ${venv#"${ROOT}"/} (log: ${pip_log#"${ROOT}"/})"
 rm -f "${stamp}"
 if ! "${venv_py}" -m pip install --disable-pip-version-check -r "${requirements}" -c "${constraints}" >"${pip_log}" 2>&1; then

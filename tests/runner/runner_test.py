@@ -288,12 +288,12 @@ def main():
         'ANSIBLE_LOCALHOST_WARNING': 'false',
     }
 
+    empty = {'api_key': TEST_KEY, 'api_base_url': ''}
+    absent = {'api_key': TEST_KEY}
     scenarios = [
         ('base URL set', lambda: scenario_emulator(definition, args, base_env)),
-        ('base URL empty', lambda: scenario_default_url(definition, args, base_env, 'base-url-empty',
-                                                          {'api_key': TEST_KEY, 'api_base_url': ''})),
-        ('base URL absent', lambda: scenario_default_url(definition, args, base_env, 'base-url-absent',
-                                                           {'api_key': TEST_KEY})),
+        ('base URL empty', lambda: scenario_default_url(definition, args, base_env, 'base-url-empty', empty)),
+        ('base URL absent', lambda: scenario_default_url(definition, args, base_env, 'base-url-absent', absent)),
     ]
     failed = 0
     for title, scenario in scenarios:

@@ -45,6 +45,10 @@ cat >>"${DOCSITE_DIR}/conf.py" <<'EOF'
 
 # Added by tools/docs-site.sh: the build runs offline, so no intersphinx inventories.
 intersphinx_mapping = {}
+project = 'novita.cloud'
+copyright = 'novita.cloud contributors'
+html_title = 'novita.cloud collection documentation'
+html_short_title = 'novita.cloud documentation'
 EOF
 
 echo "Building the site (log: ${BUILD_LOG#"${ROOT}"/})"

@@ -10,12 +10,16 @@ VENV_STAMP := $(VENV)/.requirements.sha256
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv stage test sanity units integration lint docs changelog build demo clean
+.PHONY: help venv stage test test-matrix docs-site sanity units integration lint docs changelog build galaxy ee runner \
+	faults badinput secrets demo clean
 
 help:
 	@echo "make venv         create/update .venv from tools/requirements.txt"
-	@echo "make test         all checks: sanity units integration lint docs changelog build"
-	@echo "make sanity|units|integration|lint|docs|changelog|build   one check"
+	@echo "make test         all checks: sanity units integration lint docs changelog build galaxy ee runner"
+	@echo "make sanity|units|integration|lint|docs|changelog|build|galaxy|ee|runner   one check"
+	@echo "make faults|badinput|secrets   one of the matrix scripts under tests/matrix/"
+	@echo "make test-matrix  sanity, units, integration on ansible-core 2.16/py3.11, 2.19/py3.11, 2.21/py3.12"
+	@echo "make docs-site    build the HTML docs site into .tmp/docsite/build/html"
 	@echo "make demo         run examples/endpoint.yml against the local emulator"
 	@echo "make stage        copy the collection to .tmp/collections/ansible_collections/novita/cloud"
 	@echo "make clean        remove .venv, .tmp and test leftovers"
@@ -34,8 +38,14 @@ stage: venv
 test: venv
 	@tools/run-tests.sh
 
-sanity units integration lint docs changelog build: venv
+sanity units integration lint docs changelog build galaxy ee runner faults badinput secrets: venv
 	@tools/run-tests.sh $@
+
+test-matrix: venv
+	@tools/test-matrix.sh
+
+docs-site: stage
+	@tools/docs-site.sh
 
 demo: venv
 	@tools/demo.sh

@@ -16,8 +16,9 @@ VENV_STAMP := $(VENV)/.requirements.sha256
 help:
 	@echo "make venv         create/update .venv from tools/requirements.txt"
 	@echo "make test         all checks: sanity units integration lint docs changelog build galaxy ee runner"
-	@echo "make sanity|units|integration|lint|docs|changelog|build|galaxy|ee|runner   one check"
-	@echo "make faults|badinput|secrets   one of the matrix scripts under tests/matrix/"
+	@echo "                  faults badinput secrets"
+	@echo "make sanity|units|integration|lint|docs|changelog|build|galaxy|ee|runner|faults|badinput|secrets"
+	@echo "                  one check"
 	@echo "make test-matrix  sanity, units, integration on ansible-core 2.16/py3.11, 2.19/py3.11, 2.21/py3.12"
 	@echo "make docs-site    build the HTML docs site into .tmp/docsite/build/html"
 	@echo "make demo         run examples/endpoint.yml against the local emulator"

@@ -10,12 +10,17 @@ VENV_STAMP := $(VENV)/.requirements.sha256
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv stage test sanity units integration lint docs changelog build demo bench clean
+.PHONY: help venv stage test test-matrix docs-site sanity units integration lint docs changelog build galaxy ee runner \
+	faults badinput secrets demo bench clean
 
 help:
 	@echo "make venv         create/update .venv from tools/requirements.txt"
-	@echo "make test         all checks: sanity units integration lint docs changelog build"
-	@echo "make sanity|units|integration|lint|docs|changelog|build   one check"
+	@echo "make test         all checks: sanity units integration lint docs changelog build galaxy ee runner"
+	@echo "                  faults badinput secrets"
+	@echo "make sanity|units|integration|lint|docs|changelog|build|galaxy|ee|runner|faults|badinput|secrets"
+	@echo "                  one check"
+	@echo "make test-matrix  sanity, units, integration on ansible-core 2.16/py3.11, 2.19/py3.11, 2.21/py3.12"
+	@echo "make docs-site    build the HTML docs site into .tmp/docsite/build/html"
 	@echo "make demo         run examples/endpoint.yml against the local emulator"
 	@echo "make bench        request counts and timings against the emulator (BENCH_ARGS=--latency 20); writes docs/benchmark.md"
 	@echo "make stage        copy the collection to .tmp/collections/ansible_collections/novita/cloud"
@@ -35,8 +40,14 @@ stage: venv
 test: venv
 	@tools/run-tests.sh
 
-sanity units integration lint docs changelog build: venv
+sanity units integration lint docs changelog build galaxy ee runner faults badinput secrets: venv
 	@tools/run-tests.sh $@
+
+test-matrix: venv
+	@tools/test-matrix.sh
+
+docs-site: stage
+	@tools/docs-site.sh
 
 demo: venv
 	@tools/demo.sh

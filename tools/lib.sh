@@ -8,15 +8,23 @@
 #                                                staged copy the ansible-test steps run in
 #   .tmp/logs/<step>.log                         full output of each make test step
 #   .tmp/dist/                                   built collection tarball
+#   .tmp/docsite/build/html/                     the HTML docs site (make docs-site)
+#   .tmp/ee/, .tmp/runner/, .tmp/galaxy-import/  ee, runner and galaxy steps' work
+#   .tmp/venv-importer/                          galaxy-importer's own venv
+#   .tmp/venv-<core>/, .tmp/matrix/<core>/       make test-matrix: venv; stage and logs per ansible-core
 
 TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 ROOT="$(cd "${TOOLS_DIR}/.." && pwd -P)"
 PYTHON="${PYTHON:-python3}"
-VENV="${ROOT}/.venv"
-VENV_PY="${VENV}/bin/python"
 TMP_DIR="${ROOT}/.tmp"
-LOG_DIR="${TMP_DIR}/logs"
-COLLECTIONS_ROOT="${TMP_DIR}/collections"
+# tools/test-matrix.sh points these at another venv, stage and log directory per
+# (ansible-core, Python) cell; by default they are the dev venv's.
+VENV="${NOVITA_VENV:-${ROOT}/.venv}"
+VENV_PY="${VENV}/bin/python"
+REQUIREMENTS="${NOVITA_REQUIREMENTS:-${TOOLS_DIR}/requirements.txt}"
+CONSTRAINTS="${NOVITA_CONSTRAINTS:-${TOOLS_DIR}/constraints.txt}"
+LOG_DIR="${NOVITA_LOG_DIR:-${TMP_DIR}/logs}"
+COLLECTIONS_ROOT="${NOVITA_COLLECTIONS_ROOT:-${TMP_DIR}/collections}"
 COLLECTION_NAMESPACE="novita"
 COLLECTION_NAME="cloud"
 STAGE_DIR="${COLLECTIONS_ROOT}/ansible_collections/${COLLECTION_NAMESPACE}/${COLLECTION_NAME}"

@@ -4,11 +4,15 @@
 # Each step's full output goes to .tmp/logs/<step>.log; the console gets one line
 # per step ("PASS sanity (23s)" / "FAIL sanity (23s) - see .tmp/logs/sanity.log"
 # plus the log's tail) and a last line "N passed, N failed". Exits 1 if any failed.
+# A step that reports figures (docs, galaxy, ee, runner, faults, ...) adds its
+# summary line to its PASS/FAIL line: "PASS runner (58s): ansible-runner: 3/3 ...".
 set -uo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STEPS=(sanity units integration lint docs changelog build)
+ALL_STEPS=(sanity units integration lint docs changelog build galaxy ee runner faults badinput secrets)
+# Known steps that run only when asked for by name.
+EXTRA_STEPS=()
 TAIL_LINES=40
 # pip chatter from ansible-test building its sanity venvs (first run on a
 # machine): kept in the log, left out of the tail printed on failure.
@@ -42,9 +46,34 @@ step_lint() {
         ansible-lint --offline --profile production --nocolor
 }
 
+# Run a command; its last non-empty output line becomes the step's summary.
+summarized() {
+    local output="${STEP_SUMMARY}.out" rc
+    "$@" 2>&1 | tee "${output}"
+    rc=${PIPESTATUS[0]}
+    grep -v '^[[:space:]]*$' "${output}" | tail -n 1 >"${STEP_SUMMARY}"
+    rm -f "${output}"
+    return "${rc}"
+}
+
+# Build the collection tarball into $1 (from the work tree: galaxy.yml's build_ignore
+# is what keeps .venv, .tmp, tools, ... out of it) and check it holds no debris.
+# Sets TARBALL.
+build_tarball() {
+    local dist="$1"
+    rm -rf "${dist}" && mkdir -p "${dist}" || return 1
+    (cd "${ROOT}" && ansible-galaxy collection build --force --output-path "${dist}" .) || return 1
+    local tarballs=("${dist}"/"${COLLECTION_NAMESPACE}"-"${COLLECTION_NAME}"-*.tar.gz)
+    [[ -f "${tarballs[0]}" ]] || { echo "no tarball in ${dist}"; return 1; }
+    TARBALL="${tarballs[0]}"
+    "${VENV_PY}" "${TOOLS_DIR}/check_collection_tarball.py" "${TARBALL}"
+}
+
 step_docs() {
     cd "${STAGE_DIR}" && ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_ROOT}" \
-        antsibull-docs lint-collection-docs --plugin-docs .
+        antsibull-docs lint-collection-docs --plugin-docs . || return 1
+    # The HTML site (.tmp/docsite/build/html): fails on any markup warning.
+    summarized "${TOOLS_DIR}/docs-site.sh"
 }
 
 step_changelog() {
@@ -52,14 +81,71 @@ step_changelog() {
 }
 
 step_build() {
-    # Built from the work tree (not the staged copy) so that galaxy.yml's
-    # build_ignore is what keeps .venv, .tmp, tools, ... out of the tarball.
-    local dist="${TMP_DIR}/dist"
-    rm -rf "${dist}" && mkdir -p "${dist}" || return 1
-    cd "${ROOT}" && ansible-galaxy collection build --force --output-path "${dist}" . || return 1
-    local tarballs=("${dist}"/"${COLLECTION_NAMESPACE}"-"${COLLECTION_NAME}"-*.tar.gz)
-    [[ -f "${tarballs[0]}" ]] || { echo "no tarball in ${dist}"; return 1; }
-    "${VENV_PY}" "${TOOLS_DIR}/check_collection_tarball.py" "${tarballs[0]}"
+    build_tarball "${TMP_DIR}/dist"
+}
+
+step_galaxy() {
+    # Galaxy's own import checks (metadata, docs, ansible-lint, ...) on the built
+    # tarball, offline, with galaxy-importer from its own pinned venv.
+    local work="${TMP_DIR}/galaxy-import" importer_venv="${TMP_DIR}/venv-importer"
+    "${TOOLS_DIR}/ensure-venv.sh" "${importer_venv}" "${TOOLS_DIR}/importer-requirements.txt" \
+        "${TOOLS_DIR}/importer-constraints.txt" || return 1
+    build_tarball "${work}/dist" || return 1
+    # importer_result.json is written to the current directory.
+    cd "${work}" && rm -f importer_result.json importer.log || return 1
+    PATH="${importer_venv}/bin:${PATH}" "${importer_venv}/bin/python" -m galaxy_importer.main "${TARBALL}" \
+        2>&1 | tee importer.log
+    local rc=${PIPESTATUS[0]}
+    local findings
+    findings="$(grep -E '^(WARNING|ERROR|CRITICAL)|Traceback' importer.log)"
+    if [[ ${rc} -ne 0 || -n "${findings}" ]] || ! grep -q 'Importer processing completed successfully' importer.log; then
+        echo "galaxy-importer: exit ${rc}; findings:"
+        echo "${findings:-none}"
+        return 1
+    fi
+    echo "galaxy-importer $("${importer_venv}/bin/python" -c 'import galaxy_importer; print(galaxy_importer.__version__)' 2>/dev/null):" \
+        "$(basename "${TARBALL}") imported, no warning" >"${STEP_SUMMARY}"
+}
+
+step_ee() {
+    # ansible-builder writes the execution environment's build context from
+    # meta/execution-environment.yml (building the image needs podman/docker).
+    local context="${TMP_DIR}/ee/context"
+    rm -rf "${context}"
+    cd "${STAGE_DIR}" && ansible-builder create --file meta/execution-environment.yml \
+        --context "${context}" --output-filename Containerfile || return 1
+    "${VENV_PY}" "${TOOLS_DIR}/check_ee_context.py" "${context}" "${COLLECTIONS_ROOT}" | tee "${STEP_SUMMARY}.out"
+    local rc=${PIPESTATUS[0]}
+    tail -n 1 "${STEP_SUMMARY}.out" >"${STEP_SUMMARY}" && rm -f "${STEP_SUMMARY}.out"
+    return "${rc}"
+}
+
+step_runner() {
+    # An AWX-style job: ansible-runner with the credential type's injected env.
+    cd "${STAGE_DIR}" && summarized "${VENV_PY}" tests/runner/runner_test.py \
+        --collections-path "${COLLECTIONS_ROOT}" --work-dir "${TMP_DIR}/runner"
+}
+
+# The matrix scripts: each takes --collections-path, prints a table and a summary line.
+run_matrix_script() {
+    local script="${ROOT}/$1"
+    if [[ ! -f "${script}" ]]; then
+        echo "missing ${1}" | tee "${STEP_SUMMARY}"
+        return 1
+    fi
+    summarized "${VENV_PY}" "${script}" --collections-path "${COLLECTIONS_ROOT}"
+}
+
+step_faults() {
+    run_matrix_script tests/matrix/fault_matrix.py
+}
+
+step_badinput() {
+    run_matrix_script tests/matrix/bad_input_matrix.py
+}
+
+step_secrets() {
+    run_matrix_script tests/matrix/secret_hygiene.py
 }
 
 # The last lines of a log, indented, without pip's download chatter.
@@ -82,7 +168,7 @@ main() {
     local step
     for step in "${steps[@]}"; do
         if ! declare -F "step_${step}" >/dev/null; then
-            echo "unknown step '${step}' (known: ${ALL_STEPS[*]})" >&2
+            echo "unknown step '${step}' (known: ${ALL_STEPS[*]} ${EXTRA_STEPS[*]})" >&2
             exit 2
         fi
     done
@@ -98,16 +184,20 @@ main() {
     activate_venv
     PYVER="$(venv_python_version)" || fail_setup "${started}" "${#steps[@]}"
 
-    local passed=0 failed=0 log
+    local passed=0 failed=0 log summary
     for step in "${steps[@]}"; do
         log="${LOG_DIR}/${step}.log"
+        STEP_SUMMARY="${LOG_DIR}/${step}.summary"
+        rm -f "${STEP_SUMMARY}"
         started=${SECONDS}
         # Each step runs in a subshell so its cd/exports stay local to it.
         if ("step_${step}") </dev/null >"${log}" 2>&1; then
-            echo "PASS ${step} ($((SECONDS - started))s)"
+            summary="$(head -n 1 "${STEP_SUMMARY}" 2>/dev/null || true)"
+            echo "PASS ${step} ($((SECONDS - started))s)${summary:+: ${summary}}"
             passed=$((passed + 1))
         else
-            echo "FAIL ${step} ($((SECONDS - started))s) - see ${log#"${ROOT}"/}"
+            summary="$(head -n 1 "${STEP_SUMMARY}" 2>/dev/null || true)"
+            echo "FAIL ${step} ($((SECONDS - started))s)${summary:+: ${summary}} - see ${log#"${ROOT}"/}"
             print_tail "${log}"
             failed=$((failed + 1))
         fi

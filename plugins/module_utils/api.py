@@ -9,16 +9,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import email.utils
+import http.client as http_client
 import json
 import random
 import re
 import socket
 import time
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.six.moves import http_client
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlencode
 from ansible.module_utils.urls import open_url
 
 COLLECTION_NAME = "novita.cloud"

@@ -16,7 +16,6 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible.module_utils.six import string_types
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import MASK
 
@@ -417,7 +416,7 @@ def validate_options(params):
     errors.extend(_worker_range_errors(params.get("worker_config") or {}))
     for path, limit in MAX_LENGTHS:
         value = _get(params, path)
-        if isinstance(value, string_types) and len(value) > limit:
+        if isinstance(value, str) and len(value) > limit:
             errors.append("%s: %d characters is longer than the allowed %d" % (option_name(path), len(value), limit))
     errors.extend(_validate_envs(params))
     errors.extend(_validate_mounts(params.get("volume_mounts"), params.get("cluster_id")))

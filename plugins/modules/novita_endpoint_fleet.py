@@ -99,6 +99,13 @@ options:
               description:
                 - The ID of the registry credential used to pull a private image. At most 255 characters.
                 - An empty string removes the credential.
+                - Mutually exclusive with O(endpoints[].image.auth_name).
+              type: str
+            auth_name:
+              description:
+                - The name of the registry credential, as an alternative to O(endpoints[].image.auth_id); resolved
+                  through the account's registry credentials (one read, only when used). No credential or several
+                  with the name is an error, before any write.
               type: str
             command:
               description:
@@ -210,8 +217,16 @@ options:
               type: int
             id:
               description:
-                - The network storage ID of a V(network) volume. Required for network volumes, not accepted for local ones.
-                - A network volume also needs O(endpoints[].cluster_id).
+                - The network storage ID of a V(network) volume. A network volume needs this or
+                  O(endpoints[].volume_mounts[].storage_name); local volumes take neither.
+                - A network volume given by ID also needs O(endpoints[].cluster_id).
+              type: str
+            storage_name:
+              description:
+                - The name of the network storage of a V(network) volume, as an alternative to O(endpoints[].volume_mounts[].id),
+                  resolved through the account's network storages (only when used). No storage or several with the name
+                  is an error, before any write.
+                - The storage's cluster fills O(endpoints[].cluster_id) when left out; a different one is an error.
               type: str
             mount_path:
               description: Where the volume is mounted in the container. At most 255 characters.

@@ -9,13 +9,12 @@ __metaclass__ = type
 import io
 import json
 import os
+import http.client as http_client
 import re
 import socket
+from urllib.error import HTTPError, URLError
 
 import pytest
-
-from ansible.module_utils.six.moves import http_client
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
 from ansible_collections.novita.cloud.plugins.module_utils import api
 

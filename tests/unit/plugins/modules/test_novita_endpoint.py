@@ -82,7 +82,7 @@ def test_bad_input_fails_before_any_request(monkeypatch, args, message):
 
 def test_api_key_is_required(monkeypatch):
     monkeypatch.delenv("NOVITA_API_KEY", raising=False)
-    failed, result = run_module(monkeypatch, {"name": "x", "api_key": None})
+    failed, result = run_module(monkeypatch, {"name": "x", "api_key": ""})
     assert failed is True
     assert result["msg"] == "api_key is required: set the api_key option or the NOVITA_API_KEY environment variable"
 

@@ -9,12 +9,12 @@ __metaclass__ = type
 import contextlib
 import io
 import json
+from urllib.error import HTTPError
 
 import pytest
 
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible.module_utils.six.moves.urllib.error import HTTPError
 
 from ansible_collections.novita.cloud.plugins.module_utils import api
 from ansible_collections.novita.cloud.plugins.modules import novita_endpoint_fleet

@@ -41,3 +41,35 @@ emulator_stop() {
     fi
     EMULATOR_PID=""
 }
+
+# For an integration target's runme.sh (ansible-test or by hand):
+#   emulator_integration_setup
+# starts the emulator on the controller's Python in a temporary directory (both removed
+# on EXIT), exports NOVITA_API_BASE_URL, NOVITA_API_KEY (the emulator's default key) and
+# NOVITA_EMULATOR_URL for the playbooks, gives the implicit localhost the Python that runs
+# ansible-playbook (ansible-test poisons ANSIBLE_PYTHON_INTERPRETER on purpose), and sets
+# INVENTORY_ARGS to ansible-test's inventory when there is one.
+EMULATOR_WORK_DIR=""
+INVENTORY_ARGS=()
+
+emulator_integration_cleanup() {
+    emulator_stop
+    if [[ -n "${EMULATOR_WORK_DIR}" ]]; then
+        rm -rf "${EMULATOR_WORK_DIR}"
+    fi
+}
+
+emulator_integration_setup() {
+    EMULATOR_WORK_DIR="$(mktemp -d)"
+    trap emulator_integration_cleanup EXIT
+    emulator_start "${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}" "${EMULATOR_WORK_DIR}" || return 1
+    export NOVITA_API_BASE_URL="${EMULATOR_URL}"
+    export NOVITA_API_KEY="emulator-key"
+    export NOVITA_EMULATOR_URL="${EMULATOR_URL}"
+    export ANSIBLE_PYTHON_INTERPRETER='{{ ansible_playbook_python }}'
+    local inventory="${INVENTORY_PATH:-../../inventory}"
+    INVENTORY_ARGS=()
+    if [[ -f "${inventory}" ]]; then
+        INVENTORY_ARGS=(-i "${inventory}")
+    fi
+}

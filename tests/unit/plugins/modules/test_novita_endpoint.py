@@ -6,61 +6,21 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import contextlib
-import json
-
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
-from ansible_collections.novita.cloud.plugins.module_utils import api
 from ansible_collections.novita.cloud.plugins.modules import novita_endpoint
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        serialized = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = serialized
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
-
-
-class ModuleExit(Exception):
-    pass
+from ansible_collections.novita.cloud.tests.unit.plugins.modules import module_runner
 
 
 def run_module(monkeypatch, args):
     """Run the module's main() and return (failed, result); any HTTP request fails the test."""
-    def exit_json(self, **kwargs):
-        raise ModuleExit(False, kwargs)
-
-    def fail_json(self, **kwargs):
-        raise ModuleExit(True, kwargs)
-
-    def no_http(*args, **kwargs):
-        raise AssertionError("the module made an HTTP request")
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(api, "open_url", no_http)
-    monkeypatch.setattr(api.time, "sleep", lambda s: None)
-    args = dict({"api_key": "k", "api_base_url": "http://127.0.0.1:9"}, **args)
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as exc:
-            novita_endpoint.main()
-    return exc.value.args
+    return module_runner.run_module(monkeypatch, novita_endpoint.main, args)
 
 
 @pytest.mark.parametrize("args, message", [
     ({"name": "x", "port": 2223}, "port: 2223 is not allowed"),
     ({"name": "x", "worker_config": {"min_num": 5, "max_num": 1}}, "worker_config.min_num: 5 is greater than worker_config.max_num 1"),
-    ({"name": "x", "envs": {"T": "a"}, "secret_envs": {"T": "b"}}, "envs and secret_envs both set T"),
+    ({"name": "x", "envs": {"T": "a"}, "secret_envs": {"T": "secret-b"}}, "envs and secret_envs both set T"),
     ({"name": "x", "volume_mounts": [{"type": "network", "id": "ns-1", "mount_path": "/m"}], "cluster_id": ""},
      "a network mount needs cluster_id"),
     ({"port": 80}, "one of the following is required: id, name"),

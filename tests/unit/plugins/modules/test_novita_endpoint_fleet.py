@@ -6,35 +6,17 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import contextlib
 import io
 import json
 from urllib.error import HTTPError
 
 import pytest
 
-from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.novita.cloud.plugins.module_utils import api
 from ansible_collections.novita.cloud.plugins.modules import novita_endpoint_fleet
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        serialized = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = serialized
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
-
-
-class ModuleExit(Exception):
-    pass
+from ansible_collections.novita.cloud.tests.unit.plugins.modules import module_runner
+from ansible_collections.novita.cloud.tests.unit.plugins.modules.module_runner import no_http
 
 
 class Response:
@@ -45,28 +27,8 @@ class Response:
         return to_bytes(json.dumps(self.body))
 
 
-def no_http(*args, **kwargs):
-    raise AssertionError("the module made an HTTP request")
-
-
 def run_module(monkeypatch, args, opener=no_http):
-    """Run the module's main() and return (failed, result); HTTP goes to ``opener``."""
-    # Like AnsibleModule's own exit, the result is returned with the no_log values removed.
-    def exit_json(self, **kwargs):
-        raise ModuleExit(False, basic.remove_values(kwargs, self.no_log_values))
-
-    def fail_json(self, **kwargs):
-        raise ModuleExit(True, basic.remove_values(kwargs, self.no_log_values))
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(api, "open_url", opener)
-    monkeypatch.setattr(api.time, "sleep", lambda s: None)
-    args = dict({"api_key": "k", "api_base_url": "http://127.0.0.1:9"}, **args)
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as exc:
-            novita_endpoint_fleet.main()
-    return exc.value.args
+    return module_runner.run_module(monkeypatch, novita_endpoint_fleet.main, args, opener)
 
 
 NEW = {"product_id": "1", "image": {"image": "img"}, "port": 8000}

@@ -6,33 +6,16 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import contextlib
 import copy
 import json
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
 from ansible_collections.novita.cloud.plugins.module_utils import endpoint
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result
 from ansible_collections.novita.cloud.plugins.modules import novita_endpoint_info
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        serialized = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = serialized
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
-
+from ansible_collections.novita.cloud.tests.unit.plugins.modules import module_runner
 
 LIMITS = {
     "minRootfsSize": 10, "maxRootfsSize": 500, "freeRootfsSize": 100,
@@ -92,26 +75,9 @@ class FakeClient:
         raise AssertionError("the info module wrote: POST %s" % path)
 
 
-class ModuleExit(Exception):
-    pass
-
-
 def run_module(monkeypatch, args, client, check_mode=False):
     """Run main() with ``client`` as the API; return (failed, result)."""
-    def exit_json(self, **kwargs):
-        raise ModuleExit(False, kwargs)
-
-    def fail_json(self, **kwargs):
-        raise ModuleExit(True, kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(novita_endpoint_info.NovitaClient, "from_module", classmethod(lambda cls, module: client))
-    args = dict({"api_key": "k", "api_base_url": "http://127.0.0.1:9", "_ansible_check_mode": check_mode}, **args)
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as exc:
-            novita_endpoint_info.main()
-    return exc.value.args
+    return module_runner.run_module(monkeypatch, novita_endpoint_info.main, dict(args, _ansible_check_mode=check_mode), client=client)
 
 
 TWINS = [api_endpoint("a1", "chat"), api_endpoint("b2", "embed"), api_endpoint("c3", "chat", envs=[])]

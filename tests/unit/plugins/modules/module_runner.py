@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Runs a module's main() in-process for the module unit tests and returns what a user would see."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import contextlib
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.novita.cloud.plugins.module_utils import api
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        serialized = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        old = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = serialized
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = old
+
+
+class ModuleExit(Exception):
+    pass
+
+
+def no_http(*args, **kwargs):
+    raise AssertionError("the module made an HTTP request")
+
+
+def run_module(monkeypatch, main, args, opener=no_http, client=None):
+    """Run ``main`` with ``args`` (plus a key and a base URL) and return (failed, result).
+
+    HTTP goes to ``opener`` (by default any request fails the test), or the whole client is
+    ``client`` when given; retries do not sleep. Like AnsibleModule's own exit, the result comes
+    back with the no_log values removed.
+    """
+    def exit_json(self, **kwargs):
+        raise ModuleExit(False, basic.remove_values(kwargs, self.no_log_values))
+
+    def fail_json(self, **kwargs):
+        raise ModuleExit(True, basic.remove_values(kwargs, self.no_log_values))
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    monkeypatch.setattr(api, "open_url", opener)
+    monkeypatch.setattr(api.time, "sleep", lambda s: None)
+    if client is not None:
+        monkeypatch.setattr(api.NovitaClient, "from_module", classmethod(lambda cls, module: client))
+    args = dict({"api_key": "unit-test-api-key", "api_base_url": "http://127.0.0.1:9"}, **args)
+    with patch_module_args(args):
+        with pytest.raises(ModuleExit) as exc:
+            main()
+    return exc.value.args

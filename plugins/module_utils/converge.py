@@ -322,7 +322,7 @@ class EndpointConverger:
             details["endpoint_id"] = endpoint_id
             raise EndpointError("%s, then: %s" % (done, error_message(exc)), **details)
 
-    def _hidden_names(self, endpoint, before, after):
+    def hidden_env_names(self, endpoint, before=None, after=None):
         """Env names whose values are not shown: the task's secret_envs, and every variable the task does not list in envs.
 
         The API returns every value in clear and cannot tell a secret from a plain value, so a variable
@@ -338,7 +338,7 @@ class EndpointConverger:
 
     def _finish(self, endpoint, before, after, changed):
         self.result["changed"] = changed
-        hidden = self._hidden_names(endpoint, before, after)
+        hidden = self.hidden_env_names(endpoint, before, after)
         self.result["endpoint"] = endpoint_result(endpoint, hidden)
         if self.want_diff:
             secrets_changed = changed_secret_names(before, after, hidden) if before and after else ()

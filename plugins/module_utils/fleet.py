@@ -203,7 +203,7 @@ class FleetConverger:
             current = api.find_by_name(params["name"])
             if current is not None:
                 # The endpoint as it is: what is reported when this declaration ends up not converged.
-                record["_current"] = endpoint_result(current, converger.secret_names)
+                record["_current"] = endpoint_result(current, converger.hidden_env_names(current))
                 record["id"] = current.get("id")
             result = converger.run()
         except (NovitaAPIError, EndpointError) as exc:

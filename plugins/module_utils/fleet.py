@@ -91,13 +91,28 @@ def validate_fleet(params):
 
 
 class FleetReads:
-    """The reads a fleet shares: the endpoint list (read once, up front) and the limits (read at most once, when first needed)."""
+    """The reads a fleet shares: the endpoint list (read once, up front), the limits (read at most once, when first needed)
+    and the name lookups (the registry credentials, and the network storages of each name, read once when first used)."""
 
     def __init__(self, api):
         self._api = api
         self._lock = threading.Lock()
         self._endpoints = None
         self._limits = None
+        self._auths = None
+        self._storages = {}
+
+    def registry_auths(self):
+        with self._lock:
+            if self._auths is None:
+                self._auths = self._api.registry_auths()
+            return self._auths
+
+    def network_storages(self, name):
+        with self._lock:
+            if name not in self._storages:
+                self._storages[name] = self._api.network_storages(name)
+            return self._storages[name]
 
     def endpoints(self):
         with self._lock:
@@ -132,6 +147,12 @@ class FleetEndpointAPI(EndpointAPI):
 
     def limits(self):
         return self._reads.limits()
+
+    def registry_auths(self):
+        return self._reads.registry_auths()
+
+    def network_storages(self, name):
+        return self._reads.network_storages(name)
 
     def create(self, body):
         self.wrote = True

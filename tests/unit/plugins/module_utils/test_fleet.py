@@ -46,6 +46,8 @@ class FakeClient:
         self._record(("GET", path))
         if path == "/endpoint/limit":
             return dict(LIMITS)
+        if path == "/repository/auths":
+            return {"data": [{"id": "auth-1", "name": "hub", "username": "u", "password": "p"}]}
         if path == "/endpoint":
             with self.lock:
                 endpoint = self.endpoints.get(query["id"])
@@ -337,3 +339,11 @@ def test_declarations_take_no_id_and_require_a_name():
     assert "id" not in spec and "wait" not in spec and "wait_timeout" not in spec
     assert spec["name"]["required"] is True
     assert spec["secret_envs"]["no_log"] is True
+
+
+def test_a_name_lookup_is_read_once_for_the_whole_fleet():
+    client = FakeClient([existing("e1", "a")])
+    items = [item("a", image={"auth_name": "hub"}), item("d", product_id="1", port=8000, image={"image": "img", "auth_name": "hub"})]
+    dummy, result = run_fleet(client, items)
+    assert client.count("GET", "/repository/auths") == 1
+    assert [r["endpoint"]["image"]["auth_id"] for r in result["endpoints"]] == ["auth-1", "auth-1"]

@@ -6,7 +6,9 @@
 Serves the API under ``/gpu-instance/openapi/v1`` on loopback, with the quirks
 described in the project's NOVITA_API notes (wrapped create and get, flat
 full-replace update, delete by ``name``, type drift in get and list), plus an
-unauthenticated admin interface under ``/_emulator/``.
+unauthenticated admin interface under ``/_emulator/``. The ``strict`` profile (the
+default) reads the API reference carefully; the ``documented`` profile answers as
+Novita's error-code table and real clients say the live API does.
 
 Standard library only. Run it as a script (see ``--help``) or import it and use
 ``Emulator(...).start()``. User documentation: docs/emulator.md.
@@ -18,7 +20,9 @@ import argparse
 import copy
 import hmac
 import json
+import math
 import os
+import re
 import secrets
 import signal
 import socket
@@ -26,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -60,18 +64,55 @@ DEFAULT_LIMITS = {
 }
 
 DEFAULT_CONFIG = {
+    "profile": "strict",
     "latency_ms": 0,
     "init_reads": 0,
     "update_reads": 0,
     "delete_reads": 0,
+    "stale_reads": 0,
     "page_base": 1,
     "below_base": "clamp",
     "max_page_size": 100,
     "port_as_string": True,
     "products": ["1", "2", "3"],
+    "zero_worker_state": "serving",
+    "created_at": "iso",
+    "rate_limit": 0,
+    "rate_burst": None,
 }
 
+# What differs between the profiles. "strict" is the emulator's careful reading of the API reference;
+# "documented" follows Novita's error-code table and what real clients have seen (see docs/emulator.md).
+PROFILES = {
+    "strict": {
+        "reasons": False,  # error bodies carry a "reason"
+        "not_found_status": 404,  # HTTP status of a *_NOT_FOUND error
+        "invalid_key": (401, None, "invalid or missing API key"),  # (status, reason, message)
+        "missing_key": (401, None, "invalid or missing API key"),
+        "numeric_strings": False,  # update accepts "300" for an integer
+        "default_page": False,  # list without pageSize/pageNum answers a default page
+        "states": {"create": "initializing", "update": "initializing", "delete": "terminating"},
+        "config": {"stale_reads": 0},  # config a change to this profile sets, unless given in the same call
+    },
+    "documented": {
+        "reasons": True,
+        "not_found_status": 400,
+        "invalid_key": (403, "INVALID_API_KEY", "invalid api-key"),
+        "missing_key": (400, "MISSING_API_KEY", "missing api-key"),
+        "numeric_strings": True,
+        "default_page": True,
+        "states": {"create": "creating", "update": "updating", "delete": "deleting"},
+        "config": {"stale_reads": 1},
+    },
+}
+# Reason of an error raised without one, by HTTP status, when the profile (or the error) shows reasons.
+DEFAULT_REASONS = {400: "INVALID_PARAMETER", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 429: "RATE_LIMIT_EXCEEDED", 500: "INTERNAL_SERVER_ERROR"}
+NOT_FOUND_SUFFIX = "_NOT_FOUND"
+DEFAULT_PAGE_SIZE = 10
+
 BELOW_BASE_MODES = ("clamp", "empty", "error")
+CREATED_AT_FORMATS = ("iso", "epoch_ms", "none")
+ENDPOINT_STATE_KEYS = ("id", "state", "error", "message", "reads")
 # Fault kind -> whether the request is processed by default.
 FAULT_KINDS = {
     "status": False,
@@ -80,6 +121,7 @@ FAULT_KINDS = {
     "drop": True,
     "truncate": True,
     "non_json": True,
+    "echo": False,
 }
 FAULT_KEYS = ("kind", "method", "path", "count", "skip", "process", "status", "retry_after", "body", "content_type", "delay_ms")
 # Kinds that always process the request (process=false is refused).
@@ -148,21 +190,61 @@ WORKER_LIMITS = (
 
 POLICY_LIMITS = {"queue": "QueueWaitTime", "concurrency": "RequestNum"}
 RESERVED_PORTS = (2222, 2223, 2224)
+APP_NAME_PATTERN = re.compile(r"[a-z0-9-]+")
+NUMERIC_STRING = re.compile(r"-?[0-9]+")
+ISO_FRACTION = re.compile(r"[.,]([0-9]+)")
 
 _MISSING = object()
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class ApiError(ValueError):
-    """An error answered as ``{"code": status, "message": message}``."""
+    """An error answered as ``{"code": status, "message": message}``.
 
-    def __init__(self, status, message):
+    ``reason`` (e.g. ``SERVERLESS_ENDPOINT_NOT_FOUND``) is added to the body when the profile shows
+    reasons, or always when ``always`` is true. A ``*_NOT_FOUND`` reason takes the profile's
+    not-found status instead of ``status``.
+    """
+
+    def __init__(self, status, message, reason=None, always=False):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.reason = reason
+        self.always = always
 
 
-def _now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _now_us():
+    """Now, in microseconds since the epoch."""
+    return time.time_ns() // 1000
+
+
+def _format_time(stamp_us, style):
+    """createdAt/updatedAt in the given style: ISO 8601 UTC with microseconds, or epoch milliseconds."""
+    if style == "epoch_ms":
+        return stamp_us // 1000
+    return (_EPOCH + timedelta(microseconds=stamp_us)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse_time(value, path):
+    """Microseconds since the epoch from an ISO 8601 string (UTC unless it says otherwise) or integer epoch milliseconds."""
+    if _is_int(value):
+        return value * 1000
+    if not isinstance(value, str):
+        raise ApiError(400, f"{path}: expected an ISO 8601 string or integer epoch milliseconds, got {_json_type(value)}")
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    # Python 3.9 and 3.10 parse only 3 or 6 digits of a second's fraction: make it 6.
+    text = ISO_FRACTION.sub(lambda match: "." + (match.group(1) + "000000")[:6], text, count=1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ApiError(400, f"{path}: {value!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    delta = parsed - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
 
 
 # JSON type names for error messages; bool before int, as bool is an int in Python.
@@ -195,9 +277,18 @@ def _lookup(body, path):
     return node
 
 
-def _expect_int(value, path):
+def _expect_int(value, path, numeric_strings=False):
+    """The integer value; with numeric_strings a string of digits ("300") is taken as its integer."""
+    if numeric_strings and isinstance(value, str) and NUMERIC_STRING.fullmatch(value):
+        return int(value)
     if not _is_int(value):
         raise ApiError(400, f"{path}: expected an integer, got {_json_type(value)}")
+    return value
+
+
+def _expect_number(value, path):
+    if not (_is_int(value) or isinstance(value, float)) or not math.isfinite(value):
+        raise ApiError(400, f"{path}: expected a number, got {_json_type(value)}")
     return value
 
 
@@ -255,7 +346,7 @@ def _merge_checked(updates, base, what, unknown, check_value):
 
 
 def _check_config_value(key, value):
-    if key in ("latency_ms", "init_reads", "update_reads", "delete_reads"):
+    if key in ("latency_ms", "init_reads", "update_reads", "delete_reads", "stale_reads"):
         _check_range(_expect_int(value, key), key, 0, 10 ** 9)
     elif key == "max_page_size":
         _check_range(_expect_int(value, key), key, 1, 10 ** 9)
@@ -271,6 +362,19 @@ def _check_config_value(key, value):
         _expect_list(value, key)
         for index, item in enumerate(value):
             _expect_str(item, f"products[{index}]")
+    elif key == "profile":
+        if value not in PROFILES:
+            raise ApiError(400, f"profile: must be one of {', '.join(PROFILES)}")
+    elif key == "zero_worker_state":
+        _expect_str(value, key)
+    elif key == "created_at":
+        if value not in CREATED_AT_FORMATS:
+            raise ApiError(400, f"created_at: must be one of {', '.join(CREATED_AT_FORMATS)}")
+    elif key == "rate_limit":
+        _check_range(_expect_number(value, key), key, 0, 10 ** 6)
+    elif key == "rate_burst":
+        if value is not None:
+            _check_range(_expect_number(value, key), key, 1, 10 ** 9)
 
 
 def _check_limit_value(key, value):
@@ -283,8 +387,16 @@ def _check_limit_value(key, value):
 
 
 def _validate_config(updates, base):
-    """Return base merged with updates, or raise ApiError(400)."""
-    return _merge_checked(updates, base, "config", "unknown config key", _check_config_value)
+    """Return base merged with updates, or raise ApiError(400).
+
+    A change of profile also sets the profile's own defaults (stale_reads) unless updates gives them.
+    """
+    config = _merge_checked(updates, base, "config", "unknown config key", _check_config_value)
+    if config["profile"] != base["profile"]:
+        for key, value in PROFILES[config["profile"]]["config"].items():
+            if key not in updates:
+                config[key] = value
+    return config
 
 
 def _validate_limits(updates, base):
@@ -327,12 +439,51 @@ def _error_response(status, message, headers=None):
     return Reply(status, headers, _json_bytes({"code": status, "message": message}))
 
 
+class _TokenBucket:
+    """Rate limit over all API requests: ``rate`` tokens a second, at most ``burst`` saved up.
+
+    It has its own lock, held only for a few arithmetic operations, so that it is cheap under
+    concurrent requests and never waits for the emulator's lock.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rate = 0.0
+        self._burst = 1.0
+        self._tokens = 1.0
+        self._stamp = time.monotonic()
+
+    def configure(self, rate, burst):
+        """Set the rate (0 = off) and the bucket size (None = max(1, rate)); the bucket starts full."""
+        with self._lock:
+            self._rate = float(rate)
+            self._burst = float(burst) if burst is not None else max(1.0, self._rate)
+            self._tokens = self._burst
+            self._stamp = time.monotonic()
+
+    def take(self):
+        """Take a token: 0.0 when one was there (or there is no limit), else the seconds until the next one."""
+        if self._rate <= 0:
+            return 0.0
+        with self._lock:
+            if self._rate <= 0:
+                return 0.0
+            now = time.monotonic()
+            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+            self._stamp = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return 0.0
+            return (1.0 - self._tokens) / self._rate
+
+
 class Emulator:
     """In-memory Novita v1 serverless endpoint API, served over HTTP.
 
     ``Emulator(api_key=..., **config).start(host, port)`` returns the base URL
     and serves in a daemon thread until ``stop()``. ``config`` keys are those of
-    DEFAULT_CONFIG; ``limits`` overrides entries of DEFAULT_LIMITS.
+    DEFAULT_CONFIG (e.g. ``profile="documented"``, see PROFILES); ``limits``
+    overrides entries of DEFAULT_LIMITS.
     """
 
     def __init__(self, api_key=DEFAULT_API_KEY, limits=None, **config):
@@ -356,6 +507,9 @@ class Emulator:
         self._auths = []
         self._clusters = []
         self._storages = []
+        self._stats = {}
+        self._last_created_us = 0
+        self._bucket = _TokenBucket()
         self._reset_locked()
         self._api_routes = {
             ("POST", "/endpoint/create"): self._api_create,
@@ -382,6 +536,9 @@ class Emulator:
             ("GET", "/faults"): self._admin_get_faults,
             ("POST", "/faults"): self._admin_add_fault,
             ("DELETE", "/faults"): self._admin_clear_faults,
+            ("POST", "/endpoint_state"): self._admin_endpoint_state,
+            ("GET", "/stats"): self._admin_get_stats,
+            ("DELETE", "/stats"): self._admin_clear_stats,
         }
 
     # ------------------------------------------------------------------ server
@@ -422,10 +579,11 @@ class Emulator:
 
     # ---------------------------------------------------------------- dispatch
 
-    def handle(self, method, target, headers, raw_body):
+    def handle(self, method, target, headers, raw_body, raw_headers=None):
         """Answer one HTTP request.
 
-        headers: mapping with lower-case names. Returns a Reply.
+        headers: mapping with lower-case names; raw_headers: the (name, value) pairs as received,
+        names in their own case (default: headers). Returns a Reply.
         """
         parts = urlsplit(target)
         path = parts.path
@@ -433,7 +591,9 @@ class Emulator:
         if path == ADMIN_PREFIX or path.startswith(f"{ADMIN_PREFIX}/"):
             return self._handle_admin(method, path[len(ADMIN_PREFIX):], raw_body)
         if path.startswith(f"{API_PREFIX}/"):
-            return self._handle_api(method, path[len(API_PREFIX):], query, headers, raw_body)
+            request = {"method": method, "path": path[len(API_PREFIX):], "query": query, "headers": headers,
+                       "raw_headers": list(raw_headers) if raw_headers is not None else list(headers.items()), "raw_body": raw_body}
+            return self._handle_api(request)
         return _error_response(404, f"no route for {method} {path}")
 
     @staticmethod
@@ -457,13 +617,23 @@ class Emulator:
             return "ok"
         return "invalid"
 
-    def _handle_api(self, method, path, query, headers, raw_body):
+    def _handle_api(self, request):
+        method, path, headers = request["method"], request["path"], request["headers"]
         with self._lock:
             latency = self._config["latency_ms"]
         if latency:
             time.sleep(latency / 1000.0)
-        body, body_error = self._parse_body(raw_body)
+        body, body_error = self._parse_body(request["raw_body"])
         auth = self._auth_status(headers)
+        wait = self._bucket.take()
+        if wait:
+            # Rate limited: answered at once, not processed, no fault consumed.
+            retry_after = max(1, math.ceil(wait))
+            reply = Reply(429, [("Retry-After", str(retry_after))],
+                          _json_bytes({"code": 429, "reason": "RATE_LIMIT_EXCEEDED", "message": "rate limit exceeded"}))
+            with self._lock:
+                self._log_locked(request, body, auth, reply, None, False, fault_kind="rate_limit")
+            return reply
         fault = None
         if auth == "ok":
             with self._lock:
@@ -473,32 +643,62 @@ class Emulator:
         processed = False
         with self._lock:
             if auth != "ok":
-                response = _error_response(401, "invalid or missing API key")
+                status, reason, message = self._profile()[f"{auth}_key"]
+                response = self._error_reply(ApiError(status, message, reason))
             elif fault is not None and not fault["process"]:
-                response = self._fault_reply(fault, None)
+                response = self._fault_reply(fault, None, request)
             elif body_error:
-                response = _error_response(400, body_error)
+                response = self._error_reply(ApiError(400, body_error))
             else:
                 processed = True
-                response = self._route_api(method, path, query, body)
+                response = self._route_api(method, path, request["query"], body)
                 if fault is not None:
-                    response = self._fault_reply(fault, response)
-            self._seq += 1
-            self._requests.append({
-                "seq": self._seq,
-                "method": method,
-                "path": path,
-                "query": dict(query),
-                "body": copy.deepcopy(body),
-                "status": response.sent_status(),
-                "auth": auth,
-                "user_agent": headers.get("user-agent") or "",
-                "fault": fault is not None,
-                "fault_id": fault["id"] if fault is not None else None,
-                "fault_kind": fault["kind"] if fault is not None else None,
-                "processed": processed,
-            })
+                    response = self._fault_reply(fault, response, request)
+            self._log_locked(request, body, auth, response, fault, processed)
         return response
+
+    def _log_locked(self, request, body, auth, response, fault, processed, fault_kind=None):
+        """Append a request log entry and count it in the stats."""
+        status = response.sent_status()
+        if fault is not None:
+            fault_kind = fault["kind"]
+        self._seq += 1
+        self._requests.append({
+            "seq": self._seq,
+            "method": request["method"],
+            "path": request["path"],
+            "query": dict(request["query"]),
+            "body": copy.deepcopy(body),
+            "status": status,
+            "auth": auth,
+            "user_agent": request["headers"].get("user-agent") or "",
+            "fault": fault_kind is not None,
+            "fault_id": fault["id"] if fault is not None else None,
+            "fault_kind": fault_kind,
+            "processed": processed,
+        })
+        stats = self._stats
+        stats["requests"] += 1
+        status_key = "none" if status is None else str(status)
+        stats["by_status"][status_key] = stats["by_status"].get(status_key, 0) + 1
+        if fault_kind == "rate_limit":
+            stats["rate_limited"] += 1
+
+    def _profile(self):
+        return PROFILES[self._config["profile"]]
+
+    def _error_reply(self, exc):
+        """The reply for an API error, shaped by the current profile."""
+        profile = self._profile()
+        status = exc.status
+        if exc.reason and exc.reason.endswith(NOT_FOUND_SUFFIX):
+            status = profile["not_found_status"]
+        payload = {"code": status}
+        reason = exc.reason or DEFAULT_REASONS.get(status)
+        if reason and (exc.always or profile["reasons"]):
+            payload["reason"] = reason
+        payload["message"] = exc.message
+        return Reply(status, [], _json_bytes(payload))
 
     def _route_api(self, method, path, query, body):
         route = self._api_routes.get((method, path))
@@ -507,10 +707,10 @@ class Emulator:
                 raise ApiError(404, f"no route for {method} {path}")
             return _json_reply(route(query, body))
         except ApiError as exc:
-            return _error_response(exc.status, exc.message)
+            return self._error_reply(exc)
         except Exception as exc:  # pylint: disable=broad-exception-caught
             # An emulator bug: answer (and log) a 500 instead of dropping the connection.
-            return _error_response(500, f"emulator error: {type(exc).__name__}: {exc}")
+            return self._error_reply(ApiError(500, f"emulator error: {type(exc).__name__}: {exc}"))
 
     def _handle_admin(self, method, path, raw_body):
         body, body_error = self._parse_body(raw_body)
@@ -547,10 +747,15 @@ class Emulator:
         return None
 
     @staticmethod
-    def _fault_reply(fault, result):
+    def _fault_reply(fault, result, request):
         """The reply for a fired fault; ``result`` is the real reply when the request was processed, else None."""
         kind = fault["kind"]
         hold = fault["delay_ms"] / 1000.0 if kind != "latency" else 0.0
+        if kind == "echo":
+            # Quotes the raw body and every header (the API key too) back, as some APIs' errors do.
+            text = request["raw_body"].decode("utf-8", errors="replace")
+            message = f"invalid request: {text} headers: {json.dumps(dict(request['raw_headers']))}"
+            return Reply(400, [], _json_bytes({"code": 400, "reason": "INVALID_PARAMETER", "message": message}), hold=hold)
         if kind in FAULT_OWN_RESPONSE:
             headers = []
             if fault["retry_after"] is not None:
@@ -590,37 +795,101 @@ class Emulator:
         self._auths = copy.deepcopy(SEED_AUTHS)
         self._clusters = copy.deepcopy(SEED_CLUSTERS)
         self._storages = copy.deepcopy(SEED_NETWORK_STORAGES)
+        self._clear_stats_locked()
+        self._bucket.configure(self._config["rate_limit"], self._config["rate_burst"])
+
+    def _clear_stats_locked(self):
+        self._stats = {"requests": 0, "by_status": {}, "rate_limited": 0}
 
     def _new_id(self):
+        app_names = {record.get("appName") for record in self._endpoints.values()}
         while True:
             new_id = secrets.token_hex(8)
-            if new_id not in self._endpoints:
+            if new_id not in self._endpoints and new_id not in app_names:
                 return new_id
 
-    def _set_phase(self, record, state, reads, then):
-        """Show `state` for `reads` GET reads, then become `then` (None = deleted)."""
-        if reads > 0:
-            record["_state"] = state
-            record["_reads_left"] = reads
-            record["_next"] = then
-        elif then is None:
-            self._endpoints.pop(record["id"], None)
-        else:
-            record["_state"] = then
-            record["_reads_left"] = 0
-            record["_next"] = then
+    def _new_created_us(self):
+        """A creation time after every one handed out before: bumped by a microsecond if the clock has not moved on."""
+        stamp = max(_now_us(), self._last_created_us + 1)
+        self._last_created_us = stamp
+        return stamp
+
+    @staticmethod
+    def _new_record_state(record, state="serving", error="", message=""):
+        """Give a new record its state fields: settled in `state`, no phase, no stale read, nothing forced."""
+        record["_state"] = state
+        record["_error"] = error
+        record["_message"] = message
+        record["_phase"] = None
+        record["_reads_left"] = 0
+        record["_stale"] = None
+        record["_forced"] = None
+
+    def _start_phase(self, record, phase, reads):
+        """Show the profile's state for `phase` ("create", "update", "delete") for `reads` GET reads, then settle.
+
+        Settling is `serving`, or gone after a delete. Starting a phase ends a forced state.
+        """
+        record["_forced"] = None
         record["_error"] = ""
         record["_message"] = ""
+        if reads > 0:
+            record["_phase"] = phase
+            record["_reads_left"] = reads
+        else:
+            self._finish_phase(record, phase)
+
+    def _finish_phase(self, record, phase):
+        record["_phase"] = None
+        record["_reads_left"] = 0
+        if phase == "delete":
+            self._endpoints.pop(record["id"], None)
+        else:
+            record["_state"] = "serving"
 
     def _count_read(self, record):
-        if record["_reads_left"] <= 0:
+        """Count one GET read: it uses up a forced state's reads, else a stale read, else a read of the phase."""
+        forced = record["_forced"]
+        if forced is not None:
+            if forced["reads"] is not None:
+                forced["reads"] -= 1
+                if forced["reads"] <= 0:
+                    record["_forced"] = None
             return
-        record["_reads_left"] -= 1
-        if record["_reads_left"] == 0:
-            if record["_next"] is None:
-                self._endpoints.pop(record["id"], None)
-            else:
-                record["_state"] = record["_next"]
+        stale = record["_stale"]
+        if stale is not None:
+            stale["reads"] -= 1
+            if stale["reads"] <= 0:
+                record["_stale"] = None
+            return
+        if record["_phase"] is not None:
+            record["_reads_left"] -= 1
+            if record["_reads_left"] <= 0:
+                self._finish_phase(record, record["_phase"])
+
+    def _view(self, record):
+        """What get and list show: the stale read kept by an update while it lasts, else the endpoint as stored."""
+        stale = record["_stale"]
+        if stale is None:
+            return self._render(record)
+        view = copy.deepcopy(stale["view"])
+        forced = record["_forced"]
+        if forced is not None:
+            view["state"] = {"state": forced["state"], "error": forced["error"], "message": forced["message"]}
+            if forced["state"] != "serving":
+                view["workers"] = []
+        return view
+
+    def _shown_state(self, record, min_num):
+        forced = record["_forced"]
+        if forced is not None:
+            return {"state": forced["state"], "error": forced["error"], "message": forced["message"]}
+        if record["_phase"] is not None:
+            return {"state": self._profile()["states"][record["_phase"]], "error": "", "message": ""}
+        state = record["_state"]
+        if state == "serving" and _is_int(min_num) and min_num == 0:
+            state = self._config["zero_worker_state"]
+        return {"state": state, "error": record["_error"], "message": record["_message"]}
 
     def _render(self, record):
         """The get/list shape of a stored endpoint, with the live API's type drift."""
@@ -643,7 +912,8 @@ class Emulator:
             ports.append(entry)
         workers = []
         min_num = worker_config.get("minNum")
-        if record["_state"] == "serving" and _is_int(min_num):
+        state = self._shown_state(record, min_num)
+        if state["state"] == "serving" and _is_int(min_num):
             for index in range(max(min_num, 0)):
                 workers.append({"id": f"{record['id']}-worker-{index}", "state": {"state": "running", "error": "", "message": ""},
                                 "log": "", "metrics": "", "healthy": True})
@@ -652,7 +922,7 @@ class Emulator:
             "name": record.get("name", ""),
             "appName": record.get("appName", ""),
             "url": record.get("url", ""),
-            "state": {"state": record["_state"], "error": record["_error"], "message": record["_message"]},
+            "state": state,
             "workerConfig": worker_config,
             "policy": policy,
             "image": copy.deepcopy(record.get("image")),
@@ -667,26 +937,28 @@ class Emulator:
         if "clusterID" in record:
             out["clusterID"] = record["clusterID"]
         out["log"] = record.get("log", "")
-        out["createdAt"] = record.get("createdAt", "")
-        out["updatedAt"] = record.get("updatedAt", "")
+        style = self._config["created_at"]
+        if style != "none":
+            out["createdAt"] = _format_time(record["_created_us"], style)
+            out["updatedAt"] = _format_time(record["_updated_us"], style)
         return out
 
     # -------------------------------------------------------------- validation
 
-    def _int_limit(self, body, path, suffix):
-        value = _expect_int(_lookup(body, path), path)
+    def _int_limit(self, body, path, suffix, numeric_strings=False):
+        value = _expect_int(_lookup(body, path), path, numeric_strings)
         return _check_range(value, path, self._limits[f"min{suffix}"], self._limits[f"max{suffix}"])
 
-    def _validate_common(self, body):
-        """Validate the fields shared by create and update; return them normalised."""
+    def _validate_common(self, body, numeric_strings=False):
+        """Validate the fields shared by create and update; return them normalised (numeric_strings: "300" is 300)."""
         spec = {}
         worker_config = {}
         for key, suffix in WORKER_LIMITS:
-            worker_config[key] = self._int_limit(body, f"workerConfig.{key}", suffix)
+            worker_config[key] = self._int_limit(body, f"workerConfig.{key}", suffix, numeric_strings)
         if worker_config["minNum"] > worker_config["maxNum"]:
             raise ApiError(400, f"workerConfig.minNum: {worker_config['minNum']} is greater than workerConfig.maxNum {worker_config['maxNum']}")
         if _lookup(body, "workerConfig.requestTimeout") is not _MISSING:
-            worker_config["requestTimeout"] = self._int_limit(body, "workerConfig.requestTimeout", "RequestTimeout")
+            worker_config["requestTimeout"] = self._int_limit(body, "workerConfig.requestTimeout", "RequestTimeout", numeric_strings)
         cuda = _lookup(body, "workerConfig.cudaVersion")
         if cuda is not _MISSING:
             _expect_str(cuda, "workerConfig.cudaVersion")
@@ -715,7 +987,7 @@ class Emulator:
         policy_type = _expect_str(_lookup(body, "policy.type"), "policy.type")
         if policy_type not in POLICY_LIMITS:
             raise ApiError(400, f"policy.type: {policy_type} is not one of queue, concurrency")
-        spec["policy"] = {"type": policy_type, "value": self._int_limit(body, "policy.value", POLICY_LIMITS[policy_type])}
+        spec["policy"] = {"type": policy_type, "value": self._int_limit(body, "policy.value", POLICY_LIMITS[policy_type], numeric_strings)}
 
         image = {"image": _expect_str(_lookup(body, "image.image"), "image.image", STRING_LENGTHS["image.image"]), "authId": "", "command": ""}
         auth_id = _lookup(body, "image.authId")
@@ -725,7 +997,7 @@ class Emulator:
         if command is not _MISSING:
             image["command"] = _expect_str(command, "image.command", STRING_LENGTHS["image.command"])
         if image["authId"] and image["authId"] not in [auth["id"] for auth in self._auths]:
-            raise ApiError(404, f"registry auth {image['authId']} not found")
+            raise ApiError(404, f"registry auth {image['authId']} not found", "RESOURCE_NOT_FOUND")
         spec["image"] = image
 
         name = _lookup(body, "name")
@@ -747,7 +1019,7 @@ class Emulator:
         if cluster_id is not _MISSING:
             _expect_str(cluster_id, "clusterID", STRING_LENGTHS["clusterID"])
             if cluster_id and cluster_id not in [cluster["id"] for cluster in self._clusters]:
-                raise ApiError(404, f"cluster {cluster_id} not found")
+                raise ApiError(404, f"cluster {cluster_id} not found", "RESOURCE_NOT_FOUND")
             if cluster_id:
                 spec["clusterID"] = cluster_id
 
@@ -755,7 +1027,7 @@ class Emulator:
         given_mounts = _lookup(body, "volumeMounts")
         if given_mounts is not _MISSING:
             for index, mount in enumerate(_expect_list(given_mounts, "volumeMounts")):
-                mounts.append(self._validate_mount(mount, f"volumeMounts[{index}]", spec.get("clusterID")))
+                mounts.append(self._validate_mount(mount, f"volumeMounts[{index}]", spec.get("clusterID"), numeric_strings))
         spec["volumeMounts"] = mounts
 
         healthy = copy.deepcopy(HEALTHY_DEFAULTS)
@@ -765,7 +1037,7 @@ class Emulator:
         spec["healthy"] = healthy
         return spec
 
-    def _validate_mount(self, mount, where, cluster_id):
+    def _validate_mount(self, mount, where, cluster_id, numeric_strings=False):
         _expect_object(mount, where)
         mount_type = mount.get("type")
         if mount_type is None:
@@ -777,22 +1049,21 @@ class Emulator:
             size = mount.get("size")
             if size is None:
                 raise ApiError(400, f"missing required field: {where}.size")
-            _check_range(_expect_int(size, f"{where}.size"), f"{where}.size",
-                         self._limits["minLocalVolumeSize"], self._limits["maxLocalVolumeSize"])
+            size = _check_range(_expect_int(size, f"{where}.size", numeric_strings), f"{where}.size",
+                                self._limits["minLocalVolumeSize"], self._limits["maxLocalVolumeSize"])
             return {"type": "local", "size": size, "id": "", "mountPath": mount_path}
         if mount_type == "network":
             storage_id = mount.get("id")
             if storage_id is None:
                 raise ApiError(400, f"missing required field: {where}.id")
             _expect_str(storage_id, f"{where}.id")
-            size = mount.get("size", 0)
-            _expect_int(size, f"{where}.size")
+            size = _expect_int(mount.get("size", 0), f"{where}.size", numeric_strings)
             storage = None
             for candidate in self._storages:
                 if candidate["storageId"] == storage_id:
                     storage = candidate
             if storage is None:
-                raise ApiError(404, f"network storage {storage_id} not found")
+                raise ApiError(404, f"network storage {storage_id} not found", "NETWORK_STORAGE_NOT_FOUND")
             if not cluster_id:
                 raise ApiError(400, f"clusterID: required when network storage {storage_id} is mounted")
             if cluster_id != storage["clusterId"]:
@@ -836,18 +1107,27 @@ class Emulator:
         app_name = _lookup(spec_in, "appName")
         if app_name is not _MISSING:
             _expect_str(app_name, "appName")
+            if app_name and not APP_NAME_PATTERN.fullmatch(app_name):
+                raise ApiError(400, f"appName: {app_name} may contain only lowercase letters, digits and hyphens")
         spec = self._validate_common(spec_in)
         if products[0]["id"] not in self._config["products"]:
-            raise ApiError(404, f"product {products[0]['id']} not found")
+            raise ApiError(404, f"product {products[0]['id']} not found", "SERVERLESS_PRODUCT_NOT_FOUND")
+        if app_name not in (_MISSING, "") and any(record.get("appName") == app_name for record in self._endpoints.values()):
+            raise ApiError(400, f"app name {app_name} already exists", "SERVERLESS_APP_NAME_IS_EXIST", always=True)
         new_id = self._new_id()
         app_name = app_name if app_name not in (_MISSING, "") else new_id
-        now = _now()
+        created = self._new_created_us()
         record = {"id": new_id, "appName": app_name, "url": f"https://{app_name}.serverless.emulator.invalid",
-                  "products": products, "rootfsSize": rootfs, "log": "", "createdAt": now, "updatedAt": now}
+                  "products": products, "rootfsSize": rootfs, "log": "", "_created_us": created, "_updated_us": created}
         record.update(spec)
+        self._new_record_state(record)
         self._endpoints[new_id] = record
-        self._set_phase(record, "initializing", self._config["init_reads"], "serving")
+        self._start_phase(record, "create", self._config["init_reads"])
         return {"id": new_id}
+
+    @staticmethod
+    def _endpoint_not_found(endpoint_id):
+        return ApiError(404, f"endpoint {endpoint_id} not found", "SERVERLESS_ENDPOINT_NOT_FOUND")
 
     def _api_get(self, query, _body):
         endpoint_id = query.get("id")
@@ -855,8 +1135,8 @@ class Emulator:
             raise ApiError(400, "missing required parameter: id")
         record = self._endpoints.get(endpoint_id)
         if record is None:
-            raise ApiError(404, f"endpoint {endpoint_id} not found")
-        shown = self._render(record)
+            raise self._endpoint_not_found(endpoint_id)
+        shown = self._view(record)
         self._count_read(record)
         return {"endpoint": shown}
 
@@ -873,8 +1153,9 @@ class Emulator:
             raise ApiError(400, f"{name}: expected an integer, got {value!r}") from None
 
     def _api_list(self, query, _body):
-        page_size = self._int_param(query, "pageSize")
-        page_num = self._int_param(query, "pageNum")
+        required = not self._profile()["default_page"]
+        page_size = self._int_param(query, "pageSize", required, DEFAULT_PAGE_SIZE)
+        page_num = self._int_param(query, "pageNum", required, self._config["page_base"])
         if page_size < 1:
             raise ApiError(400, f"pageSize: {page_size} is out of range [1, {self._config['max_page_size']}]")
         size = min(page_size, self._config["max_page_size"])
@@ -889,7 +1170,7 @@ class Emulator:
                 return {"endpoints": [], "total": len(records)}
             index = 0
         page = records[index * size:(index + 1) * size]
-        return {"endpoints": [self._render(record) for record in page], "total": len(records)}
+        return {"endpoints": [self._view(record) for record in page], "total": len(records)}
 
     def _api_update(self, _query, body):
         body = self._require_body(body)
@@ -897,9 +1178,11 @@ class Emulator:
         endpoint_id = _expect_str(body["id"], "id")
         record = self._endpoints.get(endpoint_id)
         if record is None:
-            raise ApiError(404, f"endpoint {endpoint_id} not found")
-        if record["_state"] == "terminating":
-            raise ApiError(400, f"endpoint {endpoint_id} is terminating")
+            raise self._endpoint_not_found(endpoint_id)
+        profile = self._profile()
+        if record["_phase"] == "delete":
+            raise ApiError(400, f"endpoint {endpoint_id} is {profile['states']['delete']}")
+        numeric_strings = profile["numeric_strings"]
         if body.get("appName") is not None:
             if _expect_str(body["appName"], "appName") != record["appName"]:
                 raise ApiError(400, "appName is immutable")
@@ -907,13 +1190,16 @@ class Emulator:
             if self._validate_products(body["products"]) != record["products"]:
                 raise ApiError(400, "products is immutable")
         if body.get("rootfsSize") is not None:
-            if _expect_int(body["rootfsSize"], "rootfsSize") != record["rootfsSize"]:
+            if _expect_int(body["rootfsSize"], "rootfsSize", numeric_strings) != record["rootfsSize"]:
                 raise ApiError(400, "rootfsSize is immutable")
-        spec = self._validate_common(body)
+        spec = self._validate_common(body, numeric_strings)
+        before = self._view(record)  # what a read just before the update shows: the stale read to come
         record.pop("clusterID", None)  # kept only if the update gives it again
         record.update(spec)
-        record["updatedAt"] = _now()
-        self._set_phase(record, "initializing", self._config["update_reads"], "serving")
+        record["_updated_us"] = _now_us()
+        stale_reads = self._config["stale_reads"]
+        record["_stale"] = {"reads": stale_reads, "view": before} if stale_reads > 0 else None
+        self._start_phase(record, "update", self._config["update_reads"])
         return {}
 
     def _api_delete(self, _query, body):
@@ -924,9 +1210,10 @@ class Emulator:
         _expect_str(endpoint_id, "name")
         record = self._endpoints.get(endpoint_id)
         if record is None:
-            raise ApiError(404, f"endpoint {endpoint_id} not found")
-        if record["_state"] != "terminating":
-            self._set_phase(record, "terminating", self._config["delete_reads"], None)
+            raise self._endpoint_not_found(endpoint_id)
+        if record["_phase"] != "delete":
+            record["_stale"] = None
+            self._start_phase(record, "delete", self._config["delete_reads"])
         return {}
 
     def _api_limits(self, _query, _body):
@@ -979,6 +1266,9 @@ class Emulator:
             _expect_list(mounts, f"endpoints[{index}].volumeMounts")
             for mount_index, mount in enumerate(mounts):
                 _expect_object(mount, f"endpoints[{index}].volumeMounts[{mount_index}]")
+            for key in ("createdAt", "updatedAt"):
+                if item.get(key) is not None:
+                    _parse_time(item[key], f"endpoints[{index}].{key}")
         return {"ids": [self._seed_one(item) for item in endpoints]}
 
     def _seed_one(self, item):
@@ -987,7 +1277,10 @@ class Emulator:
         endpoint_id = str(endpoint_id)
         state = item.pop("state", None)
         item.pop("workers", None)
-        now = _now()
+        created_at = item.pop("createdAt", None)
+        updated_at = item.pop("updatedAt", None)
+        created = _parse_time(created_at, "createdAt") if created_at is not None else self._new_created_us()
+        updated = _parse_time(updated_at, "updatedAt") if updated_at is not None else created
         app_name = item.get("appName") or endpoint_id
         record = {
             "id": endpoint_id,
@@ -1001,8 +1294,8 @@ class Emulator:
             "envs": [],
             "ports": [{"port": 8000}],
             "log": "",
-            "createdAt": now,
-            "updatedAt": now,
+            "_created_us": created,
+            "_updated_us": updated,
         }
         for key, defaults in (("workerConfig", {"minNum": 0, "maxNum": 1, "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": 1}),
                               ("policy", {"type": "queue", "value": 60}),
@@ -1012,15 +1305,9 @@ class Emulator:
         record.update(item)
         record["volumeMounts"] = [_merge({"type": "local", "size": 0, "id": "", "mountPath": ""}, mount) for mount in record["volumeMounts"]]
         if isinstance(state, dict):
-            record["_state"] = str(state.get("state") or "serving")
-            record["_error"] = str(state.get("error") or "")
-            record["_message"] = str(state.get("message") or "")
+            self._new_record_state(record, str(state.get("state") or "serving"), str(state.get("error") or ""), str(state.get("message") or ""))
         else:
-            record["_state"] = str(state or "serving")
-            record["_error"] = ""
-            record["_message"] = ""
-        record["_reads_left"] = 0
-        record["_next"] = record["_state"]
+            self._new_record_state(record, str(state or "serving"))
         self._endpoints.pop(endpoint_id, None)
         self._endpoints[endpoint_id] = record
         return endpoint_id
@@ -1039,8 +1326,42 @@ class Emulator:
         return copy.deepcopy(self._config)
 
     def _admin_set_config(self, body):
-        self._config = _validate_config(body if body is not None else {}, self._config)
+        body = body if body is not None else {}
+        self._config = _validate_config(body, self._config)
+        if "rate_limit" in body or "rate_burst" in body:
+            self._bucket.configure(self._config["rate_limit"], self._config["rate_burst"])
         return copy.deepcopy(self._config)
+
+    def _admin_endpoint_state(self, body):
+        body = self._require_body(body)
+        for key in body:
+            if key not in ENDPOINT_STATE_KEYS:
+                raise ApiError(400, f"unknown key: {key}")
+        endpoint_id = body.get("id")
+        if endpoint_id is None:
+            raise ApiError(400, "missing required field: id")
+        record = self._endpoints.get(_expect_str(endpoint_id, "id"))
+        if record is None:
+            raise ApiError(404, f"endpoint {endpoint_id} not found")
+        state = body.get("state")
+        if state is None:
+            record["_forced"] = None
+        else:
+            forced = {"state": _expect_str(state, "state"), "error": "", "message": "", "reads": None}
+            for key in ("error", "message"):
+                if body.get(key) is not None:
+                    forced[key] = _expect_str(body[key], key)
+            if body.get("reads") is not None:
+                forced["reads"] = _check_range(_expect_int(body["reads"], "reads"), "reads", 1, 10 ** 9)
+            record["_forced"] = forced
+        return {"endpoint": self._render(record), "forced": copy.deepcopy(record["_forced"])}
+
+    def _admin_get_stats(self, _body):
+        return copy.deepcopy(self._stats)
+
+    def _admin_clear_stats(self, _body):
+        self._clear_stats_locked()
+        return {}
 
     def _admin_get_faults(self, _body):
         return {"faults": copy.deepcopy(self._faults)}
@@ -1111,8 +1432,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = 0
         raw_body = self.rfile.read(length) if length > 0 else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = self.server.emulator.handle(self.command, self.path, headers, raw_body)
+        raw_headers = list(self.headers.items())
+        headers = {name.lower(): value for name, value in raw_headers}
+        reply = self.server.emulator.handle(self.command, self.path, headers, raw_body, raw_headers)
         if reply.hold:
             time.sleep(reply.hold)  # this thread only: the server keeps answering other requests
         if reply.action == "drop":
@@ -1146,6 +1468,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many concurrent clients: a short listen backlog makes connects wait for SYN retries
     emulator = None
 
 
@@ -1172,13 +1495,21 @@ def _parse_args(argv):
     parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default 0)")
     parser.add_argument("--api-key", default=None,
                         help=f"accepted API key (default: ${API_KEY_ENV}, else {DEFAULT_API_KEY})")
-    parser.add_argument("--init-reads", type=int, default=None, help="GET reads a new endpoint stays initializing (default 0)")
-    parser.add_argument("--update-reads", type=int, default=None, help="GET reads an updated endpoint stays initializing (default 0)")
-    parser.add_argument("--delete-reads", type=int, default=None, help="GET reads a deleted endpoint stays terminating (default 0)")
+    parser.add_argument("--profile", choices=tuple(PROFILES), default=None,
+                        help="strict: careful reading of the API reference; documented: Novita's error codes and what real clients see (default strict)")
+    parser.add_argument("--init-reads", type=int, default=None, help="GET reads a new endpoint stays initializing/creating (default 0)")
+    parser.add_argument("--update-reads", type=int, default=None, help="GET reads an updated endpoint stays initializing/updating (default 0)")
+    parser.add_argument("--delete-reads", type=int, default=None, help="GET reads a deleted endpoint stays terminating/deleting (default 0)")
+    parser.add_argument("--stale-reads", type=int, default=None,
+                        help="GET reads after an update that still show the old settings (default 0 under strict, 1 under documented)")
+    parser.add_argument("--zero-worker-state", default=None, help="state a settled endpoint with minNum 0 reports (default serving)")
+    parser.add_argument("--created-at", choices=CREATED_AT_FORMATS, default=None, help="format of createdAt and updatedAt (default iso)")
     parser.add_argument("--page-base", type=int, choices=(0, 1), default=None, help="number of the first page of GET /endpoints (default 1)")
     parser.add_argument("--below-base", choices=BELOW_BASE_MODES, default=None, help="how a pageNum below the base is answered (default clamp)")
     parser.add_argument("--max-page-size", type=int, default=None, help="largest page GET /endpoints returns (default 100)")
     parser.add_argument("--latency-ms", type=int, default=None, help="delay added to every API request (default 0)")
+    parser.add_argument("--rate-limit", type=float, default=None, help="API requests a second before 429 answers; 0 = no limit (default 0)")
+    parser.add_argument("--rate-burst", type=float, default=None, help="requests allowed at once by the rate limit (default max(1, rate limit))")
     parser.add_argument("--url-file", default=None, help="also write the base URL to this file (atomically)")
     return parser.parse_args(argv)
 
@@ -1187,7 +1518,8 @@ def main(argv=None):
     args = _parse_args(argv)
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
     config = {}
-    for key in ("init_reads", "update_reads", "delete_reads", "page_base", "below_base", "max_page_size", "latency_ms"):
+    for key in ("profile", "init_reads", "update_reads", "delete_reads", "stale_reads", "page_base", "below_base", "max_page_size", "latency_ms",
+                "zero_worker_state", "created_at", "rate_limit", "rate_burst"):
         value = getattr(args, key)
         if value is not None:
             config[key] = value

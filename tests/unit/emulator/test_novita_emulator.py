@@ -9,10 +9,12 @@ import http.client
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -579,7 +581,7 @@ def test_non_json_fault(client):
 
 def test_fault_rule_validation(client):
     cases = (
-        ({"kind": "bogus", "method": "GET", "path": "/x"}, "kind: bogus is not one of status, latency, timeout, drop, truncate, non_json"),
+        ({"kind": "bogus", "method": "GET", "path": "/x"}, "kind: bogus is not one of status, latency, timeout, drop, truncate, non_json, echo"),
         ({"method": "GET", "path": "/x"}, "missing required field: status"),
         ({"kind": "timeout", "method": "GET", "path": "/x"}, "missing required field: delay_ms"),
         ({"kind": "latency", "method": "GET", "path": "/x", "delay_ms": 0}, "delay_ms: kind latency needs a delay above 0"),
@@ -618,6 +620,399 @@ def test_command_line(tmp_path):
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=5) == 0
             assert process.stdout.read() == b""
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+# ---------------------------------------------------------------- profiles
+
+def documented(client, **config):
+    return client.admin("POST", "/config", dict(config, profile="documented"))
+
+
+def test_profile_config(client):
+    config = client.admin("GET", "/config")
+    assert (config["profile"], config["stale_reads"], config["zero_worker_state"], config["created_at"]) == ("strict", 0, "serving", "iso")
+    assert (config["rate_limit"], config["rate_burst"]) == (0, None)
+    assert documented(client)["stale_reads"] == 1  # the profile's default
+    assert client.admin("POST", "/config", {"stale_reads": 3})["stale_reads"] == 3
+    assert documented(client)["stale_reads"] == 3  # same profile: nothing reset
+    assert client.admin("POST", "/config", {"profile": "strict"})["stale_reads"] == 0
+    assert documented(client, stale_reads=2)["stale_reads"] == 2
+    status, payload, _headers = client.call("POST", "/_emulator/config", {"profile": "lenient"}, admin=True)
+    assert (status, payload["message"]) == (400, "profile: must be one of strict, documented")
+    with pytest.raises(ValueError):
+        novita_emulator.Emulator(profile="lenient")
+    assert novita_emulator.Emulator(profile="documented")._initial_config["stale_reads"] == 1  # pylint: disable=protected-access
+    assert novita_emulator.Emulator(profile="documented", stale_reads=0)._initial_config["stale_reads"] == 0  # pylint: disable=protected-access
+
+
+def test_profile_switch_and_reset_to_the_started_profile():
+    with novita_emulator.Emulator(api_key=KEY, profile="documented") as emu:
+        api = Client(emu.url)
+        assert api.admin("GET", "/config")["profile"] == "documented"
+        assert api.call("GET", "/endpoint?id=0000000000000000")[0] == 400
+        api.admin("POST", "/config", {"profile": "strict"})
+        assert api.call("GET", "/endpoint?id=0000000000000000")[0] == 404  # the next request already
+        api.admin("POST", "/reset")
+        assert api.admin("GET", "/config")["profile"] == "documented"
+        assert api.call("GET", "/endpoint?id=0000000000000000")[0] == 400
+
+
+def test_not_found_by_profile(client):
+    unknown = "0123456789abcdef"
+    calls = (("GET", "/endpoint?id=" + unknown, None), ("POST", "/endpoint/update", update_body(unknown)), ("POST", "/endpoint/delete", {"name": unknown}))
+    for method, path, body in calls:
+        status, payload, _headers = client.call(method, path, body)
+        assert (status, payload) == (404, {"code": 404, "message": f"endpoint {unknown} not found"}), path
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, products=[{"id": "9"}])})
+    assert (status, payload) == (404, {"code": 404, "message": "product 9 not found"})
+
+    documented(client)
+    for method, path, body in calls:
+        status, payload, _headers = client.call(method, path, body)
+        assert (status, payload) == (400, {"code": 400, "reason": "SERVERLESS_ENDPOINT_NOT_FOUND", "message": f"endpoint {unknown} not found"}), path
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, products=[{"id": "9"}])})
+    assert (status, payload) == (400, {"code": 400, "reason": "SERVERLESS_PRODUCT_NOT_FOUND", "message": "product 9 not found"})
+    bad = [{"type": "network", "id": "ns-9", "mountPath": "/x"}]
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=bad, clusterID="cluster-1")})
+    assert (status, payload["reason"]) == (400, "NETWORK_STORAGE_NOT_FOUND")
+    status, payload, _headers = client.call("GET", "/nope")
+    assert (status, payload) == (404, {"code": 404, "message": "no route for GET /nope"})  # a wrong path is still a plain 404
+
+
+def test_auth_by_profile(client):
+    documented(client)
+    status, payload, _headers = client.call("GET", "/endpoint/limit", key="")
+    assert (status, payload) == (400, {"code": 400, "reason": "MISSING_API_KEY", "message": "missing api-key"})
+    for key, headers in (("wrong", None), ("", {"Authorization": "Basic " + KEY})):
+        status, payload, _headers = client.call("GET", "/endpoint/limit", key=key, headers=headers)
+        assert (status, payload) == (403, {"code": 403, "reason": "INVALID_API_KEY", "message": "invalid api-key"})
+    assert [entry["auth"] for entry in client.admin("GET", "/requests")["requests"]] == ["missing", "invalid", "invalid"]
+    assert client.call("GET", "/endpoint/limit")[0] == 200
+
+
+def test_validation_errors_carry_a_reason_under_documented(client):
+    spec = copy.deepcopy(ENDPOINT)
+    del spec["workerConfig"]["maxNum"]
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": spec})
+    assert (status, payload) == (400, {"code": 400, "message": "missing required field: workerConfig.maxNum"})
+    documented(client)
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": spec})
+    assert (status, payload) == (400, {"code": 400, "reason": "INVALID_PARAMETER", "message": "missing required field: workerConfig.maxNum"})
+    status, payload, _headers = client.call("POST", "/endpoint/create", raw=b"{not json")
+    assert (status, payload["reason"]) == (400, "INVALID_PARAMETER")
+    endpoint_id = client.create()
+    for body in (update_body(endpoint_id, workerConfig=dict(ENDPOINT["workerConfig"], gpuNum=9)), update_body(endpoint_id, appName="other")):
+        status, payload, _headers = client.call("POST", "/endpoint/update", body)
+        assert status == 400 and payload["reason"] == "INVALID_PARAMETER"
+        assert "NOT_FOUND" not in json.dumps(payload)
+
+
+def test_numeric_strings_in_update(client):
+    endpoint_id = client.create()
+    strings = update_body(endpoint_id, rootfsSize="100", workerConfig={"minNum": "0", "maxNum": "3", "freeTimeout": "300", "maxConcurrent": "2",
+                                                                       "gpuNum": "1", "requestTimeout": "30"},
+                          policy={"type": "queue", "value": "60"}, volumeMounts=[{"type": "local", "size": "20", "mountPath": "/d"}])
+    status, payload, _headers = client.call("POST", "/endpoint/update", strings)
+    assert (status, payload["message"]) == (400, "rootfsSize: expected an integer, got string")
+    status, payload, _headers = client.call("POST", "/endpoint/update", dict(strings, rootfsSize=100))
+    assert (status, payload["message"]) == (400, "workerConfig.minNum: expected an integer, got string")
+
+    documented(client, stale_reads=0)
+    assert client.ok("POST", "/endpoint/update", strings) == {}
+    stored = client.admin("GET", "/endpoints")["endpoints"][0]
+    assert stored["workerConfig"] == {"minNum": 0, "maxNum": 3, "freeTimeout": "300", "maxConcurrent": "2", "gpuNum": 1, "requestTimeout": 30}
+    assert stored["policy"] == {"type": "queue", "value": "60"}
+    assert stored["volumeMounts"] == [{"type": "local", "size": 20, "id": "", "mountPath": "/d"}]
+    # Stored as integers: the type drift applies as to any other, and a read-back sends them back unchanged.
+    assert client.ok("POST", "/endpoint/update", dict(strings, workerConfig=stored["workerConfig"], policy=stored["policy"])) == {}
+    for changes, message in (({"policy": {"type": "queue", "value": "sixty"}}, "policy.value: expected an integer, got string"),
+                             ({"policy": {"type": "queue", "value": "-1"}}, "policy.value: -1 is out of range [1, 300]"),
+                             ({"policy": {"type": "queue", "value": "1.5"}}, "policy.value: expected an integer, got string")):
+        status, payload, _headers = client.call("POST", "/endpoint/update", dict(strings, **changes))
+        assert (status, payload["message"]) == (400, message)
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, rootfsSize="100")})
+    assert (status, payload["message"]) == (400, "rootfsSize: expected an integer, got string")  # create stays strict
+
+
+def test_list_default_page(client):
+    ids = client.admin("POST", "/seed", {"endpoints": [{"name": f"e{index}"} for index in range(12)]})["ids"]
+    status, payload, _headers = client.call("GET", "/endpoints")
+    assert (status, payload["message"]) == (400, "missing required parameter: pageSize")
+    documented(client)
+    listed = client.ok("GET", "/endpoints")
+    assert ([item["id"] for item in listed["endpoints"]], listed["total"]) == (ids[:10], 12)
+    assert [item["id"] for item in client.ok("GET", "/endpoints?pageNum=2")["endpoints"]] == ids[10:]
+    assert [item["id"] for item in client.ok("GET", "/endpoints?pageSize=5")["endpoints"]] == ids[:5]
+    client.admin("POST", "/config", {"page_base": 0})
+    assert [item["id"] for item in client.ok("GET", "/endpoints?pageNum=1")["endpoints"]] == ids[10:]
+
+
+def test_documented_states_and_stale_read(client):
+    documented(client, init_reads=1, update_reads=2, delete_reads=1)
+    endpoint_id = client.create()
+    assert client.ok("GET", "/endpoints?pageSize=10&pageNum=1")["endpoints"][0]["state"]["state"] == "creating"
+    assert [client.get(endpoint_id)["state"]["state"] for _read in range(2)] == ["creating", "serving"]
+    before = client.get(endpoint_id)
+
+    client.ok("POST", "/endpoint/update", update_body(endpoint_id))
+    listed = client.ok("GET", "/endpoints?pageSize=10&pageNum=1")["endpoints"][0]
+    assert listed == before  # list shows the stale read too, without using it up
+    stale = client.get(endpoint_id)
+    assert stale == before  # old settings, serving, workers of the old minNum
+    assert stale["state"]["state"] == "serving" and stale["image"]["image"] == "nginx:latest"
+    reads = [client.get(endpoint_id) for _read in range(3)]
+    assert [(read["state"]["state"], read["image"]["image"]) for read in reads] == [
+        ("updating", "nginx:1.27"), ("updating", "nginx:1.27"), ("serving", "nginx:1.27")]
+    assert client.admin("GET", "/endpoints")["endpoints"][0]["image"]["image"] == "nginx:1.27"
+
+    client.ok("POST", "/endpoint/update", update_body(endpoint_id, image={"image": "nginx:2"}))
+    assert client.admin("GET", "/endpoints")["endpoints"][0]["image"]["image"] == "nginx:2"  # the admin view is the store
+    client.ok("POST", "/endpoint/delete", {"name": endpoint_id})  # a delete ends the stale read
+    status, payload, _headers = client.call("POST", "/endpoint/update", update_body(endpoint_id))
+    assert (status, payload["message"]) == (400, f"endpoint {endpoint_id} is deleting")
+    assert client.get(endpoint_id)["state"]["state"] == "deleting"
+    status, payload, _headers = client.call("GET", "/endpoint?id=" + endpoint_id)
+    assert (status, payload["reason"]) == (400, "SERVERLESS_ENDPOINT_NOT_FOUND")
+
+
+def test_stale_reads_under_strict(client):
+    client.admin("POST", "/config", {"stale_reads": 2, "update_reads": 1})
+    endpoint_id = client.create()
+    client.ok("POST", "/endpoint/update", update_body(endpoint_id))
+    reads = [client.get(endpoint_id) for _read in range(4)]
+    assert [(read["state"]["state"], read["image"]["image"]) for read in reads] == [
+        ("serving", "nginx:latest"), ("serving", "nginx:latest"), ("initializing", "nginx:1.27"), ("serving", "nginx:1.27")]
+
+
+def test_app_name_unique_and_format(client):
+    first = client.create(appName="chat-1")
+    for profile, reasons in (("strict", False), ("documented", True)):
+        client.admin("POST", "/config", {"profile": profile})
+        status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, appName="chat-1")})
+        assert (status, payload) == (400, {"code": 400, "reason": "SERVERLESS_APP_NAME_IS_EXIST", "message": "app name chat-1 already exists"})
+        for bad in ("Chat", "chat_1", "chat.1", "chät"):
+            status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, appName=bad)})
+            assert (status, payload["message"]) == (400, f"appName: {bad} may contain only lowercase letters, digits and hyphens")
+            assert ("reason" in payload) is reasons
+    default_named = client.create(appName="")  # empty: defaults to the ID, which is taken as well
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, appName=default_named)})
+    assert (status, payload["reason"]) == (400, "SERVERLESS_APP_NAME_IS_EXIST")
+    client.ok("POST", "/endpoint/delete", {"name": first})
+    assert client.create(appName="chat-1")  # free again once the endpoint is gone
+    assert len(client.admin("GET", "/endpoints")["endpoints"]) == 2
+
+
+# ------------------------------------------------------------------ states
+
+def test_zero_worker_state(client):
+    scaled = client.create(workerConfig=dict(ENDPOINT["workerConfig"], minNum=0))
+    running = client.create()
+    assert client.get(scaled)["state"]["state"] == "serving"
+    client.admin("POST", "/config", {"zero_worker_state": "stopped", "init_reads": 1})
+    assert (client.get(scaled)["state"]["state"], client.get(running)["state"]["state"]) == ("stopped", "serving")
+    fresh = client.create(workerConfig=dict(ENDPOINT["workerConfig"], minNum=0))
+    assert [client.get(fresh)["state"]["state"] for _read in range(2)] == ["initializing", "stopped"]  # once settled
+    client.admin("POST", "/config", {"zero_worker_state": ""})
+    assert client.ok("GET", "/endpoints?pageSize=10&pageNum=1")["endpoints"][0]["state"] == {"state": "", "error": "", "message": ""}
+    status, payload, _headers = client.call("POST", "/_emulator/config", {"zero_worker_state": 0}, admin=True)
+    assert (status, payload["message"]) == (400, "zero_worker_state: expected a string, got integer")
+
+
+def test_forced_state(client):
+    endpoint_id = client.create()
+    forced = client.admin("POST", "/endpoint_state", {"id": endpoint_id, "state": "failed", "error": "image pull failed", "message": "pull", "reads": 2})
+    assert forced["forced"] == {"state": "failed", "error": "image pull failed", "message": "pull", "reads": 2}
+    assert forced["endpoint"]["state"] == {"state": "failed", "error": "image pull failed", "message": "pull"}
+    assert forced["endpoint"]["workers"] == []
+    listed = client.ok("GET", "/endpoints?pageSize=10&pageNum=1")["endpoints"][0]  # list does not use up a read
+    assert listed["state"]["state"] == "failed"
+    states = [client.get(endpoint_id)["state"] for _read in range(3)]
+    assert states == [{"state": "failed", "error": "image pull failed", "message": "pull"}] * 2 + [{"state": "serving", "error": "", "message": ""}]
+
+    # without reads: until cleared, updated or deleted; any string is a state
+    client.admin("POST", "/endpoint_state", {"id": endpoint_id, "state": "mystery"})
+    assert [client.get(endpoint_id)["state"]["state"] for _read in range(3)] == ["mystery"] * 3
+    client.admin("POST", "/endpoint_state", {"id": endpoint_id})
+    assert client.get(endpoint_id)["state"]["state"] == "serving"
+    client.admin("POST", "/endpoint_state", {"id": endpoint_id, "state": "pending"})
+    client.ok("POST", "/endpoint/update", update_body(endpoint_id))
+    assert client.get(endpoint_id)["state"]["state"] == "serving"
+
+    # a forced state pauses the create/update/delete progress
+    client.admin("POST", "/config", {"update_reads": 1})
+    client.ok("POST", "/endpoint/update", update_body(endpoint_id))
+    client.admin("POST", "/endpoint_state", {"id": endpoint_id, "state": "stopped", "reads": 1})
+    assert [client.get(endpoint_id)["state"]["state"] for _read in range(3)] == ["stopped", "initializing", "serving"]
+
+    for body, status_wanted, message in (({"state": "failed"}, 400, "missing required field: id"),
+                                         ({"id": "ffffffffffffffff", "state": "failed"}, 404, "endpoint ffffffffffffffff not found"),
+                                         ({"id": endpoint_id, "state": "failed", "reads": 0}, 400, "reads: 0 is out of range [1, 1000000000]"),
+                                         ({"id": endpoint_id, "state": 3}, 400, "state: expected a string, got integer"),
+                                         ({"id": endpoint_id, "status": "failed"}, 400, "unknown key: status")):
+        status, payload, _headers = client.call("POST", "/_emulator/endpoint_state", body, admin=True)
+        assert (status, payload["message"]) == (status_wanted, message)
+
+
+# --------------------------------------------------------------- createdAt
+
+ISO_MICROS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+
+
+def test_created_at_formats(client):
+    ids = [client.create() for _index in range(3)]
+    endpoint = client.get(ids[0])
+    assert re.fullmatch(ISO_MICROS, endpoint["createdAt"]) and re.fullmatch(ISO_MICROS, endpoint["updatedAt"])
+    listed = client.ok("GET", "/endpoints?pageSize=10&pageNum=1")["endpoints"]
+    stamps = [item["createdAt"] for item in listed]
+    assert all(re.fullmatch(ISO_MICROS, stamp) for stamp in stamps)
+    assert stamps == sorted(stamps) and len(set(stamps)) == 3
+
+    client.admin("POST", "/config", {"created_at": "epoch_ms"})
+    endpoint = client.get(ids[0])
+    assert isinstance(endpoint["createdAt"], int) and abs(endpoint["createdAt"] / 1000 - time.time()) < 600
+    client.admin("POST", "/config", {"created_at": "none"})
+    assert "createdAt" not in client.get(ids[0]) and "updatedAt" not in client.get(ids[0])
+    assert all("createdAt" not in item for item in client.ok("GET", "/endpoints?pageSize=10&pageNum=1")["endpoints"])
+    status, payload, _headers = client.call("POST", "/_emulator/config", {"created_at": "rfc"}, admin=True)
+    assert (status, payload["message"]) == (400, "created_at: must be one of iso, epoch_ms, none")
+
+
+def test_created_at_strictly_increasing_within_one_microsecond(monkeypatch):
+    monkeypatch.setattr(novita_emulator, "_now_us", lambda: 1795810311123456)  # a clock that does not move
+    with novita_emulator.Emulator(api_key=KEY) as emu:
+        api = Client(emu.url)
+        ids = [api.create() for _index in range(3)]
+        ids += api.admin("POST", "/seed", {"endpoints": [{}, {}]})["ids"]
+        stamps = [api.get(endpoint_id)["createdAt"] for endpoint_id in ids]
+    assert stamps[0] == "2026-11-27T20:11:51.123456Z"
+    assert stamps[1:] == [f"2026-11-27T20:11:51.12345{digit}Z" for digit in (7, 8, 9)] + ["2026-11-27T20:11:51.123460Z"]
+
+
+def test_seed_created_at(client):
+    ids = client.admin("POST", "/seed", {"endpoints": [{"createdAt": "2025-01-02T03:04:05Z"}, {"createdAt": "2025-01-02T03:04:05.5+01:00"},
+                                                       {"createdAt": 1735787045123, "updatedAt": "2025-02-01T00:00:00.000001Z"}]})["ids"]
+    client.admin("POST", "/seed", {"endpoints": [{"createdAt": "2025-01-02T03:04:05.500000+01:00"}]})
+    stamps = [(client.get(endpoint_id)["createdAt"], client.get(endpoint_id)["updatedAt"]) for endpoint_id in ids]
+    assert stamps == [("2025-01-02T03:04:05.000000Z", "2025-01-02T03:04:05.000000Z"),
+                      ("2025-01-02T02:04:05.500000Z", "2025-01-02T02:04:05.500000Z"),
+                      ("2025-01-02T03:04:05.123000Z", "2025-02-01T00:00:00.000001Z")]
+    for value, message in (("yesterday", "endpoints[0].createdAt: 'yesterday' is not an ISO 8601 time"),
+                           (1.5, "endpoints[0].createdAt: expected an ISO 8601 string or integer epoch milliseconds, got number")):
+        status, payload, _headers = client.call("POST", "/_emulator/seed", {"endpoints": [{"createdAt": value}]}, admin=True)
+        assert (status, payload["message"]) == (400, message)
+    assert len(client.admin("GET", "/endpoints")["endpoints"]) == 4
+
+
+# -------------------------------------------------------------- echo fault
+
+def test_echo_fault_quotes_body_and_headers(client):
+    secret = 'pa"ss\\word'
+    add_fault(client, kind="echo", method="POST", path="/endpoint/create")
+    body = {"endpoint": dict(ENDPOINT, envs=[{"key": "TOKEN", "value": secret}])}
+    status, headers, raw = raw_request(client.url, "POST", "/endpoint/create", body)
+    assert (status, headers["Content-Type"]) == (400, "application/json")
+    sent = json.dumps(body)
+    payload = json.loads(raw)
+    assert (payload["code"], payload["reason"]) == (400, "INVALID_PARAMETER")
+    assert payload["message"].startswith("invalid request: " + sent + " headers: {")
+    quoted = json.loads(payload["message"].split(" headers: ", 1)[1])
+    assert quoted["Authorization"] == "Bearer " + KEY and quoted["Content-Type"] == "application/json"
+    # on the wire the body is JSON-escaped inside the message: the secret appears escaped twice
+    assert json.dumps(sent)[1:-1].encode("utf-8") in raw
+    assert json.dumps(json.dumps(secret)[1:-1])[1:-1].encode("utf-8") in raw
+    assert client.admin("GET", "/endpoints")["endpoints"] == []  # not processed
+    entry = client.admin("GET", "/requests")["requests"][-1]
+    assert (entry["status"], entry["fault_kind"], entry["processed"]) == (400, "echo", False)
+
+    add_fault(client, kind="echo", method="POST", path="/endpoint/create", process=True)
+    assert raw_request(client.url, "POST", "/endpoint/create", body)[0] == 400
+    assert len(client.admin("GET", "/endpoints")["endpoints"]) == 1
+    status, payload, _headers = client.call("POST", "/_emulator/faults", {"kind": "echo", "method": "GET", "path": "/x", "status": 500}, admin=True)
+    assert (status, payload["message"]) == (400, "status: not used by kind echo (only by status and non_json)")
+
+
+# -------------------------------------------------------------- rate limit
+
+def test_rate_limit_burst_then_429_then_refill(client):
+    client.admin("POST", "/config", {"rate_limit": 1, "rate_burst": 3})
+    endpoint_id = client.admin("POST", "/seed", {"endpoints": [{}]})["ids"][0]
+    assert [client.call("GET", "/endpoint?id=" + endpoint_id)[0] for _attempt in range(3)] == [200, 200, 200]
+    status, payload, headers = client.call("POST", "/endpoint/delete", {"name": endpoint_id})
+    assert (status, payload, headers["Retry-After"]) == (429, {"code": 429, "reason": "RATE_LIMIT_EXCEEDED", "message": "rate limit exceeded"}, "1")
+    assert len(client.admin("GET", "/endpoints")["endpoints"]) == 1  # not processed; admin calls are not limited
+    entry = client.admin("GET", "/requests")["requests"][-1]
+    assert (entry["path"], entry["status"], entry["fault"], entry["fault_id"], entry["fault_kind"], entry["processed"]) == (
+        "/endpoint/delete", 429, True, None, "rate_limit", False)
+    time.sleep(1.1)
+    assert client.call("GET", "/clusters")[0] == 200
+    assert client.admin("GET", "/stats") == {"requests": 5, "by_status": {"200": 4, "429": 1}, "rate_limited": 1}
+
+    client.admin("POST", "/config", {"rate_limit": 0.25, "rate_burst": None})  # bucket of 1, a token every 4 s
+    assert client.call("GET", "/clusters")[0] == 200
+    status, _payload, headers = client.call("GET", "/clusters")
+    assert (status, headers["Retry-After"]) == (429, "4")
+    client.admin("POST", "/config", {"rate_limit": 0})
+    assert [client.call("GET", "/clusters")[0] for _attempt in range(5)] == [200] * 5
+    for body, message in (({"rate_limit": -1}, "rate_limit: -1 is out of range [0, 1000000]"),
+                          ({"rate_burst": 0.5}, "rate_burst: 0.5 is out of range [1, 1000000000]"),
+                          ({"rate_limit": "10"}, "rate_limit: expected a number, got string")):
+        status, payload, _headers = client.call("POST", "/_emulator/config", body, admin=True)
+        assert (status, payload["message"]) == (400, message)
+    client.admin("DELETE", "/stats")
+    assert client.admin("GET", "/stats") == {"requests": 0, "by_status": {}, "rate_limited": 0}
+
+
+def test_rate_limit_under_concurrent_clients(client):
+    client.admin("POST", "/config", {"rate_limit": 5})
+    results = []
+
+    def worker():
+        for _attempt in range(3):
+            results.append(client.call("GET", "/endpoint/limit")[0])
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _index in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    elapsed = time.monotonic() - started
+    passed = results.count(200)
+    assert len(results) == 48 and set(results) <= {200, 429}
+    assert 5 <= passed <= 5 + 5 * elapsed + 1
+    stats = client.admin("GET", "/stats")
+    assert stats == {"requests": 48, "by_status": {key: value for key, value in (("200", passed), ("429", 48 - passed)) if value},
+                     "rate_limited": 48 - passed}
+    assert len(client.admin("GET", "/requests")["requests"]) == 48
+
+
+def test_stats_and_reset(client):
+    client.call("GET", "/endpoint?id=x")
+    client.call("GET", "/clusters", key="wrong")
+    add_fault(client, kind="drop", method="GET", path="/clusters", process=False)
+    with pytest.raises(http.client.RemoteDisconnected):
+        raw_request(client.url, "GET", "/clusters")
+    assert client.admin("GET", "/stats") == {"requests": 3, "by_status": {"404": 1, "401": 1, "none": 1}, "rate_limited": 0}
+    client.admin("POST", "/reset")
+    assert client.admin("GET", "/stats") == {"requests": 0, "by_status": {}, "rate_limited": 0}
+
+
+def test_command_line_new_flags(tmp_path):
+    url_file = tmp_path / "url"
+    args = ["--url-file", str(url_file), "--api-key", KEY, "--profile", "documented", "--rate-limit", "10", "--rate-burst", "20",
+            "--created-at", "epoch_ms", "--zero-worker-state", "stopped"]
+    with subprocess.Popen([sys.executable, EMULATOR_PATH] + args, stdout=subprocess.PIPE) as process:
+        try:
+            api = Client(process.stdout.readline().decode("utf-8").strip())
+            config = api.admin("GET", "/config")
+            assert (config["profile"], config["stale_reads"], config["rate_limit"], config["rate_burst"]) == ("documented", 1, 10.0, 20.0)
+            assert (config["created_at"], config["zero_worker_state"]) == ("epoch_ms", "stopped")
+            assert api.call("GET", "/endpoint?id=x")[:2] == (400, {"code": 400, "reason": "SERVERLESS_ENDPOINT_NOT_FOUND", "message": "endpoint x not found"})
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=5) == 0
         finally:
             if process.poll() is None:
                 process.kill()

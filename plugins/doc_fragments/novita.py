@@ -15,12 +15,17 @@ options:
     description:
       - The Novita API key, sent as a bearer token.
       - If not set, the value of the E(NOVITA_API_KEY) environment variable is used.
+      - Required at run time. It may come from this option (directly or through C(module_defaults) for the action
+        group C(group/novita.cloud.novita)) or from the environment variable; the module fails before sending any
+        request when neither gives a key.
       - The key never appears in the module's output, its error messages or its diff.
     type: str
-    required: true
   api_base_url:
     description:
-      - The base URL of the Novita API; the module adds the C(/gpu-instance/openapi/v1) path.
+      - The base URL of the Novita API, C(http://) or C(https://) followed by the host (and port); the module adds
+        the C(/gpu-instance/openapi/v1) path, so do not include it.
+      - A value without a scheme or a host, with another scheme, or that already contains the API path is refused
+        before any request is sent.
       - If not set, the value of the E(NOVITA_API_BASE_URL) environment variable is used, and then
         the default.
       - Point it at the collection's API emulator to test playbooks offline.
@@ -50,16 +55,30 @@ options:
     default: 5
   retry_timeout:
     description:
-      - The total number of seconds one module run may spend on repeating failed requests, counted from the first
-        failure. A repeat that would end later is not made and the last error is reported.
+      - How many seconds the repeats of one request may take, counted from that request's first failure. A repeat
+        whose wait would end later is not made and the last error is reported.
+      - Each request has its own budget; a request that fails later in the same run starts afresh. A create whose
+        outcome is unclear is looked up by name and sent again within one budget, counted from the create's first
+        failure (the lookup and the new create count as one operation).
       - If not set, the value of the E(NOVITA_RETRY_TIMEOUT) environment variable is used, and then the default.
     type: int
     default: 120
 notes:
   - Retry policy. Reads, updates and deletes are repeated on rate limiting (429), server and gateway errors
-    (500, 502, 503, 504), timeouts, connection errors and unreadable replies, at most O(retries) times and within
-    O(retry_timeout) seconds in all. Other errors (for example 400, 401, 404) are reported at once.
-  - Errors name the HTTP status, method and path, and the API's own message, for example
-    C(Novita API returned HTTP 503 on GET /endpoints). The key C(failure) of a failed result holds the same as data,
-    with the API's request ID if it sent one.
+    (500, 502, 503, 504), timeouts, connection errors and unreadable replies, at most O(retries) times per request,
+    within O(retry_timeout) seconds of that request's first failure. Other errors (for example 400, 401, 403, 404) are
+    reported at once, and so are errors that repeating cannot fix (an unusable URL, a TLS handshake with a server
+    that does not speak TLS at that address, a TLS certificate that cannot be verified).
+  - Rate limiting. After a 429, every request of the module (all the threads of a fleet run) waits as long as the
+    API asks, then requests are sent one at a time at a spaced rate that speeds up again as they succeed. Waiting
+    this way does not use up O(retries); only the request answered 429 counts it as an attempt.
+  - Errors name the HTTP status, the API's error name when it sends one, the method and path, and the API's own
+    message, for example C(Novita API returned HTTP 400 SERVERLESS_APP_NAME_IS_EXIST on POST /endpoint/create)
+    followed by the API's message. An error without a reply names the full URL, for example
+    C(Novita API request GET http://127.0.0.1:9/gpu-instance/openapi/v1/endpoints failed) followed by the reason.
+    The key C(failure) of a failed result holds the same as data (C(status), C(method), C(path), C(url), C(api_code),
+    C(api_reason), C(api_message), C(request_id), C(body_excerpt), C(reason), C(attempts)).
+  - A rejected key (401, 403) or a missing one (400 C(MISSING_API_KEY)) is reported as such and never repeated.
+  - The API key and the secret values the module knows of are masked as C(********) in every message, also when
+    the API echoes them JSON-escaped or URL-encoded.
 """

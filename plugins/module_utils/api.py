@@ -14,11 +14,13 @@ import json
 import random
 import re
 import socket
+import threading
 import time
 from urllib.error import HTTPError, URLError
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
 
 COLLECTION_NAME = "novita.cloud"
@@ -37,17 +39,44 @@ BACKOFF_CAP_SECONDS = 8.0
 RETRY_AFTER_CAP_SECONDS = 60.0
 # The API documents no maximum page size; 100 keeps each list response small.
 LIST_PAGE_SIZE = 100
+# A list that keeps producing new items without a total is cut off here (100,000 items at the default page size).
+LIST_MAX_PAGES = 1000
 EXCERPT_LENGTH = 200
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-Request-ID", "Request-Id", "X-Trace-Id", "Trace-Id")
 REQUEST_ID_KEYS = ("requestId", "request_id", "traceId", "trace_id")
 
+# Pacing after a 429: the gap between two sends starts at PACE_FIRST_INTERVAL, doubles on every new 429 up to
+# PACE_MAX_INTERVAL, shrinks by PACE_DECREASE on every reply that is not a 429 and is dropped below PACE_MIN_INTERVAL.
+PACE_FIRST_INTERVAL = 0.1
+PACE_MAX_INTERVAL = 2.0
+PACE_DECREASE = 0.9
+PACE_MIN_INTERVAL = 0.01
+
 MASK = "********"
+
+# Error names (the body's ``reason``, or a string ``code``) that mean "no such thing" and "bad or missing key".
+NOT_FOUND_PATTERN = re.compile(r"\b[A-Z_]*NOT_FOUND\b")
+MISSING_KEY_REASONS = frozenset(("MISSING_API_KEY",))
+AUTH_REASONS = frozenset(("MISSING_API_KEY", "INVALID_API_KEY", "UNAUTHORIZED", "FORBIDDEN"))
+
+# Transport errors that repeating the request cannot fix, by what their text says.
+TLS_MISMATCH_MARKERS = ("wrong_version_number", "wrong version number", "record layer failure", "unknown protocol", "http request")
+CERTIFICATE_MARKERS = ("certificate_verify_failed", "certificate verify failed", "hostname mismatch", "doesn't match",
+                       "self signed certificate", "self-signed certificate", "unable to get local issuer certificate")
+BAD_URL_MARKERS = ("unknown url type", "no host given")
+
+KEY_MISSING_MESSAGE = ("api_key is not set: give the api_key option or set the NOVITA_API_KEY environment variable"
+                       " (for example in module_defaults for group/novita.cloud.novita)")
 
 
 def novita_argument_spec():
-    """The connection options every module takes (documented in the doc fragment novita.cloud.novita)."""
+    """The connection options every module takes (documented in the doc fragment novita.cloud.novita).
+
+    ``api_key`` is not ``required`` here: it may come from the environment, and ``NovitaClient.from_module``
+    fails with a clear message when it is empty.
+    """
     return dict(
-        api_key=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["NOVITA_API_KEY"])),
+        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["NOVITA_API_KEY"])),
         api_base_url=dict(type="str", default=DEFAULT_BASE_URL, fallback=(env_fallback, ["NOVITA_API_BASE_URL"])),
         timeout=dict(type="int", default=30),
         validate_certs=dict(type="bool", default=True),
@@ -56,23 +85,41 @@ def novita_argument_spec():
     )
 
 
+class NovitaConfigError(Exception):
+    """A connection option that can never work (for example an ``api_base_url`` without a scheme).
+
+    ``msg`` names the option, the value given and the fix. It is raised before any request is sent;
+    ``NovitaClient.from_module`` turns it into ``module.fail_json``.
+    """
+
+    def __init__(self, msg):
+        super(NovitaConfigError, self).__init__(msg)
+        self.msg = msg
+
+
 class NovitaAPIError(Exception):
     """A request that did not succeed; the message names status, method and path, never the API key.
 
     ``transient`` says the failure may go away when the request is repeated; ``ambiguous`` says the
     API may have carried out the request although no clear reply came back (a timeout, a dropped
-    connection, a cut-off or unreadable reply, a 5xx).
+    connection, a cut-off or unreadable reply, a 5xx). ``reason`` is why the transport failed (no
+    reply, connection refused...); ``api_reason`` is the error name the API sent in its body
+    (``SERVERLESS_ENDPOINT_NOT_FOUND``, ``INVALID_API_KEY``...). ``not_found`` and ``auth_failure``
+    classify the error, see ``is_not_found`` and ``is_auth_failure``.
     """
 
     def __init__(self, message, status=None, method=None, path=None, api_message=None, api_code=None,
-                 request_id=None, body_excerpt=None, reason=None, transient=False, ambiguous=False, retry_after=None):
+                 request_id=None, body_excerpt=None, reason=None, transient=False, ambiguous=False, retry_after=None,
+                 api_reason=None, url=None):
         super(NovitaAPIError, self).__init__(message)
         self.message = message
         self.status = status
         self.method = method
         self.path = path
+        self.url = url
         self.api_message = api_message
         self.api_code = api_code
+        self.api_reason = api_reason
         self.request_id = request_id
         self.body_excerpt = body_excerpt
         self.reason = reason
@@ -81,9 +128,228 @@ class NovitaAPIError(Exception):
         self.retry_after = retry_after
         self.attempts = 1
 
+    @property
+    def not_found(self):
+        return is_not_found(self)
+
+    @property
+    def auth_failure(self):
+        return is_auth_failure(self)
+
     def to_dict(self):
-        return dict(status=self.status, method=self.method, path=self.path, api_code=self.api_code, api_message=self.api_message,
-                    request_id=self.request_id, body_excerpt=self.body_excerpt, reason=self.reason, attempts=self.attempts)
+        return dict(status=self.status, method=self.method, path=self.path, url=self.url, api_code=self.api_code,
+                    api_reason=self.api_reason, api_message=self.api_message, request_id=self.request_id,
+                    body_excerpt=self.body_excerpt, reason=self.reason, attempts=self.attempts)
+
+
+def _error_name(api_reason, api_code):
+    """The API's name for an error: its ``reason``, else a ``code`` that is a word rather than a number."""
+    if api_reason:
+        return str(api_reason)
+    if isinstance(api_code, str) and api_code.strip() and not api_code.strip().isdigit():
+        return api_code.strip()
+    return None
+
+
+def is_not_found(exc):
+    """Whether an API error says the thing asked for does not exist.
+
+    True for a 404, and for any other 4xx whose error name (the body's ``reason``; without one, its
+    ``code`` when that is a word, else its message) contains a ``*_NOT_FOUND`` token, the way the v1
+    API reports a deleted endpoint (400 ``SERVERLESS_ENDPOINT_NOT_FOUND``). A 400 validation error
+    is not a "not found", even when its message says "not found" in plain words.
+    """
+    status = getattr(exc, "status", None)
+    if not isinstance(status, int):
+        return False
+    if status == 404:
+        return True
+    if not 400 <= status < 500:
+        return False
+    text = _error_name(getattr(exc, "api_reason", None), getattr(exc, "api_code", None)) or getattr(exc, "api_message", None)
+    return bool(text) and bool(NOT_FOUND_PATTERN.search(str(text)))
+
+
+def is_auth_failure(exc):
+    """Whether an API error says the API key is wrong or missing: any 401 or 403, or a 4xx naming a key error (400 MISSING_API_KEY)."""
+    return _auth_failure(getattr(exc, "status", None), _error_name(getattr(exc, "api_reason", None), getattr(exc, "api_code", None)))
+
+
+def _auth_failure(status, name):
+    if not isinstance(status, int):
+        return False
+    return status in (401, 403) or (400 <= status < 500 and name in AUTH_REASONS)
+
+
+def _secret_forms(value):
+    """The ways a secret may be written in a reply or a message: as is, JSON-escaped, URL-encoded, in a Python repr."""
+    json_ascii = json.dumps(value)[1:-1]
+    json_text = json.dumps(value, ensure_ascii=False)[1:-1]
+    forms = set((value, json_ascii, json_text, json_ascii.replace("/", "\\/"), json.dumps(json_ascii)[1:-1], repr(value)[1:-1]))
+    for encoded in (quote(value, safe=""), quote_plus(value)):
+        forms.add(encoded)
+        forms.add(re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded))
+    return forms
+
+
+class Scrubber:
+    """Masks secret strings (the API key, secret env values, registry passwords) in text meant for the user.
+
+    ``add`` registers secrets; ``scrub`` replaces every occurrence of each, written as is, JSON-escaped
+    (ASCII-escaped or not), URL-encoded (``%20`` or ``+`` for spaces) or as in a Python repr, with
+    ``********``. Where two secrets overlap, the union of both is masked, so no fragment of either
+    is left. Values shorter than ``MIN_LENGTH`` (4) characters are not added: masking ``"1"`` or
+    ``"yes"`` everywhere would mangle ordinary text while hiding nothing worth hiding. Safe to use
+    from several threads.
+    """
+
+    MIN_LENGTH = 4
+
+    def __init__(self, *values):
+        self._lock = threading.Lock()
+        self._values = set()
+        self._forms = ()
+        self.add(*values)
+
+    def add(self, *values):
+        """Register secrets (strings, bytes or numbers; None, booleans and short values are ignored)."""
+        fresh = []
+        for value in values:
+            if value is None or isinstance(value, bool):
+                continue
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", "replace")
+            elif isinstance(value, (int, float)):
+                value = str(value)
+            elif not isinstance(value, str):
+                continue
+            if len(value) >= self.MIN_LENGTH:
+                fresh.append(value)
+        if not fresh:
+            return
+        with self._lock:
+            fresh = [value for value in fresh if value not in self._values]
+            if not fresh:
+                return
+            self._values.update(fresh)
+            forms = set(self._forms)
+            for value in fresh:
+                forms.update(form for form in _secret_forms(value) if len(form) >= self.MIN_LENGTH)
+            self._forms = tuple(sorted(forms, key=lambda form: (-len(form), form)))
+
+    def scrub(self, text):
+        """The text with every secret masked; anything that is not a string is returned unchanged."""
+        if not isinstance(text, str) or not text:
+            return text
+        spans = []
+        for form in self._forms:
+            start = text.find(form)
+            while start != -1:
+                spans.append((start, start + len(form)))
+                start = text.find(form, start + 1)
+        if not spans:
+            return text
+        merged = []
+        for start, stop in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], stop)
+            else:
+                merged.append([start, stop])
+        parts = []
+        position = 0
+        for start, stop in merged:
+            parts.append(text[position:start])
+            parts.append(MASK)
+            position = stop
+        parts.append(text[position:])
+        return "".join(parts)
+
+    def scrub_error(self, exc):
+        """Mask the secrets (including ones added since it was raised) in an existing error's text fields, in place; returns it."""
+        for name in ("message", "msg", "api_message", "body_excerpt", "reason", "api_reason", "api_code", "request_id", "url"):
+            value = getattr(exc, name, None)
+            if isinstance(value, str):
+                setattr(exc, name, self.scrub(value))
+        if getattr(exc, "args", None):
+            exc.args = tuple(self.scrub(arg) for arg in exc.args)
+        return exc
+
+
+class Pace:
+    """When the API answers 429, every thread using this client holds, then resumes one send at a time.
+
+    ``wait`` is called before each send. ``limited`` (a 429 came back) holds all senders until the
+    given delay has passed and spaces the sends that follow: each takes the next free slot, ``interval``
+    seconds after the previous one. The interval starts at ``PACE_FIRST_INTERVAL``, doubles on each
+    new 429 (one doubling per wave: a 429 for a request sent before the last doubling does not count
+    again) up to ``PACE_MAX_INTERVAL``, and shrinks by 10% on each reply that is not a 429 (to a
+    request sent after the last doubling), down to 0: unpaced. ``clock`` and ``sleep`` are injectable for tests.
+    """
+
+    def __init__(self, clock=None, sleep=None, first_interval=PACE_FIRST_INTERVAL, max_interval=PACE_MAX_INTERVAL,
+                 decrease=PACE_DECREASE, min_interval=PACE_MIN_INTERVAL):
+        self._clock = clock or time.monotonic
+        self._sleep = sleep or time.sleep
+        self._lock = threading.Lock()
+        self.first_interval = first_interval
+        self.max_interval = max_interval
+        self.decrease = decrease
+        self.min_interval = min_interval
+        self.interval = 0.0
+        self.hold_until = None
+        self._next_slot = None
+        self._last_increase = None
+
+    def _reserve(self):
+        """The time this sender may go (now when unpaced); taking a paced slot moves the next one on."""
+        with self._lock:
+            now = self._clock()
+            slot = now
+            if self.hold_until is not None:
+                slot = max(slot, self.hold_until)
+            if self.interval > 0:
+                if self._next_slot is not None:
+                    slot = max(slot, self._next_slot)
+                self._next_slot = slot + self.interval
+            return slot, now
+
+    def wait(self):
+        """Block until this sender may send; returns the seconds waited (0.0 when it could go at once)."""
+        waited = 0.0
+        while True:
+            slot, now = self._reserve()
+            if slot <= now:
+                return waited
+            self._sleep(slot - now)
+            waited += slot - now
+            with self._lock:
+                # A 429 that arrived while this sender slept moved the hold past its slot: queue again.
+                if self.hold_until is None or self.hold_until <= slot:
+                    return waited
+
+    def limited(self, delay, sent_at=None):
+        """A 429 came back for a request sent at ``sent_at`` (clock time): hold every sender ``delay`` seconds and slow down."""
+        with self._lock:
+            now = self._clock()
+            until = now + max(0.0, delay or 0.0)
+            self.hold_until = until if self.hold_until is None else max(self.hold_until, until)
+            if sent_at is None or self._last_increase is None or sent_at >= self._last_increase:
+                self.interval = min(self.max_interval, max(self.first_interval, self.interval * 2))
+                self._last_increase = now
+            self._next_slot = self.hold_until if self._next_slot is None else max(self._next_slot, self.hold_until)
+
+    def ok(self, sent_at=None):
+        """A reply that was not a 429, for a request sent at ``sent_at``: speed up a little.
+
+        A request sent before the last slow-down tells nothing about the new pace and changes nothing.
+        """
+        with self._lock:
+            if sent_at is not None and self._last_increase is not None and sent_at < self._last_increase:
+                return
+            if self.interval > 0:
+                self.interval *= self.decrease
+                if self.interval < self.min_interval:
+                    self.interval = 0.0
 
 
 def parse_retry_after(value, now=None):
@@ -108,7 +374,10 @@ def parse_retry_after(value, now=None):
 
 
 def body_excerpt(text):
-    """A short, single-line excerpt of a response body; an HTML page is reduced to its title or its text."""
+    """A short, single-line excerpt of a response body; an HTML page is reduced to its title or its text.
+
+    Scrub secrets from the text before, not after: a cut could leave part of a secret behind.
+    """
     text = text or ""
     if re.search(r"<\s*(html|head|body|title|h1)\b", text, re.I):
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
@@ -120,19 +389,34 @@ def body_excerpt(text):
     return excerpt
 
 
-def _api_error_text(body_text):
-    """The API's own code and message from an error body, whichever of the known shapes it has."""
+def _text_or_none(value):
+    if value is None or value == "":
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def parse_error_body(body_text):
+    """The API's own ``(code, reason, message)`` from an error body, whichever known shape it has; Nones when it has none.
+
+    Shapes: ``{"code", "reason", "message"}``, ``{"code", "message"}`` (or ``msg``) and
+    ``{"error": {"code", "reason", "message"}}`` (or ``{"error": "text"}``).
+    """
     try:
-        data = json.loads(body_text)
+        data = json.loads(body_text or "")
     except ValueError:
         data = None
-    if isinstance(data, dict):
-        inner = data.get("error") if isinstance(data.get("error"), dict) else data
-        message = inner.get("message") or inner.get("msg") or inner.get("reason")
-        code = inner.get("code")
-        if message or code is not None:
-            return (str(message) if message is not None else None), code
-    return None, None
+    if not isinstance(data, dict):
+        return None, None, None
+    error = data.get("error")
+    inner = error if isinstance(error, dict) else data
+    code = inner.get("code") if inner.get("code") is not None else data.get("code")
+    reason = _text_or_none(inner.get("reason") or data.get("reason"))
+    message = _text_or_none(inner.get("message") or inner.get("msg") or data.get("message") or data.get("msg"))
+    if message is None and isinstance(error, str) and error:
+        message = error
+    return code, reason, message
 
 
 def _request_id(headers, body_text):
@@ -151,27 +435,105 @@ def _request_id(headers, body_text):
     return None
 
 
-def _status_summary(status, method, path):
-    if status in (401, 403):
-        return "Novita API rejected the API key (%s) on %s %s; check api_key or NOVITA_API_KEY" % (status, method, path)
+def _status_summary(status, method, path, name, auth_failure):
+    label = "%s %s" % (status, name) if name else "%s" % status
+    if auth_failure:
+        if name in MISSING_KEY_REASONS:
+            return "Novita API says the API key is missing (%s) on %s %s; check api_key or NOVITA_API_KEY" % (label, method, path)
+        return "Novita API rejected the API key (%s) on %s %s; check api_key or NOVITA_API_KEY" % (label, method, path)
     if status == 429:
-        return "Novita API rate limit (429) on %s %s" % (method, path)
-    return "Novita API returned HTTP %s on %s %s" % (status, method, path)
+        return "Novita API rate limit (%s) on %s %s" % (label, method, path)
+    return "Novita API returned HTTP %s on %s %s" % (label, method, path)
+
+
+def check_base_url(value):
+    """``api_base_url`` made ready for use (surrounding blanks and a trailing slash removed), or NovitaConfigError.
+
+    Refused: no scheme (``127.0.0.1:8555``), a scheme other than http or https, no host, a bad port,
+    a query or fragment, and a path that already holds the API path ``/gpu-instance/openapi``.
+    """
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return DEFAULT_BASE_URL
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    if not match:
+        if re.match(r"^https?:/*", text, re.I):
+            rest = re.sub(r"^https?:/*", "", text, flags=re.I)
+            raise NovitaConfigError("api_base_url: %r is not a URL; write it as http://%s or https://%s" % (text, rest, rest))
+        raise NovitaConfigError("api_base_url: %r has no scheme; use http://%s or https://%s" % (text, text.lstrip("/"), text.lstrip("/")))
+    scheme = match.group(1).lower()
+    if scheme not in ("http", "https"):
+        raise NovitaConfigError("api_base_url: %r uses the scheme %s; the Novita API is reached over https:// (or http:// for a local test server)"
+                                % (text, match.group(1)))
+    parts = urlsplit(text)
+    if not parts.hostname:
+        raise NovitaConfigError("api_base_url: %r has no host; use for example %s" % (text, DEFAULT_BASE_URL))
+    try:
+        parts.port  # pylint: disable=pointless-statement
+    except ValueError:
+        raise NovitaConfigError("api_base_url: %r has an invalid port; use for example http://127.0.0.1:8555" % text)
+    origin = "%s://%s" % (scheme, parts.netloc)
+    index = parts.path.lower().find("/gpu-instance/openapi")
+    if index >= 0:
+        raise NovitaConfigError("api_base_url: %r already contains the API path %s; set it to %s"
+                                % (text, API_PREFIX, origin + parts.path[:index].rstrip("/")))
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise NovitaConfigError("api_base_url: %r has a query string or fragment; set it to %s" % (text, origin + parts.path.rstrip("/")))
+    return origin + parts.path.rstrip("/")
+
+
+def _transport_problem(exc, timeout, origin, host):
+    """``(reason, transient, ambiguous)`` for an exception raised while sending a request or reading its reply."""
+    reason = getattr(exc, "reason", None) or exc
+    text = str(reason) or type(reason).__name__
+    lowered = text.lower()
+    if isinstance(reason, socket.timeout) or "timed out" in lowered:
+        return "no reply within the %s s timeout" % timeout, True, True
+    if isinstance(exc, getattr(http_client, "RemoteDisconnected", ())):
+        return "the connection was closed without a reply", True, True
+    if any(marker in lowered for marker in BAD_URL_MARKERS):
+        return "%s; check api_base_url" % text, False, False
+    if any(marker in lowered for marker in TLS_MISMATCH_MARKERS):
+        return "%s: the server does not speak TLS at this address: use http:// or check the port" % text, False, False
+    if any(marker in lowered for marker in CERTIFICATE_MARKERS):
+        return ("%s: the server's TLS certificate could not be verified: install the CA that signed it (for example with the"
+                " SSL_CERT_FILE environment variable) or, for a test server only, set validate_certs to false" % text), False, False
+    if isinstance(reason, ConnectionRefusedError) or "connection refused" in lowered:
+        # Nothing reached the server: repeating is safe, and the server may be restarting.
+        return "connection refused: is the server running at %s?" % origin, True, False
+    if isinstance(reason, socket.gaierror):
+        return "the host name %s could not be resolved: %s" % (host, text), True, False
+    if isinstance(exc, ValueError):
+        return text, False, False
+    return text, True, True
 
 
 class NovitaClient:
     """Bearer-authenticated JSON requests against one Novita API base URL, with the collection's retry policy.
 
     A request marked retryable is repeated on 429/5xx, timeouts, connection errors and cut-off or
-    non-JSON replies, up to ``retries`` times; every wait is a capped exponential backoff with jitter,
-    or what ``Retry-After`` asks (capped). All retries of one client share ``retry_timeout`` seconds,
-    counted from the first failure.
+    non-JSON replies, up to ``retries`` times and within ``retry_timeout`` seconds counted from that
+    request's first failure; every wait is a capped exponential backoff with jitter, or what
+    ``Retry-After`` asks (capped). A 429 also holds and paces every other request of this client
+    (see ``Pace``). Nothing about one request's retries is kept on the client, so threads sharing a
+    client never share a retry budget. Every text the client puts in an error goes through
+    ``scrubber`` (which always holds the API key; add more secrets with ``add_secrets``).
     """
 
     def __init__(self, api_key, base_url=DEFAULT_BASE_URL, timeout=30, validate_certs=True, sleep=None, opener=None,
-                 retries=DEFAULT_RETRIES, retry_timeout=DEFAULT_RETRY_TIMEOUT, clock=None):
-        self._api_key = api_key
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+                 retries=DEFAULT_RETRIES, retry_timeout=DEFAULT_RETRY_TIMEOUT, clock=None, pace=None):
+        self._api_key = api_key.strip() if isinstance(api_key, str) else api_key
+        self.scrubber = Scrubber(self._api_key)
+        self.base_url = check_base_url(base_url)
+        parts = urlsplit(self.base_url)
+        if parts.password:
+            self.scrubber.add(parts.password)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        host = parts.hostname
+        self._host = host
+        self._origin = "%s://%s:%s" % (parts.scheme, "[%s]" % host if ":" in host else host, port)
+        # Shown in messages: the base URL without any user:password part.
+        self._display_base = "%s://%s%s" % (parts.scheme, parts.netloc.rpartition("@")[2], parts.path)
         self.timeout = timeout
         self.validate_certs = validate_certs
         self.retries = retries
@@ -179,42 +541,69 @@ class NovitaClient:
         self._sleep = sleep or time.sleep
         self._open = opener or open_url
         self._clock = clock or time.monotonic
-        self._retry_started = None
+        self.pace = pace or Pace(clock=self._clock, sleep=self._sleep)
 
     @classmethod
     def from_module(cls, module):
         params = module.params
-        if not params["api_key"]:
-            module.fail_json(msg="api_key is required: set the api_key option or the NOVITA_API_KEY environment variable")
+        if not (params.get("api_key") or "").strip():
+            module.fail_json(msg=KEY_MISSING_MESSAGE)
         for name, minimum in (("timeout", 1), ("retries", 0), ("retry_timeout", 0)):
             if params.get(name) is None or params[name] < minimum:
                 module.fail_json(msg="%s: %r is not allowed; it must be a whole number of at least %d" % (name, params.get(name), minimum))
-        return cls(params["api_key"], params["api_base_url"], params["timeout"], params["validate_certs"],
-                   retries=params["retries"], retry_timeout=params["retry_timeout"])
+        client = None
+        try:
+            client = cls(params["api_key"], params.get("api_base_url"), params["timeout"], params["validate_certs"],
+                         retries=params["retries"], retry_timeout=params["retry_timeout"])
+        except NovitaConfigError as exc:
+            module.fail_json(msg=exc.msg)
+        return client
+
+    # -- secrets
+
+    def add_secrets(self, *values):
+        """Mask these values too in every message from now on (see ``Scrubber.add``)."""
+        self.scrubber.add(*values)
 
     def scrub(self, text):
-        """The text with the API key masked."""
-        if text and self._api_key:
-            return text.replace(self._api_key, MASK)
-        return text
+        """The text with the API key and every added secret masked."""
+        return self.scrubber.scrub(text)
+
+    def scrub_error(self, exc):
+        """Mask secrets added since ``exc`` was raised in its text fields, in place; returns it."""
+        return self.scrubber.scrub_error(exc)
 
     # -- retry policy
 
-    def retry_delay(self, attempt, retry_after=None):
-        """Seconds to wait before repeat number ``attempt + 1`` of a failed request; None when the retries are used up."""
+    @staticmethod
+    def backoff(attempt):
+        """The jittered exponential backoff before repeat number ``attempt + 1``."""
+        cap = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** attempt))
+        return cap / 2 + random.uniform(0, cap / 2)
+
+    def retry_delay(self, attempt, retry_after=None, started=None):
+        """Seconds to wait before repeat number ``attempt + 1`` of a failed request or operation; None to give up.
+
+        ``started`` is the clock time (``self.now()``) of the first failure of this request or operation, kept by
+        the caller (default: now). None is returned when ``retries`` repeats were made, or when the wait would end
+        later than ``started + retry_timeout``.
+        """
         if attempt >= self.retries:
             return None
         if retry_after is not None:
             delay = min(retry_after, RETRY_AFTER_CAP_SECONDS)
         else:
-            cap = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** attempt))
-            delay = cap / 2 + random.uniform(0, cap / 2)
+            delay = self.backoff(attempt)
         now = self._clock()
-        if self._retry_started is None:
-            self._retry_started = now
-        if now + delay - self._retry_started > self.retry_timeout:
+        if started is None:
+            started = now
+        if now + delay - started > self.retry_timeout:
             return None
         return delay
+
+    def now(self):
+        """The client's clock (monotonic seconds): what to keep as the ``started`` of ``retry_delay``."""
+        return self._clock()
 
     def pause(self, seconds):
         self._sleep(seconds)
@@ -225,23 +614,41 @@ class NovitaClient:
         """Send one API call and return the decoded JSON body (an empty dict for an empty body).
 
         ``retry`` (default: True for GET, False otherwise) repeats the request on transient failures.
+        Waiting for the pace (after a 429 anywhere in this client) does not count as an attempt.
         """
         if retry is None:
             retry = method == "GET"
         attempt = 0
+        started = None
         while True:
+            self.pace.wait()
+            sent_at = self._clock()
             try:
-                return self._send(method, path, query, body)
+                result = self._send(method, path, query, body)
             except NovitaAPIError as exc:
                 exc.attempts = attempt + 1
-                delay = self.retry_delay(attempt, exc.retry_after) if retry and exc.transient else None
+                if started is None:
+                    started = self._clock()
+                delay = self.retry_delay(attempt, exc.retry_after, started) if retry and exc.transient else None
+                if exc.status == 429:
+                    hold = delay
+                    if hold is None:
+                        hold = min(exc.retry_after, RETRY_AFTER_CAP_SECONDS) if exc.retry_after is not None else self.backoff(attempt)
+                    self.pace.limited(hold, sent_at)
+                elif exc.status is not None:
+                    self.pace.ok(sent_at)
                 if delay is None:
                     if attempt:
                         exc.message = "%s (gave up after %d attempts)" % (exc.message, attempt + 1)
                         exc.args = (exc.message,)
                     raise
-                self._sleep(delay)
+                if exc.status != 429:
+                    # After a 429 the pace holds this request (and every other one) for the delay.
+                    self._sleep(delay)
                 attempt += 1
+                continue
+            self.pace.ok(sent_at)
+            return result
 
     def _send(self, method, path, query, body):
         url = self.base_url + API_PREFIX + path
@@ -267,13 +674,9 @@ class NovitaClient:
             raise self._status_error(method, path, exc.code, text, exc.headers)
         except http_client.IncompleteRead as exc:
             raise self._failure(method, path, "the reply was cut off after %d bytes" % len(exc.partial or b""))
-        except (URLError, http_client.HTTPException, socket.timeout, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            if isinstance(reason, socket.timeout) or "timed out" in str(reason):
-                reason = "no reply within the %s s timeout" % self.timeout
-            elif isinstance(exc, getattr(http_client, "RemoteDisconnected", ())):
-                reason = "the connection was closed without a reply"
-            raise self._failure(method, path, str(reason))
+        except (URLError, http_client.HTTPException, socket.timeout, OSError, ValueError, UrlsConnectionError) as exc:
+            reason, transient, ambiguous = _transport_problem(exc, self.timeout, self._origin, self._host)
+            raise self._failure(method, path, reason, transient=transient, ambiguous=ambiguous)
         text = raw.decode("utf-8", "replace")
         if not text.strip():
             return {}
@@ -283,32 +686,50 @@ class NovitaClient:
             raise self._failure(method, path, "the reply is not JSON", body_text=text, headers=getattr(response, "headers", None),
                                 status=getattr(response, "status", None) or getattr(response, "code", None))
 
-    def _failure(self, method, path, reason, body_text=None, headers=None, status=None):
-        """A request that got no usable reply: the API may or may not have carried it out."""
-        excerpt = self.scrub(body_excerpt(body_text)) if body_text is not None else None
-        message = "Novita API request %s %s failed: %s" % (method, path, self.scrub(reason))
+    def display_url(self, path):
+        """The full URL of an API path as shown in messages (no query string, no user:password)."""
+        return self._display_base + API_PREFIX + path
+
+    def _excerpt(self, body_text):
+        # Scrub before cutting the excerpt short, so that no part of a secret survives the cut.
+        return self.scrub(body_excerpt(self.scrub(body_text)))
+
+    def _failure(self, method, path, reason, body_text=None, headers=None, status=None, transient=True, ambiguous=True):
+        """A request that got no usable reply: unless told otherwise, the API may or may not have carried it out."""
+        excerpt = self._excerpt(body_text) if body_text is not None else None
+        reason = self.scrub(reason)
+        url = self.display_url(path)
+        message = "Novita API request %s %s failed: %s" % (method, url, reason)
         if excerpt:
             message += ": %s" % excerpt
-        return NovitaAPIError(message, status=status, method=method, path=path, reason=self.scrub(reason), body_excerpt=excerpt,
-                              request_id=_request_id(headers, body_text), transient=True, ambiguous=True)
+        return NovitaAPIError(self.scrub(message), status=status, method=method, path=path, url=self.scrub(url), reason=reason,
+                              body_excerpt=excerpt, request_id=self.scrub(_request_id(headers, body_text)),
+                              transient=transient, ambiguous=ambiguous)
 
     def _status_error(self, method, path, status, body_text, headers):
-        api_message, api_code = _api_error_text(body_text)
+        api_code, api_reason, api_message = parse_error_body(body_text)
         api_message = self.scrub(api_message)
-        excerpt = self.scrub(body_excerpt(body_text)) if body_text.strip() and not api_message else None
-        message = _status_summary(status, method, path)
+        api_reason = self.scrub(api_reason)
+        if isinstance(api_code, str):
+            api_code = self.scrub(api_code)
+        excerpt = self._excerpt(body_text) if body_text.strip() and not api_message else None
+        name = _error_name(api_reason, api_code)
+        auth_failure = _auth_failure(status, name)
+        message = _status_summary(status, method, path, name, auth_failure)
         if api_message:
             message += ": %s" % api_message
-        elif excerpt:
+        elif excerpt and not api_reason:
             message += ": %s" % excerpt
-        else:
+        elif not excerpt:
             message += " with an empty body"
         retry_after = None
         if status in RETRY_STATUSES and headers is not None:
             retry_after = parse_retry_after(headers.get("Retry-After"))
-        return NovitaAPIError(message, status=status, method=method, path=path, api_message=api_message, api_code=api_code,
-                              request_id=_request_id(headers, body_text), body_excerpt=excerpt,
-                              transient=status in RETRY_STATUSES, ambiguous=status >= 500, retry_after=retry_after)
+        transient = status in RETRY_STATUSES and not auth_failure
+        return NovitaAPIError(self.scrub(message), status=status, method=method, path=path, url=self.scrub(self.display_url(path)),
+                              api_message=api_message, api_code=api_code, api_reason=api_reason,
+                              request_id=self.scrub(_request_id(headers, body_text)), body_excerpt=excerpt,
+                              transient=transient, ambiguous=status >= 500, retry_after=retry_after)
 
     def get(self, path, query=None):
         return self.request("GET", path, query=query)
@@ -319,8 +740,12 @@ class NovitaClient:
     def list_all(self, path, items_key, page_size=LIST_PAGE_SIZE):
         """Every item of a paged list (``pageSize``/``pageNum``), whether the API counts pages from 0 or from 1.
 
-        Pages are read from 1 upwards until ``total`` distinct items are in hand. When the pages run
-        out short, the API counts from 0 and page 0 is read once to complete the list.
+        Pages are read from 1 upwards until ``total`` distinct items are in hand (items are told apart by
+        ``id``, or by their whole content when they have none), a page adds no new item, or the pages that
+        ``total`` implies, plus one, were read. When the pages ran out short, the API counts from 0 (or the
+        list shrank while it was read): page 0 is read once to complete the list, and what was read is
+        returned. When the last page read was full but the list is still short of ``total`` after page 0 too
+        (the API ignores ``pageNum``), no one can tell which items exist: that raises a NovitaAPIError.
         """
         items = {}
         order = []
@@ -328,39 +753,70 @@ class NovitaClient:
         def add(page_items):
             added = 0
             for item in page_items:
-                key = item.get("id") if isinstance(item, dict) else None
-                key = key if key is not None else "#%d" % len(order)
+                if isinstance(item, dict) and item.get("id") is not None:
+                    key = "id:%s" % item["id"]
+                else:
+                    key = "json:%s" % json.dumps(item, sort_keys=True, default=str)
                 if key not in items:
                     items[key] = item
                     order.append(key)
                     added += 1
             return added
 
-        total = None
+        def read(number):
+            data = self.get(path, {"pageSize": page_size, "pageNum": number})
+            data = data if isinstance(data, dict) else {}
+            page_items = data.get(items_key)
+            return (page_items if isinstance(page_items, list) else []), _int_or_none(data.get("total"))
+
         page = 1
+        pages = 0
+        new_pages = 0
+        largest = 0
         while True:
-            data = self.get(path, {"pageSize": page_size, "pageNum": page})
-            page_items = data.get(items_key) or []
-            total = _int_or_none(data.get("total"))
+            page_items, total = read(page)
+            pages += 1
             added = add(page_items)
+            new_pages += 1 if added else 0
+            largest = max(largest, len(page_items))
+            # "Full" against what the server actually sends: it may cap the page size below the one asked for.
+            last_full = bool(page_items) and len(page_items) >= min(page_size, largest)
             if total is not None and len(order) >= total:
                 break
             if not added:
                 break
+            if total is not None and pages >= -(-total // max(1, min(page_size, largest))) + 1:
+                break
+            if pages >= LIST_MAX_PAGES:
+                raise NovitaAPIError("GET %s did not complete: still new %s after %d pages; giving up" % (path, items_key, pages),
+                                     method="GET", path=path, url=self.display_url(path), reason="endless list")
             page += 1
         if total is not None and len(order) < total:
             try:
-                data = self.get(path, {"pageSize": page_size, "pageNum": 0})
+                page_items, dummy = read(0)
+                pages += 1
             except NovitaAPIError as exc:
                 # An API that counts from 1 may refuse page 0; then the list simply shrank while it was read.
                 if exc.status != 400:
                     raise
-                data = {}
-            add(data.get(items_key) or [])
+                page_items = []
+            add(page_items)
+            if len(order) < total and last_full:
+                if not added and new_pages <= 1:
+                    why = "the API returned the same items for every page"
+                elif not added:
+                    why = "page %d returned only %s already read" % (page, items_key)
+                else:
+                    why = "every page was full, yet the list never reached its total"
+                raise NovitaAPIError("GET %s did not complete: %d of %d %s after %d pages (%s); cannot tell which %s exist"
+                                     % (path, len(order), total, items_key, pages, why, items_key),
+                                     method="GET", path=path, url=self.display_url(path), reason="incomplete list")
         return [items[key] for key in order]
 
 
 def _int_or_none(value):
+    if isinstance(value, bool):
+        return None
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -12,7 +12,10 @@ import os
 import http.client as http_client
 import re
 import socket
+import ssl
+import threading
 from urllib.error import HTTPError, URLError
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -47,9 +50,28 @@ class FakeOpener:
         return FakeResponse(answer.encode("utf-8") if isinstance(answer, str) else json.dumps(answer).encode("utf-8"))
 
 
-def client(opener, sleeps=None):
-    return api.NovitaClient(KEY, "https://api.example.invalid/", timeout=7, validate_certs=True,
-                            sleep=(sleeps.append if sleeps is not None else lambda s: None), opener=opener)
+BASE = "https://api.example.invalid/gpu-instance/openapi/v1"
+
+
+class FakeTime:
+    """A clock that only moves when something sleeps; records the sleeps."""
+
+    def __init__(self, sleeps=None):
+        self.now = 1000.0
+        self.sleeps = sleeps if sleeps is not None else []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def client(opener, sleeps=None, **kwargs):
+    fake = FakeTime(sleeps)
+    return api.NovitaClient(KEY, kwargs.pop("base_url", "https://api.example.invalid/"), timeout=7, validate_certs=True,
+                            sleep=fake.sleep, clock=fake.clock, opener=opener, **kwargs)
 
 
 def test_request_sends_bearer_json_timeout_and_user_agent():
@@ -127,10 +149,13 @@ def test_post_with_retry_repeats_the_same_body():
 
 def test_connection_errors_on_post_are_reported_once():
     opener = FakeOpener(URLError("connection refused"))
-    with pytest.raises(api.NovitaAPIError, match="POST /endpoint/update failed: connection refused") as exc:
+    with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).post("/endpoint/update", {})
     assert len(opener.calls) == 1
-    assert exc.value.ambiguous and exc.value.status is None
+    assert exc.value.message == ("Novita API request POST %s/endpoint/update failed: connection refused: is the server running at"
+                                 " https://api.example.invalid:443?" % BASE)
+    # Nothing reached the server: safe to send again (transient), and nothing can have been done (not ambiguous).
+    assert exc.value.transient and not exc.value.ambiguous and exc.value.status is None
 
 
 @pytest.mark.parametrize("failure, reason", [
@@ -165,8 +190,9 @@ def test_truncated_reply_is_retried_on_reads():
 
 
 def test_truncated_reply_message():
-    with pytest.raises(api.NovitaAPIError, match=r"POST /endpoint/create failed: the reply was cut off after 15 bytes"):
+    with pytest.raises(api.NovitaAPIError) as exc:
         client(lambda url, **kw: TruncatedResponse()).post("/endpoint/create", {})
+    assert exc.value.message == "Novita API request POST %s/endpoint/create failed: the reply was cut off after 15 bytes" % BASE
 
 
 def test_retry_timeout_bounds_the_total_time_spent_retrying():
@@ -238,8 +264,8 @@ def test_non_json_success_body_is_retried_then_an_error_with_excerpt():
     novita = api.NovitaClient(KEY, retries=1, sleep=lambda s: None, opener=opener)
     with pytest.raises(api.NovitaAPIError) as exc:
         novita.get("/endpoint/limit")
-    assert exc.value.message == ("Novita API request GET /endpoint/limit failed: the reply is not JSON: HTML page: Down for maintenance"
-                                 " (gave up after 2 attempts)")
+    assert exc.value.message == ("Novita API request GET https://api.novita.ai/gpu-instance/openapi/v1/endpoint/limit failed:"
+                                 " the reply is not JSON: HTML page: Down for maintenance (gave up after 2 attempts)")
 
 
 def test_empty_error_body_is_named():
@@ -289,3 +315,532 @@ def test_list_all_empty_account():
     opener = FakeOpener(page([], 0))
     assert client(opener).list_all("/endpoints", "endpoints") == []
     assert len(opener.calls) == 1
+
+
+# -- errors by meaning
+
+def error_for(status, body, headers=None, **kwargs):
+    opener = FakeOpener((status, body, headers or {}))
+    with pytest.raises(api.NovitaAPIError) as exc:
+        client(opener, **kwargs).get("/endpoint", {"id": "e1"})
+    return exc.value, opener
+
+
+@pytest.mark.parametrize("body, code, reason, message", [
+    ('{"code": 403, "reason": "INVALID_API_KEY", "message": "invalid api-key"}', 403, "INVALID_API_KEY", "invalid api-key"),
+    ('{"code": 400, "message": "workerConfig.maxNum out of range"}', 400, None, "workerConfig.maxNum out of range"),
+    ('{"code": 400, "msg": "bad port"}', 400, None, "bad port"),
+    ('{"error": {"code": "INVALID", "message": "bad"}}', "INVALID", None, "bad"),
+    ('{"error": {"code": 400, "msg": "bad too"}}', 400, None, "bad too"),
+    ('{"error": {"code": 400, "reason": "RESOURCE_NOT_FOUND", "message": "gone"}}', 400, "RESOURCE_NOT_FOUND", "gone"),
+    ('{"error": "plain error text"}', None, None, "plain error text"),
+])
+def test_each_error_body_shape_is_read(body, code, reason, message):
+    exc = api.parse_error_body(body)
+    assert exc == (code, reason, message)
+
+
+@pytest.mark.parametrize("body, excerpt", [
+    ("upstream connect error", "upstream connect error"),
+    ('{"detail": "something odd"}', '{"detail": "something odd"}'),
+    ('[1, 2]', "[1, 2]"),
+])
+def test_error_body_without_code_or_message_falls_back_to_the_raw_excerpt(body, excerpt):
+    exc, dummy = error_for(400, body)
+    assert exc.api_message is None and exc.api_reason is None and exc.body_excerpt == excerpt
+    assert exc.message == "Novita API returned HTTP 400 on GET /endpoint: " + excerpt
+
+
+def test_the_reason_is_shown_in_the_message():
+    opener = FakeOpener((400, '{"code": 400, "reason": "SERVERLESS_APP_NAME_IS_EXIST", "message": "app name x already exists"}', {}))
+    with pytest.raises(api.NovitaAPIError) as exc:
+        client(opener).post("/endpoint/create", {"endpoint": {}})
+    assert exc.value.message == "Novita API returned HTTP 400 SERVERLESS_APP_NAME_IS_EXIST on POST /endpoint/create: app name x already exists"
+    failure = exc.value.to_dict()
+    assert failure["api_reason"] == "SERVERLESS_APP_NAME_IS_EXIST" and failure["api_code"] == 400
+    assert failure["api_message"] == "app name x already exists" and failure["reason"] is None
+    assert failure["url"] == BASE + "/endpoint/create"
+    assert sorted(failure) == sorted(["status", "method", "path", "url", "api_code", "api_reason", "api_message", "request_id",
+                                      "body_excerpt", "reason", "attempts"])
+
+
+def test_a_reason_without_message_is_not_followed_by_the_raw_body():
+    exc, dummy = error_for(400, '{"code": 400, "reason": "SERVERLESS_ENDPOINT_NOT_FOUND"}')
+    assert exc.message == "Novita API returned HTTP 400 SERVERLESS_ENDPOINT_NOT_FOUND on GET /endpoint"
+    assert exc.not_found
+
+
+def test_a_word_code_names_the_error_when_there_is_no_reason():
+    exc, dummy = error_for(400, '{"error": {"code": "INVALID_PARAMETER", "message": "bad"}}')
+    assert exc.message == "Novita API returned HTTP 400 INVALID_PARAMETER on GET /endpoint: bad"
+
+
+@pytest.mark.parametrize("status, body, expected", [
+    (404, '{"message": "endpoint x not found"}', True),
+    (404, "", True),
+    (400, '{"code": 400, "reason": "SERVERLESS_ENDPOINT_NOT_FOUND", "message": "endpoint not found"}', True),
+    (400, '{"code": 400, "reason": "NETWORK_STORAGE_NOT_FOUND", "message": "storage ns-1"}', True),
+    (400, '{"error": {"code": "RESOURCE_NOT_FOUND", "message": "no such resource"}}', True),
+    (400, '{"code": 400, "message": "SERVERLESS_ENDPOINT_NOT_FOUND: e1"}', True),
+    (400, '{"code": "400", "message": "SERVERLESS_ENDPOINT_NOT_FOUND"}', True),
+    (400, '{"code": 400, "reason": "INVALID_PARAMETER", "message": "maxNum out of range"}', False),
+    (400, '{"code": 400, "message": "workerConfig.maxNum out of range"}', False),
+    (400, '{"code": 400, "message": "endpoint x not found"}', False),
+    (400, '{"code": 400, "message": "image not_found in registry"}', False),
+    (400, '{"code": 400, "reason": "INVALID_PARAMETER", "message": "SERVERLESS_ENDPOINT_NOT_FOUND"}', False),
+    (400, "endpoint not found", False),
+    (409, '{"code": 409, "reason": "SERVERLESS_APP_NAME_IS_EXIST", "message": "exists"}', False),
+    (403, '{"code": 403, "reason": "INVALID_API_KEY", "message": "invalid api-key"}', False),
+])
+def test_not_found_by_meaning(status, body, expected):
+    exc, dummy = error_for(status, body)
+    assert api.is_not_found(exc) is expected
+    assert exc.not_found is expected
+
+
+def test_not_found_needs_a_client_error():
+    assert not api.is_not_found(api.NovitaAPIError("x", status=500, api_reason="SERVERLESS_ENDPOINT_NOT_FOUND"))
+    assert not api.is_not_found(api.NovitaAPIError("no reply", reason="connection refused"))
+    assert not api.is_not_found(ValueError("404"))
+    assert api.is_not_found(api.NovitaAPIError("x", status=400, api_code=400, api_reason="SERVERLESS_ENDPOINT_NOT_FOUND"))
+
+
+@pytest.mark.parametrize("status, body, expected", [
+    (401, '{"code": 401, "reason": "UNAUTHORIZED", "message": "no"}', True),
+    (401, "", True),
+    (403, '{"code": 403, "reason": "INVALID_API_KEY", "message": "invalid api-key"}', True),
+    (403, '{"code": 403, "reason": "FORBIDDEN", "message": "forbidden"}', True),
+    (403, "<html><title>403 Forbidden</title></html>", True),
+    (400, '{"code": 400, "reason": "MISSING_API_KEY", "message": "missing api-key"}', True),
+    (400, '{"code": 400, "reason": "INVALID_PARAMETER", "message": "bad"}', False),
+    (404, '{"message": "no"}', False),
+])
+def test_auth_failure_by_meaning(status, body, expected):
+    exc, opener = error_for(status, body)
+    assert api.is_auth_failure(exc) is expected and exc.auth_failure is expected
+    assert len(opener.calls) == 1 and not exc.transient
+
+
+def test_invalid_api_key_is_not_retried_and_names_the_reason():
+    sleeps = []
+    opener = FakeOpener((403, '{"code": 403, "reason": "INVALID_API_KEY", "message": "invalid api-key"}', {}))
+    with pytest.raises(api.NovitaAPIError) as exc:
+        client(opener, sleeps).get("/endpoints")
+    assert exc.value.message == ("Novita API rejected the API key (403 INVALID_API_KEY) on GET /endpoints; check api_key or NOVITA_API_KEY:"
+                                 " invalid api-key")
+    assert len(opener.calls) == 1 and sleeps == [] and exc.value.attempts == 1
+
+
+def test_missing_api_key_says_so():
+    exc, opener = error_for(400, '{"code": 400, "reason": "MISSING_API_KEY", "message": "missing api-key"}')
+    assert exc.message == ("Novita API says the API key is missing (400 MISSING_API_KEY) on GET /endpoint; check api_key or NOVITA_API_KEY:"
+                           " missing api-key")
+    assert exc.auth_failure and not exc.transient and len(opener.calls) == 1
+
+
+# -- scrubbing
+
+SECRET = 'pa"ss/wörd ß&x=1'
+
+
+@pytest.mark.parametrize("form", [
+    SECRET,
+    json.dumps(SECRET)[1:-1],
+    json.dumps(SECRET, ensure_ascii=False)[1:-1],
+    quote(SECRET, safe=""),
+    quote_plus(SECRET),
+    quote(SECRET, safe="").lower(),
+    repr(SECRET)[1:-1],
+])
+def test_scrubber_masks_every_written_form(form):
+    scrubber = api.Scrubber(SECRET)
+    assert scrubber.scrub("before %s after" % form) == "before ******** after"
+
+
+def test_scrubber_masks_overlapping_secrets_without_leaving_fragments():
+    scrubber = api.Scrubber("abcdef", "xxabc", "defgh")
+    assert scrubber.scrub("1 xxabcdefgh 2 abcdef 3 xxabc") == "1 ******** 2 ******** 3 ********"
+
+
+def test_scrubber_ignores_short_and_non_text_values():
+    scrubber = api.Scrubber("abc", "", None, True, {"a": "b"}, 12345, b"bytes-secret")
+    assert scrubber.scrub("abc 12345 bytes-secret True") == "abc ******** ******** True"
+    assert scrubber.scrub(None) is None and scrubber.scrub(7) == 7
+
+
+def test_scrubber_is_safe_across_threads():
+    scrubber = api.Scrubber()
+    values = ["secret-%03d" % i for i in range(200)]
+
+    def add(chunk):
+        for value in chunk:
+            scrubber.add(value)
+            assert scrubber.scrub(value) == api.MASK
+
+    threads = [threading.Thread(target=add, args=(values[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert scrubber.scrub(" ".join(values)) == " ".join([api.MASK] * 200)
+
+
+def test_secrets_are_scrubbed_from_message_api_message_and_excerpts():
+    body_message = json.dumps({"code": 400, "message": "env value %s is bad (%s)" % (SECRET, quote(SECRET, safe=""))})
+    body_raw = json.dumps({"detail": "password %s" % SECRET}, ensure_ascii=True)
+    non_json = "x" * (api.EXCERPT_LENGTH - 5) + SECRET
+    opener = FakeOpener((400, body_message, {}), (400, body_raw, {}), non_json)
+    novita = client(opener)
+    novita.add_secrets(SECRET)
+    with pytest.raises(api.NovitaAPIError) as first:
+        novita.post("/endpoint/update", {})
+    with pytest.raises(api.NovitaAPIError) as second:
+        novita.post("/endpoint/update", {})
+    with pytest.raises(api.NovitaAPIError) as third:
+        novita.post("/endpoint/update", {})
+    assert first.value.api_message == "env value ******** is bad (********)"
+    assert first.value.message.endswith(": env value ******** is bad (********)")
+    assert second.value.body_excerpt == '{"detail": "password ********"}'
+    assert third.value.body_excerpt == "x" * (api.EXCERPT_LENGTH - 5) + "*****..."
+    for exc in (first.value, second.value, third.value):
+        text = repr(exc.to_dict()) + exc.message + str(exc)
+        assert "wörd" not in text and "w\\u00f6rd" not in text and "w%C3%B6rd" not in text and "ss/w" not in text
+
+
+def test_transport_errors_and_the_key_are_scrubbed():
+    opener = FakeOpener(URLError("proxy said: bad token Bearer %s" % KEY), OSError("echo %s" % quote(KEY)))
+    novita = client(opener)
+    for dummy in range(2):
+        with pytest.raises(api.NovitaAPIError) as exc:
+            novita.post("/endpoint/update", {})
+        assert KEY not in exc.value.message and KEY not in repr(exc.value.to_dict()) and api.MASK in exc.value.reason
+
+
+def test_scrub_error_masks_secrets_added_later():
+    opener = FakeOpener((400, '{"code": 400, "reason": "INVALID_PARAMETER", "message": "value late-secret-1 is wrong"}', {}))
+    novita = client(opener)
+    with pytest.raises(api.NovitaAPIError) as exc:
+        novita.post("/endpoint/update", {})
+    assert "late-secret-1" in exc.value.message
+    novita.add_secrets("late-secret-1")
+    assert novita.scrub_error(exc.value) is exc.value
+    assert "late-secret-1" not in exc.value.message + exc.value.api_message + str(exc.value)
+    assert exc.value.api_reason == "INVALID_PARAMETER"
+
+
+def test_client_scrub_helper_masks_key_and_added_secrets():
+    novita = client(FakeOpener())
+    novita.add_secrets("registry-password")
+    assert novita.scrub("%r" % {"key": KEY, "password": "registry-password"}) == "{'key': '********', 'password': '********'}"
+
+
+# -- retry budget per request
+
+def test_retry_budget_is_per_request():
+    sleeps = []
+    opener = FakeOpener((503, "", {}), {"ok": 1}, (503, "", {}), {"ok": 2})
+    novita = client(opener, sleeps, retry_timeout=10)
+    assert novita.get("/endpoints") == {"ok": 1}
+    novita.pause(200)
+    assert novita.get("/endpoints") == {"ok": 2}
+    assert len(opener.calls) == 4
+
+
+def test_retry_delay_counts_from_the_given_start():
+    fake = FakeTime()
+    novita = api.NovitaClient(KEY, retries=5, retry_timeout=10, clock=fake.clock, sleep=fake.sleep)
+    started = novita.now()
+    assert novita.retry_delay(0, retry_after=4, started=started) == 4
+    fake.sleep(5)
+    assert novita.retry_delay(1, retry_after=4, started=started) == 4
+    fake.sleep(2)
+    assert novita.retry_delay(1, retry_after=4, started=started) is None
+    assert novita.retry_delay(1, retry_after=4) == 4
+    assert novita.retry_delay(1, retry_after=4, started=novita.now()) == 4
+    assert novita.retry_delay(5, retry_after=0, started=novita.now()) is None
+
+
+# -- pace
+
+def test_pace_holds_every_sender_then_spaces_them():
+    now = [10.0]
+    sleeps = []
+    pace = api.Pace(clock=lambda: now[0], sleep=sleeps.append)
+    assert pace.wait() == 0.0
+    pace.limited(1.0, sent_at=10.0)
+    assert pace.hold_until == 11.0 and pace.interval == api.PACE_FIRST_INTERVAL
+    now[0] = 10.2
+    # four senders arrive during the hold: none goes before it ends, then one every interval
+    waits = [pace.wait() for dummy in range(4)]
+    assert waits == pytest.approx([0.8, 0.9, 1.0, 1.1])
+    assert sleeps == pytest.approx([0.8, 0.9, 1.0, 1.1])
+
+
+def test_pace_doubles_once_per_wave_up_to_the_cap_and_recovers():
+    now = [0.0]
+    pace = api.Pace(clock=lambda: now[0], sleep=lambda s: None)
+    pace.limited(1.0, sent_at=0.0)
+    assert pace.interval == 0.1
+    # more 429s for requests sent before that back-off: the same wave, no further slow-down
+    pace.limited(1.0, sent_at=-0.5)
+    pace.limited(1.0, sent_at=-0.1)
+    assert pace.interval == 0.1
+    for step in range(1, 10):
+        now[0] = step * 2.0
+        pace.limited(1.0, sent_at=now[0] - 0.5)
+    assert pace.interval == api.PACE_MAX_INTERVAL
+    pace.ok()
+    assert pace.interval == pytest.approx(api.PACE_MAX_INTERVAL * 0.9)
+    for dummy in range(100):
+        pace.ok()
+    assert pace.interval == 0.0
+    now[0] = 100.0
+    assert pace.wait() == 0.0 and pace.wait() == 0.0
+
+
+def test_pace_sender_queues_again_when_a_429_arrives_while_it_sleeps():
+    now = [0.0]
+    sleeps = []
+    pace = api.Pace(clock=lambda: now[0], sleep=lambda s: (sleeps.append(s), late_429() if len(sleeps) == 1 else None))
+
+    def late_429():
+        now[0] = 0.5
+        pace.limited(2.0, sent_at=0.4)
+
+    pace.limited(1.0, sent_at=0.0)
+    pace.wait()
+    # slept 1.0 towards its slot at 1.0; meanwhile the hold moved to 2.5: it waits again instead of sending
+    assert sleeps[0] == 1.0 and len(sleeps) == 2 and sleeps[1] >= 2.0
+
+
+def test_a_429_holds_the_other_threads_of_the_client():
+    lock = threading.Lock()
+    fake = FakeTime()
+
+    def sleep(seconds):
+        with lock:
+            fake.now += seconds
+
+    sends = []
+
+    def opener(url, **kwargs):
+        with lock:
+            sends.append(fake.now)
+            first = len(sends) == 1
+        if first:
+            raise HTTPError(url, 429, "error", {"Retry-After": "1"}, io.BytesIO(b'{"code": 429, "message": "slow down"}'))
+        return FakeResponse(b'{"ok": true}')
+
+    novita = api.NovitaClient(KEY, "https://api.example.invalid", retries=0, clock=lambda: fake.now, sleep=sleep, opener=opener)
+    with pytest.raises(api.NovitaAPIError) as exc:
+        novita.post("/endpoint/create", {"endpoint": {}})
+    assert exc.value.status == 429
+    hold = novita.pace.hold_until
+    assert hold == fake.now + 1.0
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(novita.get("/endpoints"))) for dummy in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # retries=0, yet every request waited for the pace and was then sent once and succeeded
+    assert results == [{"ok": True}] * 8 and len(sends) == 9
+    assert all(sent >= hold for sent in sends[1:])
+
+
+def test_a_retried_429_waits_on_the_pace_not_twice():
+    sleeps = []
+    opener = FakeOpener((429, "", {"Retry-After": "2"}), {"ok": True})
+    novita = client(opener, sleeps)
+    assert novita.get("/endpoints") == {"ok": True}
+    assert sleeps == [2.0]
+
+
+# -- paging that always ends
+
+def test_list_all_without_total_and_pagenum_ignored_ends():
+    opener = FakeOpener(*[{"endpoints": [{"id": "a"}, {"id": "b"}]}] * 5)
+    assert [e["id"] for e in client(opener).list_all("/endpoints", "endpoints", page_size=2)] == ["a", "b"]
+    assert pages_requested(opener) == [1, 2]
+
+
+def test_list_all_items_without_id_are_told_apart_by_content():
+    idless = [{"name": "x", "n": 1}, {"n": 2, "name": "y"}]
+    opener = FakeOpener(*[{"endpoints": idless}] * 5)
+    assert client(opener).list_all("/endpoints", "endpoints", page_size=2) == idless
+    assert len(opener.calls) == 2
+    opener = FakeOpener({"endpoints": idless, "total": 3}, {"endpoints": [{"name": "z"}], "total": 3})
+    assert [e["name"] for e in client(opener).list_all("/endpoints", "endpoints", page_size=2)] == ["x", "y", "z"]
+
+
+def test_list_all_refuses_a_list_it_cannot_complete():
+    opener = FakeOpener(*[page(["e%d" % i for i in range(100)], 250)] * 10)
+    with pytest.raises(api.NovitaAPIError) as exc:
+        client(opener).list_all("/endpoints", "endpoints")
+    assert exc.value.message == ("GET /endpoints did not complete: 100 of 250 endpoints after 3 pages"
+                                 " (the API returned the same items for every page); cannot tell which endpoints exist")
+    assert not exc.value.transient and not exc.value.ambiguous and pages_requested(opener) == [1, 2, 0]
+
+
+def test_list_all_completes_a_zero_based_api_that_repeats_its_last_page():
+    # pageNum 1 is the second and last page of a zero-based API that answers any later page with the last one
+    opener = FakeOpener(page(["c", "d"], 4), page(["c", "d"], 4), page(["a", "b"], 4))
+    assert sorted(e["id"] for e in client(opener).list_all("/endpoints", "endpoints", page_size=2)) == ["a", "b", "c", "d"]
+    assert pages_requested(opener) == [1, 2, 0]
+
+
+def test_list_all_total_larger_than_reachable_returns_what_was_read():
+    opener = FakeOpener(page(["a", "b"], 9), page(["c"], 9), page([], 9), (400, '{"message": "pageNum must be >= 1"}', {}))
+    assert [e["id"] for e in client(opener).list_all("/endpoints", "endpoints", page_size=2)] == ["a", "b", "c"]
+    assert pages_requested(opener) == [1, 2, 3, 0]
+
+
+def test_list_all_stops_after_the_pages_the_total_implies():
+    # every page brings a new item, but fewer than the pages' size and the total promise: ceil(7 / 2) + 1 pages at most
+    answers = [page(["a", "b"], 7)] + [page(["p%d" % n], 7) for n in range(1, 10)]
+    opener = FakeOpener(*answers)
+    result = client(opener).list_all("/endpoints", "endpoints", page_size=2)
+    # then page 0, for an API counting from 0; what was read is returned
+    assert pages_requested(opener) == [1, 2, 3, 4, 5, 0]
+    assert [e["id"] for e in result] == ["a", "b", "p1", "p2", "p3", "p4", "p5"]
+
+
+def test_list_all_follows_a_server_that_caps_the_page_size():
+    opener = FakeOpener(*[page(["e%d" % (n * 2 + i) for i in range(2)], 9) for n in range(4)] + [page(["e8"], 9)])
+    assert len(client(opener).list_all("/endpoints", "endpoints", page_size=100)) == 9
+    assert pages_requested(opener) == [1, 2, 3, 4, 5]
+
+
+# -- configuration mistakes
+
+class FakeModule:
+    def __init__(self, **params):
+        self.params = dict(api_key=KEY, api_base_url=api.DEFAULT_BASE_URL, timeout=30, validate_certs=True, retries=5, retry_timeout=120)
+        self.params.update(params)
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs["msg"])
+
+
+@pytest.mark.parametrize("url, message", [
+    ("127.0.0.1:8555", "api_base_url: '127.0.0.1:8555' has no scheme; use http://127.0.0.1:8555 or https://127.0.0.1:8555"),
+    ("localhost", "api_base_url: 'localhost' has no scheme; use http://localhost or https://localhost"),
+    ("http:/127.0.0.1:8555", "api_base_url: 'http:/127.0.0.1:8555' is not a URL; write it as http://127.0.0.1:8555 or https://127.0.0.1:8555"),
+    ("ftp://api.novita.ai", "api_base_url: 'ftp://api.novita.ai' uses the scheme ftp; the Novita API is reached over https://"
+                            " (or http:// for a local test server)"),
+    ("https://", "api_base_url: 'https://' has no host; use for example https://api.novita.ai"),
+    ("http://:8555", "api_base_url: 'http://:8555' has no host; use for example https://api.novita.ai"),
+    ("http://127.0.0.1:99999", "api_base_url: 'http://127.0.0.1:99999' has an invalid port; use for example http://127.0.0.1:8555"),
+    ("https://api.novita.ai/gpu-instance/openapi/v1", "api_base_url: 'https://api.novita.ai/gpu-instance/openapi/v1' already contains"
+                                                      " the API path /gpu-instance/openapi/v1; set it to https://api.novita.ai"),
+    ("http://127.0.0.1:8555/proxy/gpu-instance/openapi/", "api_base_url: 'http://127.0.0.1:8555/proxy/gpu-instance/openapi/' already contains"
+                                                          " the API path /gpu-instance/openapi/v1; set it to http://127.0.0.1:8555/proxy"),
+    ("https://api.novita.ai/?x=1", "api_base_url: 'https://api.novita.ai/?x=1' has a query string or fragment; set it to https://api.novita.ai"),
+])
+def test_config_mistakes_fail_at_once_naming_the_url(url, message):
+    opener = FakeOpener()
+    sleeps = []
+    with pytest.raises(api.NovitaConfigError) as exc:
+        api.NovitaClient(KEY, url, opener=opener, sleep=sleeps.append)
+    assert exc.value.msg == message and str(exc.value) == message
+    with pytest.raises(AssertionError, match="^%s$" % re.escape(message)):
+        api.NovitaClient.from_module(FakeModule(api_base_url=url))
+    assert opener.calls == [] and sleeps == []
+
+
+@pytest.mark.parametrize("url, expected", [
+    (None, "https://api.novita.ai"),
+    ("", "https://api.novita.ai"),
+    (" https://api.novita.ai/ ", "https://api.novita.ai"),
+    ("HTTP://127.0.0.1:8555/", "http://127.0.0.1:8555"),
+    ("http://[::1]:8555/proxy/", "http://[::1]:8555/proxy"),
+])
+def test_good_base_urls(url, expected):
+    assert api.check_base_url(url) == expected
+
+
+def test_transport_errors_name_the_full_url_without_credentials():
+    opener = FakeOpener(URLError("something broke"))
+    novita = client(opener, base_url="https://user:base-url-password@api.example.invalid/")
+    with pytest.raises(api.NovitaAPIError) as exc:
+        novita.post("/endpoint/create", {"endpoint": {}})
+    assert exc.value.message == "Novita API request POST %s/endpoint/create failed: something broke" % BASE
+    assert exc.value.url == BASE + "/endpoint/create"
+    assert novita.scrub("base-url-password") == api.MASK
+
+
+def test_query_strings_stay_out_of_transport_messages():
+    opener = FakeOpener(URLError("something broke"))
+    with pytest.raises(api.NovitaAPIError) as exc:
+        client(opener).post("/endpoint", {})
+    assert "?" not in exc.value.message
+
+
+@pytest.mark.parametrize("failure, hint", [
+    (URLError("unknown url type: 127.0.0.1"), "unknown url type: 127.0.0.1; check api_base_url"),
+    (URLError("no host given"), "no host given; check api_base_url"),
+    (ValueError("unknown url type: '127.0.0.1'"), "unknown url type: '127.0.0.1'; check api_base_url"),
+    (URLError(ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")),
+     "the server does not speak TLS at this address: use http:// or check the port"),
+    (URLError(ssl.SSLError(1, "[SSL] record layer failure (_ssl.c:1000)")), "the server does not speak TLS at this address"),
+    (URLError(ssl.SSLError(1, "[SSL: UNKNOWN_PROTOCOL] unknown protocol")), "the server does not speak TLS at this address"),
+    (URLError(ssl.SSLError(1, "[SSL: HTTP_REQUEST] http request")), "the server does not speak TLS at this address"),
+    (URLError(getattr(ssl, "SSLCertVerificationError", ssl.SSLError)(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate")),
+     "install the CA that signed it (for example with the SSL_CERT_FILE environment variable) or, for a test server only, set validate_certs to false"),
+])
+def test_errors_retrying_cannot_fix_are_not_retried(failure, hint):
+    sleeps = []
+    opener = FakeOpener(failure, failure)
+    with pytest.raises(api.NovitaAPIError) as exc:
+        client(opener, sleeps).get("/endpoints")
+    assert len(opener.calls) == 1 and sleeps == []
+    assert not exc.value.transient and not exc.value.ambiguous
+    assert exc.value.message.startswith("Novita API request GET %s/endpoints failed: " % BASE)
+    assert hint in exc.value.message and "gave up" not in exc.value.message
+
+
+def test_connection_refused_is_retried_and_names_the_server():
+    sleeps = []
+    refused = URLError(ConnectionRefusedError(111, "Connection refused"))
+    opener = FakeOpener(*[refused] * 3)
+    with pytest.raises(api.NovitaAPIError) as exc:
+        client(opener, sleeps, base_url="http://127.0.0.1:9", retries=2).get("/endpoints")
+    assert len(opener.calls) == 3 and len(sleeps) == 2
+    assert exc.value.message == ("Novita API request GET http://127.0.0.1:9/gpu-instance/openapi/v1/endpoints failed: connection refused:"
+                                 " is the server running at http://127.0.0.1:9? (gave up after 3 attempts)")
+    with pytest.raises(api.NovitaAPIError) as exc:
+        client(FakeOpener(refused), base_url="http://127.0.0.1:9").post("/endpoint/create", {})
+    assert exc.value.message == ("Novita API request POST http://127.0.0.1:9/gpu-instance/openapi/v1/endpoint/create failed:"
+                                 " connection refused: is the server running at http://127.0.0.1:9?")
+    assert exc.value.transient and not exc.value.ambiguous
+
+
+# -- api_key checked at run time
+
+def test_api_key_is_not_required_by_the_argument_spec():
+    spec = api.novita_argument_spec()["api_key"]
+    assert not spec.get("required") and spec["no_log"] is True and spec["fallback"][1] == ["NOVITA_API_KEY"]
+
+
+@pytest.mark.parametrize("key", [None, "", "   "])
+def test_a_missing_api_key_fails_at_run_time(key):
+    with pytest.raises(AssertionError) as exc:
+        api.NovitaClient.from_module(FakeModule(api_key=key))
+    assert str(exc.value) == ("api_key is not set: give the api_key option or set the NOVITA_API_KEY environment variable"
+                              " (for example in module_defaults for group/novita.cloud.novita)")
+
+
+def test_from_module_builds_a_client():
+    novita = api.NovitaClient.from_module(FakeModule(api_base_url="http://127.0.0.1:8555/", retries=2, retry_timeout=30))
+    assert novita.base_url == "http://127.0.0.1:8555" and novita.retries == 2 and novita.retry_timeout == 30
+    assert novita.scrub(KEY) == api.MASK
+
+
+def test_pace_ignores_replies_to_requests_sent_before_the_slow_down():
+    now = [5.0]
+    pace = api.Pace(clock=lambda: now[0], sleep=lambda s: None)
+    pace.limited(1.0, sent_at=4.9)
+    pace.ok(sent_at=4.95)
+    assert pace.interval == api.PACE_FIRST_INTERVAL
+    pace.ok(sent_at=6.0)
+    assert pace.interval == pytest.approx(api.PACE_FIRST_INTERVAL * api.PACE_DECREASE)

@@ -9,9 +9,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import datetime
+import re
 import time
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, is_not_found
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     build_payload,
     changed_secret_names,
@@ -19,6 +21,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     create_base,
     diff_view,
     endpoint_result,
+    env_value,
     immutable_changes,
     merge_api,
     model_from_api,
@@ -28,9 +31,15 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
 
 SERVING_STATE = "serving"
 FAILED_STATES = ("failed", "error")
+# States that say the endpoint is on its way somewhere: never "settled", whatever else the read shows.
+TRANSITIONAL_STATES = ("pending", "creating", "initializing", "updating", "deleting", "terminating")
+# An endpoint with min_num 0 may never report serving (no worker runs): its wait ends when its settings read back,
+# it reports no error and the same non-transitional state holds for this many reads in a row.
+ZERO_WORKER_STABLE_READS = 3
 POLL_FIRST_DELAY = 1.0
 POLL_MAX_DELAY = 5.0
 STORAGE_PAGE_SIZE = 100
+APP_NAME_TAKEN = "SERVERLESS_APP_NAME_IS_EXIST"
 
 
 class EndpointError(Exception):
@@ -55,7 +64,8 @@ class EndpointAPI:
         try:
             data = self.client.get("/endpoint", {"id": endpoint_id})
         except NovitaAPIError as exc:
-            if exc.status == 404:
+            # Not found comes as a 404 or as a 400 whose reason is SERVERLESS_ENDPOINT_NOT_FOUND.
+            if is_not_found(exc):
                 return None
             raise
         endpoint = data.get("endpoint") if isinstance(data, dict) else None
@@ -110,10 +120,15 @@ class EndpointAPI:
         """
         name = body.get("name")
         attempt = 0
+        started = None
         while True:
             try:
                 data = self.client.post("/endpoint/create", {"endpoint": body})
             except NovitaAPIError as exc:
+                if _names_reason(exc, APP_NAME_TAKEN):
+                    raise EndpointError("app_name: %s is already used by another endpoint of this account (%s); app names are unique per account:"
+                                        " choose another app_name, or leave it out to use the endpoint ID. Nothing was created"
+                                        % (body.get("appName"), APP_NAME_TAKEN), failure=exc.to_dict())
                 if not exc.transient or not name:
                     raise
                 exc.attempts = attempt + 1
@@ -121,7 +136,9 @@ class EndpointAPI:
                     found = self._find_after_ambiguous_create(name, exc)
                     if found is not None:
                         return str(found["id"]), True
-                delay = self.client.retry_delay(attempt, exc.retry_after)
+                if started is None:
+                    started = self.client.now()
+                delay = self.client.retry_delay(attempt, exc.retry_after, started)
                 if delay is None:
                     if exc.ambiguous:
                         raise EndpointError("%s; no endpoint named %s exists, so none was created (gave up after %d attempts)"
@@ -132,7 +149,8 @@ class EndpointAPI:
                 continue
             endpoint_id = data.get("id") if isinstance(data, dict) else None
             if not endpoint_id:
-                raise EndpointError("Novita API accepted the create request for %s but returned no endpoint ID (response: %r)" % (name, data))
+                raise EndpointError("Novita API accepted the create request for %s but returned no endpoint ID (response: %s)"
+                                    % (name, self.client.scrub(repr(data))))
             return str(endpoint_id), False
 
     def _find_after_ambiguous_create(self, name, exc):
@@ -151,14 +169,24 @@ class EndpointAPI:
         try:
             self.client.post("/endpoint/delete", {"name": endpoint_id}, retry=True)
         except NovitaAPIError as exc:
-            if exc.status != 404:
+            if not is_not_found(exc):
                 raise
 
-    def wait(self, endpoint_id, timeout, gone=False):
-        """Poll until the endpoint serves (or, with ``gone``, until it no longer exists); returns the last read."""
+    def wait(self, endpoint_id, timeout, gone=False, expect=None, previous=None, warnings=None):
+        """Poll until the endpoint is ready (or, with ``gone``, until it no longer exists); returns the last read.
+
+        Ready means: no error, and the state is ``serving``, and, when ``expect`` (option -> value of the model) is
+        given, the read shows those settings. ``previous`` holds the same options' values before the write: a read that
+        still shows them is stale (the API may report the old ``serving`` endpoint for a moment after an update) and the
+        wait goes on. An endpoint with ``min_num`` 0 may run no worker and never report ``serving``: it is ready once its
+        settings read back, it reports no error and the same state that is not a transition (pending, creating, ...)
+        holds for ``ZERO_WORKER_STABLE_READS`` reads; a warning then names the state. Any state the module does not know
+        is "not ready yet"; ``failed``, ``error`` or a non-empty ``state.error`` fails at once.
+        """
         deadline = self._clock() + timeout
         delay = POLL_FIRST_DELAY
         goal = "be deleted" if gone else "serve"
+        stable_state, stable_reads = None, 0
         while True:
             endpoint = self.get(endpoint_id)
             if endpoint is None:
@@ -166,18 +194,64 @@ class EndpointAPI:
                     return None
                 raise EndpointError("endpoint %s disappeared while waiting for it to serve" % endpoint_id, endpoint_id=endpoint_id)
             state = endpoint.get("state") if isinstance(endpoint.get("state"), dict) else {}
+            state_name = str(state.get("state") or "").strip().lower()
             if not gone:
-                if state.get("state") == SERVING_STATE:
-                    return endpoint
-                if state.get("state") in FAILED_STATES:
-                    raise EndpointError("endpoint %s reports state %s: %s" % (endpoint_id, state.get("state"), _state_text(state)),
+                if state_name in FAILED_STATES or state.get("error"):
+                    raise EndpointError("endpoint %s reports state %s: it failed; look at the endpoint's log in the Novita console, fix the cause"
+                                        " and run the task again" % (endpoint_id, _state_text(state)),
                                         endpoint_id=endpoint_id, endpoint_state=state)
+                settled = settings_read_back(endpoint, expect, previous)
+                if settled is not False and state_name == SERVING_STATE:
+                    if settled is None and warnings is not None:
+                        warnings.append("endpoint %s serves, but reads back %s differently from what was sent" % (endpoint_id, ", ".join(sorted(expect))))
+                    return endpoint
+                if settled is True and _zero_workers(endpoint) and state_name not in TRANSITIONAL_STATES:
+                    stable_reads = stable_reads + 1 if state_name == stable_state else 1
+                    stable_state = state_name
+                    if stable_reads >= ZERO_WORKER_STABLE_READS:
+                        if warnings is not None:
+                            warnings.append("endpoint %s has min_num 0 and reports state %s, not serving; its settings read back and the state held"
+                                            " for %d reads, so the wait ended" % (endpoint_id, _state_text(state), stable_reads))
+                        return endpoint
+                else:
+                    stable_state, stable_reads = None, 0
             remaining = deadline - self._clock()
             if remaining <= 0:
-                raise EndpointError("timed out waiting for endpoint %s to %s; last state: %s" % (endpoint_id, goal, _state_text(state)),
+                raise EndpointError("timed out waiting for endpoint %s to %s; last state: %s%s"
+                                    % (endpoint_id, goal, _state_text(state),
+                                       "" if gone or settings_read_back(endpoint, expect, previous) is not False else ", still showing the settings before the update"),
                                     endpoint_id=endpoint_id, endpoint_state=state)
             self._sleep(min(delay, remaining))
             delay = min(delay * 2, POLL_MAX_DELAY)
+
+
+def settings_read_back(endpoint, expect, previous):
+    """Whether a read shows the settings a write sent: True; False while it still shows the ones before (a stale read);
+    None when it shows neither (the API stored something else). Without ``expect`` there is nothing to compare: True."""
+    if not expect:
+        return True
+    model = model_from_api(endpoint)
+    if all(model.get(key) == value for key, value in expect.items()):
+        return True
+    if previous is None or any(model.get(key) == previous.get(key) for key in expect):
+        return False
+    return None
+
+
+def _zero_workers(endpoint):
+    worker_config = endpoint.get("workerConfig") if isinstance(endpoint.get("workerConfig"), dict) else {}
+    try:
+        return int(worker_config.get("minNum")) == 0
+    except (TypeError, ValueError):
+        return False
+
+
+def _names_reason(exc, reason):
+    """Whether an API error names this reason (in its ``reason`` field, its code or, failing those, its message)."""
+    for text in (getattr(exc, "api_reason", None), exc.api_code, exc.api_message):
+        if isinstance(text, str) and reason in text:
+            return True
+    return False
 
 
 def _state_text(state):
@@ -200,6 +274,9 @@ class EndpointConverger:
         self.want_diff = want_diff
         self.secret_names = set(str(k) for k in (params.get("secret_envs") or {}))
         self.result = {"changed": False, "endpoint": {}}
+        # Error replies may quote a request body, which carries every env value: the client scrubs the task's
+        # secret values, and (once the endpoint is read) the values of variables the task does not declare plain.
+        self.api.client.add_secrets(*[env_value(v) for v in (params.get("secret_envs") or {}).values()])
 
     def run(self):
         """Converge and return the module result."""
@@ -210,6 +287,8 @@ class EndpointConverger:
             current = self.api.get(params["id"])
         else:
             current = self.api.find_by_name(params["name"])
+        if current is not None:
+            self.api.client.add_secrets(*self.undeclared_env_values(current))
         if params.get("state") == "absent":
             return self._absent(current)
         if current is None:
@@ -233,10 +312,12 @@ class EndpointConverger:
             return self._finish({}, None, None, changed=False)
         endpoint_id = current["id"]
         before = model_from_api(current)
-        self._finish(current, before, None, changed=True)
+        # changed becomes true once the delete was accepted, not before: a refused delete changed nothing.
+        self._finish(current, before, None, changed=self.check_mode)
         if self.check_mode:
             return self.result
         self.api.delete(endpoint_id)
+        self.result["changed"] = True
         if self.params.get("wait", True):
             self._after_write("deleted endpoint %s" % endpoint_id, endpoint_id, self.api.wait, endpoint_id, self.params["wait_timeout"], gone=True)
         return self.result
@@ -261,8 +342,12 @@ class EndpointConverger:
         self.result["changed"] = True
         final = expected
         if self.params.get("wait", True):
+            keys = [key for key in desired if desired[key] != current_model.get(key)]
             final = self._after_write("updated endpoint %s" % endpoint_id, endpoint_id,
-                                      self.api.wait, endpoint_id, self.params["wait_timeout"])
+                                      self.api.wait, endpoint_id, self.params["wait_timeout"],
+                                      expect=dict((key, desired[key]) for key in keys),
+                                      previous=dict((key, current_model.get(key)) for key in keys),
+                                      warnings=self.result.setdefault("warnings", []))
         return self._finish(final, current_model, desired, changed=True)
 
     def _create(self, replaced, replaced_model=None):
@@ -295,14 +380,65 @@ class EndpointConverger:
                 raise EndpointError("%s, then creating its replacement failed: %s" % (done, error_message(exc)), replaced_endpoint_id=replaced["id"], **details)
             raise
         self.result["changed"] = True
+        warnings = self.result.setdefault("warnings", [])
         if adopted:
-            self.result.setdefault("warnings", []).append(
-                "the create request for %s got no clear reply; the endpoint it created (%s) was found by name and adopted" % (body.get("name"), new_id))
+            warnings.append("the create request for %s got no clear reply; the endpoint it created (%s) was found by name and adopted" % (body.get("name"), new_id))
+        done = ("%s; created endpoint %s" % (done, new_id)) if done else "created endpoint %s" % new_id
+        if body.get("name") and not adopted:
+            kept = self._after_write(done, new_id, self._settle_duplicates, body["name"], new_id, warnings)
+            if kept is not None:
+                # Another run created the same name first: its endpoint is kept (and converged), this run's copy is gone.
+                kept_model = model_from_api(kept)
+                if apply_options(kept_model, self.params) != kept_model:
+                    result = self._update(kept, kept_model)
+                else:
+                    final = kept
+                    if self.params.get("wait", True):
+                        final = self._after_write("%s, deleted it again and adopted %s" % (done, kept["id"]), kept["id"],
+                                                  self.api.wait, kept["id"], self.params["wait_timeout"], warnings=warnings)
+                    result = self._finish(final, replaced_model, desired, changed=True)
+                result["changed"] = True
+                return result
         final = dict(expected, id=new_id)
         if self.params.get("wait", True):
-            done = ("%s; created endpoint %s" % (done, new_id)) if done else "created endpoint %s" % new_id
-            final = self._after_write(done, new_id, self.api.wait, new_id, self.params["wait_timeout"])
+            final = self._after_write(done, new_id, self.api.wait, new_id, self.params["wait_timeout"], warnings=warnings)
         return self._finish(final, replaced_model, desired, changed=True)
+
+    def _settle_duplicates(self, name, new_id, warnings):
+        """After a create, make concurrent creates of one name converge to one endpoint; returns the endpoint to adopt, or None.
+
+        Every run that created an endpoint reads the list once more. If other endpoints have the same name, all runs
+        apply one rule: the endpoint created first (by ``createdAt``, then by ID) is kept. A run whose own endpoint is
+        not that one deletes its own and adopts the kept one. The run whose endpoint was created later always sees the
+        earlier one, so the rule holds even when the first run has already finished. Without a readable ``createdAt``
+        on every one of them, nothing tells which to keep: all are kept and the run fails naming them.
+        """
+        same = [e for e in self.api.list() if e.get("name") == name]
+        others = [e for e in same if str(e.get("id")) != new_id]
+        if not others:
+            return None
+        if not any(str(e.get("id")) == new_id for e in same):
+            own = self.api.get(new_id)
+            same = same + ([own] if own is not None else [])
+        self.api.client.add_secrets(*[v for e in others for v in self.undeclared_env_values(e)])
+        stamps = dict((str(e.get("id")), created_at(e.get("createdAt"))) for e in same)
+        other_ids = ", ".join(sorted(str(e.get("id")) for e in others))
+        if any(stamp is None for stamp in stamps.values()):
+            raise EndpointError("endpoint %s is also named %s (another run created it at the same time?); the API gives no creation time"
+                                " to choose which to keep, so both were kept: delete one of them"
+                                % (other_ids, name), endpoint_id=new_id, duplicate_endpoint_ids=sorted(str(e.get("id")) for e in others))
+        keep = min(same, key=lambda e: (stamps[str(e.get("id"))], str(e.get("id"))))
+        if str(keep.get("id")) == new_id:
+            warnings.append("endpoint %s is also named %s: another run created it at the same time, after this one; this run keeps %s and"
+                            " the other run deletes its own" % (other_ids, name, new_id))
+            return None
+        self.api.delete(new_id)
+        if self.params.get("wait", True):
+            self.api.wait(new_id, self.params["wait_timeout"], gone=True)
+        warnings.append("another run created endpoint %s with the same name %s first, at the same time as this run; this run deleted the"
+                        " endpoint it had created (%s) and adopted %s" % (keep.get("id"), name, new_id, keep.get("id")))
+        self.result["duplicate_deleted_id"] = new_id
+        return keep
 
     # -- helpers
 
@@ -322,6 +458,12 @@ class EndpointConverger:
             details["endpoint_id"] = endpoint_id
             raise EndpointError("%s, then: %s" % (done, error_message(exc)), **details)
 
+    def undeclared_env_values(self, endpoint):
+        """The env values of an API endpoint that the task does not declare plain in ``envs``."""
+        plain = set(str(k) for k in (self.params.get("envs") or {}))
+        return [env_value(e.get("value")) for e in endpoint.get("envs") or []
+                if isinstance(e, dict) and str(e.get("key")) not in plain]
+
     def hidden_env_names(self, endpoint, before=None, after=None):
         """Env names whose values are not shown: the task's secret_envs, and every variable the task does not list in envs.
 
@@ -338,6 +480,8 @@ class EndpointConverger:
 
     def _finish(self, endpoint, before, after, changed):
         self.result["changed"] = changed
+        if not self.result.get("warnings"):
+            self.result.pop("warnings", None)
         hidden = self.hidden_env_names(endpoint, before, after)
         self.result["endpoint"] = endpoint_result(endpoint, hidden)
         if self.want_diff:
@@ -397,6 +541,59 @@ def resolve_names(api, params):
     if errors:
         raise EndpointError("; ".join(errors), errors=errors)
     return params
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def created_at(value):
+    """Seconds since the epoch of a ``createdAt`` value: ISO 8601 (UTC when no offset is given), or epoch seconds or milliseconds
+    (a number or a numeric string); None when it is missing or unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None:
+        # More than 10^11 seconds is beyond the year 5000: such a number counts milliseconds.
+        return number / 1000.0 if abs(number) > 1e11 else number
+    match = _ISO_TIME.match(text)
+    if not match:
+        return None
+    day, clock, fraction, zone = match.groups()
+    try:
+        when = datetime.datetime.strptime(day + "T" + clock, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
+    offset = 0
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    seconds = (when.replace(tzinfo=datetime.timezone.utc) - _EPOCH).total_seconds() - offset
+    return seconds + (float(fraction) if fraction else 0.0)
+
+
+def fail(module, client, exc, result=None, **extra):
+    """End the module run with ``exc``: the message, the failure details and the partial result, every message scrubbed of
+    the API key and the secret values the client has learnt (including ones learnt after the error was made)."""
+    details = dict(result or {})
+    if isinstance(exc, NovitaAPIError):
+        details["failure"] = exc.to_dict()
+    elif isinstance(exc, EndpointError):
+        details.update(exc.details)
+    details.update(extra)
+    if isinstance(details.get("failure"), dict):
+        details["failure"] = dict((k, client.scrub(v) if isinstance(v, str) else v) for k, v in details["failure"].items())
+    if details.get("warnings"):
+        details["warnings"] = [client.scrub(w) for w in details["warnings"]]
+    else:
+        details.pop("warnings", None)
+    details.pop("msg", None)
+    module.fail_json(msg=client.scrub(error_message(exc)), **details)
 
 
 def error_message(exc):

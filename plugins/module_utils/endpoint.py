@@ -64,6 +64,8 @@ MAX_LENGTHS = (
 )
 MOUNT_PATH_MAX_LENGTH = 255
 FORBIDDEN_PORTS = (2222, 2223, 2224)
+# appName is part of the endpoint URL: lowercase letters, digits and hyphens (Novita console rule).
+APP_NAME_PATTERN = re.compile(r"^[a-z0-9-]+$")
 
 # Option path -> suffix of the min/max keys in GET /endpoint/limit.
 LIMIT_RANGES = (
@@ -406,6 +408,10 @@ def validate_options(params):
     errors = []
     if params.get("name") == "":
         errors.append("name: must not be empty; an endpoint name has 1 to %d characters" % dict(MAX_LENGTHS)[("name",)])
+    app_name = params.get("app_name")
+    if app_name and not APP_NAME_PATTERN.match(app_name):
+        errors.append("app_name: %r is not allowed; an app name has lowercase letters, digits and hyphens only (it is part of the endpoint URL)"
+                      % app_name)
     port = params.get("port")
     if port is not None and (port < 1 or port > 65535 or port in FORBIDDEN_PORTS):
         errors.append("port: %s is not allowed; use 1-65535 except 2222, 2223 and 2224" % port)

@@ -227,7 +227,8 @@ class FleetConverger:
                 record["_current"] = endpoint_result(current, converger.hidden_env_names(current))
                 record["id"] = current.get("id")
             result = converger.run()
-        except (NovitaAPIError, EndpointError) as exc:
+        except Exception as exc:  # pylint: disable=broad-except
+            # Whatever a declaration raised, it is reported in its record; the others still are.
             return self._failed(record, exc, converger)
         record["action"] = _action(params, current, result["changed"])
         self._take(record, result)
@@ -236,16 +237,20 @@ class FleetConverger:
     def _execute(self, index):
         record = self.records[index]
         params = self.declarations[index]
-        converger = EndpointConverger(self._api(), params, check_mode=False, want_diff=self.want_diff)
+        converger = None
         try:
+            converger = EndpointConverger(self._api(), params, check_mode=False, want_diff=self.want_diff)
             result = converger.run()
-        except (NovitaAPIError, EndpointError) as exc:
+        except Exception as exc:  # pylint: disable=broad-except
+            # Whatever a worker raised after whatever writes, this endpoint's record says so; the others go on.
             self._failed(record, exc, converger)
             return
         self._take(record, result)
 
     def _take(self, record, result):
         record["changed"] = result["changed"]
+        if result.get("warnings"):
+            record["warnings"] = list(result["warnings"])
         record["endpoint"] = result["endpoint"]
         record["id"] = result["endpoint"].get("id")
         if result.get("replaced_endpoint_id"):
@@ -257,16 +262,23 @@ class FleetConverger:
 
     def _failed(self, record, exc, converger):
         """Record a failure: what was done so far (``changed``), the endpoint as the converger last knew it, else as it was."""
-        partial = converger.result
-        record.update(failed=True, msg=error_message(exc), changed=bool(partial.get("changed")))
+        partial = converger.result if converger is not None else {}
+        message = error_message(exc) if isinstance(exc, (NovitaAPIError, EndpointError)) else \
+            "unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc)
+        record.update(failed=True, msg=message, changed=bool(partial.get("changed")))
+        if partial.get("warnings"):
+            record["warnings"] = list(partial["warnings"])
         record["endpoint"] = partial.get("endpoint") or record.get("_current") or {}
         record["id"] = record["endpoint"].get("id") or record["id"]
         if partial.get("replaced_endpoint_id"):
             record["replaced_endpoint_id"] = partial["replaced_endpoint_id"]
         if isinstance(exc, NovitaAPIError):
             record["failure"] = exc.to_dict()
-        elif isinstance(exc, EndpointError) and exc.details.get("endpoint_id"):
-            record["id"] = exc.details["endpoint_id"]
+        elif isinstance(exc, EndpointError):
+            if exc.details.get("endpoint_id"):
+                record["id"] = exc.details["endpoint_id"]
+            if exc.details.get("failure"):
+                record["failure"] = exc.details["failure"]
         if not record["changed"]:
             record.pop("_diff", None)
         return record
@@ -284,6 +296,7 @@ class FleetConverger:
         # Nothing declares which variables of an undeclared endpoint are secret: all their values are masked.
         model = model_from_api(endpoint)
         secret_names = set(model["envs"])
+        self.client.add_secrets(*model["envs"].values())
         record = {"name": endpoint.get("name") or "", "id": endpoint.get("id"), "changed": True, "action": "delete",
                   "endpoint": endpoint_result(endpoint, secret_names), "failed": False, "msg": ""}
         if self.want_diff:
@@ -293,16 +306,21 @@ class FleetConverger:
     def _execute_delete(self, index):
         record = self.deleted[index]
         api = self._api()
+        record["changed"] = False  # until the delete is accepted
         try:
             api.delete(record["id"])
         except NovitaAPIError as exc:
-            record.update(changed=False, failed=True, msg=error_message(exc), failure=exc.to_dict())
+            record.update(failed=True, msg=error_message(exc), failure=exc.to_dict())
             return
+        except Exception as exc:  # pylint: disable=broad-except
+            record.update(failed=True, msg="unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc))
+            return
+        record["changed"] = True
         if not self.params.get("wait", True):
             return
         try:
             api.wait(record["id"], self.params["wait_timeout"], gone=True)
-        except (NovitaAPIError, EndpointError) as exc:
+        except Exception as exc:  # pylint: disable=broad-except
             record.update(failed=True, msg="deleted endpoint %s, then: %s" % (record["id"], error_message(exc)))
 
     # -- the result
@@ -312,11 +330,17 @@ class FleetConverger:
 
     def result(self):
         records = self.records + self.deleted
+        for record in records:
+            # Secrets learnt by other declarations after this message was made are scrubbed too.
+            record["msg"] = self.client.scrub(record["msg"])
         result = {
             "changed": any(r["changed"] for r in records),
             "endpoints": [_public(r) for r in self.records],
             "deleted": [_public(r) for r in self.deleted],
         }
+        warnings = ["%s: %s" % (r["name"] or r["id"], w) for r in records for w in r.get("warnings") or []]
+        if warnings:
+            result["warnings"] = warnings
         if self.want_diff:
             result["diff"] = [dict(r["_diff"], before_header=_header(r["name"], r["id"]), after_header=_header(r["name"], r["id"]))
                               for r in records if r.get("_diff")]

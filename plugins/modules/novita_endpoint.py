@@ -70,6 +70,9 @@ options:
   app_name:
     description:
       - The application name, part of the endpoint's URL. The API uses the endpoint ID when it is not set.
+      - Lowercase letters, digits and hyphens only; anything else is refused before any request.
+      - App names are unique per account. A name another endpoint already uses is refused by the API
+        (C(SERVERLESS_APP_NAME_IS_EXIST)); the module then fails naming O(app_name) and the value, and nothing is created.
       - Set at creation only, see O(recreate).
     type: str
   rootfs_size:
@@ -247,8 +250,16 @@ options:
     default: false
   wait:
     description:
-      - After a create or update, poll the endpoint until its state is C(serving); after a delete,
-        until it no longer exists.
+      - After a create or update, poll the endpoint until it is ready; after a delete, until it no longer exists
+        (the API may answer "not found" as HTTP 404 or as HTTP 400 C(SERVERLESS_ENDPOINT_NOT_FOUND); both count as gone).
+      - Ready means the state is C(serving), the state carries no error and, after an update, the read shows the
+        settings the update sent. Right after an update the API may still report the old endpoint as C(serving);
+        such a stale read does not end the wait.
+      - Any other state (C(pending), C(creating), C(initializing), C(updating), C(stopped), or one the module does not
+        know) means "not ready yet". C(failed), C(error) or a non-empty error in the state fails at once, naming it.
+      - An endpoint with O(worker_config.min_num=0) may run no worker and never report C(serving). Its wait ends when its
+        settings read back, it reports no error and the same state, other than a transition such as C(pending), C(creating),
+        C(updating) or C(deleting), holds for three reads in a row; the result then carries a warning naming that state.
       - Polls start one second apart and back off to five seconds.
     type: bool
     default: true
@@ -264,6 +275,11 @@ notes:
     O(name). An update adds one limits read, the update and the wait polls; a create the same with the create
     call; a delete is the lookup, the delete call and the wait polls.
   - Without O(wait), RV(endpoint) after a create or update is the endpoint as the module sent it, not re-read.
+  - Two runs that create the same name at the same time (two playbooks, two AWX jobs) converge to one endpoint. After every
+    create the module reads the endpoint list once more. If another endpoint has the same name, every run keeps the one
+    created first (by the API's C(createdAt), then by ID); a run whose own endpoint is not that one deletes it, adopts the
+    first one (updating it if the task asks for other settings) and warns, returning the deleted ID in RV(duplicate_deleted_id).
+    When the API gives no readable C(createdAt), nothing tells which to keep: both endpoints are kept and the run fails naming the other one.
   - For duplicate safety the create request is never repeated blindly. When a create gets no clear reply (a timeout, a dropped
     connection, a cut-off or non-JSON reply, an HTTP 5xx), the module reads the endpoint list again and adopts the endpoint
     with the declared name if the API did create it (the result then carries a warning); only when no such endpoint exists
@@ -272,7 +288,10 @@ notes:
     endpoint, so it is either applied completely or not at all, and a delete that finds the endpoint already gone counts as done.
   - 'A failure after a write says what was already done, for example C(created endpoint ep-1, then: timed out waiting for
     endpoint ep-1 to serve), and returns RV(endpoint_id).'
-  - The API key never appears in the output, error messages or the diff; it is also masked inside API error texts.
+  - The API key never appears in the output, error messages or the diff. Error texts of the API may quote a request body,
+    which carries every env value of the endpoint; the module masks in every message and failure detail the API key, the
+    values of O(secret_envs) and the values of the endpoint's variables the task does not list in O(envs), literally as well
+    as JSON-escaped or URL-encoded. Values shorter than four characters are not masked in messages.
     Values of O(secret_envs) are replaced by C(********) in RV(endpoint) and the diff, and a changed secret shows as
     C(******** \(changed\)). Values of O(envs) are not secret and are shown. The API cannot say which of an
     endpoint's variables are secret, so the value of every variable the task does not list in O(envs) is masked too
@@ -463,6 +482,13 @@ endpoint:
       type: list
       elements: dict
       sample: []
+duplicate_deleted_id:
+  description:
+    - When another run created an endpoint with the same name at the same time, and that one was created first, the ID of
+      the endpoint this run created and deleted again; RV(endpoint) is then the other run's endpoint.
+  returned: when a concurrent create of the same name was resolved this way
+  type: str
+  sample: 9c0e7b1d4a553f2a
 replaced_endpoint_id:
   description: With O(recreate), the ID of the endpoint that was deleted to create the new one.
   returned: when an endpoint was recreated
@@ -496,6 +522,10 @@ failure:
       description: The API path, without the base URL.
       type: str
       sample: /endpoint/update
+    url:
+      description: The full URL, when the request got no usable reply (a connection error, a timeout, a cut-off or non-JSON reply).
+      type: str
+      sample: https://api.novita.ai/gpu-instance/openapi/v1/endpoint/update
     api_code:
       description: The error code in the API's response body, if any.
       type: raw
@@ -504,6 +534,10 @@ failure:
       description: The error message in the API's response body, if any.
       type: str
       sample: workerConfig.maxNum is out of range
+    api_reason:
+      description: The error name in the C(reason) field of the API's response body, if any, for example C(SERVERLESS_ENDPOINT_NOT_FOUND).
+      type: str
+      sample: INVALID_PARAMETER
     request_id:
       description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
       type: str
@@ -532,7 +566,7 @@ endpoint_id:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, fail
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec, validate_options
 
 
@@ -547,14 +581,14 @@ def main():
     errors = validate_options(module.params)
     if errors:
         module.fail_json(msg="; ".join(errors), errors=errors)
-    api = EndpointAPI(NovitaClient.from_module(module))
-    converger = EndpointConverger(api, module.params, check_mode=module.check_mode, want_diff=module._diff)
+    client = NovitaClient.from_module(module)
+    converger = EndpointConverger(EndpointAPI(client), module.params, check_mode=module.check_mode, want_diff=module._diff)
     try:
         result = converger.run()
-    except NovitaAPIError as exc:
-        module.fail_json(msg=exc.message, failure=exc.to_dict(), **converger.result)
-    except EndpointError as exc:
-        module.fail_json(msg=exc.msg, **dict(converger.result, **exc.details))
+    except (NovitaAPIError, EndpointError) as exc:
+        fail(module, client, exc, converger.result)
+    if result.get("warnings"):
+        result["warnings"] = [client.scrub(w) for w in result["warnings"]]
     module.exit_json(**result)
 
 

@@ -77,6 +77,7 @@ options:
         app_name:
           description:
             - The application name, part of the endpoint's URL. The API uses the endpoint ID when it is not set.
+            - Lowercase letters, digits and hyphens only; unique per account (C(SERVERLESS_APP_NAME_IS_EXIST)).
             - Set at creation only, see O(endpoints[].recreate).
           type: str
         rootfs_size:
@@ -273,8 +274,10 @@ options:
     default: 4
   wait:
     description:
-      - After a create or update, poll each changed endpoint until its state is C(serving); after a delete,
-        until it no longer exists.
+      - After a create or update, poll each changed endpoint until it is ready; after a delete,
+        until it no longer exists. Ready means what it means for O(novita.cloud.novita_endpoint#module:wait) of
+        M(novita.cloud.novita_endpoint): C(serving) with no error and the new settings read back (a stale C(serving) right after
+        an update does not count), or, for an endpoint with O(endpoints[].worker_config.min_num=0), the same settled state for three reads.
       - Polls start one second apart and back off to five seconds.
     type: bool
     default: true
@@ -295,6 +298,12 @@ notes:
   - The endpoint list is read once at the start; an endpoint created by someone else after that read and
     before the writes is not seen (as with M(novita.cloud.novita_endpoint)).
   - Without O(wait), RV(endpoints[].endpoint) after a create or update is the endpoint as the module sent it, not re-read.
+  - All threads share one pace for the API. When the API answers HTTP 429 (rate limited), every thread holds until the
+    C(Retry-After) time has passed and then the requests resume spaced out, speeding up again as they succeed, instead of
+    every thread retrying on its own.
+  - Whatever goes wrong with one endpoint, even an unexpected error after its writes, is reported in its own entry of
+    RV(endpoints) (with what was already done) while the others are still converged.
+  - Concurrent creates of one name by two runs converge to one endpoint, as with M(novita.cloud.novita_endpoint).
 seealso:
   - module: novita.cloud.novita_endpoint
     description: Manage one endpoint, also by ID.
@@ -399,6 +408,12 @@ endpoints:
       description: Why this endpoint failed, or why it was not converged; empty otherwise.
       type: str
       sample: ""
+    warnings:
+      description: Warnings about this endpoint (also shown as the task's warnings, prefixed with the name).
+      type: list
+      elements: str
+      returned: when there are any
+      sample: ["endpoint 9c0e7b1d4a553f2a is also named team-a-chat: another run created it at the same time, after this one; this run keeps 3f2a9c0e7b1d4a55 and the other run deletes its own"]
     replaced_endpoint_id:
       description: With O(endpoints[].recreate), the ID of the endpoint that was deleted to create the new one.
       type: str
@@ -449,6 +464,7 @@ failure:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.converge import fail
 from ansible_collections.novita.cloud.plugins.module_utils.fleet import FleetConverger, fleet_argument_spec, validate_fleet
 
 
@@ -463,14 +479,15 @@ def main():
     errors = validate_fleet(module.params)
     if errors:
         module.fail_json(msg="; ".join(errors), errors=errors, changed=False, endpoints=[], deleted=[])
-    fleet = FleetConverger(NovitaClient.from_module(module), module.params, check_mode=module.check_mode, want_diff=module._diff)
+    client = NovitaClient.from_module(module)
+    fleet = FleetConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff)
     try:
         result = fleet.run()
     except NovitaAPIError as exc:
-        module.fail_json(msg=exc.message, failure=exc.to_dict(), changed=False, endpoints=[], deleted=[])
+        fail(module, client, exc, dict(changed=False, endpoints=[], deleted=[]))
     message = fleet.failure_message()
     if message:
-        module.fail_json(msg=message, **result)
+        module.fail_json(msg=client.scrub(message), **result)
     module.exit_json(**result)
 
 

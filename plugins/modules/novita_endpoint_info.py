@@ -273,6 +273,10 @@ failure:
       description: The API path, without the base URL.
       type: str
       sample: /endpoints
+    url:
+      description: The full URL, when the request got no usable reply (a connection error, a timeout, a cut-off or non-JSON reply).
+      type: str
+      sample: https://api.novita.ai/gpu-instance/openapi/v1/endpoint/update
     api_code:
       description: The error code in the API's response body, if any.
       type: raw
@@ -280,7 +284,11 @@ failure:
     api_message:
       description: The error message in the API's response body, if any.
       type: str
-      sample: invalid or missing API key
+      sample: invalid api-key
+    api_reason:
+      description: The error name in the C(reason) field of the API's response body, if any, for example C(INVALID_API_KEY).
+      type: str
+      sample: INVALID_API_KEY
     request_id:
       description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
       type: str
@@ -304,7 +312,7 @@ failure:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, fail
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result, limits_result
 
 
@@ -339,7 +347,8 @@ def main():
     )
     if module.params["id"] is not None and not module.params["id"].strip():
         module.fail_json(msg="id must not be empty; leave it out to list every endpoint")
-    api = EndpointAPI(NovitaClient.from_module(module))
+    client = NovitaClient.from_module(module)
+    api = EndpointAPI(client)
     shown = set(module.params["show_envs"])
     result = {"changed": False, "endpoints": []}
     try:
@@ -348,7 +357,7 @@ def main():
         if module.params["gather_limits"]:
             result["limits"] = limits_result(api.limits())
     except NovitaAPIError as exc:
-        module.fail_json(msg=exc.message, failure=exc.to_dict(), **result)
+        fail(module, client, exc, result)
     module.exit_json(**result)
 
 

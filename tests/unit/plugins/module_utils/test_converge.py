@@ -10,8 +10,8 @@ import copy
 
 import pytest
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, resolve_names
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, Scrubber
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, created_at, resolve_names
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec
 
 LIMITS = {"minWorkerNum": 0, "maxWorkerNum": 10, "minQueueWaitTime": 1, "maxQueueWaitTime": 60, "minGPUNum": 1, "maxGPUNum": 4}
@@ -20,11 +20,28 @@ LIMITS = {"minWorkerNum": 0, "maxWorkerNum": 10, "minQueueWaitTime": 1, "maxQueu
 class FakeClient:
     """An in-memory stand-in for NovitaClient: answers the endpoint calls and records them."""
 
-    def __init__(self, endpoints=(), states=None):
+    def __init__(self, endpoints=(), states=None, not_found=404):
         self.endpoints = dict((e["id"], copy.deepcopy(e)) for e in endpoints)
-        self.states = states or {}  # id -> list of states the next gets report
+        self.states = states or {}  # id -> list of states (or whole state dicts) the next gets report
         self.calls = []
         self.created = 0
+        self.not_found = not_found  # 404, or 400 with the reason SERVERLESS_ENDPOINT_NOT_FOUND (Novita's documented error)
+        self.scrubber = Scrubber()
+
+    def add_secrets(self, *values):
+        self.scrubber.add(*values)
+
+    def scrub(self, text):
+        return self.scrubber.scrub(text)
+
+    def now(self):
+        return 0.0
+
+    def missing(self, method, path):
+        if self.not_found == 404:
+            return NovitaAPIError("not found", status=404, method=method, path=path)
+        return NovitaAPIError("Novita API returned HTTP 400 SERVERLESS_ENDPOINT_NOT_FOUND", status=400, method=method, path=path,
+                              api_code=400, api_reason="SERVERLESS_ENDPOINT_NOT_FOUND", api_message="endpoint not found")
 
     def get(self, path, query=None):
         self.calls.append(("GET", path))
@@ -43,10 +60,11 @@ class FakeClient:
         if path == "/endpoint":
             endpoint = self.endpoints.get(query["id"])
             if endpoint is None:
-                raise NovitaAPIError("not found", status=404, method="GET", path=path)
+                raise self.missing("GET", path)
             pending = self.states.get(query["id"])
             if pending:
-                endpoint = dict(endpoint, state={"state": pending.pop(0)})
+                state = pending.pop(0)
+                endpoint = dict(endpoint, **(state if isinstance(state, dict) and "state" in state else {"state": {"state": state}}))
             return {"endpoint": copy.deepcopy(endpoint)}
         raise AssertionError(path)
 
@@ -58,7 +76,7 @@ class FakeClient:
     faults = None
     delays = None
 
-    def retry_delay(self, attempt, retry_after=None):
+    def retry_delay(self, attempt, retry_after=None, started=None):
         self.delays = (self.delays or []) + [attempt]
         return 0.0 if attempt < 5 else None
 
@@ -85,6 +103,8 @@ class FakeClient:
             self.endpoints[body["id"]] = dict(self.endpoints[body["id"]], **body)
             return {}
         if path == "/endpoint/delete":
+            if body["name"] not in self.endpoints:
+                raise self.missing("POST", path)
             del self.endpoints[body["name"]]
             return {}
         raise AssertionError(path)
@@ -256,7 +276,7 @@ def test_failure_after_update_says_what_was_done():
 def test_without_wait_the_create_returns_what_was_sent_and_polls_nothing():
     client = FakeClient()
     result = converge(client, name="n", product_id="1", image={"image": "i"}, port=80, wait=False)
-    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit"), ("POST", "/endpoint/create")]
+    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit"), ("POST", "/endpoint/create"), ("LIST", "/endpoints")]
     assert result["endpoint"]["id"] == "new1" and result["endpoint"]["name"] == "n" and result["endpoint"]["port"] == 80
 
 
@@ -288,7 +308,7 @@ def test_create_is_sent_again_only_when_the_name_is_certainly_absent():
     client = FakeClient()
     client.faults = {"/endpoint/create": [(ambiguous(503, "Novita API returned HTTP 503 on POST /endpoint/create"), False)]}
     result = converge(client, **CREATE)
-    assert client.calls[2:] == [("POST", "/endpoint/create"), ("LIST", "/endpoints"), ("POST", "/endpoint/create")]
+    assert client.calls[2:] == [("POST", "/endpoint/create"), ("LIST", "/endpoints"), ("POST", "/endpoint/create"), ("LIST", "/endpoints")]
     assert len(client.endpoints) == 1 and result["endpoint"]["id"] == "new1" and "warnings" not in result
 
 
@@ -297,7 +317,7 @@ def test_create_rate_limited_is_repeated_without_a_lookup():
     limited = NovitaAPIError("Novita API rate limit (429) on POST /endpoint/create", status=429, transient=True, retry_after=2.0)
     client.faults = {"/endpoint/create": [(limited, False)]}
     converge(client, **CREATE)
-    assert client.calls[2:] == [("POST", "/endpoint/create"), ("POST", "/endpoint/create")]
+    assert client.calls[2:] == [("POST", "/endpoint/create"), ("POST", "/endpoint/create"), ("LIST", "/endpoints")]
     assert len(client.endpoints) == 1
 
 
@@ -411,3 +431,217 @@ def test_env_values_the_task_does_not_declare_plain_are_masked():
     assert "t0p" not in repr(result)
     result = converge(FakeClient([existing()]), id="ep1", state="absent")
     assert "t0p" not in repr(result) and result["endpoint"]["envs"] == {"A": "********", "TOKEN": "********"}
+
+
+# -- "not found" as Novita documents it (HTTP 400, reason SERVERLESS_ENDPOINT_NOT_FOUND) as well as 404
+
+@pytest.mark.parametrize("not_found", [404, 400])
+def test_delete_waits_until_gone_whichever_status_not_found_has(not_found):
+    client = FakeClient([existing()], not_found=not_found)
+    result = converge(client, id="ep1", state="absent")
+    assert result["changed"] is True and not client.endpoints
+    assert client.calls == [("GET", "/endpoint"), ("POST", "/endpoint/delete"), ("GET", "/endpoint")]
+
+
+@pytest.mark.parametrize("not_found", [404, 400])
+def test_get_by_deleted_id_and_delete_of_a_gone_endpoint(not_found):
+    with pytest.raises(EndpointError, match="no endpoint with id gone exists"):
+        converge(FakeClient(not_found=not_found), id="gone", name="x")
+    assert EndpointAPI(FakeClient(not_found=not_found)).get("gone") is None
+    client = FakeClient([existing()], not_found=not_found)
+    client.faults = {"/endpoint/delete": [(client.missing("POST", "/endpoint/delete"), True)]}
+    result = converge(client, id="ep1", state="absent")
+    assert result["changed"] is True and not client.endpoints
+
+
+@pytest.mark.parametrize("not_found", [404, 400])
+def test_recreate_waits_for_the_old_endpoint_to_be_gone(not_found):
+    client = FakeClient([existing()], not_found=not_found)
+    result = converge(client, id="ep1", product_id="2", recreate=True, wait=False)
+    assert result["replaced_endpoint_id"] == "ep1" and list(client.endpoints) == ["new1"]
+
+
+def test_a_validation_400_is_not_taken_for_not_found():
+    class Invalid(FakeClient):
+        def get(self, path, query=None):
+            if path == "/endpoint":
+                raise NovitaAPIError("Novita API returned HTTP 400 INVALID_PARAMETER on GET /endpoint: id not found in request", status=400,
+                                     api_code=400, api_reason="INVALID_PARAMETER", api_message="id not found in request")
+            return FakeClient.get(self, path, query)
+
+    with pytest.raises(NovitaAPIError, match="INVALID_PARAMETER"):
+        converge(Invalid([existing()]), id="ep1", state="absent")
+
+
+# -- endpoint states
+
+def create_with_states(states, **given):
+    client = FakeClient(states={"new1": list(states)})
+    options = dict(name="n", product_id="1", image={"image": "i"}, port=80)
+    options.update(given)
+    return client, converge(client, **options)
+
+
+@pytest.mark.parametrize("states", [
+    ["pending", "creating", "serving"],
+    ["initializing", "something-new", "serving"],
+    ["", "stopped", "serving"],
+])
+def test_any_state_other_than_serving_means_not_ready_yet(states):
+    client, result = create_with_states(states, worker_config={"min_num": 1})
+    assert result["endpoint"]["state"]["state"] == "serving"
+    assert client.calls.count(("GET", "/endpoint")) == 3
+
+
+@pytest.mark.parametrize("state, text", [
+    ({"state": {"state": "failed", "error": "", "message": ""}}, "reports state failed"),
+    ({"state": {"state": "error", "error": "", "message": ""}}, "reports state error"),
+    ({"state": {"state": "serving", "error": "image pull failed", "message": ""}}, "reports state serving (image pull failed)"),
+    ({"state": {"state": "creating", "error": "quota exceeded", "message": "no GPU"}}, "reports state creating (quota exceeded; no GPU)"),
+])
+def test_failed_error_or_a_state_error_fail_at_once(state, text):
+    client = FakeClient(states={"new1": [state] + ["serving"] * 5})
+    with pytest.raises(EndpointError) as exc:
+        converge(client, name="n", product_id="1", image={"image": "i"}, port=80)
+    assert text in exc.value.msg and exc.value.msg.startswith("created endpoint new1, then: endpoint new1")
+    assert client.calls.count(("GET", "/endpoint")) == 1
+
+
+def test_a_stale_serving_read_after_an_update_does_not_end_the_wait():
+    stale = copy.deepcopy(existing())  # the endpoint as it was before the update, still reported as serving
+
+    class Stale(FakeClient):
+        def _apply(self, path, body):
+            answer = FakeClient._apply(self, path, body)
+            if path == "/endpoint/update":
+                self.states["ep1"] = [stale, "updating"]
+            return answer
+
+    client = Stale([existing()])
+    result = converge(client, id="ep1", worker_config={"max_num": 3})
+    assert client.calls == [("GET", "/endpoint"), ("GET", "/endpoint/limit"), ("POST", "/endpoint/update")] + [("GET", "/endpoint")] * 3
+    assert result["endpoint"]["worker_config"]["max_num"] == 3 and "warnings" not in result
+
+
+def test_a_read_back_that_differs_from_both_old_and_new_settings_ends_the_wait_with_a_warning():
+    class Other(FakeClient):
+        def _apply(self, path, body):
+            answer = FakeClient._apply(self, path, body)
+            if path == "/endpoint/update":
+                self.endpoints["ep1"]["workerConfig"] = dict(self.endpoints["ep1"]["workerConfig"], maxNum=4)
+            return answer
+
+    client = Other([existing()])
+    result = converge(client, id="ep1", worker_config={"max_num": 3})
+    assert client.calls.count(("GET", "/endpoint")) == 2
+    assert result["warnings"] == ["endpoint ep1 serves, but reads back worker_config differently from what was sent"]
+
+
+def test_a_scaled_to_zero_endpoint_that_never_serves_ends_the_wait_once_stable():
+    client, result = create_with_states(["creating"] + ["stopped"] * 10, worker_config={"min_num": 0})
+    assert client.calls.count(("GET", "/endpoint")) == 4  # creating, then stopped three times in a row
+    assert result["endpoint"]["state"]["state"] == "stopped"
+    assert result["warnings"] == ["endpoint new1 has min_num 0 and reports state stopped, not serving; its settings read back and the state held"
+                                  " for 3 reads, so the wait ended"]
+
+
+def test_an_endpoint_with_workers_that_never_serves_times_out_naming_its_state():
+    client = FakeClient(states={"new1": ["stopped"] * 100})
+    clock = iter(range(0, 1000, 10))
+    api = EndpointAPI(client, sleep=lambda s: None, clock=lambda: next(clock))
+    with pytest.raises(EndpointError, match="timed out waiting for endpoint new1 to serve; last state: stopped"):
+        EndpointConverger(api, params(name="n", product_id="1", image={"image": "i"}, port=80, wait_timeout=30,
+                                      worker_config={"min_num": 1})).run()
+
+
+# -- app names
+
+def test_a_taken_app_name_names_the_option_and_the_value():
+    client = FakeClient()
+    taken = NovitaAPIError("Novita API returned HTTP 400 SERVERLESS_APP_NAME_IS_EXIST on POST /endpoint/create: app name exists", status=400,
+                           api_code=400, api_reason="SERVERLESS_APP_NAME_IS_EXIST", api_message="app name exists")
+    client.faults = {"/endpoint/create": [(taken, False)]}
+    with pytest.raises(EndpointError) as exc:
+        converge(client, app_name="chat-app", **CREATE)
+    assert exc.value.msg.startswith("app_name: chat-app is already used by another endpoint of this account (SERVERLESS_APP_NAME_IS_EXIST)")
+    assert "Nothing was created" in exc.value.msg and not client.endpoints and len(client.writes()) == 1
+
+
+# -- changed only once a write succeeded
+
+def test_a_refused_delete_is_not_changed():
+    client = FakeClient([existing()])
+    client.faults = {"/endpoint/delete": [(NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/delete", status=400), False)]}
+    converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", state="absent"))
+    with pytest.raises(NovitaAPIError):
+        converger.run()
+    assert converger.result["changed"] is False and client.endpoints
+
+
+def test_a_recreate_whose_create_fails_is_changed_and_says_so():
+    client = FakeClient([existing()])
+    client.faults = {"/endpoint/create": [(NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/create: bad", status=400), False)]}
+    converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", product_id="2", recreate=True))
+    with pytest.raises(EndpointError) as exc:
+        converger.run()
+    assert converger.result["changed"] is True
+    assert exc.value.msg == "deleted endpoint ep1 to recreate it, then creating its replacement failed: Novita API returned HTTP 400 on POST /endpoint/create: bad"
+
+
+# -- concurrent creates of one name
+
+class Racing(FakeClient):
+    """Another run creates the same name (``rival``) right when this run's create is processed."""
+
+    def __init__(self, rival, **kwargs):
+        FakeClient.__init__(self, **kwargs)
+        self.rival = rival
+
+    def _apply(self, path, body):
+        answer = FakeClient._apply(self, path, body)
+        if path == "/endpoint/create" and self.rival is not None:
+            mine = self.endpoints[answer["id"]]
+            mine["createdAt"] = "2026-11-27T20:00:00.500000Z"
+            self.endpoints[self.rival["id"]] = self.rival
+            self.rival = None
+        return answer
+
+
+def test_a_create_that_raced_a_later_one_keeps_its_endpoint():
+    client = Racing(existing(id="zz-later", name="chat", createdAt="2026-11-27T20:00:00.700000Z"))
+    result = converge(client, **CREATE)
+    assert result["endpoint"]["id"] == "new1" and set(client.endpoints) == {"new1", "zz-later"}
+    assert client.writes() == [("POST", "/endpoint/create")]
+    assert "another run created it at the same time, after this one; this run keeps new1" in result["warnings"][0]
+
+
+def test_a_create_that_raced_an_earlier_one_deletes_its_own_and_adopts_the_first():
+    client = Racing(existing(id="aa-first", name="chat", createdAt=1795809600000, image={"image": "img", "authId": "", "command": ""},
+                             ports=[{"port": 8000}], envs=[]))  # epoch milliseconds, earlier than new1's 20:00:00.5
+    result = converge(client, **CREATE)
+    assert set(client.endpoints) == {"aa-first"}
+    assert client.writes() == [("POST", "/endpoint/create"), ("POST", "/endpoint/delete")]
+    assert result["changed"] is True and result["endpoint"]["id"] == "aa-first" and result["duplicate_deleted_id"] == "new1"
+    assert "this run deleted the endpoint it had created (new1) and adopted aa-first" in result["warnings"][0]
+
+
+def test_a_race_without_creation_times_keeps_both_and_fails_naming_the_other():
+    client = Racing(existing(id="other", name="chat"))
+    client.rival["createdAt"] = None
+    with pytest.raises(EndpointError) as exc:
+        converge(client, **CREATE)
+    assert exc.value.msg.startswith("created endpoint new1, then: endpoint other is also named chat")
+    assert set(client.endpoints) == {"new1", "other"}
+
+
+@pytest.mark.parametrize("value, seconds", [
+    ("2026-11-27T20:00:00Z", 1795809600.0),
+    ("2026-11-27T20:00:00.250000Z", 1795809600.25),
+    ("2026-11-27 21:00:00+01:00", 1795809600.0),
+    ("2026-11-27T20:00:00", 1795809600.0),
+    (1795809600, 1795809600.0),
+    ("1795809600000", 1795809600.0),
+    (None, None), ("", None), ("yesterday", None), (True, None),
+])
+def test_created_at_reads_iso_and_epoch_values(value, seconds):
+    assert created_at(value) == seconds

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, Scrubber
 from ansible_collections.novita.cloud.plugins.module_utils.fleet import (
     FleetConverger,
     FleetEndpointAPI,
@@ -37,6 +37,17 @@ class FakeClient:
         self.lock = threading.Lock()
         self.active = 0
         self.max_active = 0
+
+        self.scrubber = Scrubber()
+
+    def add_secrets(self, *values):
+        self.scrubber.add(*values)
+
+    def scrub(self, text):
+        return self.scrubber.scrub(text)
+
+    def now(self):
+        return 0.0
 
     def _record(self, call):
         with self.lock:
@@ -154,7 +165,7 @@ def test_changes_read_limits_once_and_write_each_endpoint_once():
     client = FakeClient([existing("e1", "a"), existing("e2", "b"), existing("e3", "c")])
     items = [item("a", worker_config={"max_num": 3}), item("b"), new_item("d"), item("c", state="absent")]
     fleet, result = run_fleet(client, items)
-    assert client.count("LIST") == 1
+    assert client.count("LIST") == 2  # the plan's read, and the check for a concurrent create of d's name after the create
     assert client.count("GET", "/endpoint/limit") == 1
     assert sorted(client.writes()) == [("POST", "/endpoint/create"), ("POST", "/endpoint/delete"), ("POST", "/endpoint/update")]
     results = by_name(result)
@@ -347,3 +358,40 @@ def test_a_name_lookup_is_read_once_for_the_whole_fleet():
     dummy, result = run_fleet(client, items)
     assert client.count("GET", "/repository/auths") == 1
     assert [r["endpoint"]["image"]["auth_id"] for r in result["endpoints"]] == ["auth-1", "auth-1"]
+
+
+def test_a_worker_that_raises_something_unexpected_still_leaves_every_record():
+    class Broken(FakeClient):
+        def post(self, path, body, retry=False):
+            answer = FakeClient.post(self, path, body, retry)
+            if path == "/endpoint/update" and body["name"] == "b":
+                raise TypeError("unexpected reply")  # after the write was made
+            return answer
+
+    client = Broken([existing("e1", "a"), existing("e2", "b")])
+    fleet, result = run_fleet(client, [item("a", worker_config={"max_num": 2}), item("b", worker_config={"max_num": 2}), new_item("c")])
+    results = by_name(result)
+    assert results["a"]["failed"] is False and results["a"]["changed"] is True
+    assert results["c"]["failed"] is False and results["c"]["changed"] is True and results["c"]["id"] == "new1"
+    assert results["b"]["failed"] is True and results["b"]["id"] == "e2"
+    assert results["b"]["msg"] == "unexpected error (a bug in novita.cloud, please report it): TypeError: unexpected reply"
+    assert fleet.failure_message().startswith("1 of 3 endpoints failed: b: unexpected error")
+
+
+def test_a_refused_exclusive_delete_is_not_changed():
+    class Refuses(FakeClient):
+        def post(self, path, body, retry=False):
+            if path == "/endpoint/delete":
+                raise NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/delete", status=400, method="POST", path=path)
+            return FakeClient.post(self, path, body, retry)
+
+    client = Refuses([existing("e1", "team-old")])
+    fleet, result = run_fleet(client, [], exclusive=True, exclusive_match="team-")
+    assert result["deleted"][0]["failed"] is True and result["deleted"][0]["changed"] is False
+    assert result["changed"] is False
+
+
+def test_env_values_of_endpoints_deleted_in_exclusive_mode_are_scrubbed_from_messages():
+    client = FakeClient([existing("e1", "team-old", envs=[{"key": "TOKEN", "value": "very-secret-value"}])])
+    run_fleet(client, [], exclusive=True, exclusive_match="team-", check_mode=True)
+    assert client.scrub("echo: very-secret-value") == "echo: ********"

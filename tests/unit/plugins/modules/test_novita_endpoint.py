@@ -44,7 +44,8 @@ def test_api_key_is_required(monkeypatch):
     monkeypatch.delenv("NOVITA_API_KEY", raising=False)
     failed, result = run_module(monkeypatch, {"name": "x", "api_key": ""})
     assert failed is True
-    assert result["msg"] == "api_key is required: set the api_key option or the NOVITA_API_KEY environment variable"
+    assert result["msg"] == ("api_key is not set: give the api_key option or set the NOVITA_API_KEY environment variable"
+                             " (for example in module_defaults for group/novita.cloud.novita)")
 
 
 def test_retry_options_fall_back_to_the_environment(monkeypatch):

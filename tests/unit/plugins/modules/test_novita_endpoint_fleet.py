@@ -84,7 +84,8 @@ def test_one_failure_fails_the_module_with_every_result_and_no_secret(monkeypatc
         ("bad", "create", False, True), ("a", "update", True, False), ("good", "create", True, False)]
     assert result["changed"] is True
     assert sorted(p for m, p, b in fake.requests if m == "POST") == ["/endpoint/create", "/endpoint/create", "/endpoint/update"]
-    assert [p for m, p, b in fake.requests if m == "GET"] == ["/endpoints", "/endpoint/limit"]
+    # the list, the limits, and after the one successful create the check for a concurrent create of its name
+    assert [p for m, p, b in fake.requests if m == "GET"] == ["/endpoints", "/endpoint/limit", "/endpoints"]
     assert "new-secret" not in repr(result) and "old-secret" not in repr(result)
     update = [b for m, p, b in fake.requests if p == "/endpoint/update"][0]
     assert update["envs"] == [{"key": "TOKEN", "value": "new-secret"}]

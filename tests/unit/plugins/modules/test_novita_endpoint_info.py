@@ -45,10 +45,14 @@ def api_endpoint(endpoint_id, name, **overrides):
 class FakeClient:
     """Stands in for NovitaClient: answers get, list and limits from memory and records each call."""
 
-    def __init__(self, endpoints=(), fail=None):
+    def __init__(self, endpoints=(), fail=None, not_found=404):
         self.endpoints = [copy.deepcopy(e) for e in endpoints]
+        self.not_found = not_found  # 404, or Novita's documented 400 SERVERLESS_ENDPOINT_NOT_FOUND
         self.fail = fail  # (method, path) -> NovitaAPIError to raise
         self.calls = []
+
+    def scrub(self, text):
+        return text
 
     def _maybe_fail(self, method, path):
         if self.fail and self.fail[0] == (method, path):
@@ -63,7 +67,10 @@ class FakeClient:
             for endpoint in self.endpoints:
                 if endpoint["id"] == query["id"]:
                     return {"endpoint": copy.deepcopy(endpoint)}
-            raise NovitaAPIError("Novita API request GET /endpoint failed with HTTP 404", status=404, method="GET", path=path)
+            if self.not_found == 404:
+                raise NovitaAPIError("Novita API request GET /endpoint failed with HTTP 404", status=404, method="GET", path=path)
+            raise NovitaAPIError("Novita API returned HTTP 400 SERVERLESS_ENDPOINT_NOT_FOUND on GET /endpoint", status=400, method="GET",
+                                 path=path, api_code=400, api_reason="SERVERLESS_ENDPOINT_NOT_FOUND", api_message="endpoint not found")
         raise AssertionError("unexpected GET %s" % path)
 
     def list_all(self, path, items_key, page_size=100):
@@ -104,8 +111,9 @@ def test_the_returned_endpoint_is_snake_case_with_names_and_values_verbatim(monk
     assert endpoint["volume_mounts"] == [{"type": "local", "size": 30, "mount_path": "/data"}]
 
 
-def test_an_unknown_id_returns_no_endpoint(monkeypatch):
-    client = FakeClient(TWINS)
+@pytest.mark.parametrize("not_found", [404, 400])
+def test_an_unknown_id_returns_no_endpoint(monkeypatch, not_found):
+    client = FakeClient(TWINS, not_found=not_found)
     failed, result = run_module(monkeypatch, {"id": "zz"}, client)
     assert failed is False
     assert result["endpoints"] == []
@@ -185,8 +193,8 @@ def test_an_api_error_fails_with_its_details(monkeypatch):
     failed, result = run_module(monkeypatch, {}, client)
     assert failed is True
     assert result["msg"] == "Novita API request GET /endpoints failed with HTTP 503: busy"
-    assert result["failure"] == {"status": 503, "method": "GET", "path": "/endpoints", "api_code": None, "api_message": "busy",
-                                 "request_id": None, "body_excerpt": None, "reason": None, "attempts": 1}
+    assert result["failure"] == {"status": 503, "method": "GET", "path": "/endpoints", "url": None, "api_code": None, "api_reason": None,
+                                 "api_message": "busy", "request_id": None, "body_excerpt": None, "reason": None, "attempts": 1}
     assert result["endpoints"] == []
 
 

@@ -11,18 +11,20 @@ VENV_STAMP := $(VENV)/.requirements.sha256
 .DEFAULT_GOAL := help
 
 .PHONY: help venv stage test test-matrix docs-site sanity units integration lint docs changelog build galaxy ee runner \
-	faults badinput secrets demo bench clean
+	faults badinput secrets demo bench live-check clean
 
 help:
 	@echo "make venv         create/update .venv from tools/requirements.txt"
 	@echo "make test         all checks: sanity units integration lint docs changelog build galaxy ee runner"
-	@echo "                  faults badinput secrets"
+	@echo "                  faults badinput secrets livecheck (the live check against the emulator)"
 	@echo "make sanity|units|integration|lint|docs|changelog|build|galaxy|ee|runner|faults|badinput|secrets"
 	@echo "                  one check"
 	@echo "make test-matrix  sanity, units, integration on ansible-core 2.16/py3.11, 2.19/py3.11, 2.21/py3.12"
 	@echo "make docs-site    build the HTML docs site into .tmp/docsite/build/html"
 	@echo "make demo         run examples/endpoint.yml against the local emulator"
 	@echo "make bench        request counts and timings against the emulator (BENCH_ARGS=--latency 20); writes docs/benchmark.md"
+	@echo "make live-check   compare the real API with the emulator, read-only (needs NOVITA_API_KEY;"
+	@echo "                  LIVE_CHECK_ARGS=--write also creates and deletes one small endpoint); see README"
 	@echo "make stage        copy the collection to .tmp/collections/ansible_collections/novita/cloud"
 	@echo "make clean        remove .venv, .tmp and test leftovers"
 	@echo "Logs: .tmp/logs/<step>.log. Python: PYTHON=$(PYTHON)"
@@ -54,6 +56,11 @@ demo: venv
 
 bench: venv
 	@$(VENV)/bin/python tools/bench.py $(BENCH_ARGS)
+
+# The live contract check against the real API (NOVITA_API_KEY, NOVITA_API_BASE_URL): run by hand,
+# never by make test or CI, whose livecheck step runs it against the emulator instead.
+live-check: venv
+	@$(VENV)/bin/python tools/live_check.py $(LIVE_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) .tmp tests/output tests/integration/inventory .ansible collections .pytest_cache

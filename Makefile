@@ -11,13 +11,13 @@ VENV_STAMP := $(VENV)/.requirements.sha256
 .DEFAULT_GOAL := help
 
 .PHONY: help venv stage test test-matrix docs-site sanity units integration lint docs changelog build galaxy ee runner \
-	faults badinput secrets demo bench live-check clean
+	faults badinput secrets race livecheck demo bench live-check clean
 
 help:
 	@echo "make venv         create/update .venv from tools/requirements.txt"
 	@echo "make test         all checks: sanity units integration lint docs changelog build galaxy ee runner"
-	@echo "                  faults badinput secrets livecheck (the live check against the emulator)"
-	@echo "make sanity|units|integration|lint|docs|changelog|build|galaxy|ee|runner|faults|badinput|secrets"
+	@echo "                  faults badinput secrets race livecheck (the live check against the emulator)"
+	@echo "make sanity|units|integration|lint|docs|changelog|build|galaxy|ee|runner|faults|badinput|secrets|race|livecheck"
 	@echo "                  one check"
 	@echo "make test-matrix  sanity, units, integration on ansible-core 2.16/py3.11, 2.19/py3.11, 2.21/py3.12"
 	@echo "make docs-site    build the HTML docs site into .tmp/docsite/build/html"
@@ -42,7 +42,7 @@ stage: venv
 test: venv
 	@tools/run-tests.sh
 
-sanity units integration lint docs changelog build galaxy ee runner faults badinput secrets: venv
+sanity units integration lint docs changelog build galaxy ee runner faults badinput secrets race livecheck: venv
 	@tools/run-tests.sh $@
 
 test-matrix: venv

@@ -1,16 +1,23 @@
 """make bench: request counts and wall times of the collection's modules against the local emulator.
 
-Usage: python tools/bench.py [--latency MS] [--rounds N] [--items N] [--sizes 10,100,300] [--no-doc]
+Usage: python tools/bench.py [--latency MS] [--rounds N] [--items N] [--sizes 10,100,300] [--skip P,..] [--only P,..] [--no-doc]
 
 Starts tests/emulator/novita_emulator.py with --latency-ms, runs the playbooks in tools/bench/
 with ansible-playbook (per-task wall times come from the callback in tools/bench/callback_plugins)
 and prints:
   1. requests per scenario, counted from the emulator's request log, next to the minimum each needs;
   2. a no-op novita_endpoint loop against an ansible.builtin.uri GET loop of the same endpoint;
-  3. unchanged fleets of several sizes: a loop of novita_endpoint against novita_endpoint_fleet.
-The results replace the part of docs/benchmark.md between its bench markers (unless --no-doc).
-Exits 1 if a scenario's request count differs from its minimum, or the fleet of 100 reads more
-than its list pages (+1); the timing targets are reported, not enforced (the machine is shared).
+  3. unchanged fleets of several sizes: a loop of novita_endpoint against novita_endpoint_fleet;
+  4. one novita_endpoint_fleet task updating 300 seeded endpoints (concurrency 16) against the emulator
+     with a rate limit of 10 requests a second (burst 10) and no added latency: requests, 429s, wall time
+     against requests / rate.
+Parts: requests, noop, fleets, ratelimit; --skip leaves some out, --only runs only those given
+(`make bench BENCH_ARGS="--only ratelimit"`).
+The results of parts 1 to 3 replace the part of docs/benchmark.md between its bench markers when all
+three ran, those of part 4 the part between its bench:ratelimit markers when it ran (unless --no-doc).
+Exits 1 if a scenario's request count differs from its minimum, the fleet of 100 reads more than its
+list pages (+1), or an endpoint of part 4 failed or did not converge; the timing targets are reported,
+not enforced (the machine is shared).
 Standard library only.
 """
 
@@ -27,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -37,11 +45,16 @@ EMULATOR = ROOT / 'tests' / 'emulator' / 'novita_emulator.py'
 DOC = ROOT / 'docs' / 'benchmark.md'
 DOC_BEGIN = '<!-- bench:begin -->'
 DOC_END = '<!-- bench:end -->'
+DOC_RATE_BEGIN = '<!-- bench:ratelimit:begin -->'
+DOC_RATE_END = '<!-- bench:ratelimit:end -->'
+PARTS = ('requests', 'noop', 'fleets', 'ratelimit')
 API_PREFIX = '/gpu-instance/openapi/v1'
 API_KEY = 'emulator-key'
 PAGE_SIZE = 100
 NOOP_TARGET = 1.25
 FLEET_TIME_TARGET = 5.0
+RATE_TARGET = 1.5  # wall time at most this many times requests / rate
+SAMPLE_SECONDS = 0.25  # how often part 4 reads /_emulator/stats
 
 
 class Emulator:
@@ -80,6 +93,12 @@ class Emulator:
 
     def count(self):
         return len(self.admin('GET', '/endpoints')['endpoints'])
+
+    def endpoints(self):
+        return self.admin('GET', '/endpoints')['endpoints']
+
+    def stats(self):
+        return self.admin('GET', '/stats')
 
     def stop(self):
         self.process.terminate()
@@ -246,6 +265,91 @@ def fleets(emulator, runner, sizes):
 
 
 # ---------------------------------------------------------------------------
+# 4. one fleet task updating many endpoints under a rate limit
+
+def ratelimit_playbook(work_dir):
+    """One novita_endpoint_fleet task (its result written for the bench), as a playbook in the work directory."""
+    path = Path(work_dir) / 'ratelimit.yml'
+    # JSON is YAML.
+    path.write_text(json.dumps([{
+        'name': 'One novita_endpoint_fleet task under a rate limit',
+        'hosts': 'localhost',
+        'gather_facts': False,
+        'tasks': [
+            {'name': 'Bench novita_endpoint_fleet under a rate limit',
+             'novita.cloud.novita_endpoint_fleet': {'endpoints': '{{ bench_endpoints }}', 'concurrency': '{{ bench_concurrency }}',
+                                                    'wait': '{{ bench_wait }}'},
+             'register': 'bench_fleet', 'ignore_errors': True},
+            {'name': 'Write the result',
+             'ansible.builtin.copy': {'dest': '{{ bench_result_file }}', 'content': '{{ bench_fleet | to_json }}', 'mode': '0600'}},
+        ],
+    }], indent=1), encoding='utf-8')
+    return path
+
+
+def ratelimit(emulator, runner, work_dir, size, rate, burst, concurrency, wait):
+    emulator.admin('POST', '/reset')
+    names = ['bench-rate-%04d' % i for i in range(size)]
+    emulator.seed([{'name': name, 'workerConfig': {'maxNum': 1}} for name in names])
+    emulator.admin('POST', '/config', {'latency_ms': 0, 'rate_limit': rate, 'rate_burst': burst})  # the bucket starts full
+    emulator.clear()
+    emulator.admin('DELETE', '/stats')
+    result_file = Path(work_dir) / 'ratelimit-result.json'
+    declarations = [{'name': name, 'worker_config': {'max_num': 2}} for name in names]
+    samples = []  # (seconds since the start, requests, 429s), from /_emulator/stats every SAMPLE_SECONDS
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(SAMPLE_SECONDS):
+            try:
+                now = emulator.stats()
+            except OSError:
+                continue
+            samples.append((time.monotonic() - started, now['requests'], now['rate_limited']))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    started = time.monotonic()
+    sampler.start()
+    try:
+        times = runner.run(ratelimit_playbook(work_dir), {'bench_endpoints': declarations, 'bench_concurrency': concurrency,
+                                                          'bench_wait': wait, 'bench_result_file': str(result_file)})
+    finally:
+        done.set()
+        sampler.join()
+    run_seconds = time.monotonic() - started
+    stats = emulator.stats()
+    # The API phase: from the last sample before the first request to the first sample that saw them all.
+    first = max([t for t, n, _l in samples if n == 0] or [0.0])
+    last = min([t for t, n, _l in samples if n >= stats['requests']] or [run_seconds])
+    logged = emulator.requests()
+    emulator.admin('POST', '/config', {'rate_limit': 0})
+    result = json.loads(result_file.read_text(encoding='utf-8'))
+    items = result.get('endpoints') or []
+    stored = dict((e['name'], e) for e in emulator.endpoints() if e.get('name') in set(names))
+    converged = sum(1 for item in items if not item.get('failed') and item.get('changed')
+                    and str((stored.get(item.get('name')) or {}).get('workerConfig', {}).get('maxNum')) == '2')
+    failures = [item for item in items if item.get('failed')]
+    seconds = task_seconds(times, 'Bench novita_endpoint_fleet under a rate limit')[0]
+    limited = [r for r in logged if r.get('fault_kind') == 'rate_limit']
+    # Waves: runs of 429s in the log with no answered request between them (the threads in flight when the bucket ran dry).
+    waves = sum(1 for i, r in enumerate(logged) if r.get('fault_kind') == 'rate_limit' and (i == 0 or logged[i - 1].get('fault_kind') != 'rate_limit'))
+    by_kind = {}  # 'METHOD /path' -> [requests, of them 429]
+    for request in logged:
+        key = '%s %s' % (request['method'], request['path'])
+        entry = by_kind.setdefault(key, [0, 0])
+        entry[0] += 1
+        entry[1] += request.get('fault_kind') == 'rate_limit'
+    return {
+        'size': size, 'rate': rate, 'burst': burst, 'concurrency': concurrency, 'wait': wait,
+        'requests': stats['requests'], 'limited': stats['rate_limited'], 'by_status': stats['by_status'],
+        'accepted': stats['requests'] - stats['rate_limited'], 'logged_limited': len(limited),
+        'converged': converged, 'failures': len(failures), 'failure_msgs': [f.get('msg') for f in failures[:3]],
+        'task_failed': bool(result.get('failed')), 'seconds': seconds, 'run_seconds': run_seconds,
+        'by_kind': by_kind, 'waves': waves, 'api_seconds': last - first, 'samples': samples,
+    }
+
+
+# ---------------------------------------------------------------------------
 # report
 
 def machine():
@@ -316,6 +420,72 @@ def report(info, latency, requests_rows, noop, fleet_rows, problems, notes):
     return '\n'.join(out)
 
 
+def report_ratelimit(info, row, problems):
+    out = []
+    out.append('Run %s UTC; emulator rate limit %g requests/s, burst %g, no added latency.' % (
+        datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M'), row['rate'], row['burst']))
+    out.append('Machine: %(cpus)s CPUs, %(model)s; Python %(python)s; ansible-core %(ansible_core)s; %(system)s.' % info)
+    out.append('')
+    out.append('### 4. One novita_endpoint_fleet task updating %d endpoints under a rate limit' % row['size'])
+    out.append('')
+    out.append('%d endpoints seeded, all declared with a new `max_num`, `concurrency: %d`, `wait: %s`.' % (
+        row['size'], row['concurrency'], 'true' if row['wait'] else 'false'))
+    out.append('')
+    ideal = row['requests'] / row['rate']
+    accepted_ideal = row['accepted'] / row['rate']
+    out.append(table(['endpoints', 'requests sent', '429s received', 'answered', 'converged', 'failures', 'wall (s)',
+                      'requests / rate (s)', 'wall / (requests / rate)', 'wall / (answered / rate)'],
+                     [(row['size'], row['requests'], row['limited'], row['accepted'], row['converged'], row['failures'], '%.1f' % row['seconds'],
+                       '%.1f' % ideal, '%.2f' % (row['seconds'] / ideal), '%.2f' % (row['seconds'] / accepted_ideal))]))
+    out.append('')
+    out.append('The 429s came in %d waves (runs of 429s in the request log with no answered request between them).' % row['waves'])
+    out.append('Requests by kind (429s among them): %s. Status counts from `/_emulator/stats`: %s.' % (
+        ', '.join('%s %d (%d)' % (kind, counts[0], counts[1]) for kind, counts in sorted(row['by_kind'].items())),
+        ', '.join('%s: %d' % item for item in sorted(row['by_status'].items()))))
+    out.append('')
+    floor = max(0, row['accepted'] - row['burst']) / row['rate']
+    out.append('Wall time is the task\'s (bench callback); the whole ansible-playbook run took %.1f s. Sampling `/_emulator/stats` every'
+               ' %.2f s: the API requests went on for %.1f s of the task (the rest is the module starting and reporting); at %g requests/s'
+               ' with a burst of %g, the %d answered requests need at least %.1f s.' % (
+                   row['run_seconds'], SAMPLE_SECONDS, row['api_seconds'], row['rate'], row['burst'], row['accepted'], floor))
+    out.append('')
+    out.append('Requests answered and 429s per 5 s of the playbook run: %s.' % timeline(row['samples'], row['run_seconds']))
+    out.append('')
+    out.append('### Target')
+    out.append('')
+    ratio = row['seconds'] / ideal
+    out.append('- All %d converged, no failure: %s (%d converged, %d failed).' % (
+        row['size'], 'met' if row['converged'] == row['size'] and not row['failures'] else 'MISSED', row['converged'], row['failures']))
+    out.append('- Wall time %.1f s is %.2fx requests / rate (%d / %g = %.1f s): target <= %.1fx %s.' % (
+        row['seconds'], ratio, row['requests'], row['rate'], ideal, RATE_TARGET, 'met' if ratio <= RATE_TARGET else 'MISSED'))
+    out.extend('- FAILED: %s' % problem for problem in problems)
+    return '\n'.join(out)
+
+
+def timeline(samples, total, step=5.0):
+    """'0-5 s: 12 (+3 429s), ...' from cumulative (time, requests, 429s) samples."""
+    parts = []
+    previous = (0, 0)
+    start = 0.0
+    while start < total:
+        inside = [s for s in samples if s[0] <= start + step]
+        now = (inside[-1][1], inside[-1][2]) if inside else previous
+        answered = (now[0] - now[1]) - (previous[0] - previous[1])
+        limited = now[1] - previous[1]
+        parts.append('%d-%d s: %d%s' % (start, start + step, answered, ' (+%d 429s)' % limited if limited else ''))
+        previous = now
+        start += step
+    return ', '.join(parts)
+
+
+def check_ratelimit(row):
+    problems = []
+    if row['failures'] or row['converged'] != row['size']:
+        problems.append('%d of %d endpoints converged, %d failed%s' % (
+            row['converged'], row['size'], row['failures'], (': ' + '; '.join(map(str, row['failure_msgs']))) if row['failure_msgs'] else ''))
+    return problems
+
+
 def check(requests_rows, noop, fleet_rows):
     problems, notes = [], []
     for row in requests_rows:
@@ -340,13 +510,13 @@ def check(requests_rows, noop, fleet_rows):
     return problems, notes
 
 
-def write_doc(text):
+def write_doc(text, begin=DOC_BEGIN, end=DOC_END):
     content = DOC.read_text(encoding='utf-8') if DOC.exists() else ''
-    if DOC_BEGIN not in content or DOC_END not in content:
-        raise SystemExit('%s has no %s ... %s section to write the results into' % (DOC, DOC_BEGIN, DOC_END))
-    head, rest = content.split(DOC_BEGIN, 1)
-    dummy, tail = rest.split(DOC_END, 1)
-    DOC.write_text(head + DOC_BEGIN + '\n' + text + '\n' + DOC_END + tail, encoding='utf-8')
+    if begin not in content or end not in content:
+        raise SystemExit('%s has no %s ... %s section to write the results into' % (DOC, begin, end))
+    head, rest = content.split(begin, 1)
+    dummy, tail = rest.split(end, 1)
+    DOC.write_text(head + begin + '\n' + text + '\n' + end + tail, encoding='utf-8')
 
 
 def main():
@@ -355,42 +525,67 @@ def main():
     parser.add_argument('--rounds', type=int, default=5, help='rounds of the no-op comparison (default 5)')
     parser.add_argument('--items', type=int, default=30, help='items per loop in the no-op comparison (default 30)')
     parser.add_argument('--sizes', default='10,100,300', help='fleet sizes, comma-separated (default 10,100,300)')
-    parser.add_argument('--skip', default='', help='comma-separated parts to skip: requests, noop, fleets')
+    parser.add_argument('--skip', default='', help='comma-separated parts to skip: %s' % ', '.join(PARTS))
+    parser.add_argument('--only', default='', help='comma-separated parts to run, and no other: %s' % ', '.join(PARTS))
+    parser.add_argument('--rate-size', type=int, default=300, help='endpoints of the rate-limit part (default 300)')
+    parser.add_argument('--rate', type=float, default=10, help='rate limit of the rate-limit part, requests/s (default 10)')
+    parser.add_argument('--rate-burst', type=float, default=10, help='burst of the rate-limit part (default 10)')
+    parser.add_argument('--rate-concurrency', type=int, default=16, help='fleet concurrency of the rate-limit part (default 16)')
+    parser.add_argument('--rate-wait', action='store_true', help='wait for each endpoint in the rate-limit part (default: wait: false)')
     parser.add_argument('--no-doc', action='store_true', help='do not write the results into docs/benchmark.md')
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(',')))
+    only = set(filter(None, args.only.split(',')))
+    unknown = (skip | only) - set(PARTS)
+    if unknown:
+        parser.error('unknown part(s): %s (known: %s)' % (', '.join(sorted(unknown)), ', '.join(PARTS)))
+    if only:
+        skip |= set(PARTS) - only
     sizes = [int(s) for s in args.sizes.split(',') if s]
 
     info = machine()
     print('Machine: %(cpus)s CPUs, %(model)s; Python %(python)s; ansible-core %(ansible_core)s' % info, flush=True)
     started = time.monotonic()
+    rate_row = None
     with tempfile.TemporaryDirectory(prefix='novita-bench-') as work_dir:
         emulator = Emulator(work_dir, args.latency)
         try:
             runner = Runner(work_dir, emulator)
             requests_rows, noop, fleet_rows = [], None, []
             if 'requests' not in skip:
-                print('1/3 requests per scenario ...', flush=True)
+                print('1/4 requests per scenario ...', flush=True)
                 requests_rows = scenario_requests(emulator, runner)
             if 'noop' not in skip:
-                print('2/3 no-op novita_endpoint against uri ...', flush=True)
+                print('2/4 no-op novita_endpoint against uri ...', flush=True)
                 noop = noop_vs_uri(emulator, runner, args.rounds, args.items)
             if 'fleets' not in skip:
-                print('3/3 fleets of %s ...' % ', '.join(map(str, sizes)), flush=True)
+                print('3/4 fleets of %s ...' % ', '.join(map(str, sizes)), flush=True)
                 fleet_rows = fleets(emulator, runner, sizes)
+            if 'ratelimit' not in skip:
+                print('4/4 fleet of %d under a rate limit of %g/s ...' % (args.rate_size, args.rate), flush=True)
+                rate_row = ratelimit(emulator, runner, work_dir, args.rate_size, args.rate, args.rate_burst, args.rate_concurrency, args.rate_wait)
         finally:
             emulator.stop()
+    main_parts = not {'requests', 'noop', 'fleets'} <= skip
     problems, notes = check(requests_rows, noop, fleet_rows)
     notes.append('Bench wall time %.0f s.' % (time.monotonic() - started))
-    text = report(info, args.latency, requests_rows, noop, fleet_rows, problems, notes)
-    print()
-    print(text)
-    if not args.no_doc and skip:
-        print('\nNot written into %s: parts were skipped' % DOC.relative_to(ROOT))
-    elif not args.no_doc:
-        write_doc(text)
-        print('\nWrote the results into %s' % DOC.relative_to(ROOT))
-    return 1 if problems else 0
+    text = report(info, args.latency, requests_rows, noop, fleet_rows, problems, notes) if main_parts else None
+    rate_problems = check_ratelimit(rate_row) if rate_row else []
+    rate_text = report_ratelimit(info, rate_row, rate_problems) if rate_row else None
+    for part in (text, rate_text):
+        if part:
+            print()
+            print(part)
+    if not args.no_doc:
+        if text and not skip & {'requests', 'noop', 'fleets'}:
+            write_doc(text)
+            print('\nWrote the results of parts 1 to 3 into %s' % DOC.relative_to(ROOT))
+        elif text:
+            print('\nParts 1 to 3 not written into %s: some were skipped' % DOC.relative_to(ROOT))
+        if rate_text:
+            write_doc(rate_text, DOC_RATE_BEGIN, DOC_RATE_END)
+            print('\nWrote the results of part 4 into %s' % DOC.relative_to(ROOT))
+    return 1 if problems or rate_problems else 0
 
 
 if __name__ == '__main__':

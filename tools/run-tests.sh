@@ -10,7 +10,7 @@ set -uo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STEPS=(sanity units integration lint docs changelog build galaxy ee runner faults badinput secrets)
+ALL_STEPS=(sanity units integration lint docs changelog build galaxy ee runner faults badinput secrets race livecheck)
 # Known steps that run only when asked for by name.
 EXTRA_STEPS=()
 TAIL_LINES=40
@@ -43,7 +43,10 @@ step_lint() {
     # Lints the work tree (.ansible-lint excludes the staged copy and other
     # debris); the collection's own modules resolve through the staged copy.
     cd "${ROOT}" && ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_ROOT}" \
-        ansible-lint --offline --profile production --nocolor
+        ansible-lint --offline --profile production --nocolor || return 1
+    # A user's playbook that takes the key from NOVITA_API_KEY: not even a warning.
+    ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_ROOT}" \
+        ansible-lint --offline --profile production --nocolor --strict tests/lint/user_playbook.yml
 }
 
 # Run a command; its last non-empty output line becomes the step's summary.
@@ -146,6 +149,68 @@ step_badinput() {
 
 step_secrets() {
     run_matrix_script tests/matrix/secret_hygiene.py
+}
+
+step_race() {
+    run_matrix_script tests/matrix/race.py
+}
+
+step_livecheck() {
+    # The live contract check (tools/live_check.py) with an emulator process standing in for the
+    # real API, in both profiles, read-only and --write: no difference and every write step as
+    # expected (--expect-no-differences), and neither the API key nor the secret env value in any
+    # report or output. The real API is never called here.
+    local work="${TMP_DIR}/live-check/emulator" key secret profile mode report output status runs=0 failed=0 leaks=0
+    rm -rf "${work}" && mkdir -p "${work}" || return 1
+    key="livecheck-key-$("${VENV_PY}" -c 'import secrets; print(secrets.token_hex(12))')" || return 1
+    secret="livecheck-secret-$("${VENV_PY}" -c 'import secrets; print(secrets.token_hex(12))')" || return 1
+    for profile in strict documented; do
+        for mode in read-only write; do
+            report="${work}/${profile}-${mode}.json"
+            output="${work}/${profile}-${mode}.out"
+            local args=(--against-emulator "${profile}" --expect-no-differences --report "${report}")
+            if [[ ${mode} == write ]]; then
+                args+=(--write --collections-path "${COLLECTIONS_ROOT}")
+            fi
+            runs=$((runs + 1))
+            echo "== ${profile}, ${mode}"
+            # Key and secret go by environment, never on a command line.
+            NOVITA_API_KEY="${key}" NOVITA_LIVE_CHECK_SECRET_VALUE="${secret}" \
+                "${VENV_PY}" "${TOOLS_DIR}/live_check.py" "${args[@]}" 2>&1 | tee "${output}"
+            status=${PIPESTATUS[0]}
+            if [[ ${status} -ne 0 ]]; then
+                echo "live check (${profile}, ${mode}) exited ${status}"
+                failed=$((failed + 1))
+            fi
+            if grep -F -q -e "${key}" -e "${secret}" "${output}" "${report}" 2>/dev/null; then
+                echo "the API key or the secret value is in ${output#"${ROOT}"/} or ${report#"${ROOT}"/}"
+                leaks=$((leaks + 1))
+            fi
+        done
+    done
+    # Totals from the reports; a write run that did not send the secret would make the search above meaningless.
+    local totals
+    totals="$("${VENV_PY}" - "${work}"/*.json <<'PY'
+import json
+import sys
+
+differences = steps = steps_ok = unsent = 0
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as handle:
+        report = json.load(handle)
+    differences += len(report["differences"])
+    write_run = report.get("write_run")
+    if write_run:
+        steps += len(write_run["steps"])
+        steps_ok += sum(1 for step in write_run["steps"] if step.get("as_expected"))
+        unsent += write_run.get("secret_env_sent") is not True
+print(f"{differences} differences, write steps {steps_ok}/{steps} as expected, write runs without the secret: {unsent}")
+PY
+)" || return 1
+    [[ ${totals} == *"write runs without the secret: 0" ]] || failed=$((failed + 1))
+    echo "live check against the emulator: $((runs - failed))/${runs} runs passed (strict, documented; read-only, --write)," \
+        "${totals}; key or secret found: ${leaks}" | tee "${STEP_SUMMARY}"
+    [[ ${failed} -eq 0 && ${leaks} -eq 0 ]]
 }
 
 # The last lines of a log, indented, without pip's download chatter.

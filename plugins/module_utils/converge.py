@@ -588,12 +588,15 @@ def fail(module, client, exc, result=None, **extra):
     details.update(extra)
     if isinstance(details.get("failure"), dict):
         details["failure"] = dict((k, client.scrub(v) if isinstance(v, str) else v) for k, v in details["failure"].items())
-    if details.get("warnings"):
-        details["warnings"] = [client.scrub(w) for w in details["warnings"]]
-    else:
-        details.pop("warnings", None)
+    warn(module, client, details.pop("warnings", None))
     details.pop("msg", None)
     module.fail_json(msg=client.scrub(error_message(exc)), **details)
+
+
+def warn(module, client, warnings):
+    """Hand the run's warnings to Ansible (``module.warn``; a ``warnings`` key in the result is deprecated), scrubbed."""
+    for text in warnings or ():
+        module.warn(client.scrub(text))
 
 
 def error_message(exc):

@@ -566,7 +566,7 @@ endpoint_id:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, fail
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, fail, warn
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec, validate_options
 
 
@@ -587,8 +587,7 @@ def main():
         result = converger.run()
     except (NovitaAPIError, EndpointError) as exc:
         fail(module, client, exc, converger.result)
-    if result.get("warnings"):
-        result["warnings"] = [client.scrub(w) for w in result["warnings"]]
+    warn(module, client, result.pop("warnings", None))
     module.exit_json(**result)
 
 

@@ -18,6 +18,13 @@ up to ``--forks``). The emulator's admin interface then tells what happened:
 Faults that fire once must end ``converged``; a persistent fault (``count`` 20, more than the
 module's retries) must end ``failed`` with a clear message. Exit status 1 when any cell does not.
 
+The ``503 spaced`` column puts two faults into one run, further apart than ``retry_timeout``: a 503 on
+an early request (the lookup) and, after every request has been slowed down by the emulator's
+``latency_ms`` (below the client's timeout), a 503 on a later one (the phase's write, or the wait
+poll), run with ``NOVITA_RETRY_TIMEOUT=2``. ``retry_timeout`` bounds the retries of one request from
+its own first failure, so both are retried and the run converges; a budget shared by the whole run
+would be spent by the time the second fault comes, and the run would fail.
+
 Usage: python tests/matrix/fault_matrix.py --collections-path DIR [--forks N] [--phase P] [--fault F] [--verbose]
 (DIR holds ansible_collections/novita/cloud; ansible-playbook must be on PATH.) Standard library only.
 """
@@ -46,6 +53,10 @@ CLIENT_TIMEOUT = 2  # the module's timeout option, in seconds
 PLAYBOOK_TIMEOUT = 600  # the longest the playbook of all cells may run
 # Persistent faults: fewer retries and a short retry budget keep the failing cells quick.
 PERSISTENT_ENV = {"NOVITA_RETRIES": "2", "NOVITA_RETRY_TIMEOUT": "10"}
+# Spaced faults: a short retry budget, and every request slowed down so that the two faults of a run
+# are further apart than it (the second comes at least 2 x SPACED_LATENCY_MS after the first).
+SPACED_RETRY_TIMEOUT = 2
+SPACED_LATENCY_MS = 1200
 
 # The endpoint as it is before an update or a delete (seeded, API-shaped).
 OLD = {
@@ -88,17 +99,28 @@ CREATE_ARGS = dict(
 
 DELETE_ARGS = dict(COMMON_ARGS, name=NAME, state="absent")
 
+LOOKUP = ("GET", "/endpoints")
+POLL = ("GET", "/endpoint")
+
 # phase -> the request the fault hits, the task, the state before (seed) and the declared state after.
-# ``done`` is what a failure after the phase's earlier write must say was done.
+# ``done`` is what a failure after the phase's earlier write must say was done. ``spaced``: the two
+# requests, in the order the run sends them, that the two faults of the ``503 spaced`` column hit; the
+# lookup phase has nothing before its request, so its second fault hits the last request of the run
+# (the poll after the update).
 PHASES = (
-    {"name": "lookup", "method": "GET", "path": "/endpoints", "args": UPDATE_ARGS, "old": OLD, "new": NEW},
-    {"name": "limits", "method": "GET", "path": "/endpoint/limit", "args": CREATE_ARGS, "old": None, "new": NEW},
-    {"name": "create", "method": "POST", "path": "/endpoint/create", "args": CREATE_ARGS, "old": None, "new": NEW},
-    {"name": "update", "method": "POST", "path": "/endpoint/update", "args": UPDATE_ARGS, "old": OLD, "new": NEW},
-    {"name": "delete", "method": "POST", "path": "/endpoint/delete", "args": DELETE_ARGS, "old": OLD, "new": None},
+    {"name": "lookup", "method": "GET", "path": "/endpoints", "args": UPDATE_ARGS, "old": OLD, "new": NEW,
+     "spaced": (LOOKUP, POLL)},
+    {"name": "limits", "method": "GET", "path": "/endpoint/limit", "args": CREATE_ARGS, "old": None, "new": NEW,
+     "spaced": (LOOKUP, ("GET", "/endpoint/limit"))},
+    {"name": "create", "method": "POST", "path": "/endpoint/create", "args": CREATE_ARGS, "old": None, "new": NEW,
+     "spaced": (LOOKUP, ("POST", "/endpoint/create"))},
+    {"name": "update", "method": "POST", "path": "/endpoint/update", "args": UPDATE_ARGS, "old": OLD, "new": NEW,
+     "spaced": (LOOKUP, ("POST", "/endpoint/update"))},
+    {"name": "delete", "method": "POST", "path": "/endpoint/delete", "args": DELETE_ARGS, "old": OLD, "new": None,
+     "spaced": (LOOKUP, ("POST", "/endpoint/delete"))},
     # Looked up by name, so GET /endpoint happens only in the polls; init_reads makes the first poll see initializing.
     {"name": "wait", "method": "GET", "path": "/endpoint", "args": CREATE_ARGS, "old": None, "new": NEW,
-     "config": {"init_reads": 1}, "done": "created endpoint"},
+     "config": {"init_reads": 1}, "done": "created endpoint", "spaced": (LOOKUP, POLL)},
 )
 
 HTML_503 = ("<html><head><title>503 Service Temporarily Unavailable</title></head>"
@@ -117,6 +139,9 @@ FAULTS = (
     {"name": "truncate", "rule": {"kind": "truncate"}, "expect": "converged"},
     {"name": "non-json", "rule": {"kind": "non_json", "body": "garbage{"}, "expect": "converged"},
     {"name": "503 x20", "rule": {"kind": "status", "status": 503, "count": 20}, "expect": "failed", "env": PERSISTENT_ENV},
+    # Two 503s in one run, at the phase's ``spaced`` requests, more than retry_timeout apart (see the docstring).
+    {"name": "503 spaced", "rule": {"kind": "status", "status": 503}, "expect": "converged", "spaced": True,
+     "env": {"NOVITA_RETRY_TIMEOUT": str(SPACED_RETRY_TIMEOUT)}, "config": {"latency_ms": SPACED_LATENCY_MS}},
 )
 
 # How a module crash shows: a traceback, or (ansible-core 2.19 without -vvv) "Module failed: <exception>".
@@ -268,15 +293,25 @@ def parse_results(stdout):
     return results
 
 
+def fault_targets(phase, fault):
+    """The (method, path) of each request the cell's fault rules hit: the phase's, or its two spaced requests."""
+    if fault is None:
+        return []
+    if fault.get("spaced"):
+        return list(phase["spaced"])
+    return [(phase["method"], phase["path"])]
+
+
 def prepare(cell):
     emulator, phase, fault = cell["emulator"], cell["phase_def"], cell["fault_def"]
     emulator.admin("POST", "/reset")
-    if phase.get("config"):
-        emulator.admin("POST", "/config", phase["config"])
+    config = dict(phase.get("config") or {}, **((fault or {}).get("config") or {}))
+    if config:
+        emulator.admin("POST", "/config", config)
     if phase["old"] is not None:
         emulator.admin("POST", "/seed", {"endpoints": [phase["old"]]})
-    if fault is not None:
-        rule = dict(fault["rule"], method=phase["method"], path=phase["path"])
+    for method, path in fault_targets(phase, fault):
+        rule = dict(fault["rule"], method=method, path=path)
         rule.setdefault("count", 1)
         emulator.admin("POST", "/faults", rule)
 
@@ -304,8 +339,17 @@ def judge(cell, result, stdout, stderr):
                         % (differences(now, old), differences(now, new)))
     if API_KEY in stdout or API_KEY in stderr:
         problems.append("the API key appears in the output")
-    if fault is not None and not any(entry.get("fault") for entry in log):
-        problems.append("the fault never fired (no %s %s request)" % (phase["method"], phase["path"]))
+    for method, path in fault_targets(phase, fault):
+        if not any(entry.get("fault") and entry["method"] == method and entry["path"] == path for entry in log):
+            problems.append("the fault never fired (no %s %s request)" % (method, path))
+    if fault is not None and fault.get("spaced"):
+        # The run sends one request at a time and each takes latency_ms: the second fault's reply came at least
+        # (requests sent after the first fault, the second included) x latency_ms after the first fault's reply.
+        fired = [entry["seq"] for entry in log if entry.get("fault")]
+        gap = (fired[-1] - fired[0]) * SPACED_LATENCY_MS / 1000.0 if len(fired) == 2 else 0
+        cell["gap"] = gap
+        if len(fired) == 2 and gap <= SPACED_RETRY_TIMEOUT:
+            problems.append("not spaced: the two faults came only %.1f s apart, retry_timeout is %d s" % (gap, SPACED_RETRY_TIMEOUT))
 
     if result is None:
         problems.append("no task result for %s in the output" % cell["host"])
@@ -466,6 +510,12 @@ def main(argv=None):
     print("Baseline without faults (requests per run): "
           + ", ".join("%s %s" % (name, len(cell["log"]) if not cell["problems"] else "FAIL") for name, cell in baselines.items()))
     print("Each cell: the fault hits the phase's request once (count=1), or 20 times for '503 x20' (run with NOVITA_RETRIES=2).")
+    spaced = [cell for cell in cells.values() if cell["fault_def"].get("spaced") and cell.get("gap")]
+    if spaced:
+        print("'503 spaced': a 503 on the lookup, then one on %s; every request delayed %d ms; NOVITA_RETRY_TIMEOUT=%d;"
+              " the two faults at least %.1f s apart (%s)."
+              % ("the phase's request (lookup: on the poll after the update)", SPACED_LATENCY_MS, SPACED_RETRY_TIMEOUT,
+                 min(cell["gap"] for cell in spaced), ", ".join("%s %.1f s" % (cell["phase"], cell["gap"]) for cell in spaced)))
     print("converged (N retries): N requests beyond the fault-free run of the same phase.")
     print_table(phases, faults, cells)
     for cell in broken_baselines:

@@ -29,9 +29,10 @@ EMULATOR_SCRIPT = os.path.join(REPO_ROOT, "tests", "emulator", "novita_emulator.
 class Emulator:
     """The Novita API emulator in a child process on a free loopback port."""
 
-    def __init__(self, work_dir, api_key):
+    def __init__(self, work_dir, api_key, args=()):
         self.work_dir = work_dir
         self.api_key = api_key
+        self.args = list(args)  # more command-line flags, e.g. ["--latency-ms", "300"]
         self.url = None
         self.process = None
         self.log_path = os.path.join(work_dir, "emulator.log")
@@ -42,7 +43,7 @@ class Emulator:
         # The key goes by environment, never on a command line that `ps` would show.
         env["NOVITA_EMULATOR_API_KEY"] = self.api_key
         with open(self.log_path, "w") as log:
-            self.process = subprocess.Popen([sys.executable, EMULATOR_SCRIPT, "--port", "0", "--url-file", url_file],
+            self.process = subprocess.Popen([sys.executable, EMULATOR_SCRIPT, "--port", "0", "--url-file", url_file] + self.args,
                                             stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 10
         while time.time() < deadline:

@@ -8,8 +8,15 @@
 Starts the emulator with a random API key, runs tests/matrix/secrets/secret_scenarios.yml at -vvvv with
 --diff and ANSIBLE_LOG_PATH (key and secrets passed only in the environment), then searches stdout,
 stderr, the log file and the registered results the playbook dumped for every secret value: none may
-appear. It also proves that the secrets were really sent (the emulator's request log, read here and
-never printed) and that ordinary values are not over-redacted (they must be visible).
+appear, written as is, JSON-escaped or URL-encoded. It also proves that the secrets were really sent
+(the emulator's request log, read here and never printed) and that ordinary values are not
+over-redacted (they must be visible).
+
+The playbook's last part puts the emulator's ``echo`` fault on every write path (create, update, a
+scale-only update, a fleet create and update, delete): the API refuses the request with a 400 whose
+message quotes the request body and headers, the API key included. Among the secrets are a
+``secret_envs`` value with a ``"`` and a ``ß`` (so its JSON-escaped forms differ from it) and the value
+of a variable another task set, which the scale-only task does not declare at all.
 
 Usage (dev venv python):
     python tests/matrix/secret_hygiene.py [--collections-path DIR] [--keep DIR]
@@ -29,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
+from urllib.parse import quote, quote_plus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,6 +58,9 @@ def make_values():
         "HF_TOKEN (first)": "hf_hyg1" + random_hex(),
         "HF_TOKEN (rotated)": "hf_hyg2" + random_hex(),
         "DB_PASSWORD": "pw-hyg-" + random_hex(),
+        "ECHO_TOKEN (plain ASCII)": "echo-hyg-" + random_hex(),
+        'ECHO_QUOTED (with " and \u00df)': 'q"u\u00df-hyg-' + random_hex(),
+        "SIDE_VALUE (undeclared, scale-only task)": "side-hyg-" + random_hex(),
     }
     ordinary = {
         "image": "registry.example.invalid/hyg-app:" + random_hex(4),
@@ -58,8 +69,29 @@ def make_values():
     return secrets, ordinary
 
 
-def count(text, value):
-    return text.count(value)
+# How a secret may be written where it leaks: as is, JSON-escaped (once, with or without \uXXXX escapes, or
+# twice, as in a JSON message that quotes a JSON body) and URL-encoded.
+FORMS = ("literal", "JSON-escaped", "URL-encoded")
+
+
+def secret_forms(value):
+    """{form name: set of strings}; the literal one is not repeated under the other names."""
+    json_ascii = json.dumps(value)[1:-1]
+    json_text = json.dumps(value, ensure_ascii=False)[1:-1]
+    escaped = set((json_ascii, json_text, json.dumps(json_ascii)[1:-1], json.dumps(json_text)[1:-1]))
+    encoded = set((quote(value, safe=""), quote_plus(value), quote(value, safe="").lower()))
+    return {"literal": set((value,)), "JSON-escaped": escaped - set((value,)), "URL-encoded": encoded - set((value,)) - escaped}
+
+
+def core(value):
+    """The random end of a secret: the same in every form, so it counts a value however it was escaped or cut."""
+    return value[-24:]
+
+
+def occurrences(text, value):
+    """Occurrences of a secret in a text: of its random part, or of a whole form if that counts more."""
+    forms = secret_forms(value)
+    return max([text.count(core(value))] + [text.count(form) for group in forms.values() for form in group])
 
 
 def run_scenarios(emulator, secrets, ordinary, work_dir, collections):
@@ -76,6 +108,9 @@ def run_scenarios(emulator, secrets, ordinary, work_dir, collections):
         "HYG_WRONG_KEY": secrets["wrong API key"],
         "HYG_PLAIN_VALUE": ordinary["plain env value"],
         "HYG_IMAGE": ordinary["image"],
+        "HYG_ECHO_TOKEN": secrets["ECHO_TOKEN (plain ASCII)"],
+        "HYG_ECHO_QUOTED": secrets['ECHO_QUOTED (with " and \u00df)'],
+        "HYG_SIDE_VALUE": secrets["SIDE_VALUE (undeclared, scale-only task)"],
         "HYG_RESULTS": results_path,
     })
     run = subprocess.run([ansible_playbook(), "-vvvv", "--diff", PLAYBOOK], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -102,8 +137,13 @@ def check_wire(requests, secrets):
         body = body.get("endpoint", body)
         return dict((e.get("key"), e.get("value")) for e in body.get("envs") or [])
 
-    creates = [r for r in requests if r["path"] == "/endpoint/create" and r["status"] == 200]
-    updates = [r for r in requests if r["path"] == "/endpoint/update"]
+    def named(r):
+        body = r["body"] or {}
+        return body.get("endpoint", body).get("name") == ENDPOINT_NAME
+
+    # The main scenarios' endpoint only: the echo scenarios have endpoints of their own (check_echo).
+    creates = [r for r in requests if r["path"] == "/endpoint/create" and r["status"] == 200 and named(r)]
+    updates = [r for r in requests if r["path"] == "/endpoint/update" and named(r)]
     applied = [r for r in updates if r["status"] == 200]
     faulted = [r for r in updates if r["fault"]]
     if len(creates) != 1:
@@ -135,6 +175,49 @@ def check_wire(requests, secrets):
     return problems, len(accepted)
 
 
+# Echo faults, in the order the playbook queues them: (what, path, endpoint name, env values the body must carry).
+ECHO_WRITES = (
+    ("novita_endpoint create", "/endpoint/create", "hyg-echo", ("ECHO_TOKEN", "ECHO_QUOTED")),
+    ("novita_endpoint update", "/endpoint/update", "hyg-echo", ("ECHO_TOKEN", "ECHO_QUOTED", "SIDE_VALUE")),
+    ("novita_endpoint scale-only update", "/endpoint/update", "hyg-echo", ("ECHO_TOKEN", "ECHO_QUOTED", "SIDE_VALUE")),
+    ("fleet create", "/endpoint/create", "hyg-echo-fleet", ("ECHO_TOKEN", "ECHO_QUOTED")),
+    ("fleet update", "/endpoint/update", "hyg-echo", ("ECHO_TOKEN", "ECHO_QUOTED", "SIDE_VALUE")),
+    ("novita_endpoint delete", "/endpoint/delete", None, ()),
+)
+ECHO_SECRET_NAMES = {"ECHO_TOKEN": "ECHO_TOKEN (plain ASCII)", "ECHO_QUOTED": 'ECHO_QUOTED (with " and \u00df)',
+                     "SIDE_VALUE": "SIDE_VALUE (undeclared, scale-only task)"}
+
+
+def check_echo(requests, secrets):
+    """([(write, fired, carried the secrets)], problems): every echo fault fired on a request whose body held the secrets.
+
+    The echo's reply quotes that body and the Authorization header, so the secrets and the API key were in the
+    error the module got; the log is read here and never printed.
+    """
+    echoed = [r for r in requests if r["fault_kind"] == "echo"]
+    rows, problems = [], []
+    for what, path, name, env_names in ECHO_WRITES:
+        match = None
+        for entry in echoed:
+            body = entry["body"] or {}
+            body = body.get("endpoint", body)
+            if entry["path"] == path and (name is None or body.get("name") == name):
+                match = entry
+                break
+        if match is None:
+            rows.append((what, "no", "-"))
+            problems.append("the echo fault did not fire on the %s" % what)
+            continue
+        echoed.remove(match)
+        body = match["body"] or {}
+        envs = dict((e.get("key"), e.get("value")) for e in body.get("endpoint", body).get("envs") or [])
+        carried = all(envs.get(key) == secrets[ECHO_SECRET_NAMES[key]] for key in env_names)
+        rows.append((what, "yes (HTTP %s)" % match["status"], ", ".join(env_names + ("API key",)) if carried else "NO"))
+        if not carried or match["status"] != 400:
+            problems.append("the echo on the %s did not carry %s" % (what, ", ".join(env_names)))
+    return rows, problems
+
+
 def check_results(results):
     """Problems with what the scenarios returned (changed flags, failures, masking)."""
     problems = []
@@ -150,6 +233,15 @@ def check_results(results):
         ("over_limit", lambda r: r.get("failed") and "worker_config.max_num: 60 is outside the allowed range" in r["msg"]),
         ("bad_key", lambda r: r.get("failed") and "rejected the API key (401)" in r["msg"]),
         ("deleted", lambda r: r["changed"] and r["diff"]["after"] == {}),
+        ("echo_create", lambda r: r.get("failed") and "HTTP 400" in r["msg"]),
+        ("echo_created", lambda r: r["changed"] and not r.get("failed")),
+        ("side_set", lambda r: r["changed"] and not r.get("failed")),
+        ("echo_update", lambda r: r.get("failed") and "HTTP 400" in r["msg"]),
+        ("echo_scale", lambda r: r.get("failed") and "HTTP 400" in r["msg"]),
+        ("echo_fleet", lambda r: r.get("failed") and sorted((e["name"], e["failure"]["status"]) for e in r["endpoints"] if e["failed"])
+         == [("hyg-echo", 400), ("hyg-echo-fleet", 400)]),
+        ("echo_delete", lambda r: r.get("failed") and "HTTP 400" in r["msg"]),
+        ("echo_deleted", lambda r: r["changed"] and not r.get("failed")),
     ]
     for step, predicate in expect:
         result = results.get(step)
@@ -204,6 +296,8 @@ def ordinary_checks(outputs, results, ordinary):
         ("the limits error in stdout", "worker_config.max_num: 60 is outside the allowed range 0 to 50" in stdout),
         ("the 401 error in stdout", "rejected the API key (401)" in stdout),
         ("the endpoint name in the log file", ENDPOINT_NAME in log),
+        ("the echoed request in the echo errors, secrets masked", "invalid request: {" in stdout and "Bearer ********" in stdout),
+        ("plain env value in the echo error of the task declaring it", ordinary["plain env value"] in str(get(("echo_create", "msg")))),
     ]
 
 
@@ -245,30 +339,38 @@ def report(returncode, outputs, requests, secrets, ordinary, elapsed):
     if outputs["log file"] is None:
         problems.append("ANSIBLE_LOG_PATH was not written")
 
-    # Occurrences of each secret in each output; the random part alone is searched too, so that a value
-    # shown with its prefix cut off still counts.
+    # Occurrences of each secret in each output, in any of its forms; the random part alone is searched too,
+    # so that a value shown with its prefix cut off or escaped differently still counts.
     rows = []
+    form_rows = []
     total = 0
     for name, value in secrets.items():
-        core = value[-24:]
         row = [name]
         for output in ("stdout", "stderr", "log file", "results"):
-            text = outputs[output] or ""
-            hits = max(count(text, value), count(text, core))
+            hits = occurrences(outputs[output] or "", value)
             total += hits
             row.append(hits)
         rows.append(row)
+        forms = secret_forms(value)
+        form_rows.append([name] + [sum((outputs[output] or "").count(form) for output in outputs for form in forms[kind]) if forms[kind] else "(same)"
+                                   for kind in FORMS] + [sum((outputs[output] or "").count(core(value)) for output in outputs)])
     sizes = ["%s %d B" % (k, len(v or "")) for k, v in outputs.items()]
     leaks = leaked_paths(results, secrets)
     print_table(("secret", "stdout", "stderr", "log file", "results"), rows)
     print("")
+    print_table(("secret (all outputs)",) + FORMS + ("random part",), form_rows)
+    print("")
     wire_problems, accepted = check_wire(requests, secrets)
     problems.extend(wire_problems)
+    echo_rows, echo_problems = check_echo(requests, secrets)
+    problems.extend(echo_problems)
+    print_table(("write refused with the echo fault", "fired", "its reply quoted"), echo_rows)
+    print("")
     print("outputs searched: %s" % ", ".join(sizes))
     for path, name in leaks:
         print("secret in the registered result: %s holds the %s" % (path, name))
     print("emulator log: %d requests, %d accepted with the API key; secrets found on the wire where expected: %s"
-          % (len(requests), accepted, "yes" if not wire_problems else "NO"))
+          % (len(requests), accepted, "yes" if not wire_problems and not echo_problems else "NO"))
     checks = ordinary_checks(outputs, results, ordinary) if results else []
     print("")
     print_table(("ordinary value (must be visible)", "visible"), [(what, "yes" if ok else "NO") for what, ok in checks])
@@ -281,8 +383,10 @@ def report(returncode, outputs, requests, secrets, ordinary, elapsed):
     print("scenarios took %.1f s" % elapsed)
     for problem in problems:
         print("MISMATCH " + problem)
-    print("secret hygiene: %d occurrences of %d secret values in %d outputs (stdout, stderr, log file, results); ordinary values visible: %d/%d"
-          % (total, len(secrets), len(outputs), visible, len(checks)))
+    echo_fired = sum(1 for row in echo_rows if row[1] != "no")
+    print("secret hygiene: %d occurrences of %d secret values (literal, JSON-escaped, URL-encoded) in %d outputs (stdout, stderr, log file,"
+          " results); echo faults quoting them: %d/%d writes; ordinary values visible: %d/%d"
+          % (total, len(secrets), len(outputs), echo_fired, len(ECHO_WRITES), visible, len(checks)))
     return 1 if problems else 0
 
 

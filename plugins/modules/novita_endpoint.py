@@ -272,8 +272,9 @@ notes:
   - The module needs the Novita v1 GPU instance API. Lookups by name read every page of the endpoint
     list; lookups by O(id) read one endpoint.
   - Requests per run are bounded. An unchanged endpoint costs one read by O(id), or the list pages by
-    O(name). An update adds one limits read, the update and the wait polls; a create the same with the create
-    call; a delete is the lookup, the delete call and the wait polls.
+    O(name). An update adds one limits read, the update and the wait polls; a create adds the limits read, the create
+    call, one more read of the list pages (the check for a concurrent create of the same name, see below) and the wait polls;
+    a delete is the lookup, the delete call and the wait polls.
   - Without O(wait), RV(endpoint) after a create or update is the endpoint as the module sent it, not re-read.
   - Two runs that create the same name at the same time (two playbooks, two AWX jobs) converge to one endpoint. After every
     create the module reads the endpoint list once more. If another endpoint has the same name, every run keeps the one

@@ -217,9 +217,9 @@ class EndpointAPI:
                     stable_state, stable_reads = None, 0
             remaining = deadline - self._clock()
             if remaining <= 0:
+                stale = not gone and settings_read_back(endpoint, expect, previous) is False
                 raise EndpointError("timed out waiting for endpoint %s to %s; last state: %s%s"
-                                    % (endpoint_id, goal, _state_text(state),
-                                       "" if gone or settings_read_back(endpoint, expect, previous) is not False else ", still showing the settings before the update"),
+                                    % (endpoint_id, goal, _state_text(state), ", still showing the settings before the update" if stale else ""),
                                     endpoint_id=endpoint_id, endpoint_state=state)
             self._sleep(min(delay, remaining))
             delay = min(delay * 2, POLL_MAX_DELAY)
@@ -382,7 +382,8 @@ class EndpointConverger:
         self.result["changed"] = True
         warnings = self.result.setdefault("warnings", [])
         if adopted:
-            warnings.append("the create request for %s got no clear reply; the endpoint it created (%s) was found by name and adopted" % (body.get("name"), new_id))
+            warnings.append("the create request for %s got no clear reply; the endpoint it created (%s) was found by name and adopted"
+                            % (body.get("name"), new_id))
         done = ("%s; created endpoint %s" % (done, new_id)) if done else "created endpoint %s" % new_id
         if body.get("name") and not adopted:
             kept = self._after_write(done, new_id, self._settle_duplicates, body["name"], new_id, warnings)

@@ -280,7 +280,8 @@ notes:
     create the module reads the endpoint list once more. If another endpoint has the same name, every run keeps the one
     created first (by the API's C(createdAt), then by ID); a run whose own endpoint is not that one deletes it, adopts the
     first one (updating it if the task asks for other settings) and warns, returning the deleted ID in RV(duplicate_deleted_id).
-    When the API gives no readable C(createdAt), nothing tells which to keep: both endpoints are kept and the run fails naming the other one.
+    When the API gives no readable C(createdAt), nothing tells which to keep, so both endpoints are kept and the run fails
+    naming the other one.
   - For duplicate safety the create request is never repeated blindly. When a create gets no clear reply (a timeout, a dropped
     connection, a cut-off or non-JSON reply, an HTTP 5xx), the module reads the endpoint list again and adopts the endpoint
     with the declared name if the API did create it (the result then carries a warning); only when no such endpoint exists

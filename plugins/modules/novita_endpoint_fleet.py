@@ -276,7 +276,7 @@ options:
     description:
       - After a create or update, poll each changed endpoint until it is ready; after a delete,
         until it no longer exists. Ready means what it means for O(novita.cloud.novita_endpoint#module:wait) of
-        M(novita.cloud.novita_endpoint): C(serving) with no error and the new settings read back (a stale C(serving) right after
+        M(novita.cloud.novita_endpoint), that is C(serving) with no error and the new settings read back (a stale C(serving) right after
         an update does not count), or, for an endpoint with O(endpoints[].worker_config.min_num=0), the same settled state for three reads.
       - Polls start one second apart and back off to five seconds.
     type: bool
@@ -413,7 +413,9 @@ endpoints:
       type: list
       elements: str
       returned: when there are any
-      sample: ["endpoint 9c0e7b1d4a553f2a is also named team-a-chat: another run created it at the same time, after this one; this run keeps 3f2a9c0e7b1d4a55 and the other run deletes its own"]
+      sample:
+        - "endpoint 9c0e7b1d4a553f2a is also named team-a-chat: another run created it at the same time, after this one;
+          this run keeps 3f2a9c0e7b1d4a55 and the other run deletes its own"
     replaced_endpoint_id:
       description: With O(endpoints[].recreate), the ID of the endpoint that was deleted to create the new one.
       type: str

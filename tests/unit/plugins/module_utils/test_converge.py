@@ -585,7 +585,8 @@ def test_a_recreate_whose_create_fails_is_changed_and_says_so():
     with pytest.raises(EndpointError) as exc:
         converger.run()
     assert converger.result["changed"] is True
-    assert exc.value.msg == "deleted endpoint ep1 to recreate it, then creating its replacement failed: Novita API returned HTTP 400 on POST /endpoint/create: bad"
+    assert exc.value.msg == ("deleted endpoint ep1 to recreate it, then creating its replacement failed:"
+                             " Novita API returned HTTP 400 on POST /endpoint/create: bad")
 
 
 # -- concurrent creates of one name

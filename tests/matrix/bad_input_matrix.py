@@ -201,6 +201,9 @@ CASES = [
     case("state-unknown", "offline", create(state="gone"), "state", "must be one of: present, absent"),
     case("option-unknown", "offline", create(max_workers=3), "max_workers", "Unsupported parameters"),
     case("sub-option-unknown", "offline", by_id(worker_config={"maxNum": 3}), "worker_config.maxNum", "Unsupported parameters"),
+    # -- app names: part of the endpoint URL, lowercase letters, digits and hyphens
+    case("app-name-upper", "offline", create(app_name="Chat-App"), "app_name", "lowercase letters, digits and hyphens"),
+    case("app-name-underscore", "offline", create(app_name="chat_app"), "app_name", "lowercase letters, digits and hyphens"),
     # -- create-only fields changed without recreate
     case("immutable-product", "online", by_id(product_id="2"), "product_id", "cannot change product_id", [GET]),
     case("immutable-app-name", "online", by_id(app_name="mx-other"), "app_name", "cannot change app_name", [GET]),
@@ -212,7 +215,12 @@ CASES = [
     case("timeout-negative", "offline", by_id(timeout=-1), "timeout", "-1 is not allowed"),
     case("retries-negative", "offline", create(retries=-1), "retries", "-1 is not allowed"),
     case("retry-timeout-negative", "offline", by_id(retry_timeout=-30), "retry_timeout", "-30 is not allowed"),
-    case("api-key-empty", "offline", create(api_key=""), "api_key", "api_key is required"),
+    case("api-key-empty", "offline", create(api_key=""), "api_key", "api_key is not set: give the api_key option or set the NOVITA_API_KEY"),
+    # -- the base URL: mistakes that no retry can fix fail before any request
+    case("base-url-no-scheme", "offline", create(api_base_url="127.0.0.1:8555"), "api_base_url", "has no scheme; use http://127.0.0.1:8555"),
+    case("base-url-ftp", "offline", by_id(api_base_url="ftp://api.novita.ai"), "api_base_url", "uses the scheme ftp"),
+    case("base-url-api-path", "offline", create(api_base_url="https://api.novita.ai/gpu-instance/openapi/v1"), "api_base_url",
+         "already contains the API path /gpu-instance/openapi/v1; set it to https://api.novita.ai"),
     case("api-key-wrong", "online", create(api_key=WRONG_KEY), "api_key", "rejected the API key (401)", [LIST]),
 ]
 

@@ -251,3 +251,15 @@ def test_merge_api_overlays_payload_and_drops_cluster_when_not_sent():
     assert "clusterID" not in merged
     assert merged["healthy"] == {"path": "/health", "initialDelay": 60, "successThreshold": 1}
     assert merged["state"] == current["state"]
+
+
+@pytest.mark.parametrize("app_name", ["Chat", "chat_app", "chat app", "chät", "chat.app"])
+def test_app_name_with_anything_but_lowercase_letters_digits_and_hyphens_is_refused(app_name):
+    errors = model.validate_options({"app_name": app_name})
+    assert errors == ["app_name: %r is not allowed; an app name has lowercase letters, digits and hyphens only (it is part of the endpoint URL)"
+                      % app_name]
+
+
+@pytest.mark.parametrize("app_name", ["chat", "chat-2", "0-a", None, ""])
+def test_app_name_of_lowercase_letters_digits_and_hyphens_is_accepted(app_name):
+    assert model.validate_options({"app_name": app_name}) == []

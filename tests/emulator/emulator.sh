@@ -43,12 +43,23 @@ emulator_stop() {
 }
 
 # For an integration target's runme.sh (ansible-test or by hand):
-#   emulator_integration_setup
+#   emulator_integration_setup [emulator flags...]
 # starts the emulator on the controller's Python in a temporary directory (both removed
-# on EXIT), exports NOVITA_API_BASE_URL, NOVITA_API_KEY (the emulator's default key) and
-# NOVITA_EMULATOR_URL for the playbooks, gives the implicit localhost the Python that runs
-# ansible-playbook (ansible-test poisons ANSIBLE_PYTHON_INTERPRETER on purpose), and sets
-# INVENTORY_ARGS to ansible-test's inventory when there is one.
+# on EXIT), with the given flags (e.g. --profile documented), exports NOVITA_API_BASE_URL,
+# NOVITA_API_KEY (the emulator's default key) and NOVITA_EMULATOR_URL for the playbooks,
+# gives the implicit localhost the Python that runs ansible-playbook (ansible-test poisons
+# ANSIBLE_PYTHON_INTERPRETER on purpose), and sets INVENTORY_ARGS to ansible-test's
+# inventory when there is one. It may be called again: the emulator it started before is
+# stopped and its directory removed first, so every call gives a fresh emulator.
+#   emulator_integration_profiles
+# prints the emulator profiles a target runs its playbooks under, one fresh emulator each:
+# $NOVITA_EMULATOR_PROFILES when set (e.g. "documented", to iterate on one), else
+# "strict documented". A runme.sh does:
+#   read -r -a profiles <<<"$(emulator_integration_profiles)"
+#   for profile in "${profiles[@]}"; do
+#       emulator_integration_setup --profile "${profile}"
+#       ansible-playbook "${INVENTORY_ARGS[@]}" playbook.yml -e emulator_profile="${profile}" "$@"
+#   done
 EMULATOR_WORK_DIR=""
 INVENTORY_ARGS=()
 
@@ -57,12 +68,18 @@ emulator_integration_cleanup() {
     if [[ -n "${EMULATOR_WORK_DIR}" ]]; then
         rm -rf "${EMULATOR_WORK_DIR}"
     fi
+    EMULATOR_WORK_DIR=""
+}
+
+emulator_integration_profiles() {
+    echo "${NOVITA_EMULATOR_PROFILES:-strict documented}"
 }
 
 emulator_integration_setup() {
+    emulator_integration_cleanup
     EMULATOR_WORK_DIR="$(mktemp -d)"
     trap emulator_integration_cleanup EXIT
-    emulator_start "${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}" "${EMULATOR_WORK_DIR}" || return 1
+    emulator_start "${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}" "${EMULATOR_WORK_DIR}" "$@" || return 1
     export NOVITA_API_BASE_URL="${EMULATOR_URL}"
     export NOVITA_API_KEY="emulator-key"
     export NOVITA_EMULATOR_URL="${EMULATOR_URL}"

@@ -55,6 +55,7 @@ from urllib.request import ProxyHandler, Request, build_opener
 TOOL_VERSION = "1.0.0"
 ROOT = Path(__file__).resolve().parent.parent
 EMULATOR_PATH = ROOT / "tests" / "emulator" / "novita_emulator.py"
+MATRIX_COMMON_PATH = ROOT / "tests" / "matrix" / "matrix_common.py"
 STAGE_SCRIPT = ROOT / "tools" / "stage.sh"
 DEFAULT_REPORT = ROOT / ".tmp" / "live-check" / "report.json"
 DEFAULT_COLLECTIONS = ROOT / ".tmp" / "collections"
@@ -481,18 +482,22 @@ def collect_secret_values(value, found, key=None):
 
 # ------------------------------------------------------------------------------------------ emulator
 
-_EMULATOR_MODULE = None
+_LOADED = {}
+
+
+def load_by_path(name, path):
+    """A module of this checkout imported by file path (once per name)."""
+    if name not in _LOADED:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _LOADED[name] = module
+    return _LOADED[name]
 
 
 def load_emulator_module():
     """tests/emulator/novita_emulator.py, imported by file path (once)."""
-    global _EMULATOR_MODULE  # pylint: disable=global-statement
-    if _EMULATOR_MODULE is None:
-        spec = importlib.util.spec_from_file_location("novita_emulator_for_live_check", EMULATOR_PATH)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _EMULATOR_MODULE = module
-    return _EMULATOR_MODULE
+    return load_by_path("novita_emulator_for_live_check", EMULATOR_PATH)
 
 
 def emulator_has_profiles():
@@ -521,49 +526,35 @@ def start_comparison_emulator(profile):
 
 
 class EmulatorProcess:
-    """The emulator in a child process (--against-emulator): a stand-in for the real API over loopback HTTP."""
+    """The emulator in a child process (--against-emulator): a stand-in for the real API over loopback HTTP.
+
+    Started by the matrix drivers' helper (tests/matrix/matrix_common.py), then seeded like the comparison emulator.
+    """
 
     def __init__(self, profile, api_key, work_dir):
         self.profile = profile
         self.api_key = api_key
-        self.work_dir = work_dir
-        self.process = None
         self.url = None
+        # Read counts so that the write run sees endpoints that are not ready at once.
+        flags = ["--profile", profile, "--init-reads", "2", "--update-reads", "1", "--delete-reads", "1"]
+        self._emulator = load_by_path("novita_matrix_common_for_live_check", MATRIX_COMMON_PATH).Emulator(work_dir, api_key, flags)
 
     def start(self):
         """Start and seed the emulator; returns its URL."""
-        url_file = os.path.join(self.work_dir, "emulator.url")
-        log_path = os.path.join(self.work_dir, "emulator.log")
-        env = dict(os.environ, NOVITA_EMULATOR_API_KEY=self.api_key)  # never on a command line
-        # Read counts so that the write run sees endpoints that are not ready at once.
-        command = [sys.executable, str(EMULATOR_PATH), "--port", "0", "--url-file", url_file, "--profile", self.profile,
-                   "--init-reads", "2", "--update-reads", "1", "--delete-reads", "1"]
-        with open(log_path, "w", encoding="utf-8") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # pylint: disable=consider-using-with
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if os.path.exists(url_file) and os.path.getsize(url_file):
-                with open(url_file, encoding="utf-8") as handle:
-                    self.url = handle.read().strip()
-                seed_emulator(self.url)
-                return self.url
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        with open(log_path, encoding="utf-8") as log:
-            raise CheckError("the emulator did not start; its output:\n" + log.read())
+        try:
+            self.url = self._emulator.start()
+        except RuntimeError as exc:
+            raise CheckError(str(exc)) from None
+        try:
+            seed_emulator(self.url)
+        except CheckError:
+            self.stop()
+            raise
+        return self.url
 
     def stop(self):
         """Stop the emulator (safe to call twice)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        self._emulator.stop()
 
     def secret_sent(self, secret_value):
         """Whether a create or update the emulator received carried the secret value (the value is not kept)."""

@@ -112,7 +112,7 @@ DEFAULT_PAGE_SIZE = 10
 
 BELOW_BASE_MODES = ("clamp", "empty", "error")
 CREATED_AT_FORMATS = ("iso", "epoch_ms", "none")
-ENDPOINT_STATE_KEYS = ("id", "state", "error", "message", "reads")
+ENDPOINT_STATE_KEYS = ("id", "name", "state", "error", "message", "reads")
 # Fault kind -> whether the request is processed by default.
 FAULT_KINDS = {
     "status": False,
@@ -500,6 +500,7 @@ class Emulator:
         self._config = {}
         self._limits = {}
         self._endpoints = {}
+        self._armed_states = {}
         self._requests = []
         self._faults = []
         self._seq = 0
@@ -788,6 +789,7 @@ class Emulator:
         self._config = copy.deepcopy(self._initial_config)
         self._limits = copy.deepcopy(self._initial_limits)
         self._endpoints = {}
+        self._armed_states = {}
         self._requests = []
         self._faults = []
         self._seq = 0
@@ -1123,6 +1125,9 @@ class Emulator:
         self._new_record_state(record)
         self._endpoints[new_id] = record
         self._start_phase(record, "create", self._config["init_reads"])
+        armed = self._armed_states.pop(record.get("name") or "", None)
+        if armed is not None:
+            record["_forced"] = armed  # forced by POST /_emulator/endpoint_state {"name": ...} before the create
         return {"id": new_id}
 
     @staticmethod
@@ -1337,23 +1342,33 @@ class Emulator:
         for key in body:
             if key not in ENDPOINT_STATE_KEYS:
                 raise ApiError(400, f"unknown key: {key}")
-        endpoint_id = body.get("id")
-        if endpoint_id is None:
-            raise ApiError(400, "missing required field: id")
-        record = self._endpoints.get(_expect_str(endpoint_id, "id"))
-        if record is None:
-            raise ApiError(404, f"endpoint {endpoint_id} not found")
-        state = body.get("state")
-        if state is None:
-            record["_forced"] = None
+        endpoint_id, name = body.get("id"), body.get("name")
+        if (endpoint_id is None) == (name is None):
+            raise ApiError(400, "give exactly one of id and name")
+        if name is not None:
+            # By name: for the next endpoint created with this name (a test arms it before the module's create).
+            name = _expect_str(name, "name")
+            record = None
         else:
+            record = self._endpoints.get(_expect_str(endpoint_id, "id"))
+            if record is None:
+                raise ApiError(404, f"endpoint {endpoint_id} not found")
+        state = body.get("state")
+        forced = None
+        if state is not None:
             forced = {"state": _expect_str(state, "state"), "error": "", "message": "", "reads": None}
             for key in ("error", "message"):
                 if body.get(key) is not None:
                     forced[key] = _expect_str(body[key], key)
             if body.get("reads") is not None:
                 forced["reads"] = _check_range(_expect_int(body["reads"], "reads"), "reads", 1, 10 ** 9)
-            record["_forced"] = forced
+        if record is None:
+            if forced is None:
+                self._armed_states.pop(name, None)
+            else:
+                self._armed_states[name] = forced
+            return {"endpoint": None, "forced": copy.deepcopy(forced), "armed_for_name": name}
+        record["_forced"] = forced
         return {"endpoint": self._render(record), "forced": copy.deepcopy(record["_forced"])}
 
     def _admin_get_stats(self, _body):

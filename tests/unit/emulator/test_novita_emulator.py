@@ -847,13 +847,29 @@ def test_forced_state(client):
     client.admin("POST", "/endpoint_state", {"id": endpoint_id, "state": "stopped", "reads": 1})
     assert [client.get(endpoint_id)["state"]["state"] for _read in range(3)] == ["stopped", "initializing", "serving"]
 
-    for body, status_wanted, message in (({"state": "failed"}, 400, "missing required field: id"),
+    for body, status_wanted, message in (({"state": "failed"}, 400, "give exactly one of id and name"),
+                                         ({"id": endpoint_id, "name": "x", "state": "failed"}, 400, "give exactly one of id and name"),
                                          ({"id": "ffffffffffffffff", "state": "failed"}, 404, "endpoint ffffffffffffffff not found"),
                                          ({"id": endpoint_id, "state": "failed", "reads": 0}, 400, "reads: 0 is out of range [1, 1000000000]"),
                                          ({"id": endpoint_id, "state": 3}, 400, "state: expected a string, got integer"),
                                          ({"id": endpoint_id, "status": "failed"}, 400, "unknown key: status")):
         status, payload, _headers = client.call("POST", "/_emulator/endpoint_state", body, admin=True)
         assert (status, payload["message"]) == (status_wanted, message)
+
+
+def test_forced_state_armed_by_name_for_the_next_create(client):
+    armed = client.admin("POST", "/endpoint_state", {"name": "doomed", "state": "failed", "error": "image pull failed"})
+    assert armed == {"endpoint": None, "forced": {"state": "failed", "error": "image pull failed", "message": "", "reads": None},
+                     "armed_for_name": "doomed"}
+    other = client.create(name="fine")
+    assert client.get(other)["state"]["state"] == "serving"
+    doomed = client.create(name="doomed")
+    assert client.get(doomed)["state"] == {"state": "failed", "error": "image pull failed", "message": ""}
+    again = client.create(name="doomed", appName="doomed-2")  # armed once: the next create of the name is normal
+    assert client.get(again)["state"]["state"] == "serving"
+    client.admin("POST", "/endpoint_state", {"name": "later", "state": "failed"})
+    client.admin("POST", "/endpoint_state", {"name": "later"})  # disarmed
+    assert client.get(client.create(name="later", appName="later-1"))["state"]["state"] == "serving"
 
 
 # --------------------------------------------------------------- createdAt

@@ -785,7 +785,7 @@ class NovitaClient:
                 break
             if not added:
                 break
-            if total is not None and pages >= -(-total // max(1, min(page_size, largest))) + 1:
+            if total is not None and pages >= _pages_needed(total, min(page_size, largest)) + 1:
                 break
             if pages >= LIST_MAX_PAGES:
                 raise NovitaAPIError("GET %s did not complete: still new %s after %d pages; giving up" % (path, items_key, pages),
@@ -812,6 +812,12 @@ class NovitaClient:
                                      % (path, len(order), total, items_key, pages, why, items_key),
                                      method="GET", path=path, url=self.display_url(path), reason="incomplete list")
         return [items[key] for key in order]
+
+
+def _pages_needed(total, size):
+    """How many pages of ``size`` items hold ``total`` items."""
+    size = max(1, size)
+    return (total + size - 1) // size
 
 
 def _int_or_none(value):

@@ -151,6 +151,11 @@ def _error_name(api_reason, api_code):
     return None
 
 
+def error_name(exc):
+    """The API's name for an error (``SERVERLESS_APP_NAME_IS_EXIST``...): its ``reason``, else a word-like ``code``; None without one."""
+    return _error_name(getattr(exc, "api_reason", None), getattr(exc, "api_code", None))
+
+
 def is_not_found(exc):
     """Whether an API error says the thing asked for does not exist.
 

@@ -13,7 +13,7 @@ import datetime
 import re
 import time
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, is_not_found
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, error_name, is_not_found
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     build_payload,
     changed_secret_names,
@@ -247,11 +247,8 @@ def _zero_workers(endpoint):
 
 
 def _names_reason(exc, reason):
-    """Whether an API error names this reason (in its ``reason`` field, its code or, failing those, its message)."""
-    for text in (getattr(exc, "api_reason", None), exc.api_code, exc.api_message):
-        if isinstance(text, str) and reason in text:
-            return True
-    return False
+    """Whether an API error names this reason: its error name, or failing one, its message."""
+    return reason in str(error_name(exc) or exc.api_message or "")
 
 
 def _state_text(state):

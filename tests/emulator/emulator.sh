@@ -55,11 +55,9 @@ emulator_stop() {
 # prints the emulator profiles a target runs its playbooks under, one fresh emulator each:
 # $NOVITA_EMULATOR_PROFILES when set (e.g. "documented", to iterate on one), else
 # "strict documented". A runme.sh does:
-#   read -r -a profiles <<<"$(emulator_integration_profiles)"
-#   for profile in "${profiles[@]}"; do
-#       emulator_integration_setup --profile "${profile}"
-#       ansible-playbook "${INVENTORY_ARGS[@]}" playbook.yml -e emulator_profile="${profile}" "$@"
-#   done
+#   emulator_integration_each_profile playbook.yml [more.yml...] -- "$@"
+# which, for each profile, starts a fresh emulator with --profile <profile> and runs the
+# playbooks with -e emulator_profile=<profile> and the arguments after "--".
 EMULATOR_WORK_DIR=""
 INVENTORY_ARGS=()
 
@@ -73,6 +71,23 @@ emulator_integration_cleanup() {
 
 emulator_integration_profiles() {
     echo "${NOVITA_EMULATOR_PROFILES:-strict documented}"
+}
+
+emulator_integration_each_profile() {
+    local playbooks=() profiles=() profile playbook
+    while [[ $# -gt 0 && "$1" != "--" ]]; do
+        playbooks+=("$1")
+        shift
+    done
+    [[ $# -gt 0 ]] && shift
+    read -r -a profiles <<<"$(emulator_integration_profiles)"
+    for profile in "${profiles[@]}"; do
+        echo "=== ${PWD##*/}: emulator profile ${profile}"
+        emulator_integration_setup --profile "${profile}" || return 1
+        for playbook in "${playbooks[@]}"; do
+            ansible-playbook "${INVENTORY_ARGS[@]}" "${playbook}" -e emulator_profile="${profile}" "$@" || return 1
+        done
+    done
 }
 
 emulator_integration_setup() {

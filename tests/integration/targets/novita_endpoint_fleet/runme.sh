@@ -15,9 +15,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 # The playbook runs once per emulator profile (strict, then documented: the API's statuses
 # and states differ, see docs/emulator.md), each time against a fresh emulator; it asserts
 # the profile's values from emulator_profile.
-read -r -a profiles <<<"$(emulator_integration_profiles)"
-for profile in "${profiles[@]}"; do
-    echo "=== ${PWD##*/}: emulator profile ${profile}"
-    emulator_integration_setup --profile "${profile}"
-    ansible-playbook "${INVENTORY_ARGS[@]}" playbook.yml -e emulator_profile="${profile}" "$@"
-done
+emulator_integration_each_profile playbook.yml -- "$@"

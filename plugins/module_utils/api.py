@@ -85,19 +85,29 @@ def novita_argument_spec():
     )
 
 
-class NovitaConfigError(Exception):
+class NovitaError(Exception):
+    """Every failure the collection reports to the user: ``msg`` is the message, ``details`` go into the module
+    result next to it (``failure``, ``endpoint_id``, ``errors``...)."""
+
+    def __init__(self, msg, **details):
+        super(NovitaError, self).__init__(msg)
+        self.msg = msg
+        self._details = details
+
+    @property
+    def details(self):
+        return self._details
+
+
+class NovitaConfigError(NovitaError):
     """A connection option that can never work (for example an ``api_base_url`` without a scheme).
 
     ``msg`` names the option, the value given and the fix. It is raised before any request is sent;
     ``NovitaClient.from_module`` turns it into ``module.fail_json``.
     """
 
-    def __init__(self, msg):
-        super(NovitaConfigError, self).__init__(msg)
-        self.msg = msg
 
-
-class NovitaAPIError(Exception):
+class NovitaAPIError(NovitaError):
     """A request that did not succeed; the message names status, method and path, never the API key.
 
     ``transient`` says the failure may go away when the request is repeated; ``ambiguous`` says the
@@ -112,7 +122,6 @@ class NovitaAPIError(Exception):
                  request_id=None, body_excerpt=None, reason=None, transient=False, ambiguous=False, retry_after=None,
                  api_reason=None, url=None):
         super(NovitaAPIError, self).__init__(message)
-        self.message = message
         self.status = status
         self.method = method
         self.path = path
@@ -127,6 +136,10 @@ class NovitaAPIError(Exception):
         self.ambiguous = ambiguous
         self.retry_after = retry_after
         self.attempts = 1
+
+    @property
+    def details(self):
+        return {"failure": self.to_dict()}
 
     @property
     def not_found(self):
@@ -644,8 +657,8 @@ class NovitaClient:
                     self.pace.ok(sent_at)
                 if delay is None:
                     if attempt:
-                        exc.message = "%s (gave up after %d attempts)" % (exc.message, attempt + 1)
-                        exc.args = (exc.message,)
+                        exc.msg = "%s (gave up after %d attempts)" % (exc.msg, attempt + 1)
+                        exc.args = (exc.msg,)
                     raise
                 if exc.status != 429:
                     # After a 429 the pace holds this request (and every other one) for the delay.

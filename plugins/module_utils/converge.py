@@ -13,8 +13,9 @@ import datetime
 import re
 import time
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, error_name, is_not_found
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, error_name, is_not_found
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
+    apply_options,
     build_payload,
     changed_secret_names,
     check_limits,
@@ -22,10 +23,10 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     diff_view,
     endpoint_result,
     env_value,
+    hidden_env_names,
+    hidden_env_values,
     immutable_changes,
-    merge_api,
     model_from_api,
-    apply_options,
     validate_model,
 )
 
@@ -42,13 +43,13 @@ STORAGE_PAGE_SIZE = 100
 APP_NAME_TAKEN = "SERVERLESS_APP_NAME_IS_EXIST"
 
 
-class EndpointError(Exception):
-    """A failure to report to the user; ``details`` go into the module result next to ``msg``."""
+# What a converger did (or, in check mode, would do) to its endpoint: the ``action`` of its result.
+CREATED, UPDATED, RECREATED, DELETED, UNCHANGED = "created", "updated", "recreated", "deleted", "unchanged"
+ACTIONS = (CREATED, UPDATED, RECREATED, DELETED, UNCHANGED)
 
-    def __init__(self, msg, **details):
-        super(EndpointError, self).__init__(msg)
-        self.msg = msg
-        self.details = details
+
+class EndpointError(NovitaError):
+    """A failure of an endpoint operation that is not one API request's error (those are NovitaAPIError)."""
 
 
 class EndpointAPI:
@@ -142,7 +143,7 @@ class EndpointAPI:
                 if delay is None:
                     if exc.ambiguous:
                         raise EndpointError("%s; no endpoint named %s exists, so none was created (gave up after %d attempts)"
-                                            % (error_message(exc), name, attempt + 1), failure=exc.to_dict())
+                                            % (exc.msg, name, attempt + 1), failure=exc.to_dict())
                     raise
                 self.client.pause(delay)
                 attempt += 1
@@ -158,7 +159,7 @@ class EndpointAPI:
             return self.find_by_name(name)
         except NovitaAPIError as lookup:
             raise EndpointError("%s; whether endpoint %s was created is unknown: looking it up failed too: %s. Check before running again"
-                                % (error_message(exc), name, error_message(lookup)), failure=exc.to_dict())
+                                % (exc.msg, name, lookup.msg), failure=exc.to_dict())
 
     def update(self, body):
         """Send the full replacement; repeating it is harmless, so transient failures are retried."""
@@ -270,7 +271,7 @@ class EndpointConverger:
         self.check_mode = check_mode
         self.want_diff = want_diff
         self.secret_names = set(str(k) for k in (params.get("secret_envs") or {}))
-        self.result = {"changed": False, "endpoint": {}}
+        self.result = {"changed": False, "action": UNCHANGED, "endpoint": {}}
         # Error replies may quote a request body, which carries every env value: the client scrubs the task's
         # secret values, and (once the endpoint is read) the values of variables the task does not declare plain.
         self.api.client.add_secrets(*[env_value(v) for v in (params.get("secret_envs") or {}).values()])
@@ -285,7 +286,7 @@ class EndpointConverger:
         else:
             current = self.api.find_by_name(params["name"])
         if current is not None:
-            self.api.client.add_secrets(*self.undeclared_env_values(current))
+            self.api.client.add_secrets(*hidden_env_values(self.params.get("envs"), current))
         if params.get("state") == "absent":
             return self._absent(current)
         if current is None:
@@ -306,11 +307,12 @@ class EndpointConverger:
 
     def _absent(self, current):
         if current is None:
-            return self._finish({}, None, None, changed=False)
+            return self._finish(None, None, None, None, changed=False)
         endpoint_id = current["id"]
         before = model_from_api(current)
+        self.result["action"] = DELETED
         # changed becomes true once the delete was accepted, not before: a refused delete changed nothing.
-        self._finish(current, before, None, changed=self.check_mode)
+        self._finish(current, before, before, None, changed=self.check_mode)
         if self.check_mode:
             return self.result
         self.api.delete(endpoint_id)
@@ -322,22 +324,23 @@ class EndpointConverger:
     def _update(self, current, current_model):
         desired = apply_options(current_model, self.params)
         if desired == current_model:
-            return self._finish(current, current_model, desired, changed=False)
+            return self._finish(current, current_model, current_model, desired, changed=False)
+        self.result["action"] = UPDATED
         self._validate(desired, creating=False)
         endpoint_id = current["id"]
         body = dict(id=endpoint_id, **build_payload(desired, for_create=False))
-        expected = merge_api(current, body)
         if self.check_mode:
-            return self._finish(expected, current_model, desired, changed=True)
+            return self._finish(current, desired, current_model, desired, changed=True)
         try:
             self.api.update(body)
         except NovitaAPIError as exc:
             outcome = ("it may or may not have been applied (an update replaces the whole endpoint, never a part of it); run the task again to converge"
                        if exc.ambiguous else "it was not applied")
-            raise EndpointError("updating endpoint %s failed: %s; %s" % (endpoint_id, error_message(exc), outcome),
+            raise EndpointError("updating endpoint %s failed: %s; %s" % (endpoint_id, exc.msg, outcome),
                                 endpoint_id=endpoint_id, failure=exc.to_dict())
         self.result["changed"] = True
-        final = expected
+        # Without a wait the result is the endpoint as sent; with one, as the API reads it back.
+        final, final_model = current, desired
         if self.params.get("wait", True):
             keys = [key for key in desired if desired[key] != current_model.get(key)]
             final = self._after_write("updated endpoint %s" % endpoint_id, endpoint_id,
@@ -345,7 +348,8 @@ class EndpointConverger:
                                       expect=dict((key, desired[key]) for key in keys),
                                       previous=dict((key, current_model.get(key)) for key in keys),
                                       warnings=self.result.setdefault("warnings", []))
-        return self._finish(final, current_model, desired, changed=True)
+            final_model = None
+        return self._finish(final, final_model, current_model, desired, changed=True)
 
     def _create(self, replaced, replaced_model=None):
         """Create the endpoint; with ``replaced``, first delete that one (``recreate``), keeping its settings."""
@@ -356,11 +360,11 @@ class EndpointConverger:
             if base["app_name"] == replaced.get("id"):
                 base["app_name"] = ""  # the API's default (the ID) goes with the old endpoint
             desired = apply_options(base, self.params)
+        self.result["action"] = CREATED if replaced is None else RECREATED
         self._validate(desired, creating=True)
         body = build_payload(desired, for_create=True)
-        expected = merge_api({"id": None, "state": None}, body)
         if self.check_mode:
-            return self._finish(expected, replaced_model, desired, changed=True)
+            return self._finish({"id": None, "state": None}, desired, replaced_model, desired, changed=True)
         done = ""
         if replaced is not None:
             old_id = replaced["id"]
@@ -371,10 +375,9 @@ class EndpointConverger:
             self.result["replaced_endpoint_id"] = old_id
         try:
             new_id, adopted = self.api.create(body)
-        except (NovitaAPIError, EndpointError) as exc:
+        except NovitaError as exc:
             if done:
-                details = dict(exc.details) if isinstance(exc, EndpointError) else dict(failure=exc.to_dict())
-                raise EndpointError("%s, then creating its replacement failed: %s" % (done, error_message(exc)), replaced_endpoint_id=replaced["id"], **details)
+                raise EndpointError("%s, then creating its replacement failed: %s" % (done, exc.msg), replaced_endpoint_id=replaced["id"], **exc.details)
             raise
         self.result["changed"] = True
         warnings = self.result.setdefault("warnings", [])
@@ -394,13 +397,15 @@ class EndpointConverger:
                     if self.params.get("wait", True):
                         final = self._after_write("%s, deleted it again and adopted %s" % (done, kept["id"]), kept["id"],
                                                   self.api.wait, kept["id"], self.params["wait_timeout"], warnings=warnings)
-                    result = self._finish(final, replaced_model, desired, changed=True)
+                    result = self._finish(final, None, replaced_model, desired, changed=True)
                 result["changed"] = True
+                result["action"] = CREATED if replaced is None else RECREATED
                 return result
-        final = dict(expected, id=new_id)
+        final, final_model = {"id": new_id, "state": None}, desired
         if self.params.get("wait", True):
             final = self._after_write(done, new_id, self.api.wait, new_id, self.params["wait_timeout"], warnings=warnings)
-        return self._finish(final, replaced_model, desired, changed=True)
+            final_model = None
+        return self._finish(final, final_model, replaced_model, desired, changed=True)
 
     def _settle_duplicates(self, name, new_id, warnings):
         """After a create, make concurrent creates of one name converge to one endpoint; returns the endpoint to adopt, or None.
@@ -418,7 +423,7 @@ class EndpointConverger:
         if not any(str(e.get("id")) == new_id for e in same):
             own = self.api.get(new_id)
             same = same + ([own] if own is not None else [])
-        self.api.client.add_secrets(*[v for e in others for v in self.undeclared_env_values(e)])
+        self.api.client.add_secrets(*[v for e in others for v in hidden_env_values(self.params.get("envs"), e)])
         stamps = dict((str(e.get("id")), created_at(e.get("createdAt"))) for e in same)
         other_ids = ", ".join(sorted(str(e.get("id")) for e in others))
         if any(stamp is None for stamp in stamps.values()):
@@ -451,37 +456,24 @@ class EndpointConverger:
         """Run a step that follows a write; if it fails, the message says what was already done."""
         try:
             return func(*args, **kwargs)
-        except (NovitaAPIError, EndpointError) as exc:
-            details = dict(exc.details) if isinstance(exc, EndpointError) else dict(failure=exc.to_dict())
-            details["endpoint_id"] = endpoint_id
-            raise EndpointError("%s, then: %s" % (done, error_message(exc)), **details)
-
-    def undeclared_env_values(self, endpoint):
-        """The env values of an API endpoint that the task does not declare plain in ``envs``."""
-        plain = set(str(k) for k in (self.params.get("envs") or {}))
-        return [env_value(e.get("value")) for e in endpoint.get("envs") or []
-                if isinstance(e, dict) and str(e.get("key")) not in plain]
+        except NovitaError as exc:
+            details = dict(exc.details, endpoint_id=endpoint_id)
+            raise EndpointError("%s, then: %s" % (done, exc.msg), **details)
 
     def hidden_env_names(self, endpoint, before=None, after=None):
-        """Env names whose values are not shown: the task's secret_envs, and every variable the task does not list in envs.
+        """Env names whose values are not shown (``hidden_env_names``): every variable of the endpoint, the model before
+        and after, and the task's ``secret_envs``, except the ones the task declares plain in ``envs``."""
+        return hidden_env_names(self.params.get("envs"), self.secret_names, (endpoint or {}).get("envs"),
+                                (before or {}).get("envs"), (after or {}).get("envs"))
 
-        The API returns every value in clear and cannot tell a secret from a plain value, so a variable
-        the task does not declare plain (in a delete, or a task that leaves envs out) is masked.
-        """
-        names = set(self.secret_names)
-        for envs in ((endpoint or {}).get("envs"), (before or {}).get("envs"), (after or {}).get("envs")):
-            if isinstance(envs, dict):
-                names.update(str(k) for k in envs)
-            elif isinstance(envs, list):
-                names.update(str(e.get("key")) for e in envs if isinstance(e, dict))
-        return names - set(str(k) for k in (self.params.get("envs") or {}))
-
-    def _finish(self, endpoint, before, after, changed):
+    def _finish(self, endpoint, model, before, after, changed):
+        """The result: ``endpoint`` is the API object (its ``id``, ``state``... are returned), ``model`` its settings
+        (None: read them from ``endpoint``); ``before`` and ``after`` are the models for the diff."""
         self.result["changed"] = changed
         if not self.result.get("warnings"):
             self.result.pop("warnings", None)
         hidden = self.hidden_env_names(endpoint, before, after)
-        self.result["endpoint"] = endpoint_result(endpoint, hidden)
+        self.result["endpoint"] = endpoint_result(endpoint, hidden, model=model)
         if self.want_diff:
             secrets_changed = changed_secret_names(before, after, hidden) if before and after else ()
             self.result["diff"] = {
@@ -579,16 +571,13 @@ def fail(module, client, exc, result=None, **extra):
     """End the module run with ``exc``: the message, the failure details and the partial result, every message scrubbed of
     the API key and the secret values the client has learnt (including ones learnt after the error was made)."""
     details = dict(result or {})
-    if isinstance(exc, NovitaAPIError):
-        details["failure"] = exc.to_dict()
-    elif isinstance(exc, EndpointError):
-        details.update(exc.details)
+    details.update(exc.details)
     details.update(extra)
     if isinstance(details.get("failure"), dict):
         details["failure"] = dict((k, client.scrub(v) if isinstance(v, str) else v) for k, v in details["failure"].items())
     warn(module, client, details.pop("warnings", None))
     details.pop("msg", None)
-    module.fail_json(msg=client.scrub(error_message(exc)), **details)
+    module.fail_json(msg=client.scrub(exc.msg), **details)
 
 
 def warn(module, client, warnings):
@@ -596,7 +585,3 @@ def warn(module, client, warnings):
     for text in warnings or ():
         module.warn(client.scrub(text))
 
-
-def error_message(exc):
-    """The human message of a NovitaAPIError or EndpointError."""
-    return getattr(exc, "msg", None) or getattr(exc, "message", None) or str(exc)

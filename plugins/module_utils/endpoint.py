@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The endpoint model: module options <-> Novita API bodies, normalisation, validation, payloads and diffs.
+"""The endpoint: its schema (one row per option, see schema.py), and the model functions built on it.
 
 The model is a plain dict shaped like the module's options (snake_case), with every value
 normalised, so a model built from the API and one built from a task compare equal exactly
@@ -16,161 +16,29 @@ __metaclass__ = type
 import copy
 import re
 
-
 from ansible_collections.novita.cloud.plugins.module_utils.api import MASK
-
-# One row per scalar setting: option path in the model, field path in the API body, value kind.
-# Everything else (product, port, envs, volume mounts) has a shape of its own and is mapped below.
-SCALAR_FIELDS = (
-    (("name",), ("name",), "str"),
-    (("app_name",), ("appName",), "str"),
-    (("rootfs_size",), ("rootfsSize",), "int"),
-    (("cluster_id",), ("clusterID",), "str"),
-    (("image", "image"), ("image", "image"), "str"),
-    (("image", "auth_id"), ("image", "authId"), "str"),
-    (("image", "command"), ("image", "command"), "str"),
-    (("worker_config", "min_num"), ("workerConfig", "minNum"), "int"),
-    (("worker_config", "max_num"), ("workerConfig", "maxNum"), "int"),
-    (("worker_config", "free_timeout"), ("workerConfig", "freeTimeout"), "int"),
-    (("worker_config", "max_concurrent"), ("workerConfig", "maxConcurrent"), "int"),
-    (("worker_config", "gpu_num"), ("workerConfig", "gpuNum"), "int"),
-    (("worker_config", "request_timeout"), ("workerConfig", "requestTimeout"), "optional_int"),
-    (("worker_config", "cuda_version"), ("workerConfig", "cudaVersion"), "optional_str"),
-    (("policy", "type"), ("policy", "type"), "str"),
-    (("policy", "value"), ("policy", "value"), "int"),
-    (("healthy", "path"), ("healthy", "path"), "str"),
+from ansible_collections.novita.cloud.plugins.module_utils.schema import (
+    FirstItem,
+    Option,
+    Returned,
+    Scalar,
+    Schema,
+    check_range,
+    get_path,
+    normalise,
+    snake_case,
+    snake_keys,
 )
 
-# Set at create time only; the update call keeps them and the API refuses a change.
-IMMUTABLE_OPTIONS = ("product_id", "app_name", "rootfs_size")
-# Left out of a request body when empty, so the API applies its own default (appName = the ID).
-OMIT_WHEN_EMPTY = frozenset((("app_name",), ("cluster_id",)))
-
-# Defaults of the official Novita CLI, applied only when an endpoint is created.
-CREATE_DEFAULTS = {
-    "rootfs_size": 100,
-    "worker_config": {"min_num": 0, "max_num": 1, "free_timeout": 300, "max_concurrent": 1, "gpu_num": 1},
-    "policy": {"type": "queue", "value": 1},
-    "healthy": {"path": "/health"},
-    "volume_mounts": [{"type": "local", "size": 30, "mount_path": "/workspace"}],
-}
-
-MAX_LENGTHS = (
-    (("name",), 220),
-    (("image", "image"), 511),
-    (("image", "auth_id"), 255),
-    (("image", "command"), 2047),
-    (("cluster_id",), 255),
-)
-MOUNT_PATH_MAX_LENGTH = 255
 FORBIDDEN_PORTS = (2222, 2223, 2224)
 # appName is part of the endpoint URL: lowercase letters, digits and hyphens (Novita console rule).
 APP_NAME_PATTERN = re.compile(r"^[a-z0-9-]+$")
-
-# Option path -> suffix of the min/max keys in GET /endpoint/limit.
-LIMIT_RANGES = (
-    (("rootfs_size",), "RootfsSize"),
-    (("worker_config", "min_num"), "WorkerNum"),
-    (("worker_config", "max_num"), "WorkerNum"),
-    (("worker_config", "free_timeout"), "FreeTimeout"),
-    (("worker_config", "max_concurrent"), "ConcurrencyNum"),
-    (("worker_config", "gpu_num"), "GPUNum"),
-    (("worker_config", "request_timeout"), "RequestTimeout"),
-)
 POLICY_VALUE_LIMITS = {"queue": "QueueWaitTime", "concurrency": "RequestNum"}
 LOCAL_VOLUME_LIMIT = "LocalVolumeSize"
-
-NON_NEGATIVE_INTS = tuple(path for path, dummy, kind in SCALAR_FIELDS if kind in ("int", "optional_int"))
-
-
-def endpoint_argument_spec():
-    """The options of novita_endpoint that describe an endpoint (connection options come from api.py)."""
-    return dict(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        id=dict(type="str"),
-        name=dict(type="str"),
-        product_id=dict(type="str"),
-        app_name=dict(type="str"),
-        rootfs_size=dict(type="int"),
-        image=dict(type="dict", options=dict(
-            image=dict(type="str"),
-            auth_id=dict(type="str"),
-            auth_name=dict(type="str"),
-            command=dict(type="str"),
-        ), mutually_exclusive=[("auth_id", "auth_name")]),
-        port=dict(type="int"),
-        worker_config=dict(type="dict", options=dict(
-            min_num=dict(type="int"),
-            max_num=dict(type="int"),
-            free_timeout=dict(type="int"),
-            max_concurrent=dict(type="int"),
-            gpu_num=dict(type="int"),
-            request_timeout=dict(type="int"),
-            cuda_version=dict(type="str"),
-        )),
-        policy=dict(type="dict", options=dict(
-            type=dict(type="str", choices=["queue", "concurrency"]),
-            value=dict(type="int"),
-        )),
-        healthy=dict(type="dict", options=dict(
-            path=dict(type="str"),
-        )),
-        envs=dict(type="dict"),
-        secret_envs=dict(type="dict", no_log=True),
-        purge_envs=dict(type="bool", default=True),
-        volume_mounts=dict(type="list", elements="dict", options=dict(
-            type=dict(type="str", required=True, choices=["local", "network"]),
-            size=dict(type="int"),
-            id=dict(type="str"),
-            storage_name=dict(type="str"),
-            mount_path=dict(type="str", required=True),
-        ), mutually_exclusive=[("id", "storage_name")]),
-        cluster_id=dict(type="str"),
-        recreate=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=600),
-    )
-
-
-# ---------------------------------------------------------------------------
-# small helpers
-
-def _get(data, path):
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _set(data, path, value):
-    for key in path[:-1]:
-        data = data.setdefault(key, {})
-    data[path[-1]] = value
-
-
-def option_name(path):
-    return ".".join(path)
-
-
-def _normalise(value, kind):
-    """One canonical form per kind: the API returns some numbers as strings and empty strings for unset text."""
-    if kind in ("int", "optional_int"):
-        if value is None or value == "":
-            return None
-        if isinstance(value, bool):
-            return int(value)
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            try:
-                as_float = float(value)
-            except (TypeError, ValueError):
-                return value
-            return int(as_float) if as_float.is_integer() else value
-    if kind == "optional_str":
-        return None if value is None or value == "" else str(value)
-    return "" if value is None else str(value)
+# Scopes: the modules that take the endpoint options. novita_endpoint takes them at the top level,
+# novita_endpoint_fleet as the sub-options of each item of its ``endpoints``.
+ENDPOINT_SCOPE = "endpoint"
+FLEET_SCOPE = "fleet"
 
 
 def env_value(value):
@@ -180,40 +48,6 @@ def env_value(value):
     return "" if value is None else str(value)
 
 
-# Word boundaries in camelCase, acronyms included: minGPUNum -> min_gpu_num, clusterID -> cluster_id.
-_ACRONYM_BOUNDARY = re.compile(r"([A-Z]+)([A-Z][a-z])")
-_WORD_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
-
-
-def snake_case(name):
-    return _WORD_BOUNDARY.sub(r"\1_\2", _ACRONYM_BOUNDARY.sub(r"\1_\2", name)).lower()
-
-
-def _snake_keys(data):
-    if isinstance(data, dict):
-        return dict((snake_case(str(k)), _snake_keys(v)) for k, v in data.items())
-    if isinstance(data, list):
-        return [_snake_keys(v) for v in data]
-    return data
-
-
-def _first(items, key):
-    if isinstance(items, list) and items and isinstance(items[0], dict):
-        return items[0].get(key)
-    return None
-
-
-# ---------------------------------------------------------------------------
-# the model
-
-def empty_model():
-    model = {}
-    for path, dummy, kind in SCALAR_FIELDS:
-        _set(model, path, _normalise(None, kind))
-    model.update(product_id="", port=None, envs={}, volume_mounts=[])
-    return model
-
-
 def normalise_mount(mount):
     """A volume mount in canonical form: a local mount has a size, a network mount an ID."""
     mount_type = str(mount.get("type") or "")
@@ -221,7 +55,7 @@ def normalise_mount(mount):
     if mount_type == "network":
         result["id"] = str(mount.get("id") or "")
     else:
-        result["size"] = _normalise(mount.get("size"), "int")
+        result["size"] = normalise(mount.get("size"), "int")
     return result
 
 
@@ -229,149 +63,418 @@ def _mount_sort_key(mount):
     return (mount["mount_path"], mount["type"], str(mount.get("id", "")), str(mount.get("size", "")))
 
 
-def model_from_api(api):
-    """The model of an endpoint as the API returns it (get or list item)."""
-    model = empty_model()
-    for path, api_path, kind in SCALAR_FIELDS:
-        _set(model, path, _normalise(_get(api, api_path), kind))
-    model["product_id"] = _normalise(_first(api.get("products"), "id"), "str")
-    model["port"] = _normalise(_first(api.get("ports"), "port"), "int")
-    envs = {}
-    for item in api.get("envs") or []:
-        if isinstance(item, dict) and item.get("key") is not None:
-            envs[str(item["key"])] = env_value(item.get("value"))
-    model["envs"] = envs
-    model["volume_mounts"] = sorted((normalise_mount(m) for m in api.get("volumeMounts") or [] if isinstance(m, dict)), key=_mount_sort_key)
-    return model
+class EnvList(Scalar):
+    """``envs``: a list of ``{"key", "value"}`` in the API, a dict name -> value in the model.
 
-
-def apply_options(base, params):
-    """The model the task asks for: ``base`` (current endpoint or create defaults) with every option the task set laid over it.
-
-    An option the task leaves out keeps the base value; inside a dict option only the sub-options
-    given are changed. ``envs``/``secret_envs`` replace the env set when ``purge_envs`` is true,
-    and ``volume_mounts``, when given, is the exact list.
+    The task gives ``envs`` and ``secret_envs`` (both go into the one list); with ``purge_envs`` they
+    replace the endpoint's variables, without it they are laid over them.
     """
-    model = copy.deepcopy(base)
-    for path, dummy, kind in SCALAR_FIELDS:
-        value = _get(params, path)
-        if value is not None:
-            _set(model, path, _normalise(value, kind))
-    if params.get("product_id") is not None:
-        model["product_id"] = str(params["product_id"])
-    if params.get("port") is not None:
-        model["port"] = params["port"]
-    given_envs = params.get("envs") is not None or params.get("secret_envs") is not None
-    if given_envs:
-        envs = {} if params.get("purge_envs", True) else dict(model["envs"])
+
+    def __init__(self):
+        super(EnvList, self).__init__("envs")
+
+    def empty(self):
+        return {}
+
+    def decode(self, value):
+        envs = {}
+        for item in value or []:
+            if isinstance(item, dict) and item.get("key") is not None:
+                envs[str(item["key"])] = env_value(item.get("value"))
+        return envs
+
+    def from_task(self, value):
+        return dict((str(key), env_value(item)) for key, item in value.items())
+
+    def encode(self, value):
+        return [{"key": key, "value": item} for key, item in value.items()]
+
+    def apply(self, current, params, name):
+        if params.get("envs") is None and params.get("secret_envs") is None:
+            return current
+        envs = {} if params.get("purge_envs", True) else dict(current)
         for source in ("envs", "secret_envs"):
-            for key, value in (params.get(source) or {}).items():
-                envs[str(key)] = env_value(value)
-        model["envs"] = envs
-    if params.get("volume_mounts") is not None:
-        model["volume_mounts"] = sorted((normalise_mount(m) for m in params["volume_mounts"]), key=_mount_sort_key)
-    return model
+            envs.update(self.from_task(params.get(source) or {}))
+        return envs
 
 
-def create_base():
-    """The model an endpoint starts from when it is created: empty, with the CLI's defaults."""
-    model = empty_model()
-    for key, value in CREATE_DEFAULTS.items():
-        if isinstance(value, dict):
-            model[key].update(value)
-        else:
-            model[key] = copy.deepcopy(value)
-    return model
+class MountList(Scalar):
+    """``volume_mounts``: in the model a list sorted by mount path, each mount in canonical form (see ``normalise_mount``)."""
+
+    def __init__(self):
+        super(MountList, self).__init__("mounts")
+
+    def empty(self):
+        return []
+
+    def decode(self, value):
+        return self.from_task(m for m in value or [] if isinstance(m, dict))
+
+    def from_task(self, value):
+        return sorted((normalise_mount(m) for m in value), key=_mount_sort_key)
+
+    def encode(self, value):
+        mounts = []
+        for mount in value:
+            item = {"type": mount["type"], "mountPath": mount["mount_path"]}
+            if mount["type"] == "network":
+                item["id"] = mount["id"]
+            else:
+                item["size"] = mount["size"]
+            mounts.append(item)
+        return mounts
 
 
-def immutable_changes(current, params):
-    """Create-only options the task sets to a value other than the endpoint's: [(option, current, wanted)]."""
-    changes = []
-    for option in IMMUTABLE_OPTIONS:
-        wanted = params.get(option)
-        if wanted is None:
-            continue
-        wanted = _normalise(wanted, "int" if option == "rootfs_size" else "str")
-        if wanted != current[option]:
-            changes.append((option, current[option], wanted))
-    return changes
-
-
-# ---------------------------------------------------------------------------
-# request bodies
-
-def build_payload(model, for_create):
-    """The API body for a model: every field the call takes, so an update (a full replace) loses nothing.
-
-    ``for_create`` adds the create-only fields; the caller wraps a create body in ``{"endpoint": ...}``.
-    """
-    body = {}
-    for path, api_path, dummy in SCALAR_FIELDS:
-        if not for_create and path[0] in IMMUTABLE_OPTIONS:
-            continue
-        value = _get(model, path)
-        if value is None or (value == "" and path in OMIT_WHEN_EMPTY):
-            continue
-        _set(body, api_path, value)
-    if for_create:
-        body["products"] = [{"id": model["product_id"]}]
-    body["ports"] = [{"port": model["port"]}]
-    body["envs"] = [{"key": key, "value": value} for key, value in model["envs"].items()]
-    mounts = []
-    for mount in model["volume_mounts"]:
-        item = {"type": mount["type"], "mountPath": mount["mount_path"]}
-        if mount["type"] == "network":
-            item["id"] = mount["id"]
-        else:
-            item["size"] = mount["size"]
-        mounts.append(item)
-    body["volumeMounts"] = mounts
-    return body
-
-
-def merge_api(current, payload):
-    """``current`` (an API object) with ``payload`` laid over it: the endpoint as it will be after the write."""
-    result = copy.deepcopy(current) if current else {}
-    for key, value in payload.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merge_api(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    if "clusterID" not in payload:
-        result.pop("clusterID", None)
-    return result
-
-
-# ---------------------------------------------------------------------------
-# what the user sees
-
-def mask_envs(envs, secret_names, changed_names=()):
+def mask_envs(envs, hidden_names, changed_names=()):
     masked = {}
     for key, value in envs.items():
-        if key in secret_names:
+        if key in hidden_names:
             masked[key] = MASK + " (changed)" if key in changed_names else MASK
         else:
             masked[key] = value
     return masked
 
 
-def endpoint_result(api, secret_names):
-    """The endpoint as a module returns it: snake_case keys, numbers as ints, user data verbatim, secrets masked."""
-    if not api:
+def hidden_env_names(plain_names, *env_sets):
+    """The rule for which env values are shown, used by every module: every name in ``env_sets`` (API ``envs`` lists,
+    model or result dicts, sets of names) except ``plain_names``, the variables a task declares plain (``envs``, ``show_envs``).
+
+    The API returns every value in clear and cannot say which are secret, so a value is shown only when the
+    task says it is not one.
+    """
+    names = set()
+    for envs in env_sets:
+        for item in envs or ():
+            names.add(str(item.get("key")) if isinstance(item, dict) else str(item))
+    return names - set(str(k) for k in plain_names or ())
+
+
+def hidden_env_values(plain_names, api_endpoint):
+    """The values of an API endpoint's env variables that ``hidden_env_names`` hides (to scrub them from messages)."""
+    hidden = hidden_env_names(plain_names, api_endpoint.get("envs"))
+    return [env_value(e.get("value")) for e in api_endpoint.get("envs") or [] if isinstance(e, dict) and str(e.get("key")) in hidden]
+
+
+def _check_name(value, params, where):
+    return ["%s: must not be empty; an endpoint name has 1 to %d characters" % (where, NAME_MAX_LENGTH)] if value == "" else []
+
+
+def _check_app_name(value, params, where):
+    if value and not APP_NAME_PATTERN.match(value):
+        return ["%s: %r is not allowed; an app name has lowercase letters, digits and hyphens only (it is part of the endpoint URL)"
+                % (where, value)]
+    return []
+
+
+def _check_port(value, params, where):
+    if value < 1 or value > 65535 or value in FORBIDDEN_PORTS:
+        return ["%s: %s is not allowed; use 1-65535 except 2222, 2223 and 2224" % (where, value)]
+    return []
+
+
+def _check_wait_timeout(value, params, where):
+    return ["%s: %s must be a positive number of seconds" % (where, value)] if value <= 0 else []
+
+
+def _result_envs(value, api, hidden):
+    return mask_envs(value, hidden)
+
+
+def _result_healthy(value, api, hidden):
+    # The API's other health check settings (delays, thresholds) are returned as it has them.
+    healthy = snake_keys(api.get("healthy")) if isinstance(api.get("healthy"), dict) else {}
+    healthy.update(value)
+    return healthy
+
+
+NAME_MAX_LENGTH = 220
+
+_GIVEN_ONLY = "Only the sub-options given are changed on an existing endpoint."
+
+ENDPOINT_OPTIONS = (
+    Option("state", "str", [
+        "V(present) creates or updates the endpoint, V(absent) deletes it (nothing happens when it does not exist).",
+    ], choices=["present", "absent"], default="present"),
+    Option("id", "str", [
+        "The ID of the endpoint to manage.",
+        "With O(id), O(name) is the desired name, so setting both renames the endpoint.",
+        "An endpoint cannot be created with a chosen ID; if no endpoint has this ID, the module fails.",
+        "One of O(id) and O(name) is required.",
+    ], only=(ENDPOINT_SCOPE,)),
+    Option("name", "str", [
+        "The endpoint's name; it must not be empty.",
+        "Without O(id), the endpoint is looked up by this name. The name must be unique; if several"
+        " endpoints have it, the module fails and lists their IDs. If none has it, the endpoint is created.",
+    ], api=["name"], codec=Scalar("str"), max_length=NAME_MAX_LENGTH, required_to_create=True, check=_check_name,
+        required={FLEET_SCOPE: True},
+        docs={FLEET_SCOPE: [
+            "The endpoint's name; it must not be empty. The endpoint is looked up by this name.",
+            "The name must be unique in the account; if several endpoints have it, this declaration fails"
+            " before any write of the fleet and the error lists their IDs. If none has it, the endpoint is created.",
+            "Each name may be declared once in O(endpoints).",
+            "To rename an endpoint or manage one by its ID, use M(novita.cloud.novita_endpoint).",
+        ]},
+        returned={"description": ["The endpoint name."], "sample": "llama-chat"}),
+    Option("product_id", "str", [
+        "The ID of the serverless product (GPU type) the workers run on, for example V(\"1\").",
+    ], api=["products"], codec=FirstItem("id", "str"), immutable=True, required_to_create=True,
+        returned={"description": ["The serverless product ID."], "sample": "1"}),
+    Option("app_name", "str", [
+        "The application name, part of the endpoint's URL. The API uses the endpoint ID when it is not set.",
+        "Lowercase letters, digits and hyphens only; anything else is refused before any request.",
+        "App names are unique per account. A name another endpoint already uses is refused by the API"
+        " (C(SERVERLESS_APP_NAME_IS_EXIST)); the module then fails naming O(app_name) and the value, and nothing is created.",
+    ], api=["appName"], codec=Scalar("str"), immutable=True, omit_when_empty=True, check=_check_app_name,
+        returned={"description": ["The application name in the endpoint URL."], "sample": "llama-chat"}),
+    Option("rootfs_size", "int", [
+        "Size of each worker's root file system in GB.",
+    ], api=["rootfsSize"], codec=Scalar("int"), create_default=100, limit="RootfsSize", immutable=True, minimum=0,
+        returned={"description": ["Root file system size in GB."], "sample": 100}),
+    Option("image", "dict", [
+        "The container image the workers run.",
+        _GIVEN_ONLY,
+    ], api=["image"], suboptions=(
+        Option("image", "str", [
+            "The image reference, for example V(vllm/vllm-openai:latest).",
+        ], api=["image"], codec=Scalar("str"), max_length=511, required_to_create=True),
+        Option("auth_id", "str", [
+            "The ID of the registry credential used to pull a private image.",
+            "An empty string removes the credential.",
+            "Mutually exclusive with O(image.auth_name).",
+        ], api=["authId"], codec=Scalar("str"), max_length=255),
+        Option("auth_name", "str", [
+            "The name of the registry credential used to pull a private image, as an alternative to O(image.auth_id).",
+            "The module reads the account's registry credentials (one request, only when this option is set) and uses the"
+            " ID of the one credential with this name. No credential or several with the name is an error, before any write.",
+            "The credential's user name and password are never read into the result.",
+        ]),
+        Option("command", "str", [
+            "The command the container runs instead of the image's default.",
+            "An empty string removes the command.",
+        ], api=["command"], codec=Scalar("str"), max_length=2047),
+    ), mutually_exclusive=[("auth_id", "auth_name")],
+        returned={"description": ["The image settings."], "sample": {"image": "vllm/vllm-openai:latest", "auth_id": "", "command": ""}}),
+    Option("port", "int", [
+        "The HTTP port the container listens on, 1 to 65535 except 2222, 2223 and 2224.",
+    ], api=["ports"], codec=FirstItem("port", "int"), required_to_create=True, check=_check_port,
+        returned={"description": ["The HTTP port."], "sample": 8000}),
+    Option("worker_config", "dict", [
+        "Scaling and worker settings. " + _GIVEN_ONLY,
+    ], api=["workerConfig"], suboptions=(
+        Option("min_num", "int", ["The minimum number of workers; not more than O(worker_config.max_num)."],
+               api=["minNum"], codec=Scalar("int"), create_default=0, limit="WorkerNum", minimum=0),
+        Option("max_num", "int", ["The maximum number of workers."],
+               api=["maxNum"], codec=Scalar("int"), create_default=1, limit="WorkerNum", minimum=0),
+        Option("free_timeout", "int", ["Seconds a worker may stay idle before it is released."],
+               api=["freeTimeout"], codec=Scalar("int"), create_default=300, limit="FreeTimeout", minimum=0),
+        Option("max_concurrent", "int", ["Concurrent requests per worker."],
+               api=["maxConcurrent"], codec=Scalar("int"), create_default=1, limit="ConcurrencyNum", minimum=0),
+        Option("gpu_num", "int", ["GPUs per worker."],
+               api=["gpuNum"], codec=Scalar("int"), create_default=1, limit="GPUNum", minimum=0),
+        Option("request_timeout", "int", ["Seconds a request may take. Sent only when set; an existing value is kept when left out."],
+               api=["requestTimeout"], codec=Scalar("optional_int"), limit="RequestTimeout", minimum=0),
+        Option("cuda_version", "str", [
+            "The CUDA version the workers need, one of the account's C(cudaVersionList) limit.",
+            "Sent only when set; an existing value is kept when left out.",
+        ], api=["cudaVersion"], codec=Scalar("optional_str")),
+    ), returned={"description": ["The worker settings; C(request_timeout) and C(cuda_version) are V(null) when not set."],
+                 "sample": {"min_num": 0, "max_num": 2, "free_timeout": 300, "max_concurrent": 1, "gpu_num": 1,
+                            "request_timeout": None, "cuda_version": None}}),
+    Option("policy", "dict", [
+        "The auto-scaling policy. " + _GIVEN_ONLY,
+    ], api=["policy"], suboptions=(
+        Option("type", "str", [
+            "V(queue) scales on the time requests wait in the queue (value in seconds);"
+            " V(concurrency) scales on the number of queued requests.",
+        ], api=["type"], codec=Scalar("str"), choices=["queue", "concurrency"], create_default="queue"),
+        Option("value", "int", [
+            "The threshold for the policy type.",
+        ], api=["value"], codec=Scalar("int"), create_default=1, minimum=0,
+            limit_doc="Checked against the account's limits for the policy type before any write, C(minQueueWaitTime) and"
+                      " C(maxQueueWaitTime) for V(queue), C(minRequestNum) and C(maxRequestNum) for V(concurrency)."),
+    ), returned={"description": ["The auto-scaling policy."], "sample": {"type": "queue", "value": 1}}),
+    Option("healthy", "dict", [
+        "The health check. Only the path can be set.",
+    ], api=["healthy"], suboptions=(
+        Option("path", "str", ["The HTTP path the platform probes on O(port)."],
+               api=["path"], codec=Scalar("str"), create_default="/health"),
+    ), result=_result_healthy,
+        returned={"description": ["The health check settings."],
+                  "sample": {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1,
+                             "failure_threshold": 3}}),
+    Option("envs", "dict", [
+        "Environment variables, name to value. Values are sent as strings (V(true)/V(false) for booleans).",
+        "Their values are shown in the output and the diff; put secrets in O(secret_envs). The values of variables"
+        " the task does not list here are masked in the output and the diff.",
+        "Names are kept exactly as written, never case-converted.",
+        "See O(purge_envs) for variables the endpoint has that are not listed here.",
+    ], api=["envs"], codec=EnvList(), result=_result_envs,
+        returned={"description": ["Environment variables, name to value; values are C(********) except those of the variables listed in O(envs)."],
+                  "sample": {"LOG_LEVEL": "info", "HF_TOKEN": "********"}}),
+    Option("secret_envs", "dict", [
+        "Environment variables whose values are secret, name to value.",
+        "Their values never appear in the output, the logs or the diff, where they are shown as C(********)"
+        " (followed by C(\\(changed\\)) in the diff when the value changes). They are still compared"
+        " with the endpoint's values, so a rerun with the same values reports no change.",
+        "A name may not be in both O(envs) and O(secret_envs).",
+    ], no_log=True),
+    Option("purge_envs", "bool", [
+        "Used when O(envs) or O(secret_envs) is given. V(true) makes the endpoint's variables exactly"
+        " the union of O(envs) and O(secret_envs); V(false) only adds and changes variables and keeps the others.",
+        "When neither O(envs) nor O(secret_envs) is given, the endpoint's variables are kept.",
+    ], default=True),
+    Option("volume_mounts", "list", [
+        "The volumes mounted into each worker. When given, the endpoint gets exactly this list (the order"
+        " does not matter); when left out, its current mounts are kept.",
+        "On create the default is one local volume of 30 GB at C(/workspace).",
+        "Mount paths must be unique.",
+    ], api=["volumeMounts"], codec=MountList(), elements="dict",
+        create_default=[{"type": "local", "size": 30, "mount_path": "/workspace"}], suboptions=(
+        Option("type", "str", ["V(local) for a volume on the worker, V(network) for a network storage."],
+               choices=["local", "network"], required=True),
+        Option("size", "int", [
+            "Size in GB of a V(local) volume, checked against the account's limits C(minLocalVolumeSize) and C(maxLocalVolumeSize)."
+            " Required for local volumes.",
+            "Not accepted for network volumes.",
+        ]),
+        Option("id", "str", [
+            "The network storage ID of a V(network) volume. A network volume needs this or O(volume_mounts[].storage_name);"
+            " local volumes take neither.",
+            "A network volume given by ID also needs O(cluster_id).",
+        ]),
+        Option("storage_name", "str", [
+            "The name of the network storage of a V(network) volume, as an alternative to O(volume_mounts[].id).",
+            "The module looks the name up in the account's network storages (the list pages filtered by name, only when"
+            " this option is set) and uses the ID of the one storage with exactly this name. No storage or several with the"
+            " name is an error, before any write.",
+            "The storage's cluster fills O(cluster_id) when the task leaves it out; a different O(cluster_id) is an error.",
+        ]),
+        Option("mount_path", "str", ["Where the volume is mounted in the container."], max_length=255, required=True),
+    ), mutually_exclusive=[("id", "storage_name")],
+        returned={"description": ["The volume mounts, sorted by mount path."],
+                  "sample": [{"type": "local", "size": 30, "mount_path": "/workspace"}]}),
+    Option("cluster_id", "str", [
+        "The cluster the workers run in. Required with network volumes given by O(volume_mounts[].id); it must be the"
+        " network storage's cluster. With O(volume_mounts[].storage_name) it defaults to the storage's cluster.",
+        "Left out, the endpoint's current cluster is kept.",
+    ], api=["clusterID"], codec=Scalar("str"), max_length=255, omit_when_empty=True,
+        returned={"description": ["The cluster ID; empty when none is set."], "sample": ""}),
+    Option("recreate", "bool", [
+        "What to do when O(product_id), O(app_name) or O(rootfs_size) differs from the endpoint's value;"
+        " the API cannot change these.",
+        "V(false) fails before any write and names the field.",
+        "V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the"
+        " task's options. The new endpoint has a new ID, returned in RV(endpoint.id).",
+        "The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is"
+        " created, even with O(wait=false).",
+    ], default=False),
+    Option("wait", "bool", [
+        "After a create or update, poll the endpoint until it is ready; after a delete, until it no longer exists"
+        " (the API may answer \"not found\" as HTTP 404 or as HTTP 400 C(SERVERLESS_ENDPOINT_NOT_FOUND); both count as gone).",
+        "Ready means the state is C(serving), the state carries no error and, after an update, the read shows the"
+        " settings the update sent. Right after an update the API may still report the old endpoint as C(serving);"
+        " such a stale read does not end the wait.",
+        "Any other state (C(pending), C(creating), C(initializing), C(updating), C(stopped), or one the module does not"
+        " know) means \"not ready yet\". C(failed), C(error) or a non-empty error in the state fails at once, naming it.",
+        "An endpoint with O(worker_config.min_num=0) may run no worker and never report C(serving). Its wait ends when its"
+        " settings read back, it reports no error and the same state, other than a transition such as C(pending), C(creating),"
+        " C(updating) or C(deleting), holds for three reads in a row; the result then carries a warning naming that state.",
+        "Polls start one second apart and back off to five seconds.",
+    ], default=True, only=(ENDPOINT_SCOPE,)),
+    Option("wait_timeout", "int", [
+        "How many seconds to wait with O(wait). When it runs out the module fails, naming the endpoint ID and its last state.",
+    ], default=600, check=_check_wait_timeout, only=(ENDPOINT_SCOPE,)),
+)
+
+ENDPOINT_RETURNS = (
+    Returned("id", "str", ["The endpoint ID."], "3f2a9c0e7b1d4a55", lambda api: api.get("id")),
+    "name",
+    "app_name",
+    Returned("url", "str", ["The endpoint's URL."], "https://llama-chat.example.invalid", lambda api: api.get("url")),
+    Returned("state", "dict", ["The endpoint's state as the API reports it."], None,
+             lambda api: snake_keys(api.get("state")) if isinstance(api.get("state"), dict) else api.get("state"),
+             contains={
+                 "state": {"description": "C(serving) when the endpoint is available; other values include C(initializing) and C(failed).",
+                           "type": "str", "sample": "serving"},
+                 "error": {"description": "An error reported by the platform.", "type": "str", "sample": ""},
+                 "message": {"description": "A message reported by the platform.", "type": "str", "sample": ""},
+             }),
+    "product_id",
+    "rootfs_size",
+    "port",
+    "cluster_id",
+    "image",
+    "worker_config",
+    "policy",
+    "healthy",
+    "envs",
+    "volume_mounts",
+    Returned("workers", "list", ["The endpoint's current workers as the API reports them."], [],
+             lambda api: snake_keys(api.get("workers") or []), elements="dict"),
+)
+
+ENDPOINT_SCHEMA = Schema(ENDPOINT_OPTIONS, ENDPOINT_RETURNS, noun="an endpoint")
+
+
+def endpoint_argument_spec(schema=ENDPOINT_SCHEMA):
+    """The options of novita_endpoint that describe an endpoint (connection options come from api.py)."""
+    return schema.argument_spec(ENDPOINT_SCOPE)
+
+
+def declaration_argument_spec(schema=ENDPOINT_SCHEMA):
+    """Sub-options of one item of the fleet's ``endpoints``: the endpoint options, ``name`` required, no ``id`` or waits."""
+    return schema.argument_spec(FLEET_SCOPE)
+
+
+# ---------------------------------------------------------------------------
+# the model
+
+def empty_model(schema=ENDPOINT_SCHEMA):
+    return schema.empty_model()
+
+
+def model_from_api(api, schema=ENDPOINT_SCHEMA):
+    """The model of an endpoint as the API returns it (get or list item)."""
+    return schema.model_from_api(api)
+
+
+def apply_options(base, params, schema=ENDPOINT_SCHEMA):
+    """The model the task asks for: ``base`` (current endpoint or create defaults) with every option the task set laid over it.
+
+    An option the task leaves out keeps the base value; inside a dict option only the sub-options
+    given are changed. ``envs``/``secret_envs`` replace the env set when ``purge_envs`` is true,
+    and ``volume_mounts``, when given, is the exact list.
+    """
+    return schema.apply_options(base, params)
+
+
+def create_base(schema=ENDPOINT_SCHEMA):
+    """The model an endpoint starts from when it is created: empty, with the official CLI's defaults."""
+    return schema.create_base()
+
+
+def immutable_changes(current, params, schema=ENDPOINT_SCHEMA):
+    """Create-only options the task sets to a value other than the endpoint's: [(option, current, wanted)]."""
+    return schema.immutable_changes(current, params)
+
+
+def build_payload(model, for_create, schema=ENDPOINT_SCHEMA):
+    """The API body for a model: every field the call takes, so an update (a full replace) loses nothing.
+
+    ``for_create`` adds the create-only fields; the caller wraps a create body in ``{"endpoint": ...}``.
+    """
+    return schema.build_payload(model, for_create)
+
+
+# ---------------------------------------------------------------------------
+# what the user sees
+
+def endpoint_result(api, hidden_names, model=None, schema=ENDPOINT_SCHEMA):
+    """The endpoint as a module returns it: the settings from ``model`` (by default the one read from ``api``), the
+    API-only keys (``id``, ``url``, ``state``, ``workers``) from ``api``; hidden env values masked. ``{}`` without either."""
+    if not api and model is None:
         return {}
-    model = model_from_api(api)
-    result = {
-        "id": api.get("id"),
-        "url": api.get("url"),
-        "state": _snake_keys(api.get("state")) if isinstance(api.get("state"), dict) else api.get("state"),
-    }
-    for key in ("name", "app_name", "product_id", "rootfs_size", "port", "cluster_id", "image", "worker_config", "policy"):
-        result[key] = model[key]
-    result["healthy"] = dict(_snake_keys(api.get("healthy") or {}), path=model["healthy"]["path"])
-    result["envs"] = mask_envs(model["envs"], secret_names)
-    result["volume_mounts"] = model["volume_mounts"]
-    result["workers"] = _snake_keys(api.get("workers") or [])
-    return result
+    return schema.result(model_from_api(api, schema) if model is None else model, api or {}, hidden_names)
 
 
 def limits_result(limits):
@@ -389,45 +492,28 @@ def limits_result(limits):
     return result
 
 
-def diff_view(model, secret_names, changed_secret_names=()):
-    """The managed settings of a model for ``--diff``, secret env values masked."""
+def diff_view(model, hidden_names, changed_hidden_names=()):
+    """The managed settings of a model for ``--diff``, hidden env values masked."""
     view = copy.deepcopy(model)
-    view["envs"] = mask_envs(model["envs"], secret_names, changed_secret_names)
+    view["envs"] = mask_envs(model["envs"], hidden_names, changed_hidden_names)
     return view
 
 
-def changed_secret_names(before, after, secret_names):
-    return set(name for name in secret_names if before["envs"].get(name) != after["envs"].get(name))
+def changed_secret_names(before, after, hidden_names):
+    return set(name for name in hidden_names if before["envs"].get(name) != after["envs"].get(name))
 
 
 # ---------------------------------------------------------------------------
 # validation
 
-def validate_options(params):
+def validate_options(params, schema=ENDPOINT_SCHEMA):
     """Errors found in the task alone, before any request is made."""
-    errors = []
-    if params.get("name") == "":
-        errors.append("name: must not be empty; an endpoint name has 1 to %d characters" % dict(MAX_LENGTHS)[("name",)])
-    app_name = params.get("app_name")
-    if app_name and not APP_NAME_PATTERN.match(app_name):
-        errors.append("app_name: %r is not allowed; an app name has lowercase letters, digits and hyphens only (it is part of the endpoint URL)"
-                      % app_name)
-    port = params.get("port")
-    if port is not None and (port < 1 or port > 65535 or port in FORBIDDEN_PORTS):
-        errors.append("port: %s is not allowed; use 1-65535 except 2222, 2223 and 2224" % port)
-    for path in NON_NEGATIVE_INTS:
-        value = _get(params, path)
-        if value is not None and value < 0:
-            errors.append("%s: %s must not be negative" % (option_name(path), value))
+    errors = schema.check_errors(params)
+    errors.extend(schema.minimum_errors(params))
     errors.extend(_worker_range_errors(params.get("worker_config") or {}))
-    for path, limit in MAX_LENGTHS:
-        value = _get(params, path)
-        if isinstance(value, str) and len(value) > limit:
-            errors.append("%s: %d characters is longer than the allowed %d" % (option_name(path), len(value), limit))
+    errors.extend(schema.length_errors(params))
     errors.extend(_validate_envs(params))
     errors.extend(_validate_mounts(params.get("volume_mounts"), params.get("cluster_id")))
-    if params.get("wait_timeout") is not None and params["wait_timeout"] <= 0:
-        errors.append("wait_timeout: %s must be a positive number of seconds" % params["wait_timeout"])
     return errors
 
 
@@ -462,8 +548,6 @@ def _validate_mounts(mounts, cluster_id):
         path = mount.get("mount_path") or ""
         if not path:
             errors.append("%s.mount_path must not be empty" % where)
-        elif len(path) > MOUNT_PATH_MAX_LENGTH:
-            errors.append("%s.mount_path: %d characters is longer than the allowed %d" % (where, len(path), MOUNT_PATH_MAX_LENGTH))
         if path in seen:
             errors.append("%s.mount_path: %s is already used by volume_mounts[%d]" % (where, path, seen[path]))
         seen.setdefault(path, index)
@@ -486,52 +570,27 @@ def _validate_mounts(mounts, cluster_id):
     return errors
 
 
-def validate_model(model, creating):
+def validate_model(model, creating, schema=ENDPOINT_SCHEMA):
     """Errors in the endpoint the task would produce (current state merged with the task)."""
-    errors = []
-    if creating:
-        for option, value in (("name", model["name"]), ("product_id", model["product_id"]),
-                              ("image.image", model["image"]["image"]), ("port", model["port"])):
-            if value in (None, ""):
-                errors.append("%s is required to create an endpoint" % option)
+    errors = schema.missing_to_create(model) if creating else []
     errors.extend(_worker_range_errors(model["worker_config"]))
     if any(m["type"] == "network" for m in model["volume_mounts"]) and not model["cluster_id"]:
         errors.append("cluster_id is required when a network volume is mounted")
     return errors
 
 
-def _limit(limits, key):
-    try:
-        return int(limits[key])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _check_range(errors, option, value, limits, suffix):
-    low, high = _limit(limits, "min" + suffix), _limit(limits, "max" + suffix)
-    if value is None or not isinstance(value, int):
-        return
-    if (low is not None and value < low) or (high is not None and value > high):
-        errors.append("%s: %s is outside the allowed range %s to %s (account limits min%s/max%s)" % (
-            option, value, "-" if low is None else low, "-" if high is None else high, suffix, suffix))
-
-
-def check_limits(model, limits, creating):
+def check_limits(model, limits, creating, schema=ENDPOINT_SCHEMA):
     """Errors for values outside the account's parameter limits (``GET /endpoint/limit``)."""
-    errors = []
-    for path, suffix in LIMIT_RANGES:
-        if path == ("rootfs_size",) and not creating:
-            continue
-        _check_range(errors, option_name(path), _get(model, path), limits, suffix)
+    errors = schema.limit_errors(model, limits, creating)
     policy = model["policy"]
     if policy["type"] in POLICY_VALUE_LIMITS:
-        _check_range(errors, "policy.value (%s)" % policy["type"], policy["value"], limits, POLICY_VALUE_LIMITS[policy["type"]])
+        check_range(errors, "policy.value (%s)" % policy["type"], policy["value"], limits, POLICY_VALUE_LIMITS[policy["type"]])
     elif policy["type"]:
         errors.append("policy.type: %s is not one of queue, concurrency" % policy["type"])
     for mount in model["volume_mounts"]:
         if mount["type"] == "local":
-            _check_range(errors, "volume_mounts[mount_path=%s].size" % mount["mount_path"], mount["size"], limits, LOCAL_VOLUME_LIMIT)
-    cuda = model["worker_config"]["cuda_version"]
+            check_range(errors, "volume_mounts[mount_path=%s].size" % mount["mount_path"], mount["size"], limits, LOCAL_VOLUME_LIMIT)
+    cuda = get_path(model, ("worker_config", "cuda_version"))
     allowed = limits.get("cudaVersionList")
     if cuda is not None and isinstance(allowed, list) and cuda not in [str(v) for v in allowed]:
         errors.append("worker_config.cuda_version: %s is not one of %s (account limits cudaVersionList)" % (cuda, ", ".join(map(str, allowed))))

@@ -24,30 +24,19 @@ import re
 import threading
 import time
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, error_message
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaError
+from ansible_collections.novita.cloud.plugins.module_utils.converge import DELETED, UNCHANGED, EndpointAPI, EndpointConverger
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
+    declaration_argument_spec,
     diff_view,
-    endpoint_argument_spec,
     endpoint_result,
-    immutable_changes,
+    hidden_env_names,
     model_from_api,
     validate_options,
 )
 
 MIN_CONCURRENCY = 1
 MAX_CONCURRENCY = 16
-# Per-declaration options of novita_endpoint that the fleet sets once for all (wait) or does not take (id).
-FLEET_LEVEL_OPTIONS = ("id", "wait", "wait_timeout")
-
-
-def declaration_argument_spec():
-    """Sub-options of one item of ``endpoints``: novita_endpoint's endpoint options, ``name`` required, no ``id``."""
-    spec = endpoint_argument_spec()
-    for option in FLEET_LEVEL_OPTIONS:
-        del spec[option]
-    spec["name"] = dict(spec["name"], required=True)
-    return spec
 
 
 def fleet_argument_spec():
@@ -204,7 +193,7 @@ class FleetConverger:
             names = ", ".join(r["name"] for r in plan_failures)
             for record in self.records + self.deleted:
                 if not record["failed"]:
-                    record.update(changed=False, action="none", msg="not converged: %s failed before any write" % names)
+                    record.update(changed=False, action=UNCHANGED, msg="not converged: %s failed before any write" % names)
                     if "_current" in record:
                         record.update(endpoint=record["_current"], id=record["_current"].get("id"))
                     record.pop("_diff", None)
@@ -217,7 +206,7 @@ class FleetConverger:
 
     def _plan(self, params):
         api = self._api()
-        record = {"name": params["name"], "id": None, "changed": False, "action": "none", "endpoint": {}, "failed": False, "msg": "",
+        record = {"name": params["name"], "id": None, "changed": False, "action": UNCHANGED, "endpoint": {}, "failed": False, "msg": "",
                   "_current": {}}
         converger = EndpointConverger(api, params, check_mode=True, want_diff=self.want_diff)
         try:
@@ -230,7 +219,6 @@ class FleetConverger:
         except Exception as exc:  # pylint: disable=broad-except
             # Whatever a declaration raised, it is reported in its record; the others still are.
             return self._failed(record, exc, converger)
-        record["action"] = _action(params, current, result["changed"])
         self._take(record, result)
         return record
 
@@ -249,6 +237,7 @@ class FleetConverger:
 
     def _take(self, record, result):
         record["changed"] = result["changed"]
+        record["action"] = result["action"]
         if result.get("warnings"):
             record["warnings"] = list(result["warnings"])
         record["endpoint"] = result["endpoint"]
@@ -263,18 +252,18 @@ class FleetConverger:
     def _failed(self, record, exc, converger):
         """Record a failure: what was done so far (``changed``), the endpoint as the converger last knew it, else as it was."""
         partial = converger.result if converger is not None else {}
-        message = error_message(exc) if isinstance(exc, (NovitaAPIError, EndpointError)) else \
+        message = exc.msg if isinstance(exc, NovitaError) else \
             "unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc)
         record.update(failed=True, msg=message, changed=bool(partial.get("changed")))
+        if partial.get("action", UNCHANGED) != UNCHANGED:
+            record["action"] = partial["action"]
         if partial.get("warnings"):
             record["warnings"] = list(partial["warnings"])
         record["endpoint"] = partial.get("endpoint") or record.get("_current") or {}
         record["id"] = record["endpoint"].get("id") or record["id"]
         if partial.get("replaced_endpoint_id"):
             record["replaced_endpoint_id"] = partial["replaced_endpoint_id"]
-        if isinstance(exc, NovitaAPIError):
-            record["failure"] = exc.to_dict()
-        elif isinstance(exc, EndpointError):
+        if isinstance(exc, NovitaError):
             if exc.details.get("endpoint_id"):
                 record["id"] = exc.details["endpoint_id"]
             if exc.details.get("failure"):
@@ -295,12 +284,12 @@ class FleetConverger:
     def _plan_exclusive_delete(self, endpoint):
         # Nothing declares which variables of an undeclared endpoint are secret: all their values are masked.
         model = model_from_api(endpoint)
-        secret_names = set(model["envs"])
+        hidden = hidden_env_names((), model["envs"])
         self.client.add_secrets(*model["envs"].values())
-        record = {"name": endpoint.get("name") or "", "id": endpoint.get("id"), "changed": True, "action": "delete",
-                  "endpoint": endpoint_result(endpoint, secret_names), "failed": False, "msg": ""}
+        record = {"name": endpoint.get("name") or "", "id": endpoint.get("id"), "changed": True, "action": DELETED,
+                  "endpoint": endpoint_result(endpoint, hidden, model=model), "failed": False, "msg": ""}
         if self.want_diff:
-            record["_diff"] = {"before": diff_view(model, secret_names), "after": {}}
+            record["_diff"] = {"before": diff_view(model, hidden), "after": {}}
         return record
 
     def _execute_delete(self, index):
@@ -309,8 +298,8 @@ class FleetConverger:
         record["changed"] = False  # until the delete is accepted
         try:
             api.delete(record["id"])
-        except NovitaAPIError as exc:
-            record.update(failed=True, msg=error_message(exc), failure=exc.to_dict())
+        except NovitaError as exc:
+            record.update(failed=True, msg=exc.msg, **exc.details)
             return
         except Exception as exc:  # pylint: disable=broad-except
             record.update(failed=True, msg="unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc))
@@ -321,7 +310,8 @@ class FleetConverger:
         try:
             api.wait(record["id"], self.params["wait_timeout"], gone=True)
         except Exception as exc:  # pylint: disable=broad-except
-            record.update(failed=True, msg="deleted endpoint %s, then: %s" % (record["id"], error_message(exc)))
+            message = exc.msg if isinstance(exc, NovitaError) else "%s: %s" % (type(exc).__name__, exc)
+            record.update(failed=True, msg="deleted endpoint %s, then: %s" % (record["id"], message))
 
     # -- the result
 
@@ -357,18 +347,6 @@ class FleetConverger:
 
 def _public(record):
     return dict((k, v) for k, v in record.items() if not k.startswith("_"))
-
-
-def _action(params, current, changed):
-    if not changed:
-        return "none"
-    if params.get("state") == "absent":
-        return "delete"
-    if current is None:
-        return "create"
-    if immutable_changes(model_from_api(current), params):
-        return "recreate"
-    return "update"
 
 
 def run_bounded(jobs, concurrency):

@@ -567,8 +567,8 @@ endpoint_id:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, fail, warn
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, fail, warn
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec, validate_options
 
 
@@ -587,7 +587,7 @@ def main():
     converger = EndpointConverger(EndpointAPI(client), module.params, check_mode=module.check_mode, want_diff=module._diff)
     try:
         result = converger.run()
-    except (NovitaAPIError, EndpointError) as exc:
+    except NovitaError as exc:
         fail(module, client, exc, converger.result)
     warn(module, client, result.pop("warnings", None))
     module.exit_json(**result)

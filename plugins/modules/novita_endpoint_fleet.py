@@ -465,7 +465,7 @@ failure:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
 from ansible_collections.novita.cloud.plugins.module_utils.converge import fail, warn
 from ansible_collections.novita.cloud.plugins.module_utils.fleet import FleetConverger, fleet_argument_spec, validate_fleet
 
@@ -485,7 +485,7 @@ def main():
     fleet = FleetConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff)
     try:
         result = fleet.run()
-    except NovitaAPIError as exc:
+    except NovitaError as exc:
         fail(module, client, exc, dict(changed=False, endpoints=[], deleted=[]))
     warn(module, client, result.pop("warnings", None))
     message = fleet.failure_message()

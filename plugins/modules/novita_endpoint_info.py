@@ -311,14 +311,9 @@ failure:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaClient, novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, fail
-from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result, limits_result
-
-
-def env_names(endpoint):
-    """The names of an API endpoint's environment variables."""
-    return set(str(env.get("key")) for env in endpoint.get("envs") or [] if isinstance(env, dict))
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result, hidden_env_names, limits_result
 
 
 def find_endpoints(api, endpoint_id=None, name=None):
@@ -349,14 +344,13 @@ def main():
         module.fail_json(msg="id must not be empty; leave it out to list every endpoint")
     client = NovitaClient.from_module(module)
     api = EndpointAPI(client)
-    shown = set(module.params["show_envs"])
     result = {"changed": False, "endpoints": []}
     try:
         found = find_endpoints(api, module.params["id"], module.params["name"])
-        result["endpoints"] = [endpoint_result(endpoint, env_names(endpoint) - shown) for endpoint in found]
+        result["endpoints"] = [endpoint_result(endpoint, hidden_env_names(module.params["show_envs"], endpoint.get("envs"))) for endpoint in found]
         if module.params["gather_limits"]:
             result["limits"] = limits_result(api.limits())
-    except NovitaAPIError as exc:
+    except NovitaError as exc:
         fail(module, client, exc, result)
     module.exit_json(**result)
 

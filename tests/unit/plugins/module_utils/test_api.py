@@ -109,7 +109,7 @@ def test_get_gives_up_after_the_retries_with_a_clear_message():
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).get("/endpoint/limit")
     assert len(opener.calls) == api.DEFAULT_RETRIES + 1
-    assert exc.value.message == ("Novita API returned HTTP 502 on GET /endpoint/limit: HTML page: 502 Bad Gateway (gave up after %d attempts)"
+    assert exc.value.msg == ("Novita API returned HTTP 502 on GET /endpoint/limit: HTML page: 502 Bad Gateway (gave up after %d attempts)"
                                  % (api.DEFAULT_RETRIES + 1))
     assert exc.value.to_dict()["attempts"] == api.DEFAULT_RETRIES + 1
     assert exc.value.to_dict()["body_excerpt"] == "HTML page: 502 Bad Gateway"
@@ -152,7 +152,7 @@ def test_connection_errors_on_post_are_reported_once():
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).post("/endpoint/update", {})
     assert len(opener.calls) == 1
-    assert exc.value.message == ("Novita API request POST %s/endpoint/update failed: connection refused: is the server running at"
+    assert exc.value.msg == ("Novita API request POST %s/endpoint/update failed: connection refused: is the server running at"
                                  " https://api.example.invalid:443?" % BASE)
     # Nothing reached the server: safe to send again (transient), and nothing can have been done (not ambiguous).
     assert exc.value.transient and not exc.value.ambiguous and exc.value.status is None
@@ -169,7 +169,7 @@ def test_network_failures_are_transient_and_ambiguous(failure, reason):
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).post("/endpoint/create", {})
     assert exc.value.transient and exc.value.ambiguous
-    assert reason in exc.value.message and exc.value.to_dict()["reason"].endswith(reason)
+    assert reason in exc.value.msg and exc.value.to_dict()["reason"].endswith(reason)
 
 
 class TruncatedResponse:
@@ -192,7 +192,7 @@ def test_truncated_reply_is_retried_on_reads():
 def test_truncated_reply_message():
     with pytest.raises(api.NovitaAPIError) as exc:
         client(lambda url, **kw: TruncatedResponse()).post("/endpoint/create", {})
-    assert exc.value.message == "Novita API request POST %s/endpoint/create failed: the reply was cut off after 15 bytes" % BASE
+    assert exc.value.msg == "Novita API request POST %s/endpoint/create failed: the reply was cut off after 15 bytes" % BASE
 
 
 def test_retry_timeout_bounds_the_total_time_spent_retrying():
@@ -247,14 +247,14 @@ def test_error_body_shapes(body, expected):
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).post("/endpoint/update", {})
     assert (exc.value.api_code, exc.value.api_message) == expected
-    assert exc.value.message.endswith(": " + expected[1])
+    assert exc.value.msg.endswith(": " + expected[1])
 
 
 def test_401_hints_at_the_key_and_never_shows_it():
     opener = FakeOpener((401, '{"code": 401, "message": "key %s is invalid"}' % KEY, {}))
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).get("/endpoint", {"id": "x"})
-    assert exc.value.message == "Novita API rejected the API key (401) on GET /endpoint; check api_key or NOVITA_API_KEY: key ******** is invalid"
+    assert exc.value.msg == "Novita API rejected the API key (401) on GET /endpoint; check api_key or NOVITA_API_KEY: key ******** is invalid"
     assert KEY not in repr(exc.value.to_dict())
     assert len(opener.calls) == 1
 
@@ -264,7 +264,7 @@ def test_non_json_success_body_is_retried_then_an_error_with_excerpt():
     novita = api.NovitaClient(KEY, retries=1, sleep=lambda s: None, opener=opener)
     with pytest.raises(api.NovitaAPIError) as exc:
         novita.get("/endpoint/limit")
-    assert exc.value.message == ("Novita API request GET https://api.novita.ai/gpu-instance/openapi/v1/endpoint/limit failed:"
+    assert exc.value.msg == ("Novita API request GET https://api.novita.ai/gpu-instance/openapi/v1/endpoint/limit failed:"
                                  " the reply is not JSON: HTML page: Down for maintenance (gave up after 2 attempts)")
 
 
@@ -348,14 +348,14 @@ def test_each_error_body_shape_is_read(body, code, reason, message):
 def test_error_body_without_code_or_message_falls_back_to_the_raw_excerpt(body, excerpt):
     exc, dummy = error_for(400, body)
     assert exc.api_message is None and exc.api_reason is None and exc.body_excerpt == excerpt
-    assert exc.message == "Novita API returned HTTP 400 on GET /endpoint: " + excerpt
+    assert exc.msg == "Novita API returned HTTP 400 on GET /endpoint: " + excerpt
 
 
 def test_the_reason_is_shown_in_the_message():
     opener = FakeOpener((400, '{"code": 400, "reason": "SERVERLESS_APP_NAME_IS_EXIST", "message": "app name x already exists"}', {}))
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).post("/endpoint/create", {"endpoint": {}})
-    assert exc.value.message == "Novita API returned HTTP 400 SERVERLESS_APP_NAME_IS_EXIST on POST /endpoint/create: app name x already exists"
+    assert exc.value.msg == "Novita API returned HTTP 400 SERVERLESS_APP_NAME_IS_EXIST on POST /endpoint/create: app name x already exists"
     failure = exc.value.to_dict()
     assert failure["api_reason"] == "SERVERLESS_APP_NAME_IS_EXIST" and failure["api_code"] == 400
     assert failure["api_message"] == "app name x already exists" and failure["reason"] is None
@@ -366,13 +366,13 @@ def test_the_reason_is_shown_in_the_message():
 
 def test_a_reason_without_message_is_not_followed_by_the_raw_body():
     exc, dummy = error_for(400, '{"code": 400, "reason": "SERVERLESS_ENDPOINT_NOT_FOUND"}')
-    assert exc.message == "Novita API returned HTTP 400 SERVERLESS_ENDPOINT_NOT_FOUND on GET /endpoint"
+    assert exc.msg == "Novita API returned HTTP 400 SERVERLESS_ENDPOINT_NOT_FOUND on GET /endpoint"
     assert exc.not_found
 
 
 def test_a_word_code_names_the_error_when_there_is_no_reason():
     exc, dummy = error_for(400, '{"error": {"code": "INVALID_PARAMETER", "message": "bad"}}')
-    assert exc.message == "Novita API returned HTTP 400 INVALID_PARAMETER on GET /endpoint: bad"
+    assert exc.msg == "Novita API returned HTTP 400 INVALID_PARAMETER on GET /endpoint: bad"
 
 
 @pytest.mark.parametrize("status, body, expected", [
@@ -426,14 +426,14 @@ def test_invalid_api_key_is_not_retried_and_names_the_reason():
     opener = FakeOpener((403, '{"code": 403, "reason": "INVALID_API_KEY", "message": "invalid api-key"}', {}))
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener, sleeps).get("/endpoints")
-    assert exc.value.message == ("Novita API rejected the API key (403 INVALID_API_KEY) on GET /endpoints; check api_key or NOVITA_API_KEY:"
+    assert exc.value.msg == ("Novita API rejected the API key (403 INVALID_API_KEY) on GET /endpoints; check api_key or NOVITA_API_KEY:"
                                  " invalid api-key")
     assert len(opener.calls) == 1 and sleeps == [] and exc.value.attempts == 1
 
 
 def test_missing_api_key_says_so():
     exc, opener = error_for(400, '{"code": 400, "reason": "MISSING_API_KEY", "message": "missing api-key"}')
-    assert exc.message == ("Novita API says the API key is missing (400 MISSING_API_KEY) on GET /endpoint; check api_key or NOVITA_API_KEY:"
+    assert exc.msg == ("Novita API says the API key is missing (400 MISSING_API_KEY) on GET /endpoint; check api_key or NOVITA_API_KEY:"
                            " missing api-key")
     assert exc.auth_failure and not exc.transient and len(opener.calls) == 1
 
@@ -499,11 +499,11 @@ def test_secrets_are_scrubbed_from_message_api_message_and_excerpts():
     with pytest.raises(api.NovitaAPIError) as third:
         novita.post("/endpoint/update", {})
     assert first.value.api_message == "env value ******** is bad (********)"
-    assert first.value.message.endswith(": env value ******** is bad (********)")
+    assert first.value.msg.endswith(": env value ******** is bad (********)")
     assert second.value.body_excerpt == '{"detail": "password ********"}'
     assert third.value.body_excerpt == "x" * (api.EXCERPT_LENGTH - 5) + "*****..."
     for exc in (first.value, second.value, third.value):
-        text = repr(exc.to_dict()) + exc.message + str(exc)
+        text = repr(exc.to_dict()) + exc.msg + str(exc)
         assert "wörd" not in text and "w\\u00f6rd" not in text and "w%C3%B6rd" not in text and "ss/w" not in text
 
 
@@ -513,7 +513,7 @@ def test_transport_errors_and_the_key_are_scrubbed():
     for dummy in range(2):
         with pytest.raises(api.NovitaAPIError) as exc:
             novita.post("/endpoint/update", {})
-        assert KEY not in exc.value.message and KEY not in repr(exc.value.to_dict()) and api.MASK in exc.value.reason
+        assert KEY not in exc.value.msg and KEY not in repr(exc.value.to_dict()) and api.MASK in exc.value.reason
 
 
 def test_scrub_error_masks_secrets_added_later():
@@ -521,10 +521,10 @@ def test_scrub_error_masks_secrets_added_later():
     novita = client(opener)
     with pytest.raises(api.NovitaAPIError) as exc:
         novita.post("/endpoint/update", {})
-    assert "late-secret-1" in exc.value.message
+    assert "late-secret-1" in exc.value.msg
     novita.add_secrets("late-secret-1")
     assert novita.scrub_error(exc.value) is exc.value
-    assert "late-secret-1" not in exc.value.message + exc.value.api_message + str(exc.value)
+    assert "late-secret-1" not in exc.value.msg + exc.value.api_message + str(exc.value)
     assert exc.value.api_reason == "INVALID_PARAMETER"
 
 
@@ -677,7 +677,7 @@ def test_list_all_refuses_a_list_it_cannot_complete():
     opener = FakeOpener(*[page(["e%d" % i for i in range(100)], 250)] * 10)
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).list_all("/endpoints", "endpoints")
-    assert exc.value.message == ("GET /endpoints did not complete: 100 of 250 endpoints after 3 pages"
+    assert exc.value.msg == ("GET /endpoints did not complete: 100 of 250 endpoints after 3 pages"
                                  " (the API returned the same items for every page); cannot tell which endpoints exist")
     assert not exc.value.transient and not exc.value.ambiguous and pages_requested(opener) == [1, 2, 0]
 
@@ -764,7 +764,7 @@ def test_transport_errors_name_the_full_url_without_credentials():
     novita = client(opener, base_url="https://user:base-url-password@api.example.invalid/")
     with pytest.raises(api.NovitaAPIError) as exc:
         novita.post("/endpoint/create", {"endpoint": {}})
-    assert exc.value.message == "Novita API request POST %s/endpoint/create failed: something broke" % BASE
+    assert exc.value.msg == "Novita API request POST %s/endpoint/create failed: something broke" % BASE
     assert exc.value.url == BASE + "/endpoint/create"
     assert novita.scrub("base-url-password") == api.MASK
 
@@ -773,7 +773,7 @@ def test_query_strings_stay_out_of_transport_messages():
     opener = FakeOpener(URLError("something broke"))
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).post("/endpoint", {})
-    assert "?" not in exc.value.message
+    assert "?" not in exc.value.msg
 
 
 @pytest.mark.parametrize("failure, hint", [
@@ -795,8 +795,8 @@ def test_errors_retrying_cannot_fix_are_not_retried(failure, hint):
         client(opener, sleeps).get("/endpoints")
     assert len(opener.calls) == 1 and sleeps == []
     assert not exc.value.transient and not exc.value.ambiguous
-    assert exc.value.message.startswith("Novita API request GET %s/endpoints failed: " % BASE)
-    assert hint in exc.value.message and "gave up" not in exc.value.message
+    assert exc.value.msg.startswith("Novita API request GET %s/endpoints failed: " % BASE)
+    assert hint in exc.value.msg and "gave up" not in exc.value.msg
 
 
 def test_connection_refused_is_retried_and_names_the_server():
@@ -806,11 +806,11 @@ def test_connection_refused_is_retried_and_names_the_server():
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener, sleeps, base_url="http://127.0.0.1:9", retries=2).get("/endpoints")
     assert len(opener.calls) == 3 and len(sleeps) == 2
-    assert exc.value.message == ("Novita API request GET http://127.0.0.1:9/gpu-instance/openapi/v1/endpoints failed: connection refused:"
+    assert exc.value.msg == ("Novita API request GET http://127.0.0.1:9/gpu-instance/openapi/v1/endpoints failed: connection refused:"
                                  " is the server running at http://127.0.0.1:9? (gave up after 3 attempts)")
     with pytest.raises(api.NovitaAPIError) as exc:
         client(FakeOpener(refused), base_url="http://127.0.0.1:9").post("/endpoint/create", {})
-    assert exc.value.message == ("Novita API request POST http://127.0.0.1:9/gpu-instance/openapi/v1/endpoint/create failed:"
+    assert exc.value.msg == ("Novita API request POST http://127.0.0.1:9/gpu-instance/openapi/v1/endpoint/create failed:"
                                  " connection refused: is the server running at http://127.0.0.1:9?")
     assert exc.value.transient and not exc.value.ambiguous
 

@@ -10,118 +10,20 @@ import copy
 
 import pytest
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, Scrubber
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, created_at, resolve_names
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec
+from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
 
-LIMITS = {"minWorkerNum": 0, "maxWorkerNum": 10, "minQueueWaitTime": 1, "maxQueueWaitTime": 60, "minGPUNum": 1, "maxGPUNum": 4}
-
-
-class FakeClient:
-    """An in-memory stand-in for NovitaClient: answers the endpoint calls and records them."""
-
-    def __init__(self, endpoints=(), states=None, not_found=404):
-        self.endpoints = dict((e["id"], copy.deepcopy(e)) for e in endpoints)
-        self.states = states or {}  # id -> list of states (or whole state dicts) the next gets report
-        self.calls = []
-        self.created = 0
-        self.not_found = not_found  # 404, or 400 with the reason SERVERLESS_ENDPOINT_NOT_FOUND (Novita's documented error)
-        self.scrubber = Scrubber()
-
-    def add_secrets(self, *values):
-        self.scrubber.add(*values)
-
-    def scrub(self, text):
-        return self.scrubber.scrub(text)
-
-    def now(self):
-        return 0.0
-
-    def missing(self, method, path):
-        if self.not_found == 404:
-            return NovitaAPIError("not found", status=404, method=method, path=path)
-        return NovitaAPIError("Novita API returned HTTP 400 SERVERLESS_ENDPOINT_NOT_FOUND", status=400, method=method, path=path,
-                              api_code=400, api_reason="SERVERLESS_ENDPOINT_NOT_FOUND", api_message="endpoint not found")
-
-    def get(self, path, query=None):
-        self.calls.append(("GET", path))
-        if path == "/endpoint/limit":
-            return dict(LIMITS)
-        if path == "/repository/auths":
-            return {"data": [{"id": "a1", "name": "hub", "username": "u", "password": "pw-secret"},
-                             {"id": "a2", "name": "twice", "username": "u", "password": "p"},
-                             {"id": "a3", "name": "twice", "username": "u", "password": "p"}]}
-        if path == "/networkstorages/list":
-            storages = [{"storageId": "ns-%d" % i, "storageName": "store-%d" % i, "clusterId": "c%d" % (i % 2)} for i in range(5)]
-            storages.append({"storageId": "ns-x", "storageName": "store-1-copy", "clusterId": "c9"})
-            matched = [st for st in storages if query["storageName"] in st["storageName"]]
-            start = (query["pageNo"] - 1) * query["pageSize"]
-            return {"data": matched[start:start + query["pageSize"]], "total": len(matched)}
-        if path == "/endpoint":
-            endpoint = self.endpoints.get(query["id"])
-            if endpoint is None:
-                raise self.missing("GET", path)
-            pending = self.states.get(query["id"])
-            if pending:
-                state = pending.pop(0)
-                endpoint = dict(endpoint, **(state if isinstance(state, dict) and "state" in state else {"state": {"state": state}}))
-            return {"endpoint": copy.deepcopy(endpoint)}
-        raise AssertionError(path)
-
-    def list_all(self, path, items_key):
-        self.calls.append(("LIST", path))
-        return [copy.deepcopy(e) for e in self.endpoints.values()]
-
-    # Failures to inject: path -> list of (exception, processed) for the next POSTs to that path.
-    faults = None
-    delays = None
-
-    def retry_delay(self, attempt, retry_after=None, started=None):
-        self.delays = (self.delays or []) + [attempt]
-        return 0.0 if attempt < 5 else None
-
-    def pause(self, seconds):
-        pass
-
-    def post(self, path, body, retry=False):
-        self.calls.append(("POST", path))
-        pending = (self.faults or {}).get(path)
-        if pending:
-            exc, processed = pending.pop(0)
-            if processed:
-                self._apply(path, body)
-            raise exc
-        return self._apply(path, body)
-
-    def _apply(self, path, body):
-        if path == "/endpoint/create":
-            self.created += 1
-            new = dict(body["endpoint"], id="new%d" % self.created, state={"state": "serving"})
-            self.endpoints[new["id"]] = new
-            return {"id": new["id"]}
-        if path == "/endpoint/update":
-            self.endpoints[body["id"]] = dict(self.endpoints[body["id"]], **body)
-            return {}
-        if path == "/endpoint/delete":
-            if body["name"] not in self.endpoints:
-                raise self.missing("POST", path)
-            del self.endpoints[body["name"]]
-            return {}
-        raise AssertionError(path)
-
-    def writes(self):
-        return [c for c in self.calls if c[0] == "POST"]
+AUTHS = [{"id": "a1", "name": "hub", "username": "u", "password": "pw-secret"},
+         {"id": "a2", "name": "twice", "username": "u", "password": "p"},
+         {"id": "a3", "name": "twice", "username": "u", "password": "p"}]
+STORAGES = ([{"storageId": "ns-%d" % i, "storageName": "store-%d" % i, "clusterId": "c%d" % (i % 2)} for i in range(5)]
+            + [{"storageId": "ns-x", "storageName": "store-1-copy", "clusterId": "c9"}])
 
 
 def existing(**overrides):
-    data = {
-        "id": "ep1", "name": "chat", "appName": "ep1", "state": {"state": "serving"},
-        "workerConfig": {"minNum": 0, "maxNum": 1, "freeTimeout": "300", "maxConcurrent": "1", "gpuNum": 1},
-        "policy": {"type": "queue", "value": "1"}, "image": {"image": "img", "authId": "", "command": "run"},
-        "rootfsSize": 100, "volumeMounts": [{"type": "local", "size": 30, "mountPath": "/workspace"}],
-        "envs": [{"key": "A", "value": "1"}, {"key": "TOKEN", "value": "t0p"}], "ports": [{"port": "8000"}],
-        "products": [{"id": "1"}], "healthy": {"path": "/ready"},
-    }
+    data = endpoint_data("ep1", "chat", envs=[{"key": "A", "value": "1"}, {"key": "TOKEN", "value": "t0p"}])
     data.update(overrides)
     return data
 
@@ -238,7 +140,7 @@ def test_delete_and_delete_again():
     assert result["changed"] is True and result["endpoint"]["id"] == "ep1"
     assert client.calls == [("LIST", "/endpoints"), ("POST", "/endpoint/delete"), ("GET", "/endpoint")]
     again = converge(client, name="chat", state="absent")
-    assert again == {"changed": False, "endpoint": {}}
+    assert again == {"changed": False, "action": "unchanged", "endpoint": {}}
 
 
 def test_limits_violation_refused_without_write():
@@ -373,7 +275,7 @@ def test_delete_of_an_endpoint_already_gone_counts_as_done():
 
 
 def test_names_resolve_to_ids_and_fill_the_cluster():
-    client = FakeClient()
+    client = FakeClient(auths=AUTHS, storages=STORAGES)
     result = converge(client, name="n", product_id="1", image={"image": "i", "auth_name": "hub"}, port=80, wait=False,
                       volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}])
     assert client.calls[:2] == [("GET", "/repository/auths"), ("GET", "/networkstorages/list")]
@@ -385,7 +287,7 @@ def test_names_resolve_to_ids_and_fill_the_cluster():
 
 
 def test_no_lookup_requests_unless_names_are_used():
-    client = FakeClient([existing()])
+    client = FakeClient([existing()], auths=AUTHS, storages=STORAGES)
     converge(client, id="ep1", image={"auth_id": ""})
     assert [c for c in client.calls if c[1] in ("/repository/auths", "/networkstorages/list")] == []
 
@@ -402,7 +304,7 @@ def test_no_lookup_requests_unless_names_are_used():
      "volume_mounts[1].storage_name: network storage store-2 is in cluster c0, but the cluster of volume_mounts[0] is c1"),
 ])
 def test_unknown_ambiguous_or_conflicting_names_fail_before_any_write(given, message):
-    client = FakeClient([existing()])
+    client = FakeClient([existing()], auths=AUTHS, storages=STORAGES)
     with pytest.raises(EndpointError) as exc:
         converge(client, id="ep1", **given)
     assert exc.value.msg == message
@@ -416,7 +318,7 @@ def test_storage_lookup_reads_every_page():
                 query = dict(query, pageSize=1)
             return FakeClient.get(self, path, query)
 
-    client = SmallPages()
+    client = SmallPages(storages=STORAGES)
     resolved = resolve_names(EndpointAPI(client), params(volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}]))
     assert client.calls == [("GET", "/networkstorages/list")] * 2
     assert resolved["volume_mounts"][0]["id"] == "ns-1" and resolved["cluster_id"] == "c1"

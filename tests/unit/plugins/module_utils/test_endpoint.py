@@ -221,7 +221,7 @@ def test_check_limits_rootfs_and_local_volume_on_create():
 
 
 def test_endpoint_result_snake_case_ints_and_masked_secrets():
-    result = model.endpoint_result(api_endpoint(), secret_names={"hf_Token"})
+    result = model.endpoint_result(api_endpoint(), {"hf_Token"})
     assert result["envs"] == {"LOG_LEVEL": "info", "hf_Token": "********"}
     assert result["worker_config"]["free_timeout"] == 300
     assert result["policy"] == {"type": "queue", "value": 5}
@@ -243,14 +243,19 @@ def test_diff_masks_secrets_yet_shows_a_change():
     assert "n3w" not in repr(model.diff_view(after, {"hf_Token"}, changed))
 
 
-def test_merge_api_overlays_payload_and_drops_cluster_when_not_sent():
+def test_result_of_a_desired_model_takes_the_settings_from_the_model_and_the_rest_from_the_api():
     current = api_endpoint()
-    body = model.build_payload(model.apply_options(model.model_from_api(current), options(
-        cluster_id="", volume_mounts=[{"type": "local", "size": 30, "id": None, "mount_path": "/workspace"}])), for_create=False)
-    merged = model.merge_api(current, body)
-    assert "clusterID" not in merged
-    assert merged["healthy"] == {"path": "/health", "initialDelay": 60, "successThreshold": 1}
-    assert merged["state"] == current["state"]
+    desired = model.apply_options(model.model_from_api(current), options(
+        cluster_id="", worker_config={"max_num": 7}, volume_mounts=[{"type": "local", "size": 30, "id": None, "mount_path": "/workspace"}]))
+    result = model.endpoint_result(current, {"hf_Token"}, model=desired)
+    assert result["cluster_id"] == "" and result["worker_config"]["max_num"] == 7
+    assert result["volume_mounts"] == [{"type": "local", "size": 30, "mount_path": "/workspace"}]
+    # id, url, state, workers and the health check settings the module does not manage come from the API object.
+    assert result["id"] == current["id"] and result["state"] == model.snake_keys(current["state"])
+    assert result["healthy"] == {"path": "/health", "initial_delay": 60, "success_threshold": 1}
+    assert result == dict(model.endpoint_result(current, {"hf_Token"}), cluster_id="", volume_mounts=result["volume_mounts"],
+                          worker_config=dict(result["worker_config"], max_num=7))
+    assert model.endpoint_result(None, (), model=desired)["id"] is None
 
 
 @pytest.mark.parametrize("app_name", ["Chat", "chat_app", "chat app", "chät", "chat.app"])

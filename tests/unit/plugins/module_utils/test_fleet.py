@@ -6,13 +6,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import copy
-import threading
-import time
-
 import pytest
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, Scrubber
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
 from ansible_collections.novita.cloud.plugins.module_utils.fleet import (
     FleetConverger,
     FleetEndpointAPI,
@@ -21,106 +17,13 @@ from ansible_collections.novita.cloud.plugins.module_utils.fleet import (
     run_bounded,
     validate_fleet,
 )
+from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
 
-LIMITS = {"minWorkerNum": 0, "maxWorkerNum": 10, "minQueueWaitTime": 1, "maxQueueWaitTime": 60, "minGPUNum": 1, "maxGPUNum": 4}
-
-
-class FakeClient:
-    """A thread-safe in-memory stand-in for NovitaClient that records every call."""
-
-    def __init__(self, endpoints=(), fail_create_for=(), delay=0.0):
-        self.endpoints = dict((e["id"], copy.deepcopy(e)) for e in endpoints)
-        self.calls = []
-        self.created = 0
-        self.fail_create_for = set(fail_create_for)
-        self.delay = delay
-        self.lock = threading.Lock()
-        self.active = 0
-        self.max_active = 0
-
-        self.scrubber = Scrubber()
-
-    def add_secrets(self, *values):
-        self.scrubber.add(*values)
-
-    def scrub(self, text):
-        return self.scrubber.scrub(text)
-
-    def now(self):
-        return 0.0
-
-    def _record(self, call):
-        with self.lock:
-            self.calls.append(call)
-
-    def get(self, path, query=None):
-        self._record(("GET", path))
-        if path == "/endpoint/limit":
-            return dict(LIMITS)
-        if path == "/repository/auths":
-            return {"data": [{"id": "auth-1", "name": "hub", "username": "u", "password": "p"}]}
-        if path == "/endpoint":
-            with self.lock:
-                endpoint = self.endpoints.get(query["id"])
-            if endpoint is None:
-                raise NovitaAPIError("not found", status=404, method="GET", path=path)
-            return {"endpoint": copy.deepcopy(endpoint)}
-        raise AssertionError(path)
-
-    def list_all(self, path, items_key):
-        self._record(("LIST", path))
-        with self.lock:
-            return [copy.deepcopy(e) for e in self.endpoints.values()]
-
-    def post(self, path, body, retry=False):
-        self._record(("POST", path))
-        with self.lock:
-            self.active += 1
-            self.max_active = max(self.max_active, self.active)
-        try:
-            if self.delay:
-                time.sleep(self.delay)
-            return self._write(path, body)
-        finally:
-            with self.lock:
-                self.active -= 1
-
-    def _write(self, path, body):
-        with self.lock:
-            if path == "/endpoint/create":
-                if body["endpoint"]["name"] in self.fail_create_for:
-                    raise NovitaAPIError("Novita API request POST /endpoint/create failed with HTTP 400: no capacity",
-                                         status=400, method="POST", path=path, api_message="no capacity")
-                self.created += 1
-                new = dict(body["endpoint"], id="new%d" % self.created, state={"state": "serving"})
-                self.endpoints[new["id"]] = new
-                return {"id": new["id"]}
-            if path == "/endpoint/update":
-                self.endpoints[body["id"]] = dict(self.endpoints[body["id"]], **body)
-                return {}
-            if path == "/endpoint/delete":
-                del self.endpoints[body["name"]]
-                return {}
-        raise AssertionError(path)
-
-    def count(self, kind, path=None):
-        return len([c for c in self.calls if c[0] == kind and (path is None or c[1] == path)])
-
-    def writes(self):
-        return [c for c in self.calls if c[0] == "POST"]
+AUTHS = [{"id": "auth-1", "name": "hub", "username": "u", "password": "p"}]
 
 
 def existing(endpoint_id, name, **overrides):
-    data = {
-        "id": endpoint_id, "name": name, "appName": endpoint_id, "state": {"state": "serving"},
-        "workerConfig": {"minNum": 0, "maxNum": 1, "freeTimeout": "300", "maxConcurrent": "1", "gpuNum": 1},
-        "policy": {"type": "queue", "value": "1"}, "image": {"image": "img", "authId": "", "command": "run"},
-        "rootfsSize": 100, "volumeMounts": [{"type": "local", "size": 30, "mountPath": "/workspace"}],
-        "envs": [{"key": "A", "value": "1"}], "ports": [{"port": "8000"}],
-        "products": [{"id": "1"}], "healthy": {"path": "/ready"},
-    }
-    data.update(overrides)
-    return data
+    return endpoint_data(endpoint_id, name, **overrides)
 
 
 def item(name, **given):
@@ -155,7 +58,7 @@ def test_unchanged_fleet_reads_the_list_once_and_nothing_else():
     assert client.calls == [("LIST", "/endpoints")]
     assert result["changed"] is False
     assert [r["name"] for r in result["endpoints"]] == ["n%d" % i for i in range(20)]
-    assert all(r["action"] == "none" and r["id"] == "e%d" % i for i, r in enumerate(result["endpoints"]))
+    assert all(r["action"] == "unchanged" and r["id"] == "e%d" % i for i, r in enumerate(result["endpoints"]))
     assert fleet.failure_message() is None
     assert result["deleted"] == []
     assert "diff" not in result
@@ -170,7 +73,7 @@ def test_changes_read_limits_once_and_write_each_endpoint_once():
     assert sorted(client.writes()) == [("POST", "/endpoint/create"), ("POST", "/endpoint/delete"), ("POST", "/endpoint/update")]
     results = by_name(result)
     assert [r["name"] for r in result["endpoints"]] == ["a", "b", "d", "c"]
-    assert [r["action"] for r in result["endpoints"]] == ["update", "none", "create", "delete"]
+    assert [r["action"] for r in result["endpoints"]] == ["updated", "unchanged", "created", "deleted"]
     assert [r["changed"] for r in result["endpoints"]] == [True, False, True, True]
     assert results["d"]["id"] == "new1" and results["d"]["endpoint"]["state"]["state"] == "serving"
     assert results["c"]["id"] == "e3" and "e3" not in client.endpoints
@@ -189,7 +92,7 @@ def test_check_mode_writes_nothing_and_predicts_each_endpoint():
     assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit")]
     assert [r["changed"] for r in result["endpoints"]] == [True, False, True]
     assert result["endpoints"][0]["endpoint"]["worker_config"]["max_num"] == 3
-    assert result["endpoints"][2]["id"] is None and result["endpoints"][2]["action"] == "create"
+    assert result["endpoints"][2]["id"] is None and result["endpoints"][2]["action"] == "created"
     assert client.endpoints["e1"]["workerConfig"]["maxNum"] == 1
 
 
@@ -201,7 +104,7 @@ def test_a_limits_violation_stops_every_write():
     results = by_name(result)
     assert results["d"]["failed"] is True
     assert "worker_config.max_num: 99 is outside the allowed range 0 to 10" in results["d"]["msg"]
-    assert results["a"]["failed"] is False and results["a"]["changed"] is False and results["a"]["action"] == "none"
+    assert results["a"]["failed"] is False and results["a"]["changed"] is False and results["a"]["action"] == "unchanged"
     assert results["a"]["msg"] == "not converged: d failed before any write"
     # the endpoint as it is, not as the plan predicted it
     assert results["a"]["endpoint"]["worker_config"]["max_num"] == 1 and results["a"]["id"] == "e1"
@@ -224,7 +127,7 @@ def test_a_write_failure_is_reported_and_the_others_converge():
     results = by_name(result)
     assert results["good"]["changed"] is True and results["good"]["failed"] is False
     assert results["a"]["changed"] is True and client.endpoints["e1"]["workerConfig"]["maxNum"] == 2
-    assert results["bad"]["failed"] is True and results["bad"]["changed"] is False and results["bad"]["action"] == "create"
+    assert results["bad"]["failed"] is True and results["bad"]["changed"] is False and results["bad"]["action"] == "created"
     assert results["bad"]["failure"]["status"] == 400
     assert results["bad"]["endpoint"] == {} and results["bad"]["id"] is None
     assert "no capacity" in results["bad"]["msg"]
@@ -237,7 +140,7 @@ def test_exclusive_deletes_only_undeclared_endpoints_in_scope_and_masks_their_en
                          existing("e3", "other"), existing("e4", "xteam-c")])
     fleet, result = run_fleet(client, [item("team-a")], exclusive=True, exclusive_match="team-", want_diff=True)
     assert sorted(client.endpoints) == ["e1", "e3", "e4"]
-    assert [(r["name"], r["id"], r["action"], r["changed"]) for r in result["deleted"]] == [("team-b", "e2", "delete", True)]
+    assert [(r["name"], r["id"], r["action"], r["changed"]) for r in result["deleted"]] == [("team-b", "e2", "deleted", True)]
     assert result["deleted"][0]["endpoint"]["envs"] == {"TOKEN": "********"}
     assert "s3cret" not in repr(result)
     assert [d["before_header"] for d in result["diff"]] == ["endpoint team-b (e2)"]
@@ -269,7 +172,7 @@ def test_recreate_is_reported_as_such():
     client = FakeClient([existing("e1", "a")])
     dummy, result = run_fleet(client, [item("a", product_id="2", recreate=True)])
     record = result["endpoints"][0]
-    assert record["action"] == "recreate" and record["replaced_endpoint_id"] == "e1" and record["id"] == "new1"
+    assert record["action"] == "recreated" and record["replaced_endpoint_id"] == "e1" and record["id"] == "new1"
     assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create")]
 
 
@@ -353,7 +256,7 @@ def test_declarations_take_no_id_and_require_a_name():
 
 
 def test_a_name_lookup_is_read_once_for_the_whole_fleet():
-    client = FakeClient([existing("e1", "a")])
+    client = FakeClient([existing("e1", "a")], auths=AUTHS)
     items = [item("a", image={"auth_name": "hub"}), item("d", product_id="1", port=8000, image={"image": "img", "auth_name": "hub"})]
     dummy, result = run_fleet(client, items)
     assert client.count("GET", "/repository/auths") == 1

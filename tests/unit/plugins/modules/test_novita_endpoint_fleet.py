@@ -81,7 +81,7 @@ def test_one_failure_fails_the_module_with_every_result_and_no_secret(monkeypatc
     assert failed is True
     assert result["msg"] == "1 of 3 endpoints failed: bad: Novita API returned HTTP 400 on POST /endpoint/create: no capacity"
     assert [(r["name"], r["action"], r["changed"], r["failed"]) for r in result["endpoints"]] == [
-        ("bad", "create", False, True), ("a", "update", True, False), ("good", "create", True, False)]
+        ("bad", "created", False, True), ("a", "updated", True, False), ("good", "created", True, False)]
     assert result["changed"] is True
     assert sorted(p for m, p, b in fake.requests if m == "POST") == ["/endpoint/create", "/endpoint/create", "/endpoint/update"]
     # the list, the limits, and after the one successful create the check for a concurrent create of its name

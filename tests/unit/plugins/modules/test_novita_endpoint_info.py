@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
 from ansible_collections.novita.cloud.plugins.module_utils import endpoint
-from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result, hidden_env_names
 from ansible_collections.novita.cloud.plugins.modules import novita_endpoint_info
 from ansible_collections.novita.cloud.tests.unit.plugins.modules import module_runner
 
@@ -96,7 +96,7 @@ def test_by_id_is_one_get_and_the_shape_of_novita_endpoint(monkeypatch):
     assert failed is False
     assert result["changed"] is False
     assert client.calls == [("GET", "/endpoint", {"id": "b2"})]
-    assert result["endpoints"] == [endpoint_result(TWINS[1], novita_endpoint_info.env_names(TWINS[1]))]
+    assert result["endpoints"] == [endpoint_result(TWINS[1], hidden_env_names((), TWINS[1]["envs"]))]
     assert "limits" not in result
 
 
@@ -138,7 +138,7 @@ def test_without_a_filter_every_endpoint_in_list_order(monkeypatch):
     client = FakeClient(TWINS)
     failed, result = run_module(monkeypatch, {}, client)
     assert [e["id"] for e in result["endpoints"]] == ["a1", "b2", "c3"]
-    assert result["endpoints"] == [endpoint_result(e, novita_endpoint_info.env_names(e)) for e in TWINS]
+    assert result["endpoints"] == [endpoint_result(e, hidden_env_names((), e["envs"])) for e in TWINS]
     assert client.calls == [("LIST", "/endpoints", "endpoints")]
 
 

@@ -11,7 +11,7 @@ VENV_STAMP := $(VENV)/.requirements.sha256
 .DEFAULT_GOAL := help
 
 .PHONY: help venv stage test test-matrix docs-site sanity units integration lint docs changelog build galaxy ee runner \
-	faults badinput secrets race livecheck demo bench live-check clean
+	faults badinput secrets race livecheck demo bench live-check generate clean
 
 help:
 	@echo "make venv         create/update .venv from tools/requirements.txt"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench        request counts and timings against the emulator (BENCH_ARGS=--latency 20); writes docs/benchmark.md"
 	@echo "make live-check   compare the real API with the emulator, read-only (needs NOVITA_API_KEY;"
 	@echo "                  LIVE_CHECK_ARGS=--write also creates and deletes one small endpoint); see README"
+	@echo "make generate     write the modules' generated docs from the schema (plugins/module_utils) and the version from galaxy.yml"
 	@echo "make stage        copy the collection to .tmp/collections/ansible_collections/novita/cloud"
 	@echo "make clean        remove .venv, .tmp and test leftovers"
 	@echo "Logs: .tmp/logs/<step>.log. Python: PYTHON=$(PYTHON)"
@@ -53,6 +54,10 @@ docs-site: stage
 
 demo: venv
 	@tools/demo.sh
+
+# The generated blocks of the modules' docs, from plugins/module_utils/endpoint.py (see README, Development).
+generate: venv
+	@$(VENV)/bin/python tools/schema_docs.py
 
 bench: venv
 	@$(VENV)/bin/python tools/bench.py $(BENCH_ARGS)

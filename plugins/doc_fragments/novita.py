@@ -10,6 +10,12 @@ __metaclass__ = type
 class ModuleDocFragment(object):
 
     DOCUMENTATION = r"""
+attributes:
+  action_group:
+    description: Use C(group/novita.cloud.novita) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - novita.cloud.novita
 options:
   api_key:
     description:

@@ -150,9 +150,31 @@ class NovitaAPIError(NovitaError):
         return is_auth_failure(self)
 
     def to_dict(self):
-        return dict(status=self.status, method=self.method, path=self.path, url=self.url, api_code=self.api_code,
-                    api_reason=self.api_reason, api_message=self.api_message, request_id=self.request_id,
-                    body_excerpt=self.body_excerpt, reason=self.reason, attempts=self.attempts)
+        """The ``failure`` of a module result: the keys documented in ``FAILURE_DOCS``."""
+        return dict((key, getattr(self, key)) for key in FAILURE_DOCS)
+
+
+# The keys of ``NovitaAPIError.to_dict()``, returned as ``failure`` by every module: their documentation
+# (tools/schema_docs.py writes it into the modules' RETURN).
+FAILURE_DOCS = {
+    "status": {"description": "The HTTP status, if a response came.", "type": "int", "sample": 400},
+    "method": {"description": "The HTTP method.", "type": "str", "sample": "POST"},
+    "path": {"description": "The API path, without the base URL.", "type": "str", "sample": "/endpoint/update"},
+    "url": {"description": "The full URL, when the request got no usable reply (a connection error, a timeout, a cut-off or non-JSON reply).",
+            "type": "str", "sample": "https://api.novita.ai/gpu-instance/openapi/v1/endpoint/update"},
+    "api_code": {"description": "The error code in the API's response body, if any.", "type": "raw", "sample": 400},
+    "api_reason": {"description": "The error name in the C(reason) field of the API's response body, if any, for example"
+                                  " C(SERVERLESS_ENDPOINT_NOT_FOUND) or C(INVALID_API_KEY).", "type": "str", "sample": "INVALID_PARAMETER"},
+    "api_message": {"description": "The error message in the API's response body, if any.", "type": "str",
+                    "sample": "workerConfig.maxNum is out of range"},
+    "request_id": {"description": "The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.",
+                   "type": "str", "sample": "5f1c9a0e-3c1d-4f7e-9d0a-2b7e8c6f4a11"},
+    "body_excerpt": {"description": ["A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page"
+                                     " is reduced to its title."], "type": "str", "sample": "HTML page: 502 Bad Gateway"},
+    "reason": {"description": "Why no usable reply came, when there was none (a timeout, a closed connection, a cut-off or non-JSON reply).",
+               "type": "str", "sample": "no reply within the 30 s timeout"},
+    "attempts": {"description": "How many times the request was sent.", "type": "int", "sample": 6},
+}
 
 
 def _error_name(api_reason, api_code):

@@ -584,4 +584,3 @@ def warn(module, client, warnings):
     """Hand the run's warnings to Ansible (``module.warn``; a ``warnings`` key in the result is deprecated), scrubbed."""
     for text in warnings or ():
         module.warn(client.scrub(text))
-

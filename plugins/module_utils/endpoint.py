@@ -188,6 +188,15 @@ def _result_healthy(value, api, hidden):
 
 
 NAME_MAX_LENGTH = 220
+ENVS_RETURNED = ("Environment variables, name to value. Values are C(********) except those of the variables the task declares"
+                 " plain, in O(novita.cloud.novita_endpoint#module:envs) of M(novita.cloud.novita_endpoint) or"
+                 " O(novita.cloud.novita_endpoint_info#module:show_envs) of M(novita.cloud.novita_endpoint_info).")
+STATE_RETURNED = {
+    "state": {"description": "C(serving) when the endpoint is available; other values include C(initializing) and C(failed).",
+              "type": "str", "sample": "serving"},
+    "error": {"description": "An error reported by the platform.", "type": "str", "sample": ""},
+    "message": {"description": "A message reported by the platform.", "type": "str", "sample": ""},
+}
 
 _GIVEN_ONLY = "Only the sub-options given are changed on an existing endpoint."
 
@@ -309,8 +318,7 @@ ENDPOINT_OPTIONS = (
         "Names are kept exactly as written, never case-converted.",
         "See O(purge_envs) for variables the endpoint has that are not listed here.",
     ], api=["envs"], codec=EnvList(), result=_result_envs,
-        returned={"description": ["Environment variables, name to value; values are C(********) except those of the variables listed in O(envs)."],
-                  "sample": {"LOG_LEVEL": "info", "HF_TOKEN": "********"}}),
+        returned={"description": [ENVS_RETURNED], "sample": {"LOG_LEVEL": "info", "HF_TOKEN": "********"}}),
     Option("secret_envs", "dict", [
         "Environment variables whose values are secret, name to value.",
         "Their values never appear in the output, the logs or the diff, where they are shown as C(********)"
@@ -393,12 +401,7 @@ ENDPOINT_RETURNS = (
     Returned("url", "str", ["The endpoint's URL."], "https://llama-chat.example.invalid", lambda api: api.get("url")),
     Returned("state", "dict", ["The endpoint's state as the API reports it."], None,
              lambda api: snake_keys(api.get("state")) if isinstance(api.get("state"), dict) else api.get("state"),
-             contains={
-                 "state": {"description": "C(serving) when the endpoint is available; other values include C(initializing) and C(failed).",
-                           "type": "str", "sample": "serving"},
-                 "error": {"description": "An error reported by the platform.", "type": "str", "sample": ""},
-                 "message": {"description": "A message reported by the platform.", "type": "str", "sample": ""},
-             }),
+             contains=STATE_RETURNED),
     "product_id",
     "rootfs_size",
     "port",

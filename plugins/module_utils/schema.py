@@ -24,6 +24,7 @@ __metaclass__ = type
 import copy
 import re
 
+
 # ---------------------------------------------------------------------------
 # paths
 
@@ -249,9 +250,10 @@ class Schema:
 
     # -- the result
 
-    def result(self, model, api, hidden_env_names=()):
-        """A resource as a module returns it: the API-only keys from ``api``, every field from the model, in the
-        order of ``returns``; snake_case keys, numbers as ints, user data verbatim, hidden env values masked."""
+    def result(self, model, api, hidden=()):
+        """A resource as a module returns it, keys in the order of ``returns``: the API-only keys (``Returned``) read
+        from ``api``, every returned field from the model, through its option's ``result`` function when it has one
+        (which gets ``hidden``, the names of the values to mask)."""
         result = {}
         for row in self.returns:
             if isinstance(row, Returned):
@@ -260,7 +262,7 @@ class Schema:
             option = self.find((row,))
             value = copy.deepcopy(model[row])
             if option.result is not None:
-                value = option.result(value, api or {}, hidden_env_names)
+                value = option.result(value, api or {}, hidden)
             result[row] = value
         return result
 
@@ -325,8 +327,7 @@ def _walk_fields(options, path, api_path):
         if option.codec is not None:
             yield _Field(option, path + (option.name,), api_path + tuple(option.api))
         elif option.suboptions and option.type == "dict":
-            for field in _walk_fields(option.suboptions, path + (option.name,), api_path + tuple(option.api or ())):
-                yield field
+            yield from _walk_fields(option.suboptions, path + (option.name,), api_path + tuple(option.api or ()))
 
 
 def _walk(options, path):
@@ -334,8 +335,7 @@ def _walk(options, path):
     for option in options:
         yield option, path + (option.name,)
         if option.suboptions and option.type == "dict":
-            for found in _walk(option.suboptions, path + (option.name,)):
-                yield found
+            yield from _walk(option.suboptions, path + (option.name,))
 
 
 def _length_errors(options, params, prefix, errors):
@@ -421,9 +421,10 @@ class Option:
             paragraphs.append("At most %d characters." % self.max_length)
         if self.create_default is not None and not isinstance(self.create_default, (dict, list)):
             paragraphs.append("Defaults to V(%s) when %s is created." % (self.create_default, noun))
-        if self.limit is not None:
-            paragraphs.append("Checked against the account's limits C(min%s) and C(max%s) before any write."
-                              % (self.limit, self.limit) if self.limit_doc is None else self.limit_doc)
+        if self.limit_doc is not None:
+            paragraphs.append(self.limit_doc)
+        elif self.limit is not None:
+            paragraphs.append("Checked against the account's limits C(min%s) and C(max%s) before any write." % (self.limit, self.limit))
         if self.required_to_create:
             paragraphs.append("Required to create %s." % noun)
         if self.immutable:

@@ -36,15 +36,10 @@ attributes:
   diff_mode:
     description: Returns the managed settings before and after, with secret environment values masked.
     support: full
-  action_group:
-    description: Use C(group/novita.cloud.novita) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - novita.cloud.novita
 options:
+  # BEGIN generated endpoint options: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
   state:
-    description:
-      - V(present) creates or updates the endpoint, V(absent) deletes it.
+    description: V(present) creates or updates the endpoint, V(absent) deletes it (nothing happens when it does not exist).
     type: str
     choices: [present, absent]
     default: present
@@ -57,28 +52,33 @@ options:
     type: str
   name:
     description:
-      - The endpoint's name, 1 to 220 characters.
-      - Without O(id), the endpoint is looked up by this name. The name must be unique; if several
-        endpoints have it, the module fails and lists their IDs. If none has it, the endpoint is created.
+      - The endpoint's name; it must not be empty.
+      - Without O(id), the endpoint is looked up by this name. The name must be unique; if several endpoints have it,
+        the module fails and lists their IDs. If none has it, the endpoint is created.
+      - At most 220 characters.
       - Required to create an endpoint.
     type: str
   product_id:
     description:
       - The ID of the serverless product (GPU type) the workers run on, for example V("1").
-      - Required to create an endpoint. Set at creation only, see O(recreate).
+      - Required to create an endpoint.
+      - Set at creation only, see O(recreate).
     type: str
   app_name:
     description:
       - The application name, part of the endpoint's URL. The API uses the endpoint ID when it is not set.
       - Lowercase letters, digits and hyphens only; anything else is refused before any request.
       - App names are unique per account. A name another endpoint already uses is refused by the API
-        (C(SERVERLESS_APP_NAME_IS_EXIST)); the module then fails naming O(app_name) and the value, and nothing is created.
+        (C(SERVERLESS_APP_NAME_IS_EXIST)); the module then fails naming O(app_name) and the value, and nothing is
+        created.
       - Set at creation only, see O(recreate).
     type: str
   rootfs_size:
     description:
       - Size of each worker's root file system in GB.
-      - Defaults to V(100) when an endpoint is created. Set at creation only, see O(recreate).
+      - Defaults to V(100) when an endpoint is created.
+      - Checked against the account's limits C(minRootfsSize) and C(maxRootfsSize) before any write.
+      - Set at creation only, see O(recreate).
     type: int
   image:
     description:
@@ -88,26 +88,30 @@ options:
     suboptions:
       image:
         description:
-          - The image reference, for example V(vllm/vllm-openai:latest). At most 511 characters.
+          - The image reference, for example V(vllm/vllm-openai:latest).
+          - At most 511 characters.
           - Required to create an endpoint.
         type: str
       auth_id:
         description:
-          - The ID of the registry credential used to pull a private image. At most 255 characters.
+          - The ID of the registry credential used to pull a private image.
           - An empty string removes the credential.
           - Mutually exclusive with O(image.auth_name).
+          - At most 255 characters.
         type: str
       auth_name:
         description:
           - The name of the registry credential used to pull a private image, as an alternative to O(image.auth_id).
           - The module reads the account's registry credentials (one request, only when this option is set) and uses the
-            ID of the one credential with this name. No credential or several with the name is an error, before any write.
+            ID of the one credential with this name. No credential or several with the name is an error, before any
+            write.
           - The credential's user name and password are never read into the result.
         type: str
       command:
         description:
-          - The command the container runs instead of the image's default. At most 2047 characters.
+          - The command the container runs instead of the image's default.
           - An empty string removes the command.
+          - At most 2047 characters.
         type: str
   port:
     description:
@@ -115,31 +119,43 @@ options:
       - Required to create an endpoint.
     type: int
   worker_config:
-    description:
-      - Scaling and worker settings. Only the sub-options given are changed on an existing endpoint.
-      - On create, sub-options left out default to O(worker_config.min_num=0), O(worker_config.max_num=1),
-        O(worker_config.free_timeout=300), O(worker_config.max_concurrent=1) and O(worker_config.gpu_num=1).
-      - Every number is checked against the account's limits from the API before any write.
+    description: Scaling and worker settings. Only the sub-options given are changed on an existing endpoint.
     type: dict
     suboptions:
       min_num:
-        description: The minimum number of workers; not more than O(worker_config.max_num).
+        description:
+          - The minimum number of workers; not more than O(worker_config.max_num).
+          - Defaults to V(0) when an endpoint is created.
+          - Checked against the account's limits C(minWorkerNum) and C(maxWorkerNum) before any write.
         type: int
       max_num:
-        description: The maximum number of workers.
+        description:
+          - The maximum number of workers.
+          - Defaults to V(1) when an endpoint is created.
+          - Checked against the account's limits C(minWorkerNum) and C(maxWorkerNum) before any write.
         type: int
       free_timeout:
-        description: Seconds a worker may stay idle before it is released.
+        description:
+          - Seconds a worker may stay idle before it is released.
+          - Defaults to V(300) when an endpoint is created.
+          - Checked against the account's limits C(minFreeTimeout) and C(maxFreeTimeout) before any write.
         type: int
       max_concurrent:
-        description: Concurrent requests per worker.
+        description:
+          - Concurrent requests per worker.
+          - Defaults to V(1) when an endpoint is created.
+          - Checked against the account's limits C(minConcurrencyNum) and C(maxConcurrencyNum) before any write.
         type: int
       gpu_num:
-        description: GPUs per worker.
+        description:
+          - GPUs per worker.
+          - Defaults to V(1) when an endpoint is created.
+          - Checked against the account's limits C(minGPUNum) and C(maxGPUNum) before any write.
         type: int
       request_timeout:
         description:
           - Seconds a request may take. Sent only when set; an existing value is kept when left out.
+          - Checked against the account's limits C(minRequestTimeout) and C(maxRequestTimeout) before any write.
         type: int
       cuda_version:
         description:
@@ -147,57 +163,59 @@ options:
           - Sent only when set; an existing value is kept when left out.
         type: str
   policy:
-    description:
-      - The auto-scaling policy. Only the sub-options given are changed on an existing endpoint.
-      - Defaults to V(queue) with value V(1) when an endpoint is created.
+    description: The auto-scaling policy. Only the sub-options given are changed on an existing endpoint.
     type: dict
     suboptions:
       type:
         description:
-          - V(queue) scales on the time requests wait in the queue (value in seconds);
-            V(concurrency) scales on the number of queued requests.
+          - V(queue) scales on the time requests wait in the queue (value in seconds); V(concurrency) scales on the
+            number of queued requests.
+          - Defaults to V(queue) when an endpoint is created.
         type: str
         choices: [queue, concurrency]
       value:
         description:
-          - The threshold for the policy type, checked against the account's limits for that type.
+          - The threshold for the policy type.
+          - Defaults to V(1) when an endpoint is created.
+          - Checked against the account's limits for the policy type before any write, C(minQueueWaitTime) and
+            C(maxQueueWaitTime) for V(queue), C(minRequestNum) and C(maxRequestNum) for V(concurrency).
         type: int
   healthy:
-    description:
-      - The health check. Only the path can be set.
-      - Defaults to V(/health) when an endpoint is created.
+    description: The health check. Only the path can be set.
     type: dict
     suboptions:
       path:
-        description: The HTTP path the platform probes on O(port).
+        description:
+          - The HTTP path the platform probes on O(port).
+          - Defaults to V(/health) when an endpoint is created.
         type: str
   envs:
     description:
       - Environment variables, name to value. Values are sent as strings (V(true)/V(false) for booleans).
-      - Their values are shown in the output and the diff; put secrets in O(secret_envs). The values of variables
-        the task does not list here are masked in the output and the diff.
+      - Their values are shown in the output and the diff; put secrets in O(secret_envs). The values of variables the
+        task does not list here are masked in the output and the diff.
       - Names are kept exactly as written, never case-converted.
       - See O(purge_envs) for variables the endpoint has that are not listed here.
     type: dict
   secret_envs:
     description:
       - Environment variables whose values are secret, name to value.
-      - Their values never appear in the output, the logs or the diff, where they are shown as
-        C(********) (C(******** (changed)) in the diff when the value changes). They are still compared
-        with the endpoint's values, so a rerun with the same values reports no change.
+      - Their values never appear in the output, the logs or the diff, where they are shown as C(********) (followed by
+        C(\(changed\)) in the diff when the value changes). They are still compared with the endpoint's values, so a
+        rerun with the same values reports no change.
       - A name may not be in both O(envs) and O(secret_envs).
     type: dict
   purge_envs:
     description:
-      - Used when O(envs) or O(secret_envs) is given. V(true) makes the endpoint's variables exactly
-        the union of O(envs) and O(secret_envs); V(false) only adds and changes variables and keeps the others.
+      - Used when O(envs) or O(secret_envs) is given. V(true) makes the endpoint's variables exactly the union of
+        O(envs) and O(secret_envs); V(false) only adds and changes variables and keeps the others.
       - When neither O(envs) nor O(secret_envs) is given, the endpoint's variables are kept.
     type: bool
     default: true
   volume_mounts:
     description:
-      - The volumes mounted into each worker. When given, the endpoint gets exactly this list (the order
-        does not matter); when left out, its current mounts are kept.
+      - The volumes mounted into each worker. When given, the endpoint gets exactly this list (the order does not
+        matter); when left out, its current mounts are kept.
       - On create the default is one local volume of 30 GB at C(/workspace).
       - Mount paths must be unique.
     type: list
@@ -210,25 +228,29 @@ options:
         required: true
       size:
         description:
-          - Size in GB of a V(local) volume, checked against the account's local volume limits. Required for local volumes.
+          - Size in GB of a V(local) volume, checked against the account's limits C(minLocalVolumeSize) and
+            C(maxLocalVolumeSize). Required for local volumes.
           - Not accepted for network volumes.
         type: int
       id:
         description:
-          - The network storage ID of a V(network) volume. A network volume needs this or O(volume_mounts[].storage_name);
-            local volumes take neither.
+          - The network storage ID of a V(network) volume. A network volume needs this or
+            O(volume_mounts[].storage_name); local volumes take neither.
           - A network volume given by ID also needs O(cluster_id).
         type: str
       storage_name:
         description:
           - The name of the network storage of a V(network) volume, as an alternative to O(volume_mounts[].id).
           - The module looks the name up in the account's network storages (the list pages filtered by name, only when
-            this option is set) and uses the ID of the one storage with exactly this name. No storage or several with the
-            name is an error, before any write.
-          - The storage's cluster fills O(cluster_id) when the task leaves it out; a different O(cluster_id) is an error.
+            this option is set) and uses the ID of the one storage with exactly this name. No storage or several with
+            the name is an error, before any write.
+          - The storage's cluster fills O(cluster_id) when the task leaves it out; a different O(cluster_id) is an
+            error.
         type: str
       mount_path:
-        description: Where the volume is mounted in the container. At most 255 characters.
+        description:
+          - Where the volume is mounted in the container.
+          - At most 255 characters.
         type: str
         required: true
   cluster_id:
@@ -236,38 +258,41 @@ options:
       - The cluster the workers run in. Required with network volumes given by O(volume_mounts[].id); it must be the
         network storage's cluster. With O(volume_mounts[].storage_name) it defaults to the storage's cluster.
       - Left out, the endpoint's current cluster is kept.
+      - At most 255 characters.
     type: str
   recreate:
     description:
-      - What to do when O(product_id), O(app_name) or O(rootfs_size) differs from the endpoint's value;
-        the API cannot change these.
+      - What to do when O(product_id), O(app_name) or O(rootfs_size) differs from the endpoint's value; the API cannot
+        change these.
       - V(false) fails before any write and names the field.
-      - V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the
-        task's options. The new endpoint has a new ID, returned in RV(endpoint.id).
-      - The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is
-        created, even with O(wait=false).
+      - V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the task's options. The
+        new endpoint has a new ID, returned in RV(endpoint.id).
+      - The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is created, even
+        with O(wait=false).
     type: bool
     default: false
   wait:
     description:
-      - After a create or update, poll the endpoint until it is ready; after a delete, until it no longer exists
-        (the API may answer "not found" as HTTP 404 or as HTTP 400 C(SERVERLESS_ENDPOINT_NOT_FOUND); both count as gone).
+      - After a create or update, poll the endpoint until it is ready; after a delete, until it no longer exists (the
+        API may answer "not found" as HTTP 404 or as HTTP 400 C(SERVERLESS_ENDPOINT_NOT_FOUND); both count as gone).
       - Ready means the state is C(serving), the state carries no error and, after an update, the read shows the
-        settings the update sent. Right after an update the API may still report the old endpoint as C(serving);
-        such a stale read does not end the wait.
+        settings the update sent. Right after an update the API may still report the old endpoint as C(serving); such a
+        stale read does not end the wait.
       - Any other state (C(pending), C(creating), C(initializing), C(updating), C(stopped), or one the module does not
         know) means "not ready yet". C(failed), C(error) or a non-empty error in the state fails at once, naming it.
-      - An endpoint with O(worker_config.min_num=0) may run no worker and never report C(serving). Its wait ends when its
-        settings read back, it reports no error and the same state, other than a transition such as C(pending), C(creating),
-        C(updating) or C(deleting), holds for three reads in a row; the result then carries a warning naming that state.
+      - An endpoint with O(worker_config.min_num=0) may run no worker and never report C(serving). Its wait ends when
+        its settings read back, it reports no error and the same state, other than a transition such as C(pending),
+        C(creating), C(updating) or C(deleting), holds for three reads in a row; the result then carries a warning
+        naming that state.
       - Polls start one second apart and back off to five seconds.
     type: bool
     default: true
   wait_timeout:
-    description:
-      - How many seconds to wait with O(wait). When it runs out the module fails, naming the endpoint ID and its last state.
+    description: How many seconds to wait with O(wait). When it runs out the module fails, naming the endpoint ID and its last
+      state.
     type: int
     default: 600
+  # END generated endpoint options
 notes:
   - The module needs the Novita v1 GPU instance API. Lookups by name read every page of the endpoint
     list; lookups by O(id) read one endpoint.
@@ -396,6 +421,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+action:
+  description:
+    - What the module did to the endpoint, or in check mode would do. V(recreated) is a delete and a create, see O(recreate).
+    - When the module fails, what it was doing, and C(changed) says whether a write had already been made.
+  returned: always
+  type: str
+  choices: [created, updated, recreated, deleted, unchanged]
+  sample: updated
 endpoint:
   description:
     - The endpoint as the API now has it, after the change and the wait.
@@ -406,6 +439,7 @@ endpoint:
   returned: always
   type: dict
   contains:
+    # BEGIN generated endpoint keys: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
     id:
       description: The endpoint ID.
       type: str
@@ -471,7 +505,9 @@ endpoint:
       type: dict
       sample: {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1, "failure_threshold": 3}
     envs:
-      description: Environment variables, name to value; values are C(********) except those of the variables listed in O(envs).
+      description: Environment variables, name to value. Values are C(********) except those of the variables the task declares
+        plain, in O(novita.cloud.novita_endpoint#module:envs) of M(novita.cloud.novita_endpoint) or
+        O(novita.cloud.novita_endpoint_info#module:show_envs) of M(novita.cloud.novita_endpoint_info).
       type: dict
       sample: {"LOG_LEVEL": "info", "HF_TOKEN": "********"}
     volume_mounts:
@@ -484,6 +520,7 @@ endpoint:
       type: list
       elements: dict
       sample: []
+    # END generated endpoint keys
 duplicate_deleted_id:
   description:
     - When another run created an endpoint with the same name at the same time, and that one was created first, the ID of
@@ -512,6 +549,7 @@ failure:
   returned: when the module fails on an API request
   type: dict
   contains:
+    # BEGIN generated failure keys: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
     status:
       description: The HTTP status, if a response came.
       type: int
@@ -532,22 +570,22 @@ failure:
       description: The error code in the API's response body, if any.
       type: raw
       sample: 400
+    api_reason:
+      description: The error name in the C(reason) field of the API's response body, if any, for example
+        C(SERVERLESS_ENDPOINT_NOT_FOUND) or C(INVALID_API_KEY).
+      type: str
+      sample: INVALID_PARAMETER
     api_message:
       description: The error message in the API's response body, if any.
       type: str
       sample: workerConfig.maxNum is out of range
-    api_reason:
-      description: The error name in the C(reason) field of the API's response body, if any, for example C(SERVERLESS_ENDPOINT_NOT_FOUND).
-      type: str
-      sample: INVALID_PARAMETER
     request_id:
       description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
       type: str
       sample: 5f1c9a0e-3c1d-4f7e-9d0a-2b7e8c6f4a11
     body_excerpt:
-      description:
-        - A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page
-          is reduced to its title.
+      description: A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page is reduced to
+        its title.
       type: str
       sample: "HTML page: 502 Bad Gateway"
     reason:
@@ -558,6 +596,7 @@ failure:
       description: How many times the request was sent.
       type: int
       sample: 6
+    # END generated failure keys
 endpoint_id:
   description: The ID of the endpoint a failed run had already created, updated or deleted, so that nothing done goes unreported.
   returned: when the module fails after a write

@@ -37,11 +37,6 @@ attributes:
   diff_mode:
     description: Returns one diff per changed endpoint, with secret environment values masked.
     support: full
-  action_group:
-    description: Use C(group/novita.cloud.novita) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - novita.cloud.novita
 options:
   endpoints:
     description:
@@ -54,201 +49,241 @@ options:
     elements: dict
     required: true
     suboptions:
-        state:
-          description:
-            - V(present) creates or updates the endpoint, V(absent) deletes it (nothing happens when it does not exist).
-          type: str
-          choices: [present, absent]
-          default: present
-        name:
-          description:
-            - The endpoint's name, 1 to 220 characters. The endpoint is looked up by this name.
-            - The name must be unique in the account; if several endpoints have it, this declaration fails
-              before any write of the fleet and the error lists their IDs. If none has it, the endpoint is created.
-            - Each name may be declared once in O(endpoints).
-            - To rename an endpoint or manage one by its ID, use M(novita.cloud.novita_endpoint).
-          type: str
-          required: true
-        product_id:
-          description:
-            - The ID of the serverless product (GPU type) the workers run on, for example V("1").
-            - Required to create an endpoint. Set at creation only, see O(endpoints[].recreate).
-          type: str
-        app_name:
-          description:
-            - The application name, part of the endpoint's URL. The API uses the endpoint ID when it is not set.
-            - Lowercase letters, digits and hyphens only; unique per account (C(SERVERLESS_APP_NAME_IS_EXIST)).
-            - Set at creation only, see O(endpoints[].recreate).
-          type: str
-        rootfs_size:
-          description:
-            - Size of each worker's root file system in GB.
-            - Defaults to V(100) when an endpoint is created. Set at creation only, see O(endpoints[].recreate).
-          type: int
-        image:
-          description:
-            - The container image the workers run.
-            - Only the sub-options given are changed on an existing endpoint.
-          type: dict
-          suboptions:
-            image:
-              description:
-                - The image reference, for example V(vllm/vllm-openai:latest). At most 511 characters.
-                - Required to create an endpoint.
-              type: str
-            auth_id:
-              description:
-                - The ID of the registry credential used to pull a private image. At most 255 characters.
-                - An empty string removes the credential.
-                - Mutually exclusive with O(endpoints[].image.auth_name).
-              type: str
-            auth_name:
-              description:
-                - The name of the registry credential, as an alternative to O(endpoints[].image.auth_id); resolved
-                  through the account's registry credentials (one read, only when used). No credential or several
-                  with the name is an error, before any write.
-              type: str
-            command:
-              description:
-                - The command the container runs instead of the image's default. At most 2047 characters.
-                - An empty string removes the command.
-              type: str
-        port:
-          description:
-            - The HTTP port the container listens on, 1 to 65535 except 2222, 2223 and 2224.
-            - Required to create an endpoint.
-          type: int
-        worker_config:
-          description:
-            - Scaling and worker settings. Only the sub-options given are changed on an existing endpoint.
-            - On create, sub-options left out default to O(endpoints[].worker_config.min_num=0), O(endpoints[].worker_config.max_num=1),
-              O(endpoints[].worker_config.free_timeout=300), O(endpoints[].worker_config.max_concurrent=1) and O(endpoints[].worker_config.gpu_num=1).
-            - Every number is checked against the account's limits from the API before any write.
-          type: dict
-          suboptions:
-            min_num:
-              description: The minimum number of workers; not more than O(endpoints[].worker_config.max_num).
-              type: int
-            max_num:
-              description: The maximum number of workers.
-              type: int
-            free_timeout:
-              description: Seconds a worker may stay idle before it is released.
-              type: int
-            max_concurrent:
-              description: Concurrent requests per worker.
-              type: int
-            gpu_num:
-              description: GPUs per worker.
-              type: int
-            request_timeout:
-              description:
-                - Seconds a request may take. Sent only when set; an existing value is kept when left out.
-              type: int
-            cuda_version:
-              description:
-                - The CUDA version the workers need, one of the account's C(cudaVersionList) limit.
-                - Sent only when set; an existing value is kept when left out.
-              type: str
-        policy:
-          description:
-            - The auto-scaling policy. Only the sub-options given are changed on an existing endpoint.
-            - Defaults to V(queue) with value V(1) when an endpoint is created.
-          type: dict
-          suboptions:
-            type:
-              description:
-                - V(queue) scales on the time requests wait in the queue (value in seconds);
-                  V(concurrency) scales on the number of queued requests.
-              type: str
-              choices: [queue, concurrency]
-            value:
-              description:
-                - The threshold for the policy type, checked against the account's limits for that type.
-              type: int
-        healthy:
-          description:
-            - The health check. Only the path can be set.
-            - Defaults to V(/health) when an endpoint is created.
-          type: dict
-          suboptions:
-            path:
-              description: The HTTP path the platform probes on O(endpoints[].port).
-              type: str
-        envs:
-          description:
-            - Environment variables, name to value. Values are sent as strings (V(true)/V(false) for booleans).
-            - Their values are shown in the output and the diff; put secrets in O(endpoints[].secret_envs).
-            - Names are kept exactly as written, never case-converted.
-            - See O(endpoints[].purge_envs) for variables the endpoint has that are not listed here.
-          type: dict
-        secret_envs:
-          description:
-            - Environment variables whose values are secret, name to value.
-            - Their values never appear in the output, the logs or the diff, where they are shown as
-              C(********) (C(******** (changed)) in the diff when the value changes). They are still compared
-              with the endpoint's values, so a rerun with the same values reports no change.
-            - A name may not be in both O(endpoints[].envs) and O(endpoints[].secret_envs).
-          type: dict
-        purge_envs:
-          description:
-            - Used when O(endpoints[].envs) or O(endpoints[].secret_envs) is given. V(true) makes the endpoint's variables exactly
-              the union of O(endpoints[].envs) and O(endpoints[].secret_envs); V(false) only adds and changes variables and keeps the others.
-            - When neither O(endpoints[].envs) nor O(endpoints[].secret_envs) is given, the endpoint's variables are kept.
-          type: bool
-          default: true
-        volume_mounts:
-          description:
-            - The volumes mounted into each worker. When given, the endpoint gets exactly this list (the order
-              does not matter); when left out, its current mounts are kept.
-            - On create the default is one local volume of 30 GB at C(/workspace).
-            - Mount paths must be unique.
-          type: list
-          elements: dict
-          suboptions:
-            type:
-              description: V(local) for a volume on the worker, V(network) for a network storage.
-              type: str
-              choices: [local, network]
-              required: true
-            size:
-              description:
-                - Size in GB of a V(local) volume, checked against the account's local volume limits. Required for local volumes.
-                - Not accepted for network volumes.
-              type: int
-            id:
-              description:
-                - The network storage ID of a V(network) volume. A network volume needs this or
-                  O(endpoints[].volume_mounts[].storage_name); local volumes take neither.
-                - A network volume given by ID also needs O(endpoints[].cluster_id).
-              type: str
-            storage_name:
-              description:
-                - The name of the network storage of a V(network) volume, as an alternative to O(endpoints[].volume_mounts[].id),
-                  resolved through the account's network storages (only when used). No storage or several with the name
-                  is an error, before any write.
-                - The storage's cluster fills O(endpoints[].cluster_id) when left out; a different one is an error.
-              type: str
-            mount_path:
-              description: Where the volume is mounted in the container. At most 255 characters.
-              type: str
-              required: true
-        cluster_id:
-          description:
-            - The cluster the workers run in. Required with network volumes; it must be the network storage's cluster.
-            - Left out, the endpoint's current cluster is kept.
-          type: str
-        recreate:
-          description:
-            - What to do when O(endpoints[].product_id), O(endpoints[].app_name) or O(endpoints[].rootfs_size) differs from the endpoint's value;
-              the API cannot change these.
-            - V(false) fails before any write and names the field.
-            - V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the
-              task's options. The new endpoint has a new ID, returned in RV(endpoints[].id).
-            - The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is
-              created, even with O(wait=false).
-          type: bool
-          default: false
+      # BEGIN generated endpoint options: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
+      state:
+        description: V(present) creates or updates the endpoint, V(absent) deletes it (nothing happens when it does not exist).
+        type: str
+        choices: [present, absent]
+        default: present
+      name:
+        description:
+          - The endpoint's name; it must not be empty. The endpoint is looked up by this name.
+          - The name must be unique in the account; if several endpoints have it, this declaration fails before any
+            write of the fleet and the error lists their IDs. If none has it, the endpoint is created.
+          - Each name may be declared once in O(endpoints).
+          - To rename an endpoint or manage one by its ID, use M(novita.cloud.novita_endpoint).
+          - At most 220 characters.
+          - Required to create an endpoint.
+        type: str
+        required: true
+      product_id:
+        description:
+          - The ID of the serverless product (GPU type) the workers run on, for example V("1").
+          - Required to create an endpoint.
+          - Set at creation only, see O(endpoints[].recreate).
+        type: str
+      app_name:
+        description:
+          - The application name, part of the endpoint's URL. The API uses the endpoint ID when it is not set.
+          - Lowercase letters, digits and hyphens only; anything else is refused before any request.
+          - App names are unique per account. A name another endpoint already uses is refused by the API
+            (C(SERVERLESS_APP_NAME_IS_EXIST)); the module then fails naming O(endpoints[].app_name) and the value, and
+            nothing is created.
+          - Set at creation only, see O(endpoints[].recreate).
+        type: str
+      rootfs_size:
+        description:
+          - Size of each worker's root file system in GB.
+          - Defaults to V(100) when an endpoint is created.
+          - Checked against the account's limits C(minRootfsSize) and C(maxRootfsSize) before any write.
+          - Set at creation only, see O(endpoints[].recreate).
+        type: int
+      image:
+        description:
+          - The container image the workers run.
+          - Only the sub-options given are changed on an existing endpoint.
+        type: dict
+        suboptions:
+          image:
+            description:
+              - The image reference, for example V(vllm/vllm-openai:latest).
+              - At most 511 characters.
+              - Required to create an endpoint.
+            type: str
+          auth_id:
+            description:
+              - The ID of the registry credential used to pull a private image.
+              - An empty string removes the credential.
+              - Mutually exclusive with O(endpoints[].image.auth_name).
+              - At most 255 characters.
+            type: str
+          auth_name:
+            description:
+              - The name of the registry credential used to pull a private image, as an alternative to
+                O(endpoints[].image.auth_id).
+              - The module reads the account's registry credentials (one request, only when this option is set) and uses
+                the ID of the one credential with this name. No credential or several with the name is an error, before
+                any write.
+              - The credential's user name and password are never read into the result.
+            type: str
+          command:
+            description:
+              - The command the container runs instead of the image's default.
+              - An empty string removes the command.
+              - At most 2047 characters.
+            type: str
+      port:
+        description:
+          - The HTTP port the container listens on, 1 to 65535 except 2222, 2223 and 2224.
+          - Required to create an endpoint.
+        type: int
+      worker_config:
+        description: Scaling and worker settings. Only the sub-options given are changed on an existing endpoint.
+        type: dict
+        suboptions:
+          min_num:
+            description:
+              - The minimum number of workers; not more than O(endpoints[].worker_config.max_num).
+              - Defaults to V(0) when an endpoint is created.
+              - Checked against the account's limits C(minWorkerNum) and C(maxWorkerNum) before any write.
+            type: int
+          max_num:
+            description:
+              - The maximum number of workers.
+              - Defaults to V(1) when an endpoint is created.
+              - Checked against the account's limits C(minWorkerNum) and C(maxWorkerNum) before any write.
+            type: int
+          free_timeout:
+            description:
+              - Seconds a worker may stay idle before it is released.
+              - Defaults to V(300) when an endpoint is created.
+              - Checked against the account's limits C(minFreeTimeout) and C(maxFreeTimeout) before any write.
+            type: int
+          max_concurrent:
+            description:
+              - Concurrent requests per worker.
+              - Defaults to V(1) when an endpoint is created.
+              - Checked against the account's limits C(minConcurrencyNum) and C(maxConcurrencyNum) before any write.
+            type: int
+          gpu_num:
+            description:
+              - GPUs per worker.
+              - Defaults to V(1) when an endpoint is created.
+              - Checked against the account's limits C(minGPUNum) and C(maxGPUNum) before any write.
+            type: int
+          request_timeout:
+            description:
+              - Seconds a request may take. Sent only when set; an existing value is kept when left out.
+              - Checked against the account's limits C(minRequestTimeout) and C(maxRequestTimeout) before any write.
+            type: int
+          cuda_version:
+            description:
+              - The CUDA version the workers need, one of the account's C(cudaVersionList) limit.
+              - Sent only when set; an existing value is kept when left out.
+            type: str
+      policy:
+        description: The auto-scaling policy. Only the sub-options given are changed on an existing endpoint.
+        type: dict
+        suboptions:
+          type:
+            description:
+              - V(queue) scales on the time requests wait in the queue (value in seconds); V(concurrency) scales on the
+                number of queued requests.
+              - Defaults to V(queue) when an endpoint is created.
+            type: str
+            choices: [queue, concurrency]
+          value:
+            description:
+              - The threshold for the policy type.
+              - Defaults to V(1) when an endpoint is created.
+              - Checked against the account's limits for the policy type before any write, C(minQueueWaitTime) and
+                C(maxQueueWaitTime) for V(queue), C(minRequestNum) and C(maxRequestNum) for V(concurrency).
+            type: int
+      healthy:
+        description: The health check. Only the path can be set.
+        type: dict
+        suboptions:
+          path:
+            description:
+              - The HTTP path the platform probes on O(endpoints[].port).
+              - Defaults to V(/health) when an endpoint is created.
+            type: str
+      envs:
+        description:
+          - Environment variables, name to value. Values are sent as strings (V(true)/V(false) for booleans).
+          - Their values are shown in the output and the diff; put secrets in O(endpoints[].secret_envs). The values of
+            variables the task does not list here are masked in the output and the diff.
+          - Names are kept exactly as written, never case-converted.
+          - See O(endpoints[].purge_envs) for variables the endpoint has that are not listed here.
+        type: dict
+      secret_envs:
+        description:
+          - Environment variables whose values are secret, name to value.
+          - Their values never appear in the output, the logs or the diff, where they are shown as C(********) (followed
+            by C(\(changed\)) in the diff when the value changes). They are still compared with the endpoint's values,
+            so a rerun with the same values reports no change.
+          - A name may not be in both O(endpoints[].envs) and O(endpoints[].secret_envs).
+        type: dict
+      purge_envs:
+        description:
+          - Used when O(endpoints[].envs) or O(endpoints[].secret_envs) is given. V(true) makes the endpoint's variables
+            exactly the union of O(endpoints[].envs) and O(endpoints[].secret_envs); V(false) only adds and changes
+            variables and keeps the others.
+          - When neither O(endpoints[].envs) nor O(endpoints[].secret_envs) is given, the endpoint's variables are kept.
+        type: bool
+        default: true
+      volume_mounts:
+        description:
+          - The volumes mounted into each worker. When given, the endpoint gets exactly this list (the order does not
+            matter); when left out, its current mounts are kept.
+          - On create the default is one local volume of 30 GB at C(/workspace).
+          - Mount paths must be unique.
+        type: list
+        elements: dict
+        suboptions:
+          type:
+            description: V(local) for a volume on the worker, V(network) for a network storage.
+            type: str
+            choices: [local, network]
+            required: true
+          size:
+            description:
+              - Size in GB of a V(local) volume, checked against the account's limits C(minLocalVolumeSize) and
+                C(maxLocalVolumeSize). Required for local volumes.
+              - Not accepted for network volumes.
+            type: int
+          id:
+            description:
+              - The network storage ID of a V(network) volume. A network volume needs this or
+                O(endpoints[].volume_mounts[].storage_name); local volumes take neither.
+              - A network volume given by ID also needs O(endpoints[].cluster_id).
+            type: str
+          storage_name:
+            description:
+              - The name of the network storage of a V(network) volume, as an alternative to
+                O(endpoints[].volume_mounts[].id).
+              - The module looks the name up in the account's network storages (the list pages filtered by name, only
+                when this option is set) and uses the ID of the one storage with exactly this name. No storage or
+                several with the name is an error, before any write.
+              - The storage's cluster fills O(endpoints[].cluster_id) when the task leaves it out; a different
+                O(endpoints[].cluster_id) is an error.
+            type: str
+          mount_path:
+            description:
+              - Where the volume is mounted in the container.
+              - At most 255 characters.
+            type: str
+            required: true
+      cluster_id:
+        description:
+          - The cluster the workers run in. Required with network volumes given by O(endpoints[].volume_mounts[].id); it
+            must be the network storage's cluster. With O(endpoints[].volume_mounts[].storage_name) it defaults to the
+            storage's cluster.
+          - Left out, the endpoint's current cluster is kept.
+          - At most 255 characters.
+        type: str
+      recreate:
+        description:
+          - What to do when O(endpoints[].product_id), O(endpoints[].app_name) or O(endpoints[].rootfs_size) differs
+            from the endpoint's value; the API cannot change these.
+          - V(false) fails before any write and names the field.
+          - V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the task's options.
+            The new endpoint has a new ID, returned in RV(endpoints[].id).
+          - The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is created, even
+            with O(wait=false).
+        type: bool
+        default: false
+      # END generated endpoint options
   exclusive:
     description:
       - V(true) deletes every existing endpoint whose name matches O(exclusive_match) and that is not declared
@@ -386,11 +421,13 @@ endpoints:
       sample: true
     action:
       description:
-        - What the module did to this endpoint, would do in check mode, or tried to do when RV(endpoints[].failed) is true.
-        - V(none) when nothing was needed, and for every declaration when one declaration failed before any write.
+        - What the module did to this endpoint, would do in check mode, or was doing when RV(endpoints[].failed) is true;
+          the same values as RV(novita.cloud.novita_endpoint#module:action) of M(novita.cloud.novita_endpoint).
+        - V(unchanged) when nothing was needed, and for every other declaration when one declaration failed before any write
+          (RV(endpoints[].msg) then says so).
       type: str
-      choices: [create, update, delete, recreate, none]
-      sample: update
+      choices: [created, updated, recreated, deleted, unchanged]
+      sample: updated
     endpoint:
       description:
         - The endpoint, in the shape of RV(novita.cloud.novita_endpoint#module:endpoint) of M(novita.cloud.novita_endpoint).
@@ -429,12 +466,12 @@ endpoints:
 deleted:
   description:
     - With O(exclusive), one result per undeclared endpoint in scope that was (or in check mode would be) deleted,
-      with the same keys as RV(endpoints); their C(action) is C(delete).
+      with the same keys as RV(endpoints); their C(action) is C(deleted).
     - Every environment variable value of these endpoints is masked, since nothing declares which are secret.
   returned: always
   type: list
   elements: dict
-  sample: [{"name": "team-a-old", "id": "77aa01b2c3d4e5f6", "changed": true, "action": "delete", "endpoint": {}, "failed": false, "msg": ""}]
+  sample: [{"name": "team-a-old", "id": "77aa01b2c3d4e5f6", "changed": true, "action": "deleted", "endpoint": {}, "failed": false, "msg": ""}]
 diff:
   description:
     - One entry per changed or deleted endpoint, with secret environment values masked.

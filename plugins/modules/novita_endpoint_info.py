@@ -28,11 +28,6 @@ attributes:
   diff_mode:
     description: The module changes nothing, so there is no diff.
     support: none
-  action_group:
-    description: Use C(group/novita.cloud.novita) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - novita.cloud.novita
 options:
   id:
     description:
@@ -123,6 +118,7 @@ endpoints:
   type: list
   elements: dict
   contains:
+    # BEGIN generated endpoint keys: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
     id:
       description: The endpoint ID.
       type: str
@@ -188,7 +184,9 @@ endpoints:
       type: dict
       sample: {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1, "failure_threshold": 3}
     envs:
-      description: Environment variables, name to value; values are C(********) unless named in O(show_envs).
+      description: Environment variables, name to value. Values are C(********) except those of the variables the task declares
+        plain, in O(novita.cloud.novita_endpoint#module:envs) of M(novita.cloud.novita_endpoint) or
+        O(novita.cloud.novita_endpoint_info#module:show_envs) of M(novita.cloud.novita_endpoint_info).
       type: dict
       sample: {"LOG_LEVEL": "info", "HF_TOKEN": "********"}
     volume_mounts:
@@ -201,6 +199,7 @@ endpoints:
       type: list
       elements: dict
       sample: []
+    # END generated endpoint keys
 limits:
   description:
     - The account's parameter limits (the API's C(GET /endpoint/limit)), with snake_case keys and integer values.
@@ -261,18 +260,19 @@ failure:
   returned: when the module fails on an API request
   type: dict
   contains:
+    # BEGIN generated failure keys: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
     status:
       description: The HTTP status, if a response came.
       type: int
-      sample: 401
+      sample: 400
     method:
       description: The HTTP method.
       type: str
-      sample: GET
+      sample: POST
     path:
       description: The API path, without the base URL.
       type: str
-      sample: /endpoints
+      sample: /endpoint/update
     url:
       description: The full URL, when the request got no usable reply (a connection error, a timeout, a cut-off or non-JSON reply).
       type: str
@@ -280,23 +280,23 @@ failure:
     api_code:
       description: The error code in the API's response body, if any.
       type: raw
-      sample: 401
+      sample: 400
+    api_reason:
+      description: The error name in the C(reason) field of the API's response body, if any, for example
+        C(SERVERLESS_ENDPOINT_NOT_FOUND) or C(INVALID_API_KEY).
+      type: str
+      sample: INVALID_PARAMETER
     api_message:
       description: The error message in the API's response body, if any.
       type: str
-      sample: invalid api-key
-    api_reason:
-      description: The error name in the C(reason) field of the API's response body, if any, for example C(INVALID_API_KEY).
-      type: str
-      sample: INVALID_API_KEY
+      sample: workerConfig.maxNum is out of range
     request_id:
       description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
       type: str
       sample: 5f1c9a0e-3c1d-4f7e-9d0a-2b7e8c6f4a11
     body_excerpt:
-      description:
-        - A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page
-          is reduced to its title.
+      description: A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page is reduced to
+        its title.
       type: str
       sample: "HTML page: 502 Bad Gateway"
     reason:
@@ -307,6 +307,7 @@ failure:
       description: How many times the request was sent.
       type: int
       sample: 6
+    # END generated failure keys
 """
 
 from ansible.module_utils.basic import AnsibleModule

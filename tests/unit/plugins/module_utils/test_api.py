@@ -110,7 +110,7 @@ def test_get_gives_up_after_the_retries_with_a_clear_message():
         client(opener).get("/endpoint/limit")
     assert len(opener.calls) == api.DEFAULT_RETRIES + 1
     assert exc.value.msg == ("Novita API returned HTTP 502 on GET /endpoint/limit: HTML page: 502 Bad Gateway (gave up after %d attempts)"
-                                 % (api.DEFAULT_RETRIES + 1))
+                             % (api.DEFAULT_RETRIES + 1))
     assert exc.value.to_dict()["attempts"] == api.DEFAULT_RETRIES + 1
     assert exc.value.to_dict()["body_excerpt"] == "HTML page: 502 Bad Gateway"
 
@@ -153,7 +153,7 @@ def test_connection_errors_on_post_are_reported_once():
         client(opener).post("/endpoint/update", {})
     assert len(opener.calls) == 1
     assert exc.value.msg == ("Novita API request POST %s/endpoint/update failed: connection refused: is the server running at"
-                                 " https://api.example.invalid:443?" % BASE)
+                             " https://api.example.invalid:443?" % BASE)
     # Nothing reached the server: safe to send again (transient), and nothing can have been done (not ambiguous).
     assert exc.value.transient and not exc.value.ambiguous and exc.value.status is None
 
@@ -265,7 +265,7 @@ def test_non_json_success_body_is_retried_then_an_error_with_excerpt():
     with pytest.raises(api.NovitaAPIError) as exc:
         novita.get("/endpoint/limit")
     assert exc.value.msg == ("Novita API request GET https://api.novita.ai/gpu-instance/openapi/v1/endpoint/limit failed:"
-                                 " the reply is not JSON: HTML page: Down for maintenance (gave up after 2 attempts)")
+                             " the reply is not JSON: HTML page: Down for maintenance (gave up after 2 attempts)")
 
 
 def test_empty_error_body_is_named():
@@ -427,14 +427,14 @@ def test_invalid_api_key_is_not_retried_and_names_the_reason():
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener, sleeps).get("/endpoints")
     assert exc.value.msg == ("Novita API rejected the API key (403 INVALID_API_KEY) on GET /endpoints; check api_key or NOVITA_API_KEY:"
-                                 " invalid api-key")
+                             " invalid api-key")
     assert len(opener.calls) == 1 and sleeps == [] and exc.value.attempts == 1
 
 
 def test_missing_api_key_says_so():
     exc, opener = error_for(400, '{"code": 400, "reason": "MISSING_API_KEY", "message": "missing api-key"}')
     assert exc.msg == ("Novita API says the API key is missing (400 MISSING_API_KEY) on GET /endpoint; check api_key or NOVITA_API_KEY:"
-                           " missing api-key")
+                       " missing api-key")
     assert exc.auth_failure and not exc.transient and len(opener.calls) == 1
 
 
@@ -678,7 +678,7 @@ def test_list_all_refuses_a_list_it_cannot_complete():
     with pytest.raises(api.NovitaAPIError) as exc:
         client(opener).list_all("/endpoints", "endpoints")
     assert exc.value.msg == ("GET /endpoints did not complete: 100 of 250 endpoints after 3 pages"
-                                 " (the API returned the same items for every page); cannot tell which endpoints exist")
+                             " (the API returned the same items for every page); cannot tell which endpoints exist")
     assert not exc.value.transient and not exc.value.ambiguous and pages_requested(opener) == [1, 2, 0]
 
 
@@ -807,11 +807,11 @@ def test_connection_refused_is_retried_and_names_the_server():
         client(opener, sleeps, base_url="http://127.0.0.1:9", retries=2).get("/endpoints")
     assert len(opener.calls) == 3 and len(sleeps) == 2
     assert exc.value.msg == ("Novita API request GET http://127.0.0.1:9/gpu-instance/openapi/v1/endpoints failed: connection refused:"
-                                 " is the server running at http://127.0.0.1:9? (gave up after 3 attempts)")
+                             " is the server running at http://127.0.0.1:9? (gave up after 3 attempts)")
     with pytest.raises(api.NovitaAPIError) as exc:
         client(FakeOpener(refused), base_url="http://127.0.0.1:9").post("/endpoint/create", {})
     assert exc.value.msg == ("Novita API request POST http://127.0.0.1:9/gpu-instance/openapi/v1/endpoint/create failed:"
-                                 " connection refused: is the server running at http://127.0.0.1:9?")
+                             " connection refused: is the server running at http://127.0.0.1:9?")
     assert exc.value.transient and not exc.value.ambiguous
 
 

@@ -1,0 +1,213 @@
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Write what the modules' files must hold and the schema knows: the generated parts of their docs, and the version.
+
+ansible-doc and ansible-test read a module's DOCUMENTATION and RETURN from the module file, so the option
+documentation derived from the endpoint schema (plugins/module_utils/endpoint.py) is written into each
+module between two marker comments:
+
+    # BEGIN generated <block>: ...
+    # END generated <block>
+
+A doc fragment cannot do this: fragments merge into a module's top-level ``options`` only, and the fleet
+takes the endpoint options as the sub-options of ``endpoints``. The collection version is written from
+galaxy.yml into module_utils/api.py (modules run on hosts where galaxy.yml does not exist).
+
+    tools/schema_docs.py          rewrite the generated blocks and the version
+    tools/schema_docs.py --check  exit 1 and show the difference when a file is not what the schema gives
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import sys
+import textwrap
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WIDTH = 120
+VERSION_PATTERN = re.compile(r'^COLLECTION_VERSION = "[^"]*"$', re.M)
+
+
+def _import_collection():
+    """The collection's endpoint and api modules: as already importable (unit tests), else from this checkout."""
+    try:
+        from ansible_collections.novita.cloud.plugins.module_utils import api, endpoint  # pylint: disable=import-outside-toplevel
+        return api, endpoint
+    except ImportError:
+        pass
+    parent = os.path.join(ROOT, ".tmp", "schema_docs")
+    link = os.path.join(parent, "ansible_collections", "novita", "cloud")
+    if not os.path.exists(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(ROOT, link)
+    if parent not in sys.path:
+        sys.path.insert(0, parent)
+    from ansible_collections.novita.cloud.plugins.module_utils import api, endpoint  # pylint: disable=import-outside-toplevel
+    return api, endpoint
+
+
+# ---------------------------------------------------------------------------
+# YAML text in the style of the hand-written docs (indented sequences, flow-style samples)
+
+def _plain_ok(text):
+    if not text or text != text.strip() or "\n" in text:
+        return False
+    try:
+        return yaml.safe_load("k: " + text) == {"k": text} and yaml.safe_load("- " + text) == [text]
+    except yaml.YAMLError:
+        return False
+
+
+def _scalar(value):
+    if isinstance(value, str):
+        return value if _plain_ok(value) else json.dumps(value)
+    return json.dumps(value)
+
+
+def _wrapped(text, first, rest):
+    """``text`` as a YAML scalar starting with ``first`` (``- `` or ``key: ``), continued at ``rest`` spaces, wrapped."""
+    width = max(WIDTH - len(rest), 40)
+    if _plain_ok(text):
+        lines = textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
+        candidate = [first + lines[0]] + [rest + line for line in lines[1:]]
+        if yaml.safe_load("\n".join(candidate)) in ([text], {first.strip(": -"): text}):
+            return candidate
+    quoted = json.dumps(text)
+    lines = textwrap.wrap(quoted, width=width, break_long_words=False, break_on_hyphens=False)
+    candidate = [first + lines[0]] + [rest + line for line in lines[1:]]
+    if yaml.safe_load("\n".join(candidate)) in ([text], {first.strip(": -"): text}):
+        return candidate
+    return [first + quoted]
+
+
+def emit(data, indent):
+    """Lines of YAML for a mapping of documentation data (options, suboptions, contains)."""
+    lines = []
+    pad = " " * indent
+    for key, value in data.items():
+        if key == "description" and isinstance(value, list) and len(value) == 1:
+            lines.extend(_wrapped(value[0], "%s%s: " % (pad, key), pad + "  "))
+        elif key == "description" and isinstance(value, list):
+            lines.append("%s%s:" % (pad, key))
+            for text in value:
+                lines.extend(_wrapped(text, pad + "  - ", pad + "    "))
+        elif key == "description":
+            lines.extend(_wrapped(value, "%s%s: " % (pad, key), pad + "  "))
+        elif key == "sample" or not isinstance(value, (dict, list)):
+            lines.append("%s%s: %s" % (pad, key, _scalar(value)))
+        elif isinstance(value, list):
+            lines.append("%s%s: [%s]" % (pad, key, ", ".join(_scalar(v) for v in value)))
+        elif not value:
+            lines.append("%s%s: {}" % (pad, key))
+        else:
+            lines.append("%s%s:" % (pad, key))
+            lines.extend(emit(value, indent + 2))
+    return lines
+
+
+# ---------------------------------------------------------------------------
+# the generated blocks
+
+def blocks(schema=None):
+    """(file, docstring, block name, indent, data) of every generated block; ``schema`` replaces the endpoint schema."""
+    api, endpoint = _import_collection()
+    schema = schema or endpoint.ENDPOINT_SCHEMA
+    fleet_options = schema.option_docs(endpoint.FLEET_SCOPE, prefix="endpoints[].", return_rewrites={"endpoint.id": "endpoints[].id"})
+    return [
+        ("plugins/modules/novita_endpoint.py", "DOCUMENTATION", "endpoint options", 2, schema.option_docs(endpoint.ENDPOINT_SCOPE)),
+        ("plugins/modules/novita_endpoint.py", "RETURN", "endpoint keys", 4, schema.return_docs()),
+        ("plugins/modules/novita_endpoint.py", "RETURN", "failure keys", 4, api.FAILURE_DOCS),
+        ("plugins/modules/novita_endpoint_fleet.py", "DOCUMENTATION", "endpoint options", 6, fleet_options),
+        ("plugins/modules/novita_endpoint_info.py", "RETURN", "endpoint keys", 4, schema.return_docs()),
+        ("plugins/modules/novita_endpoint_info.py", "RETURN", "failure keys", 4, api.FAILURE_DOCS),
+    ]
+
+
+def render_block(name, indent, data):
+    pad = " " * indent
+    head = "%s# BEGIN generated %s: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here" % (pad, name)
+    return "\n".join([head] + emit(data, indent) + ["%s# END generated %s" % (pad, name)])
+
+
+def replace_block(text, name, indent, data):
+    """``text`` with the block ``name`` rendered anew; ValueError when its markers are missing."""
+    pattern = re.compile(r"^ *# BEGIN generated %s:.*?^ *# END generated %s$" % (re.escape(name), re.escape(name)), re.M | re.S)
+    if not pattern.search(text):
+        raise ValueError("no generated block %r (its BEGIN and END marker comments are missing)" % name)
+    return pattern.sub(lambda match: render_block(name, indent, data), text, count=1)
+
+
+def expected_files(schema=None, files=None):
+    """path -> the text each file must have: ``files`` (path -> current text, read from disk by default) with every block rendered."""
+    api, dummy = _import_collection()
+    files = dict(files or {})
+    result = {}
+    for path, dummy, name, indent, data in blocks(schema):
+        if path not in files:
+            with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+                files[path] = handle.read()
+        result[path] = replace_block(result.get(path, files[path]), name, indent, data)
+    version_path = "plugins/module_utils/api.py"
+    if version_path not in files:
+        with open(os.path.join(ROOT, version_path), encoding="utf-8") as handle:
+            files[version_path] = handle.read()
+    result[version_path] = VERSION_PATTERN.sub('COLLECTION_VERSION = "%s"' % galaxy_version(), files[version_path], count=1)
+    return result
+
+
+def galaxy_version():
+    with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as handle:
+        return str(yaml.safe_load(handle)["version"])
+
+
+def differences(files=None, schema=None):
+    """Unified diffs of every file that differs from what the schema gives (empty when all agree)."""
+    files = dict(files or {})
+    for path in set(path for path, *dummy in blocks(schema)) | {"plugins/module_utils/api.py"}:
+        if path not in files:
+            with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+                files[path] = handle.read()
+    wanted = expected_files(schema, files)
+    diffs = []
+    for path, text in sorted(wanted.items()):
+        if files[path] != text:
+            diffs.append("".join(difflib.unified_diff(files[path].splitlines(True), text.splitlines(True), path, path + " (from the schema)")))
+    return diffs
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 and show the difference when a file is out of date")
+    args = parser.parse_args(argv)
+    if args.check:
+        diffs = differences()
+        if diffs:
+            sys.stdout.write("".join(diffs))
+            print("\nThe files above differ from what plugins/module_utils gives; run tools/schema_docs.py (make generate) to rewrite them.")
+            return 1
+        print("generated docs and version: up to date")
+        return 0
+    written = 0
+    for path, text in expected_files().items():
+        full = os.path.join(ROOT, path)
+        with open(full, encoding="utf-8") as handle:
+            if handle.read() == text:
+                continue
+        with open(full, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        written += 1
+        print("wrote %s" % path)
+    if not written:
+        print("generated docs and version: up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

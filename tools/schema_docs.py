@@ -21,11 +21,14 @@ galaxy.yml into module_utils/api.py (modules run on hosts where galaxy.yml does 
 from __future__ import annotations
 
 import argparse
+import atexit
 import difflib
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 import textwrap
 
 import yaml
@@ -42,13 +45,13 @@ def _import_collection():
         return api, endpoint
     except ImportError:
         pass
-    parent = os.path.join(ROOT, ".tmp", "schema_docs")
+    # A throw-away collections root outside the checkout, holding a link to it.
+    parent = tempfile.mkdtemp(prefix="novita-schema-docs-")
+    atexit.register(shutil.rmtree, parent, True)  # removes the link, never what it points to
     link = os.path.join(parent, "ansible_collections", "novita", "cloud")
-    if not os.path.exists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
-    if parent not in sys.path:
-        sys.path.insert(0, parent)
+    os.makedirs(os.path.dirname(link))
+    os.symlink(ROOT, link)
+    sys.path.insert(0, parent)
     from ansible_collections.novita.cloud.plugins.module_utils import api, endpoint  # pylint: disable=import-outside-toplevel
     return api, endpoint
 

@@ -528,6 +528,40 @@ def test_a_create_that_raced_an_earlier_one_deletes_its_own_and_adopts_the_first
     assert "this run deleted the endpoint it had created (new1) and adopted aa-first" in result["warnings"][0]
 
 
+def test_a_create_that_adopts_an_earlier_rival_and_updates_it_still_reports_created():
+    client = Racing(existing(id="aa-first", name="chat", createdAt=1795809600000))
+    result = converge(client, **dict(CREATE, worker_config={"max_num": 5}))
+    assert client.endpoints["aa-first"]["workerConfig"]["maxNum"] == 5
+    assert client.writes() == [("POST", "/endpoint/create"), ("POST", "/endpoint/delete"), ("POST", "/endpoint/update")]
+    assert result["action"] == "created" and result["changed"] is True and result["endpoint"]["id"] == "aa-first"
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+@pytest.mark.parametrize("endpoints, given, action, changed", [
+    ([], dict(CREATE), "created", True),
+    ([existing()], dict(name="chat", worker_config={"max_num": 3}, wait=False), "updated", True),
+    ([existing()], dict(name="chat", product_id="2", recreate=True, wait=False), "recreated", True),
+    ([existing()], dict(name="chat", state="absent", wait=False), "deleted", True),
+    ([existing()], dict(name="chat", worker_config={"max_num": 1}), "unchanged", False),
+    ([], dict(name="chat", state="absent"), "unchanged", False),
+])
+def test_the_result_says_what_was_done(check_mode, endpoints, given, action, changed):
+    client = FakeClient(endpoints)
+    result = converge(client, check_mode=check_mode, **given)
+    assert result["action"] == action and result["changed"] is changed
+    assert len(client.writes()) == (0 if check_mode or not changed else 2 if action == "recreated" else 1)
+
+
+def test_a_failed_write_says_what_it_was_doing_and_that_nothing_changed():
+    client = FakeClient([existing()])
+    client.faults = {"/endpoint/update": [(NovitaAPIError("refused", status=400, method="POST", path="/endpoint/update"), False)]}
+    converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(name="chat", worker_config={"max_num": 3}))
+    with pytest.raises(EndpointError) as exc:
+        converger.run()
+    assert converger.result["action"] == "updated" and converger.result["changed"] is False
+    assert exc.value.details["failure"]["status"] == 400 and exc.value.details["endpoint_id"] == "ep1"
+
+
 def test_a_race_without_creation_times_keeps_both_and_fails_naming_the_other():
     client = Racing(existing(id="other", name="chat"))
     client.rival["createdAt"] = None

@@ -75,19 +75,17 @@ def _scalar(value):
 
 
 def _wrapped(text, first, rest):
-    """``text`` as a YAML scalar starting with ``first`` (``- `` or ``key: ``), continued at ``rest`` spaces, wrapped."""
+    """``text`` as a YAML scalar starting with ``first`` (``- `` or ``key: ``), continued at ``rest`` spaces, wrapped.
+
+    Plain when that reads back as ``text``, else double-quoted; unwrapped when neither wrapping reads back.
+    """
     width = max(WIDTH - len(rest), 40)
-    if _plain_ok(text):
-        lines = textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
+    for scalar in ([text] if _plain_ok(text) else []) + [json.dumps(text)]:
+        lines = textwrap.wrap(scalar, width=width, break_long_words=False, break_on_hyphens=False)
         candidate = [first + lines[0]] + [rest + line for line in lines[1:]]
         if yaml.safe_load("\n".join(candidate)) in ([text], {first.strip(": -"): text}):
             return candidate
-    quoted = json.dumps(text)
-    lines = textwrap.wrap(quoted, width=width, break_long_words=False, break_on_hyphens=False)
-    candidate = [first + lines[0]] + [rest + line for line in lines[1:]]
-    if yaml.safe_load("\n".join(candidate)) in ([text], {first.strip(": -"): text}):
-        return candidate
-    return [first + quoted]
+    return [first + json.dumps(text)]
 
 
 def emit(data, indent):
@@ -147,21 +145,25 @@ def replace_block(text, name, indent, data):
     return pattern.sub(lambda match: render_block(name, indent, data), text, count=1)
 
 
-def expected_files(schema=None, files=None):
-    """path -> the text each file must have: ``files`` (path -> current text, read from disk by default) with every block rendered."""
-    api, dummy = _import_collection()
+VERSION_FILE = "plugins/module_utils/api.py"
+
+
+def read_files(schema=None, files=None):
+    """path -> text of every file with generated parts: ``files`` where given, else as on disk."""
     files = dict(files or {})
-    result = {}
-    for path, dummy, name, indent, data in blocks(schema):
+    for path in set(block[0] for block in blocks(schema)) | {VERSION_FILE}:
         if path not in files:
             with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
                 files[path] = handle.read()
-        result[path] = replace_block(result.get(path, files[path]), name, indent, data)
-    version_path = "plugins/module_utils/api.py"
-    if version_path not in files:
-        with open(os.path.join(ROOT, version_path), encoding="utf-8") as handle:
-            files[version_path] = handle.read()
-    result[version_path] = VERSION_PATTERN.sub('COLLECTION_VERSION = "%s"' % galaxy_version(), files[version_path], count=1)
+    return files
+
+
+def expected_files(schema=None, files=None):
+    """path -> the text each file must have: ``files`` (see ``read_files``) with every block rendered and the version set."""
+    result = read_files(schema, files)
+    for path, dummy, name, indent, data in blocks(schema):
+        result[path] = replace_block(result[path], name, indent, data)
+    result[VERSION_FILE] = VERSION_PATTERN.sub('COLLECTION_VERSION = "%s"' % galaxy_version(), result[VERSION_FILE], count=1)
     return result
 
 
@@ -172,14 +174,9 @@ def galaxy_version():
 
 def differences(files=None, schema=None):
     """Unified diffs of every file that differs from what the schema gives (empty when all agree)."""
-    files = dict(files or {})
-    for path in set(path for path, *dummy in blocks(schema)) | {"plugins/module_utils/api.py"}:
-        if path not in files:
-            with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
-                files[path] = handle.read()
-    wanted = expected_files(schema, files)
+    files = read_files(schema, files)
     diffs = []
-    for path, text in sorted(wanted.items()):
+    for path, text in sorted(expected_files(schema, files).items()):
         if files[path] != text:
             diffs.append("".join(difflib.unified_diff(files[path].splitlines(True), text.splitlines(True), path, path + " (from the schema)")))
     return diffs
@@ -197,13 +194,12 @@ def main(argv=None):
             return 1
         print("generated docs and version: up to date")
         return 0
+    current = read_files()
     written = 0
-    for path, text in expected_files().items():
-        full = os.path.join(ROOT, path)
-        with open(full, encoding="utf-8") as handle:
-            if handle.read() == text:
-                continue
-        with open(full, "w", encoding="utf-8") as handle:
+    for path, text in expected_files(files=current).items():
+        if current[path] == text:
+            continue
+        with open(os.path.join(ROOT, path), "w", encoding="utf-8") as handle:
             handle.write(text)
         written += 1
         print("wrote %s" % path)

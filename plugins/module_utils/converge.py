@@ -45,7 +45,6 @@ APP_NAME_TAKEN = "SERVERLESS_APP_NAME_IS_EXIST"
 
 # What a converger did (or, in check mode, would do) to its endpoint: the ``action`` of its result.
 CREATED, UPDATED, RECREATED, DELETED, UNCHANGED = "created", "updated", "recreated", "deleted", "unchanged"
-ACTIONS = (CREATED, UPDATED, RECREATED, DELETED, UNCHANGED)
 
 
 class EndpointError(NovitaError):

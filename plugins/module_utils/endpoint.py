@@ -172,7 +172,7 @@ def _check_port(value, params, where):
     return []
 
 
-def _check_wait_timeout(value, params, where):
+def check_wait_timeout(value, params, where):
     return ["%s: %s must be a positive number of seconds" % (where, value)] if value <= 0 else []
 
 
@@ -391,7 +391,7 @@ ENDPOINT_OPTIONS = (
     ], default=True, only=(ENDPOINT_SCOPE,)),
     Option("wait_timeout", "int", [
         "How many seconds to wait with O(wait). When it runs out the module fails, naming the endpoint ID and its last state.",
-    ], default=600, check=_check_wait_timeout, only=(ENDPOINT_SCOPE,)),
+    ], default=600, check=check_wait_timeout, only=(ENDPOINT_SCOPE,)),
 )
 
 ENDPOINT_RETURNS = (
@@ -431,10 +431,6 @@ def declaration_argument_spec(schema=ENDPOINT_SCHEMA):
 
 # ---------------------------------------------------------------------------
 # the model
-
-def empty_model(schema=ENDPOINT_SCHEMA):
-    return schema.empty_model()
-
 
 def model_from_api(api, schema=ENDPOINT_SCHEMA):
     """The model of an endpoint as the API returns it (get or list item)."""

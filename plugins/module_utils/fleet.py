@@ -27,6 +27,7 @@ import time
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaError
 from ansible_collections.novita.cloud.plugins.module_utils.converge import DELETED, UNCHANGED, EndpointAPI, EndpointConverger
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
+    check_wait_timeout,
     declaration_argument_spec,
     diff_view,
     endpoint_result,
@@ -69,8 +70,8 @@ def validate_fleet(params):
     concurrency = params.get("concurrency")
     if concurrency is None or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
         errors.append("concurrency: %s is outside the allowed range %d to %d" % (concurrency, MIN_CONCURRENCY, MAX_CONCURRENCY))
-    if params.get("wait_timeout") is not None and params["wait_timeout"] <= 0:
-        errors.append("wait_timeout: %s must be a positive number of seconds" % params["wait_timeout"])
+    if params.get("wait_timeout") is not None:
+        errors.extend(check_wait_timeout(params["wait_timeout"], params, "wait_timeout"))
     if params.get("exclusive_match") is not None:
         try:
             re.compile(params["exclusive_match"])

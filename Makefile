@@ -10,18 +10,24 @@ VENV_STAMP := $(VENV)/.requirements.sha256
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv stage test test-matrix docs-site sanity units integration lint docs changelog build galaxy ee runner \
-	faults badinput secrets race livecheck demo bench live-check generate clean
+# make install copies the collection here (COLLECTIONS_PATH=DIR on the command line).
+COLLECTIONS_PATH ?= $(HOME)/.ansible/collections
+
+.PHONY: help venv stage test test-matrix docs-site sanity units integration lint docs changelog build readme examples galaxy ee runner \
+	faults badinput secrets race livecheck dev demo install bench live-check generate clean
 
 help:
-	@echo "make venv         create/update .venv from tools/requirements.txt"
-	@echo "make test         all checks: sanity units integration lint docs changelog build galaxy ee runner"
-	@echo "                  faults badinput secrets race livecheck (the live check against the emulator)"
-	@echo "make sanity|units|integration|lint|docs|changelog|build|galaxy|ee|runner|faults|badinput|secrets|race|livecheck"
-	@echo "                  one check"
+	@echo "make dev          link this checkout as novita.cloud (.tmp/dev/collections), ansible-core in .tmp/venv-run;"
+	@echo "                  prints the export line that puts both in your shell"
+	@echo "make demo         run examples/endpoint.yml against the local emulator (needs only ansible-core)"
+	@echo "make install      build the collection and install it into COLLECTIONS_PATH=$(COLLECTIONS_PATH)"
+	@echo "make venv         create/update .venv (the dev venv) from tools/requirements.txt"
+	@echo "make test         all checks: sanity units integration lint docs changelog build readme examples galaxy ee"
+	@echo "                  runner faults badinput secrets race livecheck (the live check against the emulator)"
+	@echo "make sanity|units|integration|lint|docs|changelog|build|readme|examples|galaxy|ee|runner|faults|badinput|secrets"
+	@echo "     |race|livecheck  one check"
 	@echo "make test-matrix  sanity, units, integration on ansible-core 2.16/py3.11, 2.19/py3.11, 2.21/py3.12"
 	@echo "make docs-site    build the HTML docs site into .tmp/docsite/build/html"
-	@echo "make demo         run examples/endpoint.yml against the local emulator"
 	@echo "make bench        request counts and timings against the emulator (BENCH_ARGS=--latency 20); writes docs/benchmark.md"
 	@echo "make live-check   compare the real API with the emulator, read-only (needs NOVITA_API_KEY;"
 	@echo "                  LIVE_CHECK_ARGS=--write also creates and deletes one small endpoint); see README"
@@ -43,7 +49,7 @@ stage: venv
 test: venv
 	@tools/run-tests.sh
 
-sanity units integration lint docs changelog build galaxy ee runner faults badinput secrets race livecheck: venv
+sanity units integration lint docs changelog build readme examples galaxy ee runner faults badinput secrets race livecheck: venv
 	@tools/run-tests.sh $@
 
 test-matrix: venv
@@ -52,8 +58,15 @@ test-matrix: venv
 docs-site: stage
 	@tools/docs-site.sh
 
-demo: venv
+# dev, demo and install need only ansible-core: .tmp/venv-run (tools/requirements-run.txt), not .venv.
+dev:
+	@tools/dev.sh
+
+demo:
 	@tools/demo.sh
+
+install:
+	@COLLECTIONS_PATH="$(COLLECTIONS_PATH)" tools/install.sh
 
 # The generated blocks of the modules' docs, from plugins/module_utils/endpoint.py (see README, Development).
 generate: venv

@@ -5,7 +5,8 @@
 #                                                         tools/requirements.txt + tools/constraints.txt
 #                                                         (or $NOVITA_VENV from $NOVITA_REQUIREMENTS, see lib.sh)
 #   tools/ensure-venv.sh VENV REQUIREMENTS CONSTRAINTS [PYTHON]
-#                                                         any other venv (galaxy-importer, test matrix)
+#                                                         any other venv (galaxy-importer, test matrix,
+#                                                         .tmp/venv-run for make dev/demo/install)
 #
 # Does nothing when the venv already holds exactly these two files (their sha256 is
 # kept in VENV/.requirements.sha256). PYTHON defaults to $PYTHON, else python3.
@@ -35,7 +36,10 @@ fi
 # pip's own chatter goes to a log; only a failure shows it.
 mkdir -p "${LOG_DIR}"
 pip_log="${LOG_DIR}/pip-$(basename "${venv}" | sed "s/^\.//").log"
-echo "Installing ${requirements#"${ROOT}"/} into ${venv#"${ROOT}"/} (log: ${pip_log#"${ROOT}"/})"
+# The constraints files pin exactly the packages their venv holds: count the pins.
+packages="$(grep -c -E '^[A-Za-z0-9][^=[:space:]]*==' "${constraints}" || true)"
+echo "Installing ${packages} packages (${requirements#"${ROOT}"/}, pinned by ${constraints#"${ROOT}"/})" \
+    "into ${venv#"${ROOT}"/} (log: ${pip_log#"${ROOT}"/})"
 rm -f "${stamp}"
 if ! "${venv_py}" -m pip install --disable-pip-version-check -r "${requirements}" -c "${constraints}" >"${pip_log}" 2>&1; then
     echo "pip install failed; the end of ${pip_log}:" >&2

@@ -4,8 +4,9 @@
 #
 #   emulator_start PYTHON WORK_DIR [emulator flags...]
 #       starts tests/emulator/novita_emulator.py in the background on a free loopback port,
-#       waits until it listens and sets EMULATOR_URL and EMULATOR_PID; its output goes to
-#       WORK_DIR/emulator.log. Returns non-zero (after showing that log) if it did not start.
+#       waits until it listens and sets EMULATOR_URL and EMULATOR_PID; its output (the URL, then
+#       one access log line per request) goes to WORK_DIR/emulator.log. Returns non-zero (after
+#       showing that log) if it did not start.
 #   emulator_stop
 #       stops it; safe to call more than once, so it can sit in an EXIT trap.
 

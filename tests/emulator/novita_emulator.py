@@ -544,13 +544,17 @@ class Emulator:
 
     # ------------------------------------------------------------------ server
 
-    def start(self, host="127.0.0.1", port=0):
-        """Listen on host:port (0 = any free port), serve in a daemon thread, return the base URL."""
+    def start(self, host="127.0.0.1", port=0, access_log=None):
+        """Listen on host:port (0 = any free port), serve in a daemon thread, return the base URL.
+
+        access_log: a text stream that gets one line per request received (see _Handler), or None.
+        """
         if self._server is not None:
             raise RuntimeError("emulator already started")
         server_class = _Server6 if ":" in host else _Server
         server = server_class((host, port), _Handler)
         server.emulator = self
+        server.access_log = access_log
         bound_port = server.server_address[1]
         url_host = f"[{host}]" if ":" in host else host
         self.url = f"http://{url_host}:{bound_port}"
@@ -1442,6 +1446,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "NovitaEmulator/1.0"
 
     def _handle(self):
+        started = time.monotonic()
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -1452,6 +1457,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.server.emulator.handle(self.command, self.path, headers, raw_body, raw_headers)
         if reply.hold:
             time.sleep(reply.hold)  # this thread only: the server keeps answering other requests
+        # Logged before the answer goes out, so a client that has its answer finds the line written.
+        self._log_access(None if reply.action == "drop" else reply.status, started)
         if reply.action == "drop":
             self.close_connection = True
             return
@@ -1477,14 +1484,46 @@ class _Handler(BaseHTTPRequestHandler):
     do_PATCH = _handle
     do_DELETE = _handle
 
+    def _log_access(self, status, started):
+        """Write one access log line, never a header or a body (so never the API key or a secret).
+
+        The line: client address, method, path with query, status (- for a connection closed
+        without an answer), milliseconds from the request's arrival until its answer was ready.
+        """
+        stream = self.server.access_log
+        if stream is None:
+            return
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        line = " ".join((self.client_address[0], _printable(self.command), _printable(self.path),
+                         "-" if status is None else str(status), f"{elapsed_ms}ms"))
+        with self.server.access_log_lock:
+            try:
+                stream.write(line + "\n")
+                stream.flush()
+            except (OSError, ValueError):
+                pass  # a closed or broken stream must not fail the request
+
+    def log_request(self, code="-", size="-"):
+        """No line from http.server: _handle writes the access log line."""
+
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        """Silence the per-request stderr line; use GET /_emulator/requests instead."""
+        """Silence http.server's own stderr lines (errors for malformed requests included)."""
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # many concurrent clients: a short listen backlog makes connects wait for SYN retries
     emulator = None
+    access_log = None  # a text stream for one line per request, see _Handler._log_access
+    access_log_lock = threading.Lock()  # whole lines from concurrent handler threads
+
+
+# Control characters in a request line are written escaped (\x1b), so a log line stays one line.
+_CONTROL_CHARS = {code: f"\\x{code:02x}" for code in list(range(32)) + [127]}
+
+
+def _printable(text):
+    return text.translate(_CONTROL_CHARS)
 
 
 class _Server6(_Server):
@@ -1526,6 +1565,8 @@ def _parse_args(argv):
     parser.add_argument("--rate-limit", type=float, default=None, help="API requests a second before 429 answers; 0 = no limit (default 0)")
     parser.add_argument("--rate-burst", type=float, default=None, help="requests allowed at once by the rate limit (default max(1, rate limit))")
     parser.add_argument("--url-file", default=None, help="also write the base URL to this file (atomically)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="do not write the access log line (client, method, path, status, duration) per request to stderr")
     return parser.parse_args(argv)
 
 
@@ -1552,7 +1593,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     try:
-        url = emulator.start(host=args.host, port=args.port)
+        url = emulator.start(host=args.host, port=args.port, access_log=None if args.quiet else sys.stderr)
     except OSError as exc:
         sys.stderr.write(f"novita_emulator: cannot listen on {args.host}:{args.port}: {exc}\n")
         return 1

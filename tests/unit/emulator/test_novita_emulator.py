@@ -1032,3 +1032,99 @@ def test_command_line_new_flags(tmp_path):
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+# ---------------------------------------------------------------- access log
+
+ACCESS_LINE = re.compile(r"^(?P<client>\S+) (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}|-) (?P<ms>\d+)ms$")
+
+
+class _Lines:
+    """A text stream that keeps what is written to it (the emulator writes under its own lock)."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+    def lines(self):
+        return self.text.splitlines()
+
+
+@pytest.fixture(name="logged")
+def fixture_logged():
+    """An emulator writing its access log to a _Lines stream: (emulator, stream)."""
+    stream = _Lines()
+    emu = novita_emulator.Emulator(api_key=KEY)
+    emu.start(access_log=stream)
+    yield emu, stream
+    emu.stop()
+
+
+def test_access_log_line_format(logged):
+    emu, stream = logged
+    client = Client(emu.url)
+    secret_body = dict(copy.deepcopy(ENDPOINT), envs=[{"key": "TOKEN", "value": "body-secret-value"}])
+    endpoint_id = client.ok("POST", "/endpoint/create", {"endpoint": secret_body})["id"]
+    client.get(endpoint_id)
+    client.call("GET", "/endpoint/limit", key="wrong")
+    client.admin("GET", "/requests")
+    add_fault(client, kind="drop", method="GET", path="/clusters")
+    with pytest.raises(http.client.RemoteDisconnected):
+        raw_request(emu.url, "GET", "/clusters")
+    lines = stream.lines()
+    parsed = [ACCESS_LINE.match(line) for line in lines]
+    assert all(parsed), lines
+    assert [(m["client"], m["method"], m["path"], m["status"]) for m in parsed] == [
+        ("127.0.0.1", "POST", PREFIX + "/endpoint/create", "200"),
+        ("127.0.0.1", "GET", PREFIX + "/endpoint?id=" + endpoint_id, "200"),
+        ("127.0.0.1", "GET", PREFIX + "/endpoint/limit", "401"),
+        ("127.0.0.1", "GET", "/_emulator/requests", "200"),
+        ("127.0.0.1", "POST", "/_emulator/faults", "200"),
+        ("127.0.0.1", "GET", PREFIX + "/clusters", "-"),  # closed without an answer
+    ]
+    assert KEY not in stream.text and "wrong" not in stream.text and "body-secret-value" not in stream.text
+
+
+def test_access_log_control_characters(logged):
+    emu, stream = logged
+    parts = urllib.parse.urlsplit(emu.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(("GET " + PREFIX + "/endpoint?id=a\x1b[31mb HTTP/1.0\r\nAuthorization: Bearer " + KEY + "\r\n\r\n").encode("latin-1"))
+        assert sock.recv(64).startswith(b"HTTP/1.0 404 ")
+    assert len(stream.lines()) == 1
+    assert "\x1b" not in stream.text
+    assert " GET " + PREFIX + "/endpoint?id=a\\x1b[31mb 404 " in stream.text
+
+
+def _run_command_line(tmp_path, *flags):
+    """Start the emulator script with flags, send one API request, stop it; return its stderr."""
+    url_file = tmp_path / "url"
+    with subprocess.Popen([sys.executable, EMULATOR_PATH, "--url-file", str(url_file), "--api-key", KEY] + list(flags),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        try:
+            api = Client(process.stdout.readline().decode("utf-8").strip())
+            assert api.ok("GET", "/clusters")["data"]
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=5) == 0
+            assert process.stdout.read() == b""  # stdout: the URL line only
+            return process.stderr.read().decode("utf-8")
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+def test_command_line_access_log(tmp_path):
+    stderr = _run_command_line(tmp_path)
+    match = ACCESS_LINE.match(stderr.strip())
+    assert match, stderr
+    assert (match["client"], match["method"], match["path"], match["status"]) == ("127.0.0.1", "GET", PREFIX + "/clusters", "200")
+    assert KEY not in stderr
+
+
+def test_command_line_quiet(tmp_path):
+    assert _run_command_line(tmp_path, "--quiet") == ""

@@ -10,7 +10,7 @@ set -uo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STEPS=(sanity units integration lint docs changelog build galaxy ee runner faults badinput secrets race livecheck)
+ALL_STEPS=(sanity units integration lint docs changelog build readme examples galaxy ee runner faults badinput secrets race livecheck)
 # Known steps that run only when asked for by name.
 EXTRA_STEPS=()
 TAIL_LINES=40
@@ -75,6 +75,8 @@ build_tarball() {
 step_docs() {
     cd "${STAGE_DIR}" && ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_ROOT}" \
         antsibull-docs lint-collection-docs --plugin-docs . || return 1
+    # What ansible-doc shows a user: the rendered text of every module, checked for broken markup.
+    "${VENV_PY}" "${ROOT}/tests/matrix/doc_markup.py" --collections-path "${COLLECTIONS_ROOT}" || return 1
     # The HTML site (.tmp/docsite/build/html): fails on any markup warning.
     summarized "${TOOLS_DIR}/docs-site.sh"
 }
@@ -85,6 +87,16 @@ step_changelog() {
 
 step_build() {
     build_tarball "${TMP_DIR}/dist"
+}
+
+step_readme() {
+    # The README's emulator section, run verbatim in a fresh copy of the work tree with an empty
+    # HOME: terminal 1 in the background, terminal 2 with bash -e (make dev, export, playbook).
+    cd "${ROOT}" && summarized "${VENV_PY}" tests/readme/readme_test.py --work-dir "${TMP_DIR}/readme"
+}
+
+step_examples() {
+    run_matrix_script tests/matrix/examples_test.py
 }
 
 step_galaxy() {

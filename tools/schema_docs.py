@@ -101,6 +101,10 @@ def emit(data, indent):
                 lines.extend(_wrapped(text, pad + "  - ", pad + "    "))
         elif key == "description":
             lines.extend(_wrapped(value, "%s%s: " % (pad, key), pad + "  "))
+        elif key == "sample" and isinstance(value, list) and len("%s%s: %s" % (pad, key, _scalar(value))) > WIDTH:
+            # A long list sample: one flow-style item per line.
+            lines.append("%s%s:" % (pad, key))
+            lines.extend("%s  - %s" % (pad, _scalar(item)) for item in value)
         elif key == "sample" or not isinstance(value, (dict, list)):
             lines.append("%s%s: %s" % (pad, key, _scalar(value)))
         elif isinstance(value, list):
@@ -128,7 +132,8 @@ def blocks(schema=None):
         ("plugins/modules/novita_endpoint_fleet.py", "DOCUMENTATION", "endpoint options", 6, fleet_options),
         ("plugins/modules/novita_endpoint_info.py", "RETURN", "endpoint keys", 4, schema.return_docs()),
         ("plugins/modules/novita_endpoint_info.py", "RETURN", "failure keys", 4, api.FAILURE_DOCS),
-    ]
+    ] + [("plugins/modules/%s.py" % module, "RETURN", "api_requests", 0, api.API_REQUESTS_DOCS)
+         for module in ("novita_endpoint", "novita_endpoint_fleet", "novita_endpoint_info")]
 
 
 def render_block(name, indent, data):

@@ -69,6 +69,14 @@ options:
       - If not set, the value of the E(NOVITA_RETRY_TIMEOUT) environment variable is used, and then the default.
     type: int
     default: 120
+  trace_requests:
+    description:
+      - Return RV(api_requests), the list of every HTTP request the task sent (method, path with query string, status,
+        attempt, duration), also when the module fails. Request and response bodies and headers are never in it.
+      - At verbosity C(-vvv) and above RV(api_requests) is returned even when this is V(false).
+      - If not set, the value of the E(NOVITA_TRACE_REQUESTS) environment variable is used, and then the default.
+    type: bool
+    default: false
 notes:
   - Retry policy. Reads, updates and deletes are repeated on rate limiting (429), server and gateway errors
     (500, 502, 503, 504), timeouts, connection errors and unreadable replies, at most O(retries) times per request,

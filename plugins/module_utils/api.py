@@ -65,6 +65,41 @@ CERTIFICATE_MARKERS = ("certificate_verify_failed", "certificate verify failed",
                        "self signed certificate", "self-signed certificate", "unable to get local issuer certificate")
 BAD_URL_MARKERS = ("unknown url type", "no host given")
 
+# The verbosity (-vvv) from which every module returns ``api_requests`` without being asked (``trace_requests``).
+TRACE_VERBOSITY = 3
+
+# ``api_requests``, which every module returns with ``trace_requests`` or at -vvv: one item per HTTP request sent.
+# Its documentation (tools/schema_docs.py writes it into the modules' RETURN).
+API_REQUESTS_DOCS = {
+    "api_requests": {
+        "description": [
+            "Every HTTP request the task sent to the API, in the order sent: method, path, status, attempt and duration.",
+            "Never a request or response body, never a header, so no key and no environment variable value.",
+        ],
+        "returned": "when O(trace_requests=true), or at verbosity C(-vvv) and above; also when the module fails",
+        "type": "list",
+        "elements": "dict",
+        "contains": {
+            "method": {"description": "The HTTP method.", "type": "str", "sample": "GET"},
+            "path": {"description": "The API path with its query string, without the base URL.", "type": "str",
+                     "sample": "/endpoints?pageSize=100&pageNum=1"},
+            "status": {"description": "The HTTP status of the reply; V(null) when none came (see RV(api_requests[].error)).",
+                       "type": "int", "sample": 200},
+            "error": {"description": "Why no usable reply came (a timeout, a closed connection), when there was none.",
+                      "type": "str", "returned": "when the request got no reply", "sample": "no reply within the 30 s timeout"},
+            "attempt": {"description": "1 for the first send of this request, 2 for its first repeat (see O(retries)), and so on.",
+                        "type": "int", "sample": 1},
+            "duration_ms": {"description": "Milliseconds from sending the request to the end of its reply.", "type": "int", "sample": 42},
+        },
+        "sample": [
+            {"method": "GET", "path": "/endpoints?pageSize=100&pageNum=1", "status": 200, "attempt": 1, "duration_ms": 85},
+            {"method": "GET", "path": "/endpoint/limit", "status": 200, "attempt": 1, "duration_ms": 40},
+            {"method": "POST", "path": "/endpoint/update", "status": 429, "attempt": 1, "duration_ms": 31},
+            {"method": "POST", "path": "/endpoint/update", "status": 200, "attempt": 2, "duration_ms": 120},
+        ],
+    },
+}
+
 KEY_MISSING_MESSAGE = ("api_key is not set: give the api_key option or set the NOVITA_API_KEY environment variable"
                        " (for example in module_defaults for group/novita.cloud.novita)")
 
@@ -82,6 +117,7 @@ def novita_argument_spec():
         validate_certs=dict(type="bool", default=True),
         retries=dict(type="int", default=DEFAULT_RETRIES, fallback=(env_fallback, ["NOVITA_RETRIES"])),
         retry_timeout=dict(type="int", default=DEFAULT_RETRY_TIMEOUT, fallback=(env_fallback, ["NOVITA_RETRY_TIMEOUT"])),
+        trace_requests=dict(type="bool", default=False, fallback=(env_fallback, ["NOVITA_TRACE_REQUESTS"])),
     )
 
 
@@ -160,13 +196,13 @@ FAILURE_DOCS = {
     "status": {"description": "The HTTP status, if a response came.", "type": "int", "sample": 400},
     "method": {"description": "The HTTP method.", "type": "str", "sample": "POST"},
     "path": {"description": "The API path, without the base URL.", "type": "str", "sample": "/endpoint/update"},
-    "url": {"description": "The full URL, when the request got no usable reply (a connection error, a timeout, a cut-off or non-JSON reply).",
+    "url": {"description": "The full URL of the request, with the base URL.",
             "type": "str", "sample": "https://api.novita.ai/gpu-instance/openapi/v1/endpoint/update"},
     "api_code": {"description": "The error code in the API's response body, if any.", "type": "raw", "sample": 400},
     "api_reason": {"description": "The error name in the C(reason) field of the API's response body, if any, for example"
-                                  " C(SERVERLESS_ENDPOINT_NOT_FOUND) or C(INVALID_API_KEY).", "type": "str", "sample": "INVALID_PARAMETER"},
+                                  " C(SERVERLESS_ENDPOINT_NOT_FOUND) or C(INVALID_API_KEY).", "type": "str", "sample": "SERVERLESS_ENDPOINT_NOT_FOUND"},
     "api_message": {"description": "The error message in the API's response body, if any.", "type": "str",
-                    "sample": "workerConfig.maxNum is out of range"},
+                    "sample": "endpoint 3f2a9c0e7b1d4a55 not found"},
     "request_id": {"description": "The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.",
                    "type": "str", "sample": "5f1c9a0e-3c1d-4f7e-9d0a-2b7e8c6f4a11"},
     "body_excerpt": {"description": ["A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page"
@@ -582,21 +618,60 @@ class NovitaClient:
         self._open = opener or open_url
         self._clock = clock or time.monotonic
         self.pace = pace or Pace(clock=self._clock, sleep=self._sleep)
+        # ``api_requests``: None until ``trace`` turns it on, then one item per request sent (threads append under the lock).
+        self.requests = None
+        self._trace_lock = threading.Lock()
+
+    def trace(self):
+        """Record every request from now on (method, path, status, attempt, duration; never a body or header)."""
+        if self.requests is None:
+            self.requests = []
+
+    def _record(self, method, path, query, attempt, sent_at, status, error=None):
+        if self.requests is None:
+            return
+        item = {"method": method, "path": path + ("?" + urlencode(query) if query else ""), "status": status, "attempt": attempt,
+                "duration_ms": int(round((self._clock() - sent_at) * 1000))}
+        if error is not None:
+            item["error"] = error
+        with self._trace_lock:
+            self.requests.append(item)
+
+    def add_trace(self, result):
+        """Put ``api_requests`` into a module result when tracing is on (messages in it are scrubbed like every other)."""
+        if self.requests is not None:
+            with self._trace_lock:
+                result["api_requests"] = [dict(item, **({"error": self.scrub(item["error"])} if "error" in item else {}))
+                                          for item in self.requests]
+        return result
 
     @classmethod
-    def from_module(cls, module):
+    def from_module(cls, module, problems=()):
+        """The client for a module's connection options; the module fails, naming every problem, when they do not make one.
+
+        ``problems`` are the task's other problems: when the client cannot be made they are reported in the same
+        message (``errors`` lists them all), so one run shows everything that is wrong.
+        """
         params = module.params
+        errors = []
         if not (params.get("api_key") or "").strip():
-            module.fail_json(msg=KEY_MISSING_MESSAGE)
+            errors.append(KEY_MISSING_MESSAGE)
         for name, minimum in (("timeout", 1), ("retries", 0), ("retry_timeout", 0)):
             if params.get(name) is None or params[name] < minimum:
-                module.fail_json(msg="%s: %r is not allowed; it must be a whole number of at least %d" % (name, params.get(name), minimum))
+                errors.append("%s: %r is not allowed; it must be a whole number of at least %d" % (name, params.get(name), minimum))
         client = None
-        try:
-            client = cls(params["api_key"], params.get("api_base_url"), params["timeout"], params["validate_certs"],
-                         retries=params["retries"], retry_timeout=params["retry_timeout"])
-        except NovitaConfigError as exc:
-            module.fail_json(msg=exc.msg)
+        if not errors:
+            try:
+                client = cls(params["api_key"], params.get("api_base_url"), params["timeout"], params["validate_certs"],
+                             retries=params["retries"], retry_timeout=params["retry_timeout"])
+            except NovitaConfigError as exc:
+                errors.append(exc.msg)
+        if errors:
+            errors = list(problems) + errors
+            module.fail_json(msg=errors[0] if len(errors) == 1 else "%d problems, nothing was sent: %s" % (len(errors), "; ".join(errors)),
+                             errors=errors)
+        if params.get("trace_requests") or getattr(module, "_verbosity", 0) >= TRACE_VERBOSITY:
+            client.trace()
         return client
 
     # -- secrets
@@ -666,6 +741,7 @@ class NovitaClient:
             try:
                 result = self._send(method, path, query, body)
             except NovitaAPIError as exc:
+                self._record(method, path, query, attempt + 1, sent_at, exc.status, None if exc.status is not None else exc.reason)
                 exc.attempts = attempt + 1
                 if started is None:
                     started = self._clock()
@@ -687,10 +763,12 @@ class NovitaClient:
                     self._sleep(delay)
                 attempt += 1
                 continue
+            self._record(method, path, query, attempt + 1, sent_at, result[0])
             self.pace.ok(sent_at)
-            return result
+            return result[1]
 
     def _send(self, method, path, query, body):
+        """Send one request: ``(status, decoded JSON body)``, or a NovitaAPIError."""
         url = self.base_url + API_PREFIX + path
         if query:
             url += "?" + urlencode(query)
@@ -718,10 +796,11 @@ class NovitaClient:
             reason, transient, ambiguous = _transport_problem(exc, self.timeout, self._origin, self._host)
             raise self._failure(method, path, reason, transient=transient, ambiguous=ambiguous)
         text = raw.decode("utf-8", "replace")
+        status = getattr(response, "status", None) or getattr(response, "code", None)
         if not text.strip():
-            return {}
+            return status, {}
         try:
-            return json.loads(text)
+            return status, json.loads(text)
         except ValueError:
             raise self._failure(method, path, "the reply is not JSON", body_text=text, headers=getattr(response, "headers", None),
                                 status=getattr(response, "status", None) or getattr(response, "code", None))

@@ -17,10 +17,10 @@ from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIE
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     apply_options,
     build_payload,
-    changed_secret_names,
     check_limits,
     create_base,
-    diff_view,
+    diff_header,
+    diff_views,
     endpoint_result,
     env_value,
     hidden_env_names,
@@ -49,6 +49,10 @@ CREATED, UPDATED, RECREATED, DELETED, UNCHANGED = "created", "updated", "recreat
 
 class EndpointError(NovitaError):
     """A failure of an endpoint operation that is not one API request's error (those are NovitaAPIError)."""
+
+
+class ProblemsError(EndpointError):
+    """The problems a run found before any write (``errors`` lists them); nothing was written."""
 
 
 class EndpointAPI:
@@ -264,11 +268,16 @@ class EndpointConverger:
     and the wait polls. Check mode makes the same reads and no write.
     """
 
-    def __init__(self, api, params, check_mode=False, want_diff=False):
+    def __init__(self, api, params, check_mode=False, want_diff=False, problems=()):
         self.api = api
         self.params = params
         self.check_mode = check_mode
         self.want_diff = want_diff
+        # Problems found so far (``problems``: the task's own, see ``validate_options``). The run goes on with its reads
+        # to find the rest (names that do not resolve, create-only changes, account limits) and reports them all
+        # together before any write.
+        self.problems = list(problems)
+        self._names_resolved = True
         self.secret_names = set(str(k) for k in (params.get("secret_envs") or {}))
         self.result = {"changed": False, "action": UNCHANGED, "endpoint": {}}
         # Error replies may quote a request body, which carries every env value: the client scrubs the task's
@@ -276,28 +285,56 @@ class EndpointConverger:
         self.api.client.add_secrets(*[env_value(v) for v in (params.get("secret_envs") or {}).values()])
 
     def run(self):
-        """Converge and return the module result."""
-        if self.params.get("state") != "absent":
-            self.params = resolve_names(self.api, self.params)
+        """Converge and return the module result.
+
+        Every problem found before the first write is reported together, in one error: the task's own (given to
+        the constructor), names that do not resolve, create-only changes without ``recreate``, the values the
+        endpoint would have outside the account's limits. Nothing is written when there is one.
+        """
+        if self.params.get("state") == "absent":
+            self._stop_on_problems()
+            return self._absent(self._lookup())
+        try:
+            return self._present()
+        except NovitaError as exc:
+            if not self.problems or isinstance(exc, ProblemsError):
+                raise
+            # A read failed, so the rest cannot be checked; the problems found so far are still the answer.
+            self.problems.append("the checks that need the API could not be made: %s" % exc.msg)
+            self._stop_on_problems(**exc.details)
+            raise
+
+    def _lookup(self):
         params = self.params
         if params.get("id"):
             current = self.api.get(params["id"])
-        else:
+        elif params.get("name"):
             current = self.api.find_by_name(params["name"])
+        else:
+            current = None  # an empty name is one of the problems already
         if current is not None:
             self.api.client.add_secrets(*hidden_env_values(self.params.get("envs"), current))
-        if params.get("state") == "absent":
-            return self._absent(current)
+        return current
+
+    def _present(self):
+        found = len(self.problems)
+        self.params = resolve_names(self.api, self.params, self.problems)
+        self._names_resolved = len(self.problems) == found
+        params = self.params
+        current = self._lookup()
         if current is None:
             if params.get("id"):
-                raise EndpointError("no endpoint with id %s exists; to create an endpoint, give name without id" % params["id"])
+                self.problems.append("id: no endpoint with id %s exists; to create an endpoint, give name without id" % params["id"])
+                self._stop_on_problems()
             return self._create(None)
         current_model = model_from_api(current)
         immutable = immutable_changes(current_model, params)
         if immutable and not params.get("recreate"):
-            fields = "; ".join("%s from %r to %r" % change for change in immutable)
-            raise EndpointError("endpoint %s cannot change %s: it is set at creation only. Set recreate=true to delete the endpoint and create it anew"
-                                % (current.get("id"), fields), endpoint_id=current.get("id"))
+            self.problems.extend("%s: endpoint %s cannot change %s from %r to %r: it is set at creation only; set recreate=true to"
+                                 " delete the endpoint and create it anew" % (option, current.get("id"), option, old, new)
+                                 for option, old, new in immutable)
+            # What the update would be, checked too: every problem shows now, not after recreate=true is added.
+            self._validate(apply_options(current_model, params), creating=False, endpoint_id=current.get("id"))
         if immutable:
             return self._create(current, current_model)
         return self._update(current, current_model)
@@ -322,10 +359,10 @@ class EndpointConverger:
 
     def _update(self, current, current_model):
         desired = apply_options(current_model, self.params)
-        if desired == current_model:
+        if desired == current_model and not self.problems:
             return self._finish(current, current_model, current_model, desired, changed=False)
         self.result["action"] = UPDATED
-        self._validate(desired, creating=False)
+        self._validate(desired, creating=False, endpoint_id=current["id"])
         endpoint_id = current["id"]
         body = dict(id=endpoint_id, **build_payload(desired, for_create=False))
         if self.check_mode:
@@ -444,12 +481,31 @@ class EndpointConverger:
 
     # -- helpers
 
-    def _validate(self, desired, creating):
-        errors = validate_model(desired, creating)
-        if not errors:
-            errors = check_limits(desired, self.api.limits(), creating)
-        if errors:
-            raise EndpointError("; ".join(errors), errors=errors)
+    def _validate(self, desired, creating, endpoint_id=None):
+        """Check the endpoint the task would produce, against the account's limits too; raise with every problem found."""
+        self.problems.extend(validate_model(desired, creating, storages_resolved=self._names_resolved))
+        try:
+            self.problems.extend(check_limits(desired, self.api.limits(), creating))
+        except NovitaError as exc:
+            if not self.problems:
+                raise
+            self.problems.append("the account's limits could not be read to check the values against them: %s" % exc.msg)
+        self._stop_on_problems(**({"endpoint_id": endpoint_id} if endpoint_id else {}))
+
+    def _stop_on_problems(self, **details):
+        """Raise an error listing every problem found (each once, in the order found), if there is one; nothing was written."""
+        problems = []
+        for problem in self.problems:
+            if problem not in problems:
+                problems.append(problem)
+        if not problems:
+            return
+        if len(problems) == 1:
+            message = problems[0]
+        else:
+            message = "%d problems, nothing was written: %s" % (len(problems), "; ".join(problems))
+        details.pop("errors", None)
+        raise ProblemsError(message, errors=problems, **details)
 
     def _after_write(self, done, endpoint_id, func, *args, **kwargs):
         """Run a step that follows a write; if it fails, the message says what was already done."""
@@ -474,20 +530,23 @@ class EndpointConverger:
         hidden = self.hidden_env_names(endpoint, before, after)
         self.result["endpoint"] = endpoint_result(endpoint, hidden, model=model)
         if self.want_diff:
-            secrets_changed = changed_secret_names(before, after, hidden) if before and after else ()
+            before_view, after_view = diff_views(before, after, hidden)
+            endpoint_id = self.result["endpoint"].get("id") or (endpoint or {}).get("id")
             self.result["diff"] = {
-                "before": diff_view(before, hidden) if before else {},
-                "after": diff_view(after, hidden, secrets_changed) if after else {},
+                "before": before_view,
+                "after": after_view,
+                "before_header": diff_header((before or after or {}).get("name") or self.params.get("name"), (endpoint or {}).get("id")),
+                "after_header": diff_header((after or before or {}).get("name") or self.params.get("name"), endpoint_id),
             }
         return self.result
 
 
-def resolve_names(api, params):
+def resolve_names(api, params, problems=None):
     """The task's parameters with ``image.auth_name`` and ``volume_mounts[].storage_name`` replaced by IDs.
 
     A registry credential or network storage is looked up only when the task names one. A network storage's
     cluster fills ``cluster_id`` when the task leaves it out; a different ``cluster_id`` is an error. Unknown and
-    ambiguous names fail here, before any write.
+    ambiguous names are errors, found before any write: added to ``problems`` when it is given, else raised.
     """
     image = params.get("image") or {}
     mounts = params.get("volume_mounts") or []
@@ -527,8 +586,10 @@ def resolve_names(api, params):
             continue
         if not params.get("cluster_id"):
             params["cluster_id"], cluster_from = cluster, "the cluster of volume_mounts[%d]" % index
-    if errors:
+    if errors and problems is None:
         raise EndpointError("; ".join(errors), errors=errors)
+    if errors:
+        problems.extend(errors)
     return params
 
 
@@ -576,7 +637,7 @@ def fail(module, client, exc, result=None, **extra):
         details["failure"] = dict((k, client.scrub(v) if isinstance(v, str) else v) for k, v in details["failure"].items())
     warn(module, client, details.pop("warnings", None))
     details.pop("msg", None)
-    module.fail_json(msg=client.scrub(exc.msg), **details)
+    module.fail_json(msg=client.scrub(exc.msg), **client.add_trace(details))
 
 
 def warn(module, client, warnings):

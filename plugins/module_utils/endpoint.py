@@ -125,11 +125,12 @@ class MountList(Scalar):
         return mounts
 
 
-def mask_envs(envs, hidden_names, changed_names=()):
+def mask_envs(envs, hidden_names, words=None):
+    """``envs`` with the values of ``hidden_names`` masked; ``words`` (name -> word) adds e.g. `` (changed)`` to a masked value."""
     masked = {}
     for key, value in envs.items():
         if key in hidden_names:
-            masked[key] = MASK + " (changed)" if key in changed_names else MASK
+            masked[key] = MASK + (" (%s)" % words[key] if words and key in words else "")
         else:
             masked[key] = value
     return masked
@@ -189,8 +190,7 @@ def _result_healthy(value, api, hidden):
 
 NAME_MAX_LENGTH = 220
 ENVS_RETURNED = ("Environment variables, name to value. Values are C(********) except those of the variables the task declares"
-                 " plain, in O(novita.cloud.novita_endpoint#module:envs) of M(novita.cloud.novita_endpoint) or"
-                 " O(novita.cloud.novita_endpoint_info#module:show_envs) of M(novita.cloud.novita_endpoint_info).")
+                 " plain, in O(novita.cloud.novita_endpoint#module:envs) or O(novita.cloud.novita_endpoint_info#module:show_envs).")
 STATE_RETURNED = {
     "state": {"description": "C(serving) when the endpoint is available; other values include C(initializing) and C(failed).",
               "type": "str", "sample": "serving"},
@@ -309,7 +309,7 @@ ENDPOINT_OPTIONS = (
                api=["path"], codec=Scalar("str"), create_default="/health"),
     ), result=_result_healthy,
         returned={"description": ["The health check settings."],
-                  "sample": {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1,
+                  "sample": {"path": "/health", "initial_delay": 10, "period": 10, "timeout": 10, "success_threshold": 1,
                              "failure_threshold": 3}}),
     Option("envs", "dict", [
         "Environment variables, name to value. Values are sent as strings (V(true)/V(false) for booleans).",
@@ -322,7 +322,8 @@ ENDPOINT_OPTIONS = (
     Option("secret_envs", "dict", [
         "Environment variables whose values are secret, name to value.",
         "Their values never appear in the output, the logs or the diff, where they are shown as C(********)"
-        " (followed by C(\\(changed\\)) in the diff when the value changes). They are still compared"
+        " (in the diff followed by the word C(added), C(changed) or C(removed) in parentheses when the task adds, changes or removes"
+        " the variable). They are still compared"
         " with the endpoint's values, so a rerun with the same values reports no change.",
         "A name may not be in both O(envs) and O(secret_envs).",
     ], no_log=True),
@@ -398,7 +399,8 @@ ENDPOINT_RETURNS = (
     Returned("id", "str", ["The endpoint ID."], "3f2a9c0e7b1d4a55", lambda api: api.get("id")),
     "name",
     "app_name",
-    Returned("url", "str", ["The endpoint's URL."], "https://llama-chat.example.invalid", lambda api: api.get("url")),
+    Returned("url", "str", ["The endpoint's URL."], "https://3f2a9c0e7b1d4a55-llama-chat.runsync.serverless.novita.ai",
+             lambda api: api.get("url")),
     Returned("state", "dict", ["The endpoint's state as the API reports it."], None,
              lambda api: snake_keys(api.get("state")) if isinstance(api.get("state"), dict) else api.get("state"),
              contains=STATE_RETURNED),
@@ -491,15 +493,51 @@ def limits_result(limits):
     return result
 
 
-def diff_view(model, hidden_names, changed_hidden_names=()):
+# The words of ``env_changes`` in a diff, and after a masked value: what happens to an environment variable.
+ENV_ADDED, ENV_REMOVED, ENV_CHANGED = "added", "removed", "changed"
+
+
+def diff_view(model, hidden_names):
     """The managed settings of a model for ``--diff``, hidden env values masked."""
     view = copy.deepcopy(model)
-    view["envs"] = mask_envs(model["envs"], hidden_names, changed_hidden_names)
+    view["envs"] = mask_envs(model["envs"], hidden_names)
     return view
 
 
-def changed_secret_names(before, after, hidden_names):
-    return set(name for name in hidden_names if before["envs"].get(name) != after["envs"].get(name))
+def env_changes(before_envs, after_envs):
+    """name -> ``added``, ``removed`` or ``changed``: every environment variable that differs between two env dicts."""
+    changes = {}
+    for name in set(before_envs) | set(after_envs):
+        if name not in before_envs:
+            changes[name] = ENV_ADDED
+        elif name not in after_envs:
+            changes[name] = ENV_REMOVED
+        elif before_envs[name] != after_envs[name]:
+            changes[name] = ENV_CHANGED
+    return changes
+
+
+def diff_views(before, after, hidden_names):
+    """``(before, after)`` for ``--diff`` from two models (None: the endpoint does not exist on that side).
+
+    Hidden values are masked; when both sides exist, a masked value says what happens to it, since the mask
+    alone cannot: ``******** (removed)`` before, ``******** (added)`` or ``******** (changed)`` after; and the
+    after side gets ``env_changes``, the word for every variable that differs, masked or not.
+    """
+    if not before or not after:
+        return (diff_view(before, hidden_names) if before else {}), (diff_view(after, hidden_names) if after else {})
+    changes = env_changes(before["envs"], after["envs"])
+    before_view, after_view = copy.deepcopy(before), copy.deepcopy(after)
+    before_view["envs"] = mask_envs(before["envs"], hidden_names, dict((k, w) for k, w in changes.items() if w == ENV_REMOVED))
+    after_view["envs"] = mask_envs(after["envs"], hidden_names, dict((k, w) for k, w in changes.items() if w != ENV_REMOVED))
+    if changes:
+        after_view["env_changes"] = changes
+    return before_view, after_view
+
+
+def diff_header(name, endpoint_id):
+    """How a diff names an endpoint: ``endpoint NAME (ID)``, or without the ID when it has none yet."""
+    return "endpoint %s (%s)" % (name, endpoint_id) if endpoint_id else "endpoint %s" % name
 
 
 # ---------------------------------------------------------------------------
@@ -569,11 +607,14 @@ def _validate_mounts(mounts, cluster_id):
     return errors
 
 
-def validate_model(model, creating, schema=ENDPOINT_SCHEMA):
-    """Errors in the endpoint the task would produce (current state merged with the task)."""
+def validate_model(model, creating, schema=ENDPOINT_SCHEMA, storages_resolved=True):
+    """Errors in the endpoint the task would produce (current state merged with the task).
+
+    ``storages_resolved`` False: a storage name did not resolve (already an error), so the cluster it would give is unknown.
+    """
     errors = schema.missing_to_create(model) if creating else []
     errors.extend(_worker_range_errors(model["worker_config"]))
-    if any(m["type"] == "network" for m in model["volume_mounts"]) and not model["cluster_id"]:
+    if storages_resolved and any(m["type"] == "network" for m in model["volume_mounts"]) and not model["cluster_id"]:
         errors.append("cluster_id is required when a network volume is mounted")
     return errors
 

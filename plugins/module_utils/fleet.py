@@ -20,15 +20,21 @@ deletions, on a bounded pool of threads; one failure does not stop the others.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import copy
 import re
 import threading
 import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaError
 from ansible_collections.novita.cloud.plugins.module_utils.converge import DELETED, UNCHANGED, EndpointAPI, EndpointConverger
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     check_wait_timeout,
     declaration_argument_spec,
+    diff_header,
     diff_view,
     endpoint_result,
     hidden_env_names,
@@ -52,9 +58,93 @@ def fleet_argument_spec():
     )
 
 
-def validate_fleet(params):
-    """Errors found in the task alone, before any request: each declaration, duplicate names, the fleet options."""
+# An error that starts with an option path (``worker_config.max_num: ...``), and ansible-core's messages for a value
+# of the wrong type or outside the choices, which name the option and its parent options apart.
+_OPTION_FIRST = re.compile(r"^([a-z_]+)(?=[.\[: ]|$)")
+_CORE_TYPE_ERROR = re.compile(r"^argument '(?P<name>[^']+)' is of type \S+?(?: found in '(?P<context>[^']+)'\.)?"
+                              r" and we were unable to convert to (?P<type>\w+): (?P<why>.*)$", re.S)
+_CORE_CHOICES_ERROR = re.compile(r"^value of (?P<name>\S+) must be one of: (?P<choices>.*), got: (?P<value>.*?)"
+                                 r"(?: found in '(?P<context>[^']+)')?$", re.S)
+
+
+def in_item(index, error):
+    """An error about one declaration, named by its path: ``endpoints[2].worker_config.max_num: ...``, else ``endpoints[2]: ...``."""
+    match = _OPTION_FIRST.match(error)
+    if match and match.group(1) in declaration_argument_spec():
+        return "endpoints[%d].%s" % (index, error)
+    return "endpoints[%d]: %s" % (index, error)
+
+
+def _core_error_in_item(index, error):
+    """ansible-core's message about an option of one item, rewritten to start with the option's path."""
+    for pattern, text in ((_CORE_TYPE_ERROR, "{why} (expected {type})"), (_CORE_CHOICES_ERROR, "{value} is not one of {choices}")):
+        match = pattern.match(error)
+        if match:
+            parents = [part.strip() for part in (match.group("context") or "").split("->") if part.strip()]
+            return "endpoints[%d].%s: %s" % (index, ".".join(parents + [match.group("name")]), text.format(**match.groupdict()))
+    return "endpoints[%d]: %s" % (index, error)
+
+
+def item_argument_errors(endpoints):
+    """The argument spec's errors in each item of ``endpoints``, each named by its item (ansible-core names no item).
+
+    ``endpoints[2].foo: not an option ...``, ``endpoints[1].worker_config.max_num: ... cannot be converted to an int``.
+    """
+    spec = declaration_argument_spec()
     errors = []
+    for index, item in enumerate(endpoints if isinstance(endpoints, list) else []):
+        if not isinstance(item, dict):
+            errors.append("endpoints[%d]: an item must be a dictionary of endpoint options, not a %s" % (index, type(item).__name__))
+            continue
+        result = ArgumentSpecValidator(spec).validate(copy.deepcopy(item))
+        for unsupported in sorted(result.unsupported_parameters, key=str):
+            path = unsupported if isinstance(unsupported, str) else ".".join(unsupported)
+            parent = path.rpartition(".")[0]
+            options = spec
+            for part in parent.split(".") if parent else ():
+                options = (options.get(part) or {}).get("options") or {}
+            errors.append("endpoints[%d].%s: not an option of %s; %s takes %s"
+                          % (index, path, parent or "an endpoints item", parent or "an item", ", ".join(sorted(options))))
+        errors.extend(_core_error_in_item(index, error.msg if hasattr(error, "msg") else str(error))
+                      for error in result.errors if not isinstance(error, UnsupportedError))
+    return errors
+
+
+class FleetModule(AnsibleModule):
+    """AnsibleModule for the fleet: when the argument spec refuses an item of ``endpoints``, the error names the item.
+
+    ansible-core reports the first problem, as ``endpoints.foo`` or ``found in 'endpoints -> worker_config'``, with no
+    index; this module reports every problem of every item, each with its ``endpoints[N]`` path.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._started = False
+        self._given_endpoints = None
+        super(FleetModule, self).__init__(*args, **kwargs)
+        self._started = True
+
+    def _load_params(self):
+        # The items as the task gives them: a failed validation leaves ``params["endpoints"]`` empty.
+        super(FleetModule, self)._load_params()
+        self._given_endpoints = copy.deepcopy(self.params.get("endpoints"))
+
+    def fail_json(self, msg=None, **kwargs):  # pylint: disable=arguments-differ
+        if not self._started:
+            errors = item_argument_errors(self._given_endpoints)
+            if errors:
+                msg = errors[0] if len(errors) == 1 else "%d problems in endpoints: %s" % (len(errors), "; ".join(errors))
+                kwargs["errors"] = errors
+        super(FleetModule, self).fail_json(msg=msg, **kwargs)
+
+
+def validate_fleet(params):
+    """Problems found in the task alone, before any request: ``(fleet, items)``.
+
+    ``fleet``: the fleet's own options and the names (empty, declared twice); with any of them the run stops before a
+    request. ``items``: index -> the problems of that declaration's options, reported with the ones its plan finds.
+    """
+    errors = []
+    items = {}
     seen = {}
     for index, item in enumerate(params.get("endpoints") or []):
         name = item.get("name")
@@ -65,8 +155,9 @@ def validate_fleet(params):
             errors.append("%s.name: %s is already declared by endpoints[%d]; declare each endpoint once" % (where, name, seen[name]))
         else:
             seen[name] = index
-        label = "%s (%s)" % (where, name) if name else where
-        errors.extend("%s: %s" % (label, error) for error in validate_options(item))
+        problems = validate_options(item)
+        if problems:
+            items[index] = problems
     concurrency = params.get("concurrency")
     if concurrency is None or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
         errors.append("concurrency: %s is outside the allowed range %d to %d" % (concurrency, MIN_CONCURRENCY, MAX_CONCURRENCY))
@@ -77,7 +168,7 @@ def validate_fleet(params):
             re.compile(params["exclusive_match"])
         except re.error as exc:
             errors.append("exclusive_match: %r is not a valid regular expression: %s" % (params["exclusive_match"], exc))
-    return errors
+    return errors, items
 
 
 class FleetReads:
@@ -157,15 +248,13 @@ class FleetEndpointAPI(EndpointAPI):
         return super(FleetEndpointAPI, self).delete(endpoint_id)
 
 
-def _header(name, endpoint_id):
-    return "endpoint %s (%s)" % (name, endpoint_id) if endpoint_id else "endpoint %s" % name
-
-
 class FleetConverger:
     """Converges declared endpoints (and, with ``exclusive``, deletes the undeclared ones in scope); see the module docstring."""
 
-    def __init__(self, client, params, check_mode=False, want_diff=False, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, client, params, check_mode=False, want_diff=False, sleep=time.sleep, clock=time.monotonic, problems=None):
         self.client = client
+        # index -> the problems ``validate_fleet`` found in that declaration's options: its plan reports them with the rest.
+        self.problems = problems or {}
         self.params = params
         self.check_mode = check_mode
         self.want_diff = want_diff
@@ -187,13 +276,14 @@ class FleetConverger:
     def run(self):
         """Plan, then (outside check mode, when the plan holds) execute; returns the module result without ``failed``."""
         self.reads.endpoints()
-        self.records = [self._plan(params) for params in self.declarations]
+        self.records = [self._plan(index, params) for index, params in enumerate(self.declarations)]
         self.deleted = [self._plan_exclusive_delete(endpoint) for endpoint in self._undeclared_in_scope()]
         plan_failures = [r for r in self.records if r["failed"]]
         if plan_failures:
             names = ", ".join(r["name"] for r in plan_failures)
             for record in self.records + self.deleted:
                 if not record["failed"]:
+                    record["_not_attempted"] = record["changed"]
                     record.update(changed=False, action=UNCHANGED, msg="not converged: %s failed before any write" % names)
                     if "_current" in record:
                         record.update(endpoint=record["_current"], id=record["_current"].get("id"))
@@ -205,11 +295,11 @@ class FleetConverger:
             run_bounded(jobs, self.params.get("concurrency") or 1)
         return self.result()
 
-    def _plan(self, params):
+    def _plan(self, index, params):
         api = self._api()
         record = {"name": params["name"], "id": None, "changed": False, "action": UNCHANGED, "endpoint": {}, "failed": False, "msg": "",
-                  "_current": {}}
-        converger = EndpointConverger(api, params, check_mode=True, want_diff=self.want_diff)
+                  "_current": {}, "_index": index}
+        converger = EndpointConverger(api, params, check_mode=True, want_diff=self.want_diff, problems=self.problems.get(index, ()))
         try:
             current = api.find_by_name(params["name"])
             if current is not None:
@@ -255,6 +345,12 @@ class FleetConverger:
         partial = converger.result if converger is not None else {}
         message = exc.msg if isinstance(exc, NovitaError) else \
             "unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc)
+        errors = exc.details.get("errors") if isinstance(exc, NovitaError) else None
+        if errors:
+            # Each problem named by its path in the task: endpoints[2].worker_config.max_num
+            record["errors"] = [in_item(record["_index"], error) for error in errors]
+            message = record["errors"][0] if len(errors) == 1 else \
+                "%d problems, nothing was written: %s" % (len(errors), "; ".join(record["errors"]))
         record.update(failed=True, msg=message, changed=bool(partial.get("changed")))
         if partial.get("action", UNCHANGED) != UNCHANGED:
             record["action"] = partial["action"]
@@ -333,17 +429,32 @@ class FleetConverger:
         if warnings:
             result["warnings"] = warnings
         if self.want_diff:
-            result["diff"] = [dict(r["_diff"], before_header=_header(r["name"], r["id"]), after_header=_header(r["name"], r["id"]))
+            result["diff"] = [dict(r["_diff"], before_header=diff_header(r["name"], r["id"]), after_header=diff_header(r["name"], r["id"]))
                               for r in records if r.get("_diff")]
         return result
 
     def failure_message(self):
+        """What failed, and what became of every other endpoint: written (and how), not attempted, unchanged."""
         failures = self.failures()
         if not failures:
             return None
-        total = len(self.records) + len(self.deleted)
-        text = "; ".join("%s: %s" % (r["name"] or r["id"], r["msg"]) for r in failures)
-        return "%d of %d endpoints failed: %s" % (len(failures), total, text)
+        records = self.records + self.deleted
+        planned = any(r.get("_not_attempted") is not None for r in records)
+        written = ["%s (%s%s)" % (_label(r), r["action"], ", then failed" if r["failed"] else "") for r in records if r["changed"]]
+        not_attempted = [_label(r) for r in records if r.get("_not_attempted")]
+        unchanged = [_label(r) for r in records if not r["changed"] and not r["failed"] and not r.get("_not_attempted")]
+        parts = ["%d of %d endpoints failed%s: %s" % (len(failures), len(records), " before any write" if planned else "",
+                                                      "; ".join("%s: %s" % (_label(r), r["msg"]) for r in failures)),
+                 "Written: %s" % (", ".join(written) or "none")]
+        if not_attempted:
+            parts.append("Not attempted: %s" % ", ".join(not_attempted))
+        if unchanged:
+            parts.append("Unchanged: %s" % ", ".join(unchanged))
+        return ". ".join(parts)
+
+
+def _label(record):
+    return record["name"] or record["id"]
 
 
 def _public(record):

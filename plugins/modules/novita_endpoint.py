@@ -22,9 +22,11 @@ description:
     the image command, the registry credential and the cluster.
   - Values are normalised before they are compared (the API returns some numbers as strings and lists
     in any order), so a rerun of the same task reports no change.
-  - Options are validated before any request; before any write (and in check mode when a change is
-    predicted) the account's parameter limits are read once from the API and every value is checked
-    against them. Errors name the option, the value and the allowed range.
+  - Everything is validated before any write. Before any write (and in check mode when a change is
+    predicted, or when the task has a problem) the account's parameter limits are read once from the API
+    and every value is checked against them. All the problems of a task are reported together in one run
+    (its own values and lengths, names that do not resolve, create-only changes without O(recreate), values
+    outside the limits), in RV(errors) and in the message; each names the option, the value and the allowed range.
 author:
   - novita.cloud maintainers (@novita-cloud)
 extends_documentation_fragment:
@@ -200,9 +202,10 @@ options:
   secret_envs:
     description:
       - Environment variables whose values are secret, name to value.
-      - Their values never appear in the output, the logs or the diff, where they are shown as C(********) (followed by
-        C(\(changed\)) in the diff when the value changes). They are still compared with the endpoint's values, so a
-        rerun with the same values reports no change.
+      - Their values never appear in the output, the logs or the diff, where they are shown as C(********) (in the diff
+        followed by the word C(added), C(changed) or C(removed) in parentheses when the task adds, changes or removes
+        the variable). They are still compared with the endpoint's values, so a rerun with the same values reports no
+        change.
       - A name may not be in both O(envs) and O(secret_envs).
     type: dict
   purge_envs:
@@ -313,16 +316,18 @@ notes:
     does it send the create again. A run never leaves two endpoints with one name.
   - Updates and deletes are repeated on the same transient failures as reads (see O(retries)). An update replaces the whole
     endpoint, so it is either applied completely or not at all, and a delete that finds the endpoint already gone counts as done.
-  - 'A failure after a write says what was already done, for example C(created endpoint ep-1, then: timed out waiting for
-    endpoint ep-1 to serve), and returns RV(endpoint_id).'
+  - 'A failure after a write says what was already done, for example C(created endpoint 3f2a9c0e7b1d4a55, then: timed out
+    waiting for endpoint 3f2a9c0e7b1d4a55 to serve; last state: initializing), and returns RV(endpoint_id).'
   - The API key never appears in the output, error messages or the diff. Error texts of the API may quote a request body,
     which carries every env value of the endpoint; the module masks in every message and failure detail the API key, the
     values of O(secret_envs) and the values of the endpoint's variables the task does not list in O(envs), literally as well
     as JSON-escaped or URL-encoded. Values shorter than four characters are not masked in messages.
-    Values of O(secret_envs) are replaced by C(********) in RV(endpoint) and the diff, and a changed secret shows as
-    C(******** \(changed\)). Values of O(envs) are not secret and are shown. The API cannot say which of an
-    endpoint's variables are secret, so the value of every variable the task does not list in O(envs) is masked too
-    (for example all of them in a task that only scales, or in a delete).
+    Values of O(secret_envs) are replaced by C(********) in RV(endpoint) and the diff, and in the diff a changed secret
+    shows as C(********) followed by the word C(changed) in parentheses (C(added) for a new one, and C(removed) on the
+    before side for one the task removes). The after side of the diff also has C(env_changes), which names every
+    variable that is added, removed or changed, masked or not. Values of O(envs) are not secret and are shown.
+    The API cannot say which of an endpoint's variables are secret, so the value of every variable the task does not list
+    in O(envs) is masked too (for example all of them in a task that only scales, or in a delete).
 seealso:
   - name: Novita serverless endpoint API
     description: The API reference of the calls this module makes.
@@ -362,62 +367,63 @@ EXAMPLES = r"""
     secret_envs:
       HF_TOKEN: "{{ vault_hf_token }}"
 
-- name: Add one variable and keep the others
+- name: Add one variable and keep the others, addressing the endpoint by the ID the create returned
   novita.cloud.novita_endpoint:
     id: "{{ chat.endpoint.id }}"
     envs:
       MAX_MODEL_LEN: "8192"
     purge_envs: false
 
-- name: Rename the endpoint by its ID
+- name: Mount a network storage by its ID (it needs the storage's cluster)
   novita.cloud.novita_endpoint:
-    id: "{{ chat.endpoint.id }}"
-    name: llama-chat-v2
-
-- name: Mount a network storage (it needs its cluster)
-  novita.cloud.novita_endpoint:
-    name: llama-chat-v2
+    name: llama-chat
     cluster_id: cluster-1
     volume_mounts:
       - type: network
         id: ns-1
         mount_path: /models
 
-- name: Refer to the registry credential and the network storage by name; the storage's cluster is used
+- name: Pull a private image with a registry credential, and mount a network storage, both by name
   novita.cloud.novita_endpoint:
     name: llama-chat
     image:
-      image: registry.example.com/team/llm-server:2.1
-      auth_name: team-registry
+      image: ghcr.io/example-team/llm-server:2.1
+      auth_name: ghcr-team
     volume_mounts:
       - type: network
         storage_name: models
         mount_path: /models
 
-- name: Move to another product; the API cannot change it, so delete and create anew
+- name: Rename the endpoint by its ID
+  novita.cloud.novita_endpoint:
+    id: "{{ chat.endpoint.id }}"
+    name: llama-chat-v2
+
+- name: Move to another product; the API cannot change it, so delete and create anew (the ID changes)
   novita.cloud.novita_endpoint:
     name: llama-chat-v2
     product_id: "2"
     recreate: true
-
-- name: Delete the endpoint
-  novita.cloud.novita_endpoint:
-    name: llama-chat-v2
-    state: absent
+  register: moved
 
 - name: Set the connection once for every module of the collection
   module_defaults:
     group/novita.cloud.novita:
       api_key: "{{ vault_novita_api_key }}"
-      api_base_url: https://api.novita.ai
+      api_base_url: "{{ novita_api_base_url | default('https://api.novita.ai') }}"
   block:
-    - name: Check what would change, without changing anything
+    - name: Check what scaling down would change, without changing anything
       novita.cloud.novita_endpoint:
-        name: llama-chat
+        id: "{{ moved.endpoint.id }}"
         worker_config:
           max_num: 2
       check_mode: true
       diff: true
+
+- name: Delete the endpoint
+  novita.cloud.novita_endpoint:
+    name: llama-chat-v2
+    state: absent
 """
 
 RETURN = r"""
@@ -455,7 +461,7 @@ endpoint:
     url:
       description: The endpoint's URL.
       type: str
-      sample: https://llama-chat.example.invalid
+      sample: https://3f2a9c0e7b1d4a55-llama-chat.runsync.serverless.novita.ai
     state:
       description: The endpoint's state as the API reports it.
       type: dict
@@ -503,11 +509,10 @@ endpoint:
     healthy:
       description: The health check settings.
       type: dict
-      sample: {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1, "failure_threshold": 3}
+      sample: {"path": "/health", "initial_delay": 10, "period": 10, "timeout": 10, "success_threshold": 1, "failure_threshold": 3}
     envs:
       description: Environment variables, name to value. Values are C(********) except those of the variables the task declares
-        plain, in O(novita.cloud.novita_endpoint#module:envs) of M(novita.cloud.novita_endpoint) or
-        O(novita.cloud.novita_endpoint_info#module:show_envs) of M(novita.cloud.novita_endpoint_info).
+        plain, in O(novita.cloud.novita_endpoint#module:envs) or O(novita.cloud.novita_endpoint_info#module:show_envs).
       type: dict
       sample: {"LOG_LEVEL": "info", "HF_TOKEN": "********"}
     volume_mounts:
@@ -538,12 +543,41 @@ diff:
   returned: when diff mode is on
   type: dict
   contains:
+    before_header:
+      description: The endpoint the diff is about, C(endpoint NAME (ID)), without the ID for an endpoint not created yet.
+      type: str
+      sample: endpoint llama-chat (3f2a9c0e7b1d4a55)
+    after_header:
+      description: The same for the endpoint after the task, with its new name when the task renames it.
+      type: str
+      sample: endpoint llama-chat (3f2a9c0e7b1d4a55)
     before:
-      description: The settings before the task; V({}) for an endpoint being created.
+      description:
+        - The settings before the task; V({}) for an endpoint being created.
+        - A masked environment value that the task removes reads C(********) followed by the word C(removed) in parentheses.
       type: dict
     after:
-      description: The settings after the task; V({}) for an endpoint being deleted.
+      description:
+        - The settings after the task; V({}) for an endpoint being deleted.
+        - A masked environment value that the task adds or changes reads C(********) followed by the word C(added) or
+          C(changed) in parentheses.
+        - When the endpoint exists and its environment variables change, C(env_changes) maps the name of every variable that
+          differs, masked or not, to V(added), V(removed) or V(changed).
       type: dict
+      sample: {"worker_config": {"max_num": 3}, "envs": {"LOG_LEVEL": "debug", "HF_TOKEN": "******** (changed)"},
+               "env_changes": {"LOG_LEVEL": "changed", "HF_TOKEN": "changed"}}
+errors:
+  description:
+    - Every problem the module found before its first write, one message each, each naming its option. The task's own
+      problems (values, lengths), names that do not resolve, create-only changes without O(recreate) and values outside the
+      account's limits are all reported together; nothing was written.
+  returned: when the module fails because of the task's options
+  type: list
+  elements: str
+  sample:
+    - "product_id: endpoint 3f2a9c0e7b1d4a55 cannot change product_id from '1' to '2': it is set at creation only; set recreate=true to
+      delete the endpoint and create it anew"
+    - "worker_config.max_num: 60 is outside the allowed range 0 to 50 (account limits minWorkerNum/maxWorkerNum)"
 failure:
   description: Details of a failed API request.
   returned: when the module fails on an API request
@@ -563,7 +597,7 @@ failure:
       type: str
       sample: /endpoint/update
     url:
-      description: The full URL, when the request got no usable reply (a connection error, a timeout, a cut-off or non-JSON reply).
+      description: The full URL of the request, with the base URL.
       type: str
       sample: https://api.novita.ai/gpu-instance/openapi/v1/endpoint/update
     api_code:
@@ -574,11 +608,11 @@ failure:
       description: The error name in the C(reason) field of the API's response body, if any, for example
         C(SERVERLESS_ENDPOINT_NOT_FOUND) or C(INVALID_API_KEY).
       type: str
-      sample: INVALID_PARAMETER
+      sample: SERVERLESS_ENDPOINT_NOT_FOUND
     api_message:
       description: The error message in the API's response body, if any.
       type: str
-      sample: workerConfig.maxNum is out of range
+      sample: endpoint 3f2a9c0e7b1d4a55 not found
     request_id:
       description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
       type: str
@@ -601,7 +635,47 @@ endpoint_id:
   description: The ID of the endpoint a failed run had already created, updated or deleted, so that nothing done goes unreported.
   returned: when the module fails after a write
   type: str
-  sample: ep-7d3f2a
+  sample: 3f2a9c0e7b1d4a55
+# BEGIN generated api_requests: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
+api_requests:
+  description:
+    - "Every HTTP request the task sent to the API, in the order sent: method, path, status, attempt and duration."
+    - Never a request or response body, never a header, so no key and no environment variable value.
+  returned: when O(trace_requests=true), or at verbosity C(-vvv) and above; also when the module fails
+  type: list
+  elements: dict
+  contains:
+    method:
+      description: The HTTP method.
+      type: str
+      sample: GET
+    path:
+      description: The API path with its query string, without the base URL.
+      type: str
+      sample: /endpoints?pageSize=100&pageNum=1
+    status:
+      description: The HTTP status of the reply; V(null) when none came (see RV(api_requests[].error)).
+      type: int
+      sample: 200
+    error:
+      description: Why no usable reply came (a timeout, a closed connection), when there was none.
+      type: str
+      returned: when the request got no reply
+      sample: no reply within the 30 s timeout
+    attempt:
+      description: 1 for the first send of this request, 2 for its first repeat (see O(retries)), and so on.
+      type: int
+      sample: 1
+    duration_ms:
+      description: Milliseconds from sending the request to the end of its reply.
+      type: int
+      sample: 42
+  sample:
+    - {"method": "GET", "path": "/endpoints?pageSize=100&pageNum=1", "status": 200, "attempt": 1, "duration_ms": 85}
+    - {"method": "GET", "path": "/endpoint/limit", "status": 200, "attempt": 1, "duration_ms": 40}
+    - {"method": "POST", "path": "/endpoint/update", "status": 429, "attempt": 1, "duration_ms": 31}
+    - {"method": "POST", "path": "/endpoint/update", "status": 200, "attempt": 2, "duration_ms": 120}
+# END generated api_requests
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -619,17 +693,16 @@ def main():
         required_one_of=[("id", "name")],
         supports_check_mode=True,
     )
-    errors = validate_options(module.params)
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors)
-    client = NovitaClient.from_module(module)
-    converger = EndpointConverger(EndpointAPI(client), module.params, check_mode=module.check_mode, want_diff=module._diff)
+    # The task's own problems are reported together with the ones the reads find (limits, create-only changes).
+    problems = validate_options(module.params)
+    client = NovitaClient.from_module(module, problems)
+    converger = EndpointConverger(EndpointAPI(client), module.params, check_mode=module.check_mode, want_diff=module._diff, problems=problems)
     try:
         result = converger.run()
     except NovitaError as exc:
         fail(module, client, exc, converger.result)
     warn(module, client, result.pop("warnings", None))
-    module.exit_json(**result)
+    module.exit_json(**client.add_trace(result))
 
 
 if __name__ == "__main__":

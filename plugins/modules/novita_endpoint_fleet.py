@@ -17,13 +17,17 @@ description:
     bodies, same check mode, diff and secret masking), at the API cost of one task instead of one per endpoint.
   - The endpoint list is read once for the whole fleet and the account's parameter limits at most once,
     only when some endpoint is to be created or updated. An unchanged fleet costs the list pages and nothing else.
-  - Every declaration is checked before any write. First the options of each item and names declared twice,
-    and then, against the one list and limits read, values outside the limits, create-only fields that
-    would change without O(endpoints[].recreate), and names that several existing endpoints share.
-    If any of these fails, nothing is written and the module fails naming each declaration and its error.
+  - Every declaration is checked before any write. Names declared twice and the fleet's own options are checked
+    first, before any request. Then, against the one list and limits read, each declaration's options together with
+    values outside the limits, create-only fields that would change without O(endpoints[].recreate), and names that
+    several existing endpoints share; all the problems of a declaration are listed at once, each named by its path
+    in the task, for example C(endpoints[2].worker_config.max_num). If any declaration has a problem, nothing is
+    written and the message lists the declarations that were not attempted.
+  - An unknown option or a value of the wrong type inside an item is named by its item too, for example
+    C(endpoints[1].worker_config.max_nmu).
   - The writes and waits then run on up to O(concurrency) threads. If one endpoint fails, the others are
-    still converged; the module then fails with a message naming every failed endpoint and still returns
-    every endpoint's result.
+    still converged; the module then fails with a message naming every failed endpoint, the endpoints that
+    were written (and how) and the ones left unchanged, and still returns every endpoint's result.
   - With O(exclusive=true), endpoints whose name matches O(exclusive_match) and that are not declared
     are deleted.
 author:
@@ -209,9 +213,10 @@ options:
       secret_envs:
         description:
           - Environment variables whose values are secret, name to value.
-          - Their values never appear in the output, the logs or the diff, where they are shown as C(********) (followed
-            by C(\(changed\)) in the diff when the value changes). They are still compared with the endpoint's values,
-            so a rerun with the same values reports no change.
+          - Their values never appear in the output, the logs or the diff, where they are shown as C(********) (in the
+            diff followed by the word C(added), C(changed) or C(removed) in parentheses when the task adds, changes or
+            removes the variable). They are still compared with the endpoint's values, so a rerun with the same values
+            reports no change.
           - A name may not be in both O(endpoints[].envs) and O(endpoints[].secret_envs).
         type: dict
       purge_envs:
@@ -310,9 +315,9 @@ options:
   wait:
     description:
       - After a create or update, poll each changed endpoint until it is ready; after a delete,
-        until it no longer exists. Ready means what it means for O(novita.cloud.novita_endpoint#module:wait) of
-        M(novita.cloud.novita_endpoint), that is C(serving) with no error and the new settings read back (a stale C(serving) right after
-        an update does not count), or, for an endpoint with O(endpoints[].worker_config.min_num=0), the same settled state for three reads.
+        until it no longer exists. Ready means what it means for O(novita.cloud.novita_endpoint#module:wait), that is
+        C(serving) with no error and the new settings read back (a stale C(serving) right after an update does not count),
+        or, for an endpoint with O(endpoints[].worker_config.min_num=0), the same settled state for three reads.
       - Polls start one second apart and back off to five seconds.
     type: bool
     default: true
@@ -422,7 +427,7 @@ endpoints:
     action:
       description:
         - What the module did to this endpoint, would do in check mode, or was doing when RV(endpoints[].failed) is true;
-          the same values as RV(novita.cloud.novita_endpoint#module:action) of M(novita.cloud.novita_endpoint).
+          the same values as RV(novita.cloud.novita_endpoint#module:action).
         - V(unchanged) when nothing was needed, and for every other declaration when one declaration failed before any write
           (RV(endpoints[].msg) then says so).
       type: str
@@ -430,7 +435,7 @@ endpoints:
       sample: updated
     endpoint:
       description:
-        - The endpoint, in the shape of RV(novita.cloud.novita_endpoint#module:endpoint) of M(novita.cloud.novita_endpoint).
+        - The endpoint, in the shape of RV(novita.cloud.novita_endpoint#module:endpoint).
         - As the API has it after the change and the wait; in check mode as it would be; after a delete, as it was before;
           V({}) when there is none. Values of O(endpoints[].secret_envs) are masked.
       type: dict
@@ -445,6 +450,16 @@ endpoints:
       description: Why this endpoint failed, or why it was not converged; empty otherwise.
       type: str
       sample: ""
+    errors:
+      description:
+        - The problems found in this declaration before any write, each named by its path in the task, for example
+          C(endpoints[2].worker_config.max_num). Its own options, names that do not resolve, create-only changes and values
+          outside the account's limits are all listed; the fleet then writes nothing.
+      type: list
+      elements: str
+      returned: when this declaration failed on its options
+      sample:
+        - "endpoints[2].worker_config.max_num: 60 is outside the allowed range 0 to 50 (account limits minWorkerNum/maxWorkerNum)"
     warnings:
       description: Warnings about this endpoint (also shown as the task's warnings, prefixed with the name).
       type: list
@@ -462,7 +477,10 @@ endpoints:
       description: Details of the failed API request, as in M(novita.cloud.novita_endpoint).
       type: dict
       returned: when this endpoint failed on an API request
-      sample: {"status": 400, "method": "POST", "path": "/endpoint/create", "api_code": 400, "api_message": "injected fault"}
+      sample: {"status": 400, "method": "POST", "path": "/endpoint/create",
+               "url": "https://api.novita.ai/gpu-instance/openapi/v1/endpoint/create", "api_code": 400,
+               "api_reason": "SERVERLESS_APP_NAME_IS_EXIST", "api_message": "app name team-a-chat already exists", "request_id": null,
+               "body_excerpt": null, "reason": null, "attempts": 1}
 deleted:
   description:
     - With O(exclusive), one result per undeclared endpoint in scope that was (or in check mode would be) deleted,
@@ -472,6 +490,16 @@ deleted:
   type: list
   elements: dict
   sample: [{"name": "team-a-old", "id": "77aa01b2c3d4e5f6", "changed": true, "action": "deleted", "endpoint": {}, "failed": false, "msg": ""}]
+errors:
+  description:
+    - When the task itself is refused before any request, every problem found, one message each. An option inside an item
+      of O(endpoints) is named by its path, for example C(endpoints[1].worker_config.max_nmu) for an unknown option.
+  returned: when the task's options are refused before any request
+  type: list
+  elements: str
+  sample:
+    - "endpoints[1].worker_config.max_nmu: not an option of worker_config; worker_config takes cuda_version, free_timeout, gpu_num,
+      max_concurrent, max_num, min_num, request_timeout"
 diff:
   description:
     - One entry per changed or deleted endpoint, with secret environment values masked.
@@ -491,35 +519,81 @@ diff:
       description: The managed settings before the task; V({}) for an endpoint being created.
       type: dict
     after:
-      description: The managed settings after the task; V({}) for an endpoint being deleted.
+      description:
+        - The managed settings after the task; V({}) for an endpoint being deleted.
+        - Masked values and C(env_changes) say which environment variables are added, removed or changed, as in
+          RV(novita.cloud.novita_endpoint#module:diff.after).
       type: dict
 failure:
   description: Details of a failed API request that stopped the whole run (reading the endpoint list).
   returned: when the list read fails
   type: dict
-  sample: {"status": 503, "method": "GET", "path": "/endpoints", "api_code": 503, "api_message": "injected fault"}
+  sample: {"status": 403, "method": "GET", "path": "/endpoints", "url": "https://api.novita.ai/gpu-instance/openapi/v1/endpoints",
+           "api_code": 403, "api_reason": "INVALID_API_KEY", "api_message": "invalid api-key", "request_id": null, "body_excerpt": null,
+           "reason": null, "attempts": 1}
+# BEGIN generated api_requests: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
+api_requests:
+  description:
+    - "Every HTTP request the task sent to the API, in the order sent: method, path, status, attempt and duration."
+    - Never a request or response body, never a header, so no key and no environment variable value.
+  returned: when O(trace_requests=true), or at verbosity C(-vvv) and above; also when the module fails
+  type: list
+  elements: dict
+  contains:
+    method:
+      description: The HTTP method.
+      type: str
+      sample: GET
+    path:
+      description: The API path with its query string, without the base URL.
+      type: str
+      sample: /endpoints?pageSize=100&pageNum=1
+    status:
+      description: The HTTP status of the reply; V(null) when none came (see RV(api_requests[].error)).
+      type: int
+      sample: 200
+    error:
+      description: Why no usable reply came (a timeout, a closed connection), when there was none.
+      type: str
+      returned: when the request got no reply
+      sample: no reply within the 30 s timeout
+    attempt:
+      description: 1 for the first send of this request, 2 for its first repeat (see O(retries)), and so on.
+      type: int
+      sample: 1
+    duration_ms:
+      description: Milliseconds from sending the request to the end of its reply.
+      type: int
+      sample: 42
+  sample:
+    - {"method": "GET", "path": "/endpoints?pageSize=100&pageNum=1", "status": 200, "attempt": 1, "duration_ms": 85}
+    - {"method": "GET", "path": "/endpoint/limit", "status": 200, "attempt": 1, "duration_ms": 40}
+    - {"method": "POST", "path": "/endpoint/update", "status": 429, "attempt": 1, "duration_ms": 31}
+    - {"method": "POST", "path": "/endpoint/update", "status": 200, "attempt": 2, "duration_ms": 120}
+# END generated api_requests
 """
-
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
 from ansible_collections.novita.cloud.plugins.module_utils.converge import fail, warn
-from ansible_collections.novita.cloud.plugins.module_utils.fleet import FleetConverger, fleet_argument_spec, validate_fleet
+from ansible_collections.novita.cloud.plugins.module_utils.fleet import FleetConverger, FleetModule, fleet_argument_spec, in_item, validate_fleet
 
 
 def main():
     argument_spec = novita_argument_spec()
     argument_spec.update(fleet_argument_spec())
-    module = AnsibleModule(
+    module = FleetModule(
         argument_spec=argument_spec,
         required_if=[("exclusive", True, ("exclusive_match",))],
         supports_check_mode=True,
     )
-    errors = validate_fleet(module.params)
+    errors, item_problems = validate_fleet(module.params)
     if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors, changed=False, endpoints=[], deleted=[])
+        # The fleet cannot be planned: every problem found in the task is reported now, before any request.
+        errors += [in_item(index, problem) for index in sorted(item_problems) for problem in item_problems[index]]
+        module.fail_json(msg=errors[0] if len(errors) == 1 else "%d problems, nothing was sent: %s" % (len(errors), "; ".join(errors)),
+                         errors=errors, changed=False, endpoints=[], deleted=[])
     client = NovitaClient.from_module(module)
-    fleet = FleetConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff)
+    fleet = FleetConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff, problems=item_problems)
     try:
         result = fleet.run()
     except NovitaError as exc:
@@ -527,8 +601,8 @@ def main():
     warn(module, client, result.pop("warnings", None))
     message = fleet.failure_message()
     if message:
-        module.fail_json(msg=client.scrub(message), **result)
-    module.exit_json(**result)
+        module.fail_json(msg=client.scrub(message), **client.add_trace(result))
+    module.exit_json(**client.add_trace(result))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ short_description: List Novita AI serverless GPU endpoints and the account's par
 version_added: 0.1.0
 description:
   - Reads Novita serverless endpoints, one by O(id), all with a given O(name), or every endpoint of
-    the account, and returns them in exactly the shape M(novita.cloud.novita_endpoint) returns RV(novita.cloud.novita_endpoint#module:endpoint).
+    the account, and returns them in exactly the shape of RV(novita.cloud.novita_endpoint#module:endpoint).
   - With O(gather_limits=true), also returns the account's parameter limits, the ranges that
     M(novita.cloud.novita_endpoint) checks every value against.
   - The module only reads; it never changes anything.
@@ -46,8 +46,8 @@ options:
     description:
       - Names of environment variables whose values are returned in clear in RV(endpoints).
       - The API does not say which variables are secret, so the value of every variable not listed here is
-        returned as C(********), the way M(novita.cloud.novita_endpoint) returns its
-        O(novita.cloud.novita_endpoint#module:secret_envs). The names are always returned.
+        returned as C(********), like the values of O(novita.cloud.novita_endpoint#module:secret_envs). The names
+        are always returned.
     type: list
     elements: str
     default: []
@@ -80,7 +80,7 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ all_endpoints.endpoints | map(attribute='name') | zip(all_endpoints.endpoints | map(attribute='state.state')) | list }}"
 
-- name: Read one endpoint by its ID, masking its token
+- name: Read one endpoint by its ID, showing LOG_LEVEL and masking every other value (its token)
   novita.cloud.novita_endpoint_info:
     id: 3f2a9c0e7b1d4a55
     show_envs:
@@ -93,15 +93,15 @@ EXAMPLES = r"""
   register: by_name
   failed_when: by_name.endpoints | length != 1
 
-- name: Read the account's parameter limits
+- name: Read that endpoint again together with the account's parameter limits
   novita.cloud.novita_endpoint_info:
-    id: 3f2a9c0e7b1d4a55
+    id: "{{ by_name.endpoints[0].id }}"
     gather_limits: true
   register: info
 
-- name: Scale up to the account's maximum
+- name: Scale that endpoint up to the account's maximum
   novita.cloud.novita_endpoint:
-    id: 3f2a9c0e7b1d4a55
+    id: "{{ info.endpoints[0].id }}"
     worker_config:
       max_num: "{{ info.limits.max_worker_num }}"
 """
@@ -110,9 +110,8 @@ RETURN = r"""
 endpoints:
   description:
     - The endpoints found, in the order the API lists them; V([]) when none matches.
-    - Each is exactly what M(novita.cloud.novita_endpoint) returns as RV(novita.cloud.novita_endpoint#module:endpoint)
-      for the same endpoint. Keys are snake_case and numbers are integers. User data such as environment
-      variable names is returned verbatim.
+    - Each is exactly what RV(novita.cloud.novita_endpoint#module:endpoint) is for the same endpoint. Keys are snake_case
+      and numbers are integers. User data such as environment variable names is returned verbatim.
     - Environment variable values are C(********), except those named in O(show_envs).
   returned: always
   type: list
@@ -134,7 +133,7 @@ endpoints:
     url:
       description: The endpoint's URL.
       type: str
-      sample: https://llama-chat.example.invalid
+      sample: https://3f2a9c0e7b1d4a55-llama-chat.runsync.serverless.novita.ai
     state:
       description: The endpoint's state as the API reports it.
       type: dict
@@ -182,11 +181,10 @@ endpoints:
     healthy:
       description: The health check settings.
       type: dict
-      sample: {"path": "/health", "initial_delay": 60, "period": 10, "timeout": 5, "success_threshold": 1, "failure_threshold": 3}
+      sample: {"path": "/health", "initial_delay": 10, "period": 10, "timeout": 10, "success_threshold": 1, "failure_threshold": 3}
     envs:
       description: Environment variables, name to value. Values are C(********) except those of the variables the task declares
-        plain, in O(novita.cloud.novita_endpoint#module:envs) of M(novita.cloud.novita_endpoint) or
-        O(novita.cloud.novita_endpoint_info#module:show_envs) of M(novita.cloud.novita_endpoint_info).
+        plain, in O(novita.cloud.novita_endpoint#module:envs) or O(novita.cloud.novita_endpoint_info#module:show_envs).
       type: dict
       sample: {"LOG_LEVEL": "info", "HF_TOKEN": "********"}
     volume_mounts:
@@ -274,7 +272,7 @@ failure:
       type: str
       sample: /endpoint/update
     url:
-      description: The full URL, when the request got no usable reply (a connection error, a timeout, a cut-off or non-JSON reply).
+      description: The full URL of the request, with the base URL.
       type: str
       sample: https://api.novita.ai/gpu-instance/openapi/v1/endpoint/update
     api_code:
@@ -285,11 +283,11 @@ failure:
       description: The error name in the C(reason) field of the API's response body, if any, for example
         C(SERVERLESS_ENDPOINT_NOT_FOUND) or C(INVALID_API_KEY).
       type: str
-      sample: INVALID_PARAMETER
+      sample: SERVERLESS_ENDPOINT_NOT_FOUND
     api_message:
       description: The error message in the API's response body, if any.
       type: str
-      sample: workerConfig.maxNum is out of range
+      sample: endpoint 3f2a9c0e7b1d4a55 not found
     request_id:
       description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
       type: str
@@ -308,6 +306,46 @@ failure:
       type: int
       sample: 6
     # END generated failure keys
+# BEGIN generated api_requests: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
+api_requests:
+  description:
+    - "Every HTTP request the task sent to the API, in the order sent: method, path, status, attempt and duration."
+    - Never a request or response body, never a header, so no key and no environment variable value.
+  returned: when O(trace_requests=true), or at verbosity C(-vvv) and above; also when the module fails
+  type: list
+  elements: dict
+  contains:
+    method:
+      description: The HTTP method.
+      type: str
+      sample: GET
+    path:
+      description: The API path with its query string, without the base URL.
+      type: str
+      sample: /endpoints?pageSize=100&pageNum=1
+    status:
+      description: The HTTP status of the reply; V(null) when none came (see RV(api_requests[].error)).
+      type: int
+      sample: 200
+    error:
+      description: Why no usable reply came (a timeout, a closed connection), when there was none.
+      type: str
+      returned: when the request got no reply
+      sample: no reply within the 30 s timeout
+    attempt:
+      description: 1 for the first send of this request, 2 for its first repeat (see O(retries)), and so on.
+      type: int
+      sample: 1
+    duration_ms:
+      description: Milliseconds from sending the request to the end of its reply.
+      type: int
+      sample: 42
+  sample:
+    - {"method": "GET", "path": "/endpoints?pageSize=100&pageNum=1", "status": 200, "attempt": 1, "duration_ms": 85}
+    - {"method": "GET", "path": "/endpoint/limit", "status": 200, "attempt": 1, "duration_ms": 40}
+    - {"method": "POST", "path": "/endpoint/update", "status": 429, "attempt": 1, "duration_ms": 31}
+    - {"method": "POST", "path": "/endpoint/update", "status": 200, "attempt": 2, "duration_ms": 120}
+# END generated api_requests
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -353,7 +391,7 @@ def main():
             result["limits"] = limits_result(api.limits())
     except NovitaError as exc:
         fail(module, client, exc, result)
-    module.exit_json(**result)
+    module.exit_json(**client.add_trace(result))
 
 
 if __name__ == "__main__":

@@ -298,6 +298,13 @@ def ordinary_checks(outputs, results, ordinary):
         ("the endpoint name in the log file", ENDPOINT_NAME in log),
         ("the echoed request in the echo errors, secrets masked", "invalid request: {" in stdout and "Bearer ********" in stdout),
         ("plain env value in the echo error of the task declaring it", ordinary["plain env value"] in str(get(("echo_create", "msg")))),
+        # At -vvvv every result carries api_requests (searched for secrets with the rest of the output above).
+        ("api_requests (-vvvv) of the update in its result", any(
+            r.get("method") == "POST" and r.get("path") == "/endpoint/update" and r.get("status") == 200 for r in get(("updated", "api_requests")) or [])),
+        ("api_requests (-vvvv) of the refused update in its failed result", any(
+            r.get("path") == "/endpoint/update" and r.get("status") == 400 for r in get(("refused_update", "api_requests")) or [])),
+        ("api_requests (-vvvv) of the fleet in its failed result", any(
+            r.get("path") == "/endpoint/create" for r in get(("echo_fleet", "api_requests")) or [])),
     ]
 
 

@@ -71,6 +71,8 @@ def test_the_generated_blocks_parse_to_the_schema_data():
         if docstring == "DOCUMENTATION":
             options = docs["options"] if path.endswith("novita_endpoint.py") else docs["options"]["endpoints"]["suboptions"]
             assert options == one_line(data), path
+        elif name == "api_requests":
+            assert {"api_requests": docs["api_requests"]} == one_line(data), path
         else:
             key = {"endpoint keys": "endpoints" if path.endswith("_info.py") else "endpoint", "failure keys": "failure"}[name]
             assert docs[key]["contains"] == one_line(data), (path, name)

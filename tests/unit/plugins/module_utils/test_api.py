@@ -25,6 +25,8 @@ KEY = "sk-unit-test-key"
 
 
 class FakeResponse:
+    status = 200
+
     def __init__(self, body):
         self._body = body
 
@@ -102,6 +104,49 @@ def test_get_retries_429_honouring_retry_after_then_succeeds():
     assert sleeps[0] == 3.0
     assert 0 < sleeps[1] <= api.BACKOFF_CAP_SECONDS
     assert opener.calls[0]["url"].endswith("/endpoint?id=e1")
+
+
+def test_no_request_is_recorded_unless_tracing_is_on():
+    plain = client(FakeOpener({"endpoints": []}))
+    plain.get("/endpoints")
+    assert plain.requests is None and plain.add_trace({"changed": False}) == {"changed": False}
+
+
+def test_the_trace_holds_method_path_status_attempt_and_duration_of_every_request_and_nothing_else():
+    fake = FakeTime()
+
+    def opener(url, **kwargs):
+        fake.now += 0.25  # each answer takes 250 ms
+        return answers(url, **kwargs)
+
+    answers = FakeOpener((429, '{"code": 429, "message": "slow down"}', {"Retry-After": "1"}), {"id": "e1"},
+                         socket.timeout("timed out"), {"endpoints": [], "total": 0})
+    traced = api.NovitaClient(KEY, "https://api.example.invalid", timeout=7, sleep=fake.sleep, clock=fake.clock, opener=opener)
+    traced.add_secrets("s3cret-env-value")
+    traced.trace()
+    traced.post("/endpoint/update", {"id": "e1", "envs": [{"key": "TOKEN", "value": "s3cret-env-value"}]}, retry=True)
+    traced.get("/endpoints", {"pageSize": 100, "pageNum": 1})
+    result = traced.add_trace({"changed": True})
+    assert result["api_requests"] == [
+        {"method": "POST", "path": "/endpoint/update", "status": 429, "attempt": 1, "duration_ms": 250},
+        {"method": "POST", "path": "/endpoint/update", "status": 200, "attempt": 2, "duration_ms": 250},
+        {"method": "GET", "path": "/endpoints?pageSize=100&pageNum=1", "status": None, "attempt": 1, "duration_ms": 250,
+         "error": "no reply within the 7 s timeout"},
+        {"method": "GET", "path": "/endpoints?pageSize=100&pageNum=1", "status": 200, "attempt": 2, "duration_ms": 250},
+    ]
+    assert KEY not in repr(result) and "s3cret-env-value" not in repr(result) and "TOKEN" not in repr(result)
+
+
+def test_tracing_is_on_with_the_option_or_from_verbosity_three():
+    class Module:
+        def __init__(self, trace, verbosity):
+            self.params = {"api_key": KEY, "api_base_url": "https://api.example.invalid", "timeout": 5, "validate_certs": True,
+                           "retries": 1, "retry_timeout": 10, "trace_requests": trace}
+            self._verbosity = verbosity
+
+    assert api.NovitaClient.from_module(Module(False, 2)).requests is None
+    assert api.NovitaClient.from_module(Module(True, 0)).requests == []
+    assert api.NovitaClient.from_module(Module(False, 3)).requests == []
 
 
 def test_get_gives_up_after_the_retries_with_a_clear_message():

@@ -308,7 +308,8 @@ def test_unknown_ambiguous_or_conflicting_names_fail_before_any_write(given, mes
     with pytest.raises(EndpointError) as exc:
         converge(client, id="ep1", **given)
     assert exc.value.msg == message
-    assert client.writes() == [] and ("GET", "/endpoint") not in client.calls
+    assert exc.value.details["errors"] == [message]
+    assert client.writes() == []
 
 
 def test_storage_lookup_reads_every_page():

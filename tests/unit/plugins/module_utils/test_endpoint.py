@@ -236,11 +236,34 @@ def test_endpoint_result_snake_case_ints_and_masked_secrets():
 def test_diff_masks_secrets_yet_shows_a_change():
     before = model.model_from_api(api_endpoint())
     after = model.apply_options(before, options(secret_envs={"hf_Token": "n3w"}, purge_envs=False))
-    changed = model.changed_secret_names(before, after, {"hf_Token"})
-    assert changed == {"hf_Token"}
-    assert model.diff_view(before, {"hf_Token"})["envs"]["hf_Token"] == "********"
-    assert model.diff_view(after, {"hf_Token"}, changed)["envs"]["hf_Token"] == "******** (changed)"
-    assert "n3w" not in repr(model.diff_view(after, {"hf_Token"}, changed))
+    before_view, after_view = model.diff_views(before, after, {"hf_Token"})
+    assert before_view["envs"]["hf_Token"] == "********"
+    assert after_view["envs"]["hf_Token"] == "******** (changed)"
+    assert after_view["env_changes"] == {"hf_Token": "changed"}
+    assert "env_changes" not in before_view
+    assert "n3w" not in repr(after_view) and "n3w" not in repr(before_view)
+
+
+def test_diff_says_which_variables_are_added_removed_or_changed_masked_or_not():
+    envs = {"KEEP": "1", "OLD_PLAIN": "a", "OLD_SECRET": "s1", "SAME_SECRET": "s2", "LEVEL": "info"}
+    before = dict(model.model_from_api(api_endpoint()), envs=envs)
+    after = dict(before, envs={"KEEP": "1", "NEW_SECRET": "s3", "SAME_SECRET": "s2", "LEVEL": "debug", "NEW_PLAIN": "b"})
+    hidden = {"OLD_SECRET", "SAME_SECRET", "NEW_SECRET"}
+    before_view, after_view = model.diff_views(before, after, hidden)
+    assert before_view["envs"] == {"KEEP": "1", "OLD_PLAIN": "a", "OLD_SECRET": "******** (removed)", "SAME_SECRET": "********", "LEVEL": "info"}
+    assert after_view["envs"] == {"KEEP": "1", "NEW_SECRET": "******** (added)", "SAME_SECRET": "********", "LEVEL": "debug", "NEW_PLAIN": "b"}
+    assert after_view["env_changes"] == {"OLD_PLAIN": "removed", "OLD_SECRET": "removed", "NEW_SECRET": "added", "NEW_PLAIN": "added",
+                                         "LEVEL": "changed"}
+    assert not any(secret in repr((before_view, after_view)) for secret in ("s1", "s2", "s3"))
+
+
+def test_a_diff_of_a_create_or_a_delete_has_no_change_words():
+    endpoint = dict(model.model_from_api(api_endpoint()), envs={"A": "1", "S": "secret"})
+    before_view, after_view = model.diff_views(None, endpoint, {"S"})
+    assert before_view == {} and after_view["envs"] == {"A": "1", "S": "********"} and "env_changes" not in after_view
+    before_view, after_view = model.diff_views(endpoint, None, {"S"})
+    assert after_view == {} and before_view["envs"] == {"A": "1", "S": "********"}
+    assert model.diff_header("chat", "ep1") == "endpoint chat (ep1)" and model.diff_header("chat", None) == "endpoint chat"
 
 
 def test_result_of_a_desired_model_takes_the_settings_from_the_model_and_the_rest_from_the_api():

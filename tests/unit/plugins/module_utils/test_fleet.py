@@ -14,6 +14,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.fleet import (
     FleetEndpointAPI,
     FleetReads,
     declaration_argument_spec,
+    in_item,
     run_bounded,
     validate_fleet,
 )
@@ -43,8 +44,9 @@ def fleet_params(items, **given):
     return values
 
 
-def run_fleet(client, items, check_mode=False, want_diff=False, **given):
-    fleet = FleetConverger(client, fleet_params(items, **given), check_mode=check_mode, want_diff=want_diff, sleep=lambda s: None)
+def run_fleet(client, items, check_mode=False, want_diff=False, problems=None, **given):
+    fleet = FleetConverger(client, fleet_params(items, **given), check_mode=check_mode, want_diff=want_diff, sleep=lambda s: None,
+                           problems=problems)
     return fleet, fleet.run()
 
 
@@ -103,13 +105,16 @@ def test_a_limits_violation_stops_every_write():
     assert client.writes() == []
     results = by_name(result)
     assert results["d"]["failed"] is True
-    assert "worker_config.max_num: 99 is outside the allowed range 0 to 10" in results["d"]["msg"]
+    assert results["d"]["msg"] == ("endpoints[1].worker_config.max_num: 99 is outside the allowed range 0 to 10"
+                                   " (account limits minWorkerNum/maxWorkerNum)")
+    assert results["d"]["errors"] == [results["d"]["msg"]]
     assert results["a"]["failed"] is False and results["a"]["changed"] is False and results["a"]["action"] == "unchanged"
     assert results["a"]["msg"] == "not converged: d failed before any write"
     # the endpoint as it is, not as the plan predicted it
     assert results["a"]["endpoint"]["worker_config"]["max_num"] == 1 and results["a"]["id"] == "e1"
     assert result["changed"] is False
-    assert fleet.failure_message().startswith("1 of 2 endpoints failed: d: worker_config.max_num: 99")
+    assert fleet.failure_message() == ("1 of 2 endpoints failed before any write: d: " + results["d"]["msg"]
+                                       + ". Written: none. Not attempted: a")
 
 
 def test_duplicate_names_in_the_api_stop_every_write():
@@ -132,7 +137,7 @@ def test_a_write_failure_is_reported_and_the_others_converge():
     assert results["bad"]["endpoint"] == {} and results["bad"]["id"] is None
     assert "no capacity" in results["bad"]["msg"]
     assert result["changed"] is True
-    assert fleet.failure_message() == "1 of 3 endpoints failed: bad: " + results["bad"]["msg"]
+    assert fleet.failure_message() == "1 of 3 endpoints failed: bad: %s. Written: good (created), a (updated)" % results["bad"]["msg"]
 
 
 def test_exclusive_deletes_only_undeclared_endpoints_in_scope_and_masks_their_envs():
@@ -233,19 +238,52 @@ def test_run_bounded_reraises_an_unexpected_error_after_all_jobs():
 @pytest.mark.parametrize("items, given, message", [
     ([item("a"), item("a")], {}, "endpoints[1].name: a is already declared by endpoints[0]"),
     ([item("")], {}, "endpoints[0].name must not be empty"),
-    ([item("a", port=2222)], {}, "endpoints[0] (a): port: 2222 is not allowed"),
     ([item("a")], {"concurrency": 0}, "concurrency: 0 is outside the allowed range 1 to 16"),
     ([item("a")], {"concurrency": 17}, "concurrency: 17 is outside the allowed range 1 to 16"),
     ([item("a")], {"wait_timeout": 0}, "wait_timeout: 0 must be a positive number of seconds"),
     ([item("a")], {"exclusive": True, "exclusive_match": "team-("}, "exclusive_match: 'team-(' is not a valid regular expression"),
 ])
 def test_validation_before_any_request(items, given, message):
-    errors = validate_fleet(fleet_params(items, **given))
+    errors, dummy = validate_fleet(fleet_params(items, **given))
     assert any(message in error for error in errors), errors
 
 
+def test_the_problems_of_a_declaration_are_kept_for_its_plan():
+    errors, items = validate_fleet(fleet_params([item("a"), item("b", port=2222, worker_config={"min_num": 3, "max_num": 1})]))
+    assert errors == []
+    assert items == {1: ["port: 2222 is not allowed; use 1-65535 except 2222, 2223 and 2224",
+                         "worker_config.min_num: 3 is greater than worker_config.max_num 1"]}
+    assert [in_item(1, problem) for problem in items[1]] == [
+        "endpoints[1].port: 2222 is not allowed; use 1-65535 except 2222, 2223 and 2224",
+        "endpoints[1].worker_config.min_num: 3 is greater than worker_config.max_num 1"]
+    assert in_item(0, "3 endpoints are named a") == "endpoints[0]: 3 endpoints are named a"
+
+
+def test_a_declaration_with_bad_options_fails_its_plan_with_every_problem_and_nothing_is_written():
+    client = FakeClient([existing("e1", "a"), existing("e2", "b")])
+    items = [item("a", worker_config={"max_num": 2}), item("b", port=2222, product_id="2", worker_config={"max_num": 99})]
+    errors, problems = validate_fleet(fleet_params(items))
+    fleet, result = run_fleet(client, items, problems=problems)
+    assert client.writes() == []
+    b = by_name(result)["b"]
+    assert b["errors"] == [
+        "endpoints[1].port: 2222 is not allowed; use 1-65535 except 2222, 2223 and 2224",
+        "endpoints[1].product_id: endpoint e2 cannot change product_id from '1' to '2': it is set at creation only; set recreate=true"
+        " to delete the endpoint and create it anew",
+        "endpoints[1].worker_config.max_num: 99 is outside the allowed range 0 to 10 (account limits minWorkerNum/maxWorkerNum)"]
+    assert b["msg"] == "3 problems, nothing was written: " + "; ".join(b["errors"])
+    assert fleet.failure_message() == "1 of 2 endpoints failed before any write: b: %s. Written: none. Not attempted: a" % b["msg"]
+
+
+def test_the_failure_message_lists_unchanged_endpoints_apart_from_the_ones_not_attempted():
+    client = FakeClient([existing("e1", "a"), existing("e2", "b"), existing("e3", "c")])
+    items = [item("a"), item("b", worker_config={"max_num": 2}), item("c", worker_config={"max_num": 99})]
+    fleet, result = run_fleet(client, items)
+    assert fleet.failure_message().endswith(". Written: none. Not attempted: b. Unchanged: a")
+
+
 def test_valid_fleet_has_no_errors():
-    assert validate_fleet(fleet_params([new_item("a"), item("b", state="absent")], exclusive=True, exclusive_match="x")) == []
+    assert validate_fleet(fleet_params([new_item("a"), item("b", state="absent")], exclusive=True, exclusive_match="x")) == ([], {})
 
 
 def test_declarations_take_no_id_and_require_a_name():

@@ -58,7 +58,7 @@ def run_module(monkeypatch, main, args, opener=no_http, client=None):
     monkeypatch.setattr(api, "open_url", opener)
     monkeypatch.setattr(api.time, "sleep", lambda s: None)
     if client is not None:
-        monkeypatch.setattr(api.NovitaClient, "from_module", classmethod(lambda cls, module: client))
+        monkeypatch.setattr(api.NovitaClient, "from_module", classmethod(lambda cls, module, problems=(): client))
     args = dict({"api_key": "unit-test-api-key", "api_base_url": "http://127.0.0.1:9"}, **args)
     with patch_module_args(args):
         with pytest.raises(ModuleExit) as exc:

@@ -6,10 +6,17 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from urllib.error import URLError
+
 import pytest
 
 from ansible_collections.novita.cloud.plugins.modules import novita_endpoint
+from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
 from ansible_collections.novita.cloud.tests.unit.plugins.modules import module_runner
+
+
+def existing():
+    return endpoint_data("ep1", "chat")
 
 
 def run_module(monkeypatch, args):
@@ -18,11 +25,6 @@ def run_module(monkeypatch, args):
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"name": "x", "port": 2223}, "port: 2223 is not allowed"),
-    ({"name": "x", "worker_config": {"min_num": 5, "max_num": 1}}, "worker_config.min_num: 5 is greater than worker_config.max_num 1"),
-    ({"name": "x", "envs": {"T": "a"}, "secret_envs": {"T": "secret-b"}}, "envs and secret_envs both set T"),
-    ({"name": "x", "volume_mounts": [{"type": "network", "id": "ns-1", "mount_path": "/m"}], "cluster_id": ""},
-     "a network mount needs cluster_id"),
     ({"port": 80}, "one of the following is required: id, name"),
     ({"name": "x", "policy": {"type": "burst"}}, "value of type must be one of: queue, concurrency, got: burst found in policy"),
     ({"name": "x", "timeout": 0}, "timeout: 0 is not allowed; it must be a whole number of at least 1"),
@@ -31,13 +33,59 @@ def run_module(monkeypatch, args):
     ({"name": "x", "image": {"auth_id": "a", "auth_name": "b"}}, "parameters are mutually exclusive: auth_id|auth_name found in image"),
     ({"name": "x", "volume_mounts": [{"type": "network", "id": "ns-1", "storage_name": "m", "mount_path": "/m"}]},
      "parameters are mutually exclusive: id|storage_name found in volume_mounts"),
-    ({"name": "x", "volume_mounts": [{"type": "local", "size": 5, "storage_name": "m", "mount_path": "/m"}]},
-     "volume_mounts[0].storage_name: only a network mount takes a storage_name"),
 ])
 def test_bad_input_fails_before_any_request(monkeypatch, args, message):
     failed, result = run_module(monkeypatch, args)
     assert failed is True
     assert message in result["msg"]
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"name": "x", "port": 2223}, "port: 2223 is not allowed"),
+    ({"name": "x", "worker_config": {"min_num": 5, "max_num": 1}}, "worker_config.min_num: 5 is greater than worker_config.max_num 1"),
+    ({"name": "x", "envs": {"T": "a"}, "secret_envs": {"T": "secret-b"}}, "envs and secret_envs both set T"),
+    ({"name": "x", "volume_mounts": [{"type": "network", "id": "ns-1", "mount_path": "/m"}], "cluster_id": ""},
+     "a network mount needs cluster_id"),
+    ({"name": "x", "volume_mounts": [{"type": "local", "size": 5, "storage_name": "m", "mount_path": "/m"}]},
+     "volume_mounts[0].storage_name: only a network mount takes a storage_name"),
+])
+def test_bad_input_fails_before_any_write(monkeypatch, args, message):
+    client = FakeClient()
+    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, args, client=client)
+    assert failed is True
+    assert message in result["msg"] and message in " ".join(result["errors"])
+    assert client.writes() == []
+
+
+def test_every_problem_is_reported_together_before_any_write(monkeypatch):
+    """A create-only change, two values outside the account's limits and a name too long: one error lists them all."""
+    client = FakeClient([existing()])
+    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, {
+        "id": "ep1", "name": "n" * 221, "product_id": "2", "worker_config": {"max_num": 99, "gpu_num": 9}}, client=client)
+    assert failed is True and result["changed"] is False
+    errors = result["errors"]
+    assert len(errors) == 4, errors
+    assert errors == [
+        "name: 221 characters is longer than the allowed 220",
+        "product_id: endpoint ep1 cannot change product_id from '1' to '2': it is set at creation only; set recreate=true to delete the"
+        " endpoint and create it anew",
+        "worker_config.max_num: 99 is outside the allowed range 0 to 10 (account limits minWorkerNum/maxWorkerNum)",
+        "worker_config.gpu_num: 9 is outside the allowed range 1 to 4 (account limits minGPUNum/maxGPUNum)",
+    ]
+    assert result["msg"] == "4 problems, nothing was written: " + "; ".join(errors)
+    assert client.writes() == [] and result["endpoint_id"] == "ep1"
+
+
+def refuse(*args, **kwargs):
+    raise URLError(ConnectionRefusedError(111, "Connection refused"))
+
+
+def test_problems_are_still_reported_when_the_api_cannot_be_read(monkeypatch):
+    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, {"name": "x", "port": 2223, "retries": 0}, opener=refuse)
+    assert failed is True
+    assert result["errors"][0] == "port: 2223 is not allowed; use 1-65535 except 2222, 2223 and 2224"
+    assert result["errors"][1].startswith("the checks that need the API could not be made: Novita API request GET http://127.0.0.1:9")
+    assert result["msg"].startswith("2 problems, nothing was written: port: 2223 is not allowed")
 
 
 def test_api_key_is_required(monkeypatch):

@@ -36,16 +36,41 @@ NEW = {"product_id": "1", "image": {"image": "img"}, "port": 8000}
 
 @pytest.mark.parametrize("args, message", [
     ({"endpoints": [{"name": "a"}, {"name": "a"}]}, "endpoints[1].name: a is already declared by endpoints[0]"),
-    ({"endpoints": [dict(NEW, name="a", port=2223)]}, "endpoints[0] (a): port: 2223 is not allowed"),
     ({"endpoints": [{"name": "a"}], "concurrency": 100}, "concurrency: 100 is outside the allowed range 1 to 16"),
     ({"endpoints": [{"name": "a"}], "exclusive": True}, "exclusive is True but all of the following are missing: exclusive_match"),
-    ({"endpoints": [{"product_id": "1"}]}, "missing required arguments: name found in endpoints"),
-    ({"endpoints": [{"name": "a", "id": "x"}]}, "Unsupported parameters for (basic.py) module: endpoints.id"),
+    ({"endpoints": [{"product_id": "1"}]}, "endpoints[0]: missing required arguments: name"),
 ])
 def test_bad_input_fails_before_any_request(monkeypatch, args, message):
     failed, result = run_module(monkeypatch, args)
     assert failed is True
     assert message in result["msg"]
+
+
+@pytest.mark.parametrize("endpoints, errors", [
+    ([{"name": "a", "id": "x"}], ["endpoints[0].id: not an option of an endpoints item; an item takes "]),
+    ([{"name": "a"}, {"name": "b", "worker_config": {"max_num": "many", "bogus": 1}}, {"name": "c", "state": "gone"}], [
+        "endpoints[1].worker_config.bogus: not an option of worker_config; worker_config takes cuda_version, free_timeout, gpu_num,"
+        " max_concurrent, max_num, min_num, request_timeout",
+        "endpoints[1].worker_config.max_num: \"'many'\" cannot be converted to an int (expected int)",
+        "endpoints[2].state: gone is not one of present, absent"]),
+    (["just-a-name"], ["endpoints[0]: an item must be a dictionary of endpoint options, not a str"]),
+])
+def test_argument_spec_errors_name_the_item(monkeypatch, endpoints, errors):
+    failed, result = run_module(monkeypatch, {"endpoints": endpoints})
+    assert failed is True
+    assert len(result.get("errors", [])) == len(errors), result["msg"]
+    assert all(got.startswith(want) for got, want in zip(result["errors"], errors)), result["errors"]
+    assert result["msg"] == (result["errors"][0] if len(errors) == 1 else "%d problems in endpoints: %s" % (len(errors), "; ".join(result["errors"])))
+
+
+def test_a_declaration_with_bad_options_is_reported_by_its_path_and_nothing_is_written(monkeypatch):
+    fake = FakeAPI()
+    args = {"endpoints": [{"name": "a", "worker_config": {"max_num": 2}}, dict(NEW, name="new", port=2223)], "wait": False}
+    failed, result = run_module(monkeypatch, args, opener=fake)
+    assert failed is True
+    assert result["msg"] == ("1 of 2 endpoints failed before any write: new: endpoints[1].port: 2223 is not allowed; use 1-65535 except"
+                             " 2222, 2223 and 2224. Written: none. Not attempted: a")
+    assert [m for m, p, b in fake.requests if m != "GET"] == []
 
 
 class FakeAPI:
@@ -79,7 +104,8 @@ def test_one_failure_fails_the_module_with_every_result_and_no_secret(monkeypatc
             "wait": False}
     failed, result = run_module(monkeypatch, args, opener=fake)
     assert failed is True
-    assert result["msg"] == "1 of 3 endpoints failed: bad: Novita API returned HTTP 400 on POST /endpoint/create: no capacity"
+    assert result["msg"] == ("1 of 3 endpoints failed: bad: Novita API returned HTTP 400 on POST /endpoint/create: no capacity."
+                             " Written: a (updated), good (created)")
     assert [(r["name"], r["action"], r["changed"], r["failed"]) for r in result["endpoints"]] == [
         ("bad", "created", False, True), ("a", "updated", True, False), ("good", "created", True, False)]
     assert result["changed"] is True

@@ -278,6 +278,7 @@ class EndpointConverger:
         # together before any write.
         self.problems = list(problems)
         self._names_resolved = True
+        self._replaced_id = None  # with recreate: the endpoint the diff's before side is about
         self.secret_names = set(str(k) for k in (params.get("secret_envs") or {}))
         self.result = {"changed": False, "action": UNCHANGED, "endpoint": {}}
         # Error replies may quote a request body, which carries every env value: the client scrubs the task's
@@ -397,6 +398,7 @@ class EndpointConverger:
                 base["app_name"] = ""  # the API's default (the ID) goes with the old endpoint
             desired = apply_options(base, self.params)
         self.result["action"] = CREATED if replaced is None else RECREATED
+        self._replaced_id = replaced["id"] if replaced is not None else None
         self._validate(desired, creating=True)
         body = build_payload(desired, for_create=True)
         if self.check_mode:
@@ -531,11 +533,11 @@ class EndpointConverger:
         self.result["endpoint"] = endpoint_result(endpoint, hidden, model=model)
         if self.want_diff:
             before_view, after_view = diff_views(before, after, hidden)
-            endpoint_id = self.result["endpoint"].get("id") or (endpoint or {}).get("id")
+            endpoint_id = (endpoint or {}).get("id")
             self.result["diff"] = {
                 "before": before_view,
                 "after": after_view,
-                "before_header": diff_header((before or after or {}).get("name") or self.params.get("name"), (endpoint or {}).get("id")),
+                "before_header": diff_header((before or after or {}).get("name") or self.params.get("name"), self._replaced_id or endpoint_id),
                 "after_header": diff_header((after or before or {}).get("name") or self.params.get("name"), endpoint_id),
             }
         return self.result

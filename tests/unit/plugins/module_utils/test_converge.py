@@ -123,6 +123,21 @@ def test_recreate_deletes_then_creates_keeping_settings():
     assert result["endpoint"]["id"] == "new1" and result["replaced_endpoint_id"] == "ep1"
 
 
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_the_diff_headers_name_the_endpoint_and_after_a_recreate_both_ids(check_mode):
+    client = FakeClient([existing()])
+    result = converge(client, check_mode=check_mode, want_diff=True, id="ep1", product_id="2", recreate=True)
+    assert result["diff"]["before_header"] == "endpoint chat (ep1)"
+    assert result["diff"]["after_header"] == ("endpoint chat" if check_mode else "endpoint chat (new1)")
+    renamed = converge(FakeClient([existing()]), check_mode=True, want_diff=True, id="ep1", name="chat-2")
+    assert (renamed["diff"]["before_header"], renamed["diff"]["after_header"]) == ("endpoint chat (ep1)", "endpoint chat-2 (ep1)")
+    created = converge(FakeClient(), check_mode=True, want_diff=True, name="fresh", product_id="1", image={"image": "i"}, port=80)
+    assert (created["diff"]["before_header"], created["diff"]["after_header"]) == ("endpoint fresh", "endpoint fresh")
+    deleted = converge(FakeClient([existing()]), want_diff=True, id="ep1", state="absent")
+    assert (deleted["diff"]["before_header"], deleted["diff"]["after_header"]) == ("endpoint chat (ep1)", "endpoint chat (ep1)")
+    assert deleted["diff"]["after"] == {}
+
+
 def test_duplicate_names_refused_listing_ids():
     client = FakeClient([existing(), existing(id="ep2")])
     with pytest.raises(EndpointError, match=r"2 endpoints are named chat \(IDs: ep1, ep2\)"):

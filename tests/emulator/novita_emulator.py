@@ -5,7 +5,8 @@
 
 Serves the API under ``/gpu-instance/openapi/v1`` on loopback, with the quirks
 described in the project's NOVITA_API notes (wrapped create and get, flat
-full-replace update, delete by ``name``, type drift in get and list), plus an
+full-replace update, delete by ``name``, type drift in get and list), the registry
+credential, network storage and cluster calls an endpoint refers to, plus an
 unauthenticated admin interface under ``/_emulator/``. The ``strict`` profile (the
 default) reads the API reference carefully; the ``documented`` profile answers as
 Novita's error-code table and real clients say the live API does.
@@ -79,6 +80,7 @@ DEFAULT_CONFIG = {
     "created_at": "iso",
     "rate_limit": 0,
     "rate_burst": None,
+    "storage_size_as_string": False,
 }
 
 # What differs between the profiles. "strict" is the emulator's careful reading of the API reference;
@@ -92,6 +94,7 @@ PROFILES = {
         "numeric_strings": False,  # update accepts "300" for an integer
         "default_page": False,  # list without pageSize/pageNum answers a default page
         "states": {"create": "initializing", "update": "initializing", "delete": "terminating"},
+        "storage_create_id": False,  # POST /networkstorage/create answers {"storageId": ...} rather than {}
         "config": {"stale_reads": 0},  # config a change to this profile sets, unless given in the same call
     },
     "documented": {
@@ -102,6 +105,7 @@ PROFILES = {
         "numeric_strings": True,
         "default_page": True,
         "states": {"create": "creating", "update": "updating", "delete": "deleting"},
+        "storage_create_id": True,
         "config": {"stale_reads": 1},
     },
 }
@@ -143,6 +147,9 @@ SEED_CLUSTERS = [
      "supportNetworkStorage": True, "supportInstanceNetwork": True},
     {"id": "cluster-2", "name": "eu-west", "availableGpuType": ["RTX 4090 24GB"],
      "supportNetworkStorage": True, "supportInstanceNetwork": False},
+    # No network storage here: a storage create in it is refused (400).
+    {"id": "cluster-3", "name": "ap-southeast", "availableGpuType": ["RTX 3090 24GB"],
+     "supportNetworkStorage": False, "supportInstanceNetwork": False},
 ]
 
 SEED_NETWORK_STORAGES = [
@@ -151,6 +158,17 @@ SEED_NETWORK_STORAGES = [
     {"storageId": "ns-2", "storageName": "datasets", "storageSize": 200, "clusterId": "cluster-2",
      "clusterName": "eu-west", "price": "0.07"},
 ]
+
+# Prefixes of the IDs handed out for new registry credentials and network storages (auth-3, ns-3, ...).
+AUTH_ID_PREFIX = "auth-"
+STORAGE_ID_PREFIX = "ns-"
+CLUSTER_ID_PREFIX = "cluster-"
+# Registry credential field -> maximum length (each at least 1 character).
+AUTH_LENGTHS = {"name": 255, "username": 511, "password": 1024}
+STORAGE_NAME_MAX = 255  # guessed: Novita publishes no maximum
+STORAGE_NAME_PATTERN = re.compile(r"[A-Za-z0-9-]+")
+MIN_STORAGE_SIZE = 10  # GB
+STORAGE_PRICE = "0.07"
 
 HEALTHY_DEFAULTS = {"path": "", "initialDelay": 60, "period": 10, "timeout": 5, "successThreshold": 1, "failureThreshold": 3}
 
@@ -355,9 +373,9 @@ def _check_config_value(key, value):
     elif key == "below_base":
         if value not in BELOW_BASE_MODES:
             raise ApiError(400, f"below_base: must be one of {', '.join(BELOW_BASE_MODES)}")
-    elif key == "port_as_string":
+    elif key in ("port_as_string", "storage_size_as_string"):
         if not isinstance(value, bool):
-            raise ApiError(400, f"port_as_string: expected a boolean, got {_json_type(value)}")
+            raise ApiError(400, f"{key}: expected a boolean, got {_json_type(value)}")
     elif key == "products":
         _expect_list(value, key)
         for index, item in enumerate(value):
@@ -375,6 +393,36 @@ def _check_config_value(key, value):
     elif key == "rate_burst":
         if value is not None:
             _check_range(_expect_number(value, key), key, 1, 10 ** 9)
+
+
+# Seed key -> {field: expected type} of its items (the ID field included; every field optional).
+SEED_REF_FIELDS = {
+    "auths": {"id": str, "name": str, "username": str, "password": str},
+    "storages": {"storageId": str, "storageName": str, "storageSize": int, "clusterId": str, "clusterName": str, "price": str},
+    "clusters": {"id": str, "name": str, "availableGpuType": list, "supportNetworkStorage": bool, "supportInstanceNetwork": bool},
+}
+SEED_KEYS = ("endpoints",) + tuple(SEED_REF_FIELDS)
+
+
+def _check_seed_ref(item, where, fields):
+    """Check a seeded registry credential, network storage or cluster: known fields of the right types."""
+    _expect_object(item, where)
+    for key, value in item.items():
+        if key not in fields:
+            raise ApiError(400, f"{where}: unknown field {key}")
+        if value is None:
+            continue
+        expected = fields[key]
+        if expected is int:
+            _expect_int(value, f"{where}.{key}")
+        elif expected is bool:
+            if not isinstance(value, bool):
+                raise ApiError(400, f"{where}.{key}: expected a boolean, got {_json_type(value)}")
+        elif expected is list:
+            for index, entry in enumerate(_expect_list(value, f"{where}.{key}")):
+                _expect_str(entry, f"{where}.{key}[{index}]")
+        else:
+            _expect_str(value, f"{where}.{key}")
 
 
 def _check_limit_value(key, value):
@@ -508,6 +556,7 @@ class Emulator:
         self._auths = []
         self._clusters = []
         self._storages = []
+        self._id_counters = {}
         self._stats = {}
         self._last_created_us = 0
         self._bucket = _TokenBucket()
@@ -520,7 +569,12 @@ class Emulator:
             ("POST", "/endpoint/delete"): self._api_delete,
             ("GET", "/endpoint/limit"): self._api_limits,
             ("GET", "/repository/auths"): self._api_auths,
+            ("POST", "/repository/auth/save"): self._api_auth_save,
+            ("POST", "/repository/auth/delete"): self._api_auth_delete,
             ("GET", "/networkstorages/list"): self._api_storages,
+            ("POST", "/networkstorage/create"): self._api_storage_create,
+            ("POST", "/networkstorage/update"): self._api_storage_update,
+            ("POST", "/networkstorage/delete"): self._api_storage_delete,
             ("GET", "/clusters"): self._api_clusters,
         }
         self._admin_routes = {
@@ -530,6 +584,9 @@ class Emulator:
             ("POST", "/reset"): self._admin_reset,
             ("POST", "/seed"): self._admin_seed,
             ("GET", "/endpoints"): self._admin_endpoints,
+            ("GET", "/auths"): self._admin_auths,
+            ("GET", "/storages"): self._admin_storages,
+            ("GET", "/clusters"): self._admin_clusters,
             ("GET", "/limits"): self._admin_get_limits,
             ("POST", "/limits"): self._admin_set_limits,
             ("GET", "/config"): self._admin_get_config,
@@ -801,6 +858,10 @@ class Emulator:
         self._auths = copy.deepcopy(SEED_AUTHS)
         self._clusters = copy.deepcopy(SEED_CLUSTERS)
         self._storages = copy.deepcopy(SEED_NETWORK_STORAGES)
+        self._id_counters = {"auth": 0, "storage": 0, "cluster": 0}
+        for kind, prefix, records, key in self._ref_kinds():
+            for record in records:
+                self._count_ref_id(kind, prefix, record[key])
         self._clear_stats_locked()
         self._bucket.configure(self._config["rate_limit"], self._config["rate_burst"])
 
@@ -813,6 +874,27 @@ class Emulator:
             new_id = secrets.token_hex(8)
             if new_id not in self._endpoints and new_id not in app_names:
                 return new_id
+
+    def _ref_kinds(self):
+        """(kind, ID prefix, store, ID key) of the reference data: registry credentials, network storages, clusters."""
+        return (("auth", AUTH_ID_PREFIX, self._auths, "id"),
+                ("storage", STORAGE_ID_PREFIX, self._storages, "storageId"),
+                ("cluster", CLUSTER_ID_PREFIX, self._clusters, "id"))
+
+    def _count_ref_id(self, kind, prefix, ref_id):
+        """Note an ID in use (seeded or given), so that a new ID of its kind is never one handed out before."""
+        suffix = ref_id[len(prefix):] if ref_id.startswith(prefix) else ""
+        if suffix.isascii() and suffix.isdigit():
+            self._id_counters[kind] = max(self._id_counters[kind], int(suffix))
+
+    def _new_ref_id(self, kind, prefix, records, key):
+        """A new ID in the style of the seeded ones (auth-3, ns-3, cluster-4), never one used since the last reset."""
+        taken = {record[key] for record in records}
+        while True:
+            self._id_counters[kind] += 1
+            candidate = f"{prefix}{self._id_counters[kind]}"
+            if candidate not in taken:
+                return candidate
 
     def _new_created_us(self):
         """A creation time after every one handed out before: bumped by a microsecond if the clock has not moved on."""
@@ -1231,6 +1313,131 @@ class Emulator:
     def _api_auths(self, _query, _body):
         return {"data": copy.deepcopy(self._auths)}
 
+    @staticmethod
+    def _required_field(body, key):
+        value = body.get(key)
+        if value is None:
+            raise ApiError(400, f"missing required field: {key}")
+        return value
+
+    def _api_auth_save(self, _query, body):
+        """Save a registry credential. The answer is {} without the new ID, as documented: list and match the name."""
+        body = self._require_body(body)
+        auth = {}
+        for key, max_len in AUTH_LENGTHS.items():
+            value = _expect_str(self._required_field(body, key), key)
+            if not 1 <= len(value) <= max_len:
+                raise ApiError(400, f"{key}: length {len(value)} is out of range [1, {max_len}]")
+            auth[key] = value
+        # Names may repeat: a second save with the same name is a second credential.
+        self._auths.append({"id": self._new_ref_id("auth", AUTH_ID_PREFIX, self._auths, "id"), **auth})
+        return {}
+
+    def _api_auth_delete(self, _query, body):
+        """Delete a registry credential by ID, even one an endpoint's image.authId still names."""
+        body = self._require_body(body)
+        auth_id = _expect_str(self._required_field(body, "id"), "id")
+        for index, auth in enumerate(self._auths):
+            if auth["id"] == auth_id:
+                del self._auths[index]
+                return {}
+        raise ApiError(404, f"registry auth {auth_id} not found", "RESOURCE_NOT_FOUND")
+
+    def _find_storage(self, storage_id):
+        for storage in self._storages:
+            if storage["storageId"] == storage_id:
+                return storage
+        return None
+
+    def _find_cluster(self, cluster_id):
+        for cluster in self._clusters:
+            if cluster["id"] == cluster_id:
+                return cluster
+        return None
+
+    @staticmethod
+    def _storage_not_found(storage_id):
+        return ApiError(404, f"network storage {storage_id} not found", "NETWORK_STORAGE_NOT_FOUND")
+
+    @staticmethod
+    def _check_storage_name(value):
+        name = _expect_str(value, "storageName")
+        if not 1 <= len(name) <= STORAGE_NAME_MAX:
+            raise ApiError(400, f"storageName: length {len(name)} is out of range [1, {STORAGE_NAME_MAX}]")
+        if not STORAGE_NAME_PATTERN.fullmatch(name):
+            raise ApiError(400, f"storageName: {name} may contain only letters, digits and hyphens")
+        return name
+
+    @staticmethod
+    def _check_storage_size(value, numeric_strings=False):
+        size = _expect_int(value, "storageSize", numeric_strings)
+        if size < MIN_STORAGE_SIZE:
+            raise ApiError(400, f"storageSize: {size} is below the minimum of {MIN_STORAGE_SIZE} GB")
+        return size
+
+    def _render_storage(self, storage):
+        """A network storage as list shows it: clusterName from its cluster, storageSize a string if configured."""
+        out = copy.deepcopy(storage)
+        cluster = self._find_cluster(storage["clusterId"])
+        if cluster is not None:
+            out["clusterName"] = cluster["name"]
+        if self._config["storage_size_as_string"]:
+            out["storageSize"] = _drift(out["storageSize"])
+        return out
+
+    def _api_storage_create(self, _query, body):
+        """Create a network storage. Answer: {} (strict) or {"storageId": ...} (documented); both are guesses."""
+        body = self._require_body(body)
+        for key in ("clusterId", "storageName", "storageSize"):
+            self._required_field(body, key)
+        cluster_id = _expect_str(body["clusterId"], "clusterId")
+        if not cluster_id:
+            raise ApiError(400, "missing required field: clusterId")
+        name = self._check_storage_name(body["storageName"])
+        size = self._check_storage_size(body["storageSize"])
+        cluster = self._find_cluster(cluster_id)
+        if cluster is None:
+            raise ApiError(404, f"cluster {cluster_id} not found", "RESOURCE_NOT_FOUND")
+        if not cluster.get("supportNetworkStorage"):
+            raise ApiError(400, f"clusterId: cluster {cluster_id} does not support network storage")
+        # Names may repeat (guessed: nothing documented forbids it).
+        storage_id = self._new_ref_id("storage", STORAGE_ID_PREFIX, self._storages, "storageId")
+        self._storages.append({"storageId": storage_id, "storageName": name, "storageSize": size, "clusterId": cluster_id,
+                               "clusterName": cluster["name"], "price": STORAGE_PRICE})
+        return {"storageId": storage_id} if self._profile()["storage_create_id"] else {}
+
+    def _api_storage_update(self, _query, body):
+        """Grow (or keep) a network storage's size and optionally rename it; a smaller size is refused."""
+        body = self._require_body(body)
+        for key in ("storageId", "storageSize"):
+            self._required_field(body, key)
+        storage_id = _expect_str(body["storageId"], "storageId")
+        storage = self._find_storage(storage_id)
+        if storage is None:
+            raise self._storage_not_found(storage_id)
+        name = body.get("storageName")
+        if name is not None and name != "":  # absent, null or "": the name is kept
+            name = self._check_storage_name(name)
+        else:
+            name = storage["storageName"]
+        size = self._check_storage_size(body["storageSize"], self._profile()["numeric_strings"])
+        if size < storage["storageSize"]:
+            raise ApiError(400, f"storageSize: {size} is smaller than the current size {storage['storageSize']} "
+                                f"of network storage {storage_id} (a network storage can only grow)")
+        storage["storageName"] = name
+        storage["storageSize"] = size
+        return {}
+
+    def _api_storage_delete(self, _query, body):
+        """Delete a network storage by ID, even one an endpoint still mounts."""
+        body = self._require_body(body)
+        storage_id = _expect_str(self._required_field(body, "storageId"), "storageId")
+        storage = self._find_storage(storage_id)
+        if storage is None:
+            raise self._storage_not_found(storage_id)
+        self._storages.remove(storage)
+        return {}
+
     def _api_storages(self, query, _body):
         page_no = self._int_param(query, "pageNo", required=False, default=1)
         page_size = self._int_param(query, "pageSize", required=False, default=10)
@@ -1243,7 +1450,7 @@ class Emulator:
         matched = [storage for storage in self._storages
                    if (not name or name in storage["storageName"]) and (not storage_id or storage["storageId"] == storage_id)]
         start = (page_no - 1) * page_size
-        return {"data": copy.deepcopy(matched[start:start + page_size]), "total": len(matched)}
+        return {"data": [self._render_storage(storage) for storage in matched[start:start + page_size]], "total": len(matched)}
 
     def _api_clusters(self, _query, _body):
         return {"data": copy.deepcopy(self._clusters)}
@@ -1266,6 +1473,16 @@ class Emulator:
 
     def _admin_seed(self, body):
         body = self._require_body(body if body is not None else {})
+        for key in body:
+            if key not in SEED_KEYS:
+                raise ApiError(400, f"unknown seed key: {key}")
+        # Everything is checked before anything is stored: a bad item seeds nothing.
+        refs = {}
+        for key, fields in SEED_REF_FIELDS.items():
+            items = _expect_list(body.get(key, []), key)
+            for index, item in enumerate(items):
+                _check_seed_ref(item, f"{key}[{index}]", fields)
+            refs[key] = items
         endpoints = body.get("endpoints", [])
         _expect_list(endpoints, "endpoints")
         for index, item in enumerate(endpoints):
@@ -1278,7 +1495,40 @@ class Emulator:
             for key in ("createdAt", "updatedAt"):
                 if item.get(key) is not None:
                     _parse_time(item[key], f"endpoints[{index}].{key}")
-        return {"ids": [self._seed_one(item) for item in endpoints]}
+        # Clusters first, so that a seeded storage finds its cluster's name.
+        cluster_ids = [self._seed_ref("cluster", item) for item in refs["clusters"]]
+        storage_ids = [self._seed_ref("storage", item) for item in refs["storages"]]
+        auth_ids = [self._seed_ref("auth", item) for item in refs["auths"]]
+        return {"ids": [self._seed_one(item) for item in endpoints], "auth_ids": auth_ids, "storage_ids": storage_ids,
+                "cluster_ids": cluster_ids}
+
+    def _seed_ref(self, kind, item):
+        """Store one seeded registry credential, network storage or cluster; return its ID.
+
+        Missing fields get defaults; a given ID is kept, and replaces the item with that ID in place.
+        """
+        _kind, prefix, records, key = next(entry for entry in self._ref_kinds() if entry[0] == kind)
+        ref_id = item.get(key) or self._new_ref_id(kind, prefix, records, key)
+        self._count_ref_id(kind, prefix, ref_id)
+        if kind == "auth":
+            record = {"id": ref_id, "name": ref_id, "username": "emulator", "password": "emulator-password"}
+        elif kind == "cluster":
+            record = {"id": ref_id, "name": ref_id, "availableGpuType": [], "supportNetworkStorage": True, "supportInstanceNetwork": False}
+        else:
+            record = {"storageId": ref_id, "storageName": ref_id, "storageSize": MIN_STORAGE_SIZE, "clusterId": "cluster-1",
+                      "clusterName": "", "price": STORAGE_PRICE}
+        record.update({name: copy.deepcopy(value) for name, value in item.items() if value is not None})
+        record[key] = ref_id
+        if kind == "storage":
+            cluster = self._find_cluster(record["clusterId"])
+            if cluster is not None and "clusterName" not in item:
+                record["clusterName"] = cluster["name"]
+        for index, existing in enumerate(records):
+            if existing[key] == ref_id:
+                records[index] = record
+                return ref_id
+        records.append(record)
+        return ref_id
 
     def _seed_one(self, item):
         item = copy.deepcopy(item)
@@ -1323,6 +1573,15 @@ class Emulator:
 
     def _admin_endpoints(self, _body):
         return {"endpoints": [self._render(record) for record in self._endpoints.values()]}
+
+    def _admin_auths(self, _body):
+        return {"auths": copy.deepcopy(self._auths)}
+
+    def _admin_storages(self, _body):
+        return {"storages": copy.deepcopy(self._storages)}
+
+    def _admin_clusters(self, _body):
+        return {"clusters": copy.deepcopy(self._clusters)}
 
     def _admin_get_limits(self, _body):
         return copy.deepcopy(self._limits)

@@ -352,7 +352,8 @@ def test_reference_data(client):
     assert [(auth["id"], auth["name"]) for auth in auths] == [("auth-1", "dockerhub-private"), ("auth-2", "ghcr-team")]
     assert set(auths[0]) == {"id", "name", "username", "password"}
     clusters = client.ok("GET", "/clusters")["data"]
-    assert [(cluster["id"], cluster["name"]) for cluster in clusters] == [("cluster-1", "us-east"), ("cluster-2", "eu-west")]
+    assert [(cluster["id"], cluster["name"], cluster["supportNetworkStorage"]) for cluster in clusters] == [
+        ("cluster-1", "us-east", True), ("cluster-2", "eu-west", True), ("cluster-3", "ap-southeast", False)]
     storages = client.ok("GET", "/networkstorages/list?pageNo=1&pageSize=10")
     assert storages["total"] == 2
     summary = [(item["storageId"], item["storageName"], item["clusterId"]) for item in storages["data"]]

@@ -1,0 +1,509 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Registry credentials (``/repository/auths``): their schema, the API calls, and the convergence of one declared credential.
+
+The API has no update call and gives no ID back from a save: a credential whose user name or password
+changes is saved anew (then found by listing again: the one with its name whose ID was not there before)
+and the old one deleted, so its ID changes. Endpoints refer to a credential by ID (``image.authId``), so
+a replace or a delete first looks for the endpoints that use it.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, NovitaAPIError, NovitaError, is_not_found, raise_problems
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import build_payload, check_wait_timeout, hidden_env_values, model_from_api
+from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Returned, Scalar, Schema, get_path
+
+NAME_MAX_LENGTH = 255
+USERNAME_MAX_LENGTH = 511
+PASSWORD_MAX_LENGTH = 1024
+# The scope of the schema's rows that novita_registry_auth takes.
+SCOPE = "registry_auth"
+
+# What the module did (or, in check mode, would do) to the credential: the ``action`` of its result.
+CREATED, REPLACED, DELETED, UNCHANGED = "created", "replaced", "deleted", "unchanged"
+
+
+class RegistryAuthError(NovitaError):
+    """A failure of a registry credential operation that is not one API request's error (those are NovitaAPIError)."""
+
+
+class RegistryAuthProblems(RegistryAuthError):
+    """The problems a run found before any write (``errors`` lists them); nothing was written."""
+
+
+def _check_not_empty(value, params, where):
+    # Never the value itself: for the password it is a secret.
+    return ["%s: must not be empty" % where] if value == "" else []
+
+
+def _auth_id(api):
+    value = api.get("id")
+    return None if value is None else str(value)
+
+
+REGISTRY_AUTH_OPTIONS = (
+    Option("name", "str", [
+        "The credential's name. The module finds the credential by this name.",
+        "Names are not unique in the Novita API. With O(state=present), several credentials with this name are an error"
+        " (the message lists their IDs), except in one case: when there are two and exactly one of them has the task's"
+        " O(username) and O(password), which is what a replace interrupted after its save leaves behind, the module"
+        " finishes that replace (see O(repoint_endpoints)).",
+        "With O(state=absent), every credential with this name is deleted.",
+    ], api=["name"], codec=Scalar("str"), max_length=NAME_MAX_LENGTH, required=True, check=_check_not_empty,
+        returned={"description": ["The credential's name."], "sample": "ghcr-team"}),
+    Option("username", "str", [
+        "The user name for the registry.",
+        "Left out, an existing credential keeps its user name.",
+        "The user name is not secret: it is returned and shown in the diff.",
+    ], api=["username"], codec=Scalar("str"), max_length=USERNAME_MAX_LENGTH, required_to_create=True, check=_check_not_empty,
+        returned={"description": ["The user name for the registry."], "sample": "ci-bot"}),
+    Option("password", "str", [
+        "The password or access token for the registry.",
+        "Left out, an existing credential keeps its password.",
+        "The API lists every credential with its password, so the module compares it without storing anything and a"
+        " rerun with the same value changes nothing. The password is never returned; in the diff it is C(********),"
+        " followed by the word C(changed) in parentheses when the task changes it. It is masked in every message, as"
+        " are the passwords of the account's other credentials.",
+    ], api=["password"], codec=Scalar("str"), max_length=PASSWORD_MAX_LENGTH, no_log=True, required_to_create=True,
+        check=_check_not_empty),
+    Option("state", "str", [
+        "V(present) creates the credential, or replaces it when its user name or password differs from the task's.",
+        "V(absent) deletes every credential with O(name); nothing happens when there is none. A credential that an"
+        " endpoint uses is not deleted unless O(force=true).",
+    ], choices=["present", "absent"], default="present"),
+    Option("repoint_endpoints", "bool", [
+        "What to do when the user name or password changes and endpoints use the credential. The API cannot change a"
+        " credential: the module saves a new one with the same name (it gets a new ID) and deletes the old one, and an"
+        " endpoint that still refers to the old ID could no longer pull its image.",
+        "V(false) fails before any write and names the endpoints (name and ID).",
+        "V(true) saves the new credential, then updates every endpoint that uses the old one to use the new ID, then"
+        " deletes the old credential. Each update sends the whole endpoint as it is, with only the credential ID changed"
+        " (as M(novita.cloud.novita_endpoint) does), so no other setting is lost. With O(wait), the module waits for each"
+        " endpoint to read back the new ID and be ready before it deletes the old credential.",
+        "A failure part of the way says what was done (the new credential's ID, the endpoints repointed) and what was"
+        " not; the old credential is then kept. Running the task again finishes the replace.",
+        "Unused when nothing uses the credential, and with O(state=absent).",
+    ], default=False),
+    Option("force", "bool", [
+        "With O(state=absent), delete the credential even while endpoints use it. The module warns and returns them in"
+        " RV(used_by): they keep referring to the deleted ID, so their workers can no longer pull a private image (a new"
+        " worker, a restart or a scale-up fails) until they are pointed at another credential, for example with"
+        " O(novita.cloud.novita_endpoint#module:image.auth_name).",
+        "V(false) fails before any write and names the endpoints.",
+        "Unused with O(state=present); see O(repoint_endpoints).",
+    ], default=False),
+    Option("wait", "bool", [
+        "With O(repoint_endpoints=true), after updating the endpoints, poll each until it reads back the new credential"
+        " ID and is ready, as M(novita.cloud.novita_endpoint) waits after an update, before the old credential is deleted.",
+        "V(false) deletes the old credential right after the updates were accepted.",
+    ], default=True),
+    Option("wait_timeout", "int", [
+        "How many seconds to wait for each endpoint with O(wait). When it runs out the module fails, naming the endpoint"
+        " and its last state; the old credential is then kept.",
+    ], default=600, check=check_wait_timeout),
+)
+
+REGISTRY_AUTH_RETURNS = (
+    Returned("id", "str", ["The credential's ID. V(null) in check mode for a credential that would be created or replaced:"
+                           " the API makes the ID when it saves the credential."], "7b1d4a553f2a9c0e", _auth_id),
+    "name",
+    "username",
+)
+
+REGISTRY_AUTH_SCHEMA = Schema(REGISTRY_AUTH_OPTIONS, REGISTRY_AUTH_RETURNS, noun="a registry credential")
+
+
+def registry_auth_argument_spec(schema=REGISTRY_AUTH_SCHEMA):
+    """The options of novita_registry_auth (connection options come from api.py)."""
+    return schema.argument_spec(SCOPE)
+
+
+def validate_options(params, schema=REGISTRY_AUTH_SCHEMA):
+    """Errors found in the task alone, before any request: lengths against the API's limits, empty values. Never a value."""
+    return schema.check_errors(params) + schema.length_errors(params)
+
+
+def registry_auth_result(api, model=None, schema=REGISTRY_AUTH_SCHEMA):
+    """A credential as the modules return it: ``id``, ``name``, ``username``; never the password. ``{}`` without either."""
+    if not api and model is None:
+        return {}
+    return schema.result(schema.model_from_api(api) if model is None else model, api or {})
+
+
+def endpoint_ref(endpoint):
+    """How results name an endpoint: its ID and name."""
+    return {"id": str(endpoint.get("id")), "name": endpoint.get("name") or ""}
+
+
+def endpoints_text(endpoints):
+    """``a (id1), b (id2)``: endpoints named in a message."""
+    return ", ".join("%s (%s)" % (e.get("name") or "", e.get("id")) for e in endpoints)
+
+
+def auth_text(auth):
+    return "registry credential %s (%s)" % (auth.get("name"), auth.get("id"))
+
+
+def diff_header(name, auth_id):
+    """How a diff names a credential: ``registry credential NAME (ID)``, without the ID when it has none yet."""
+    return "registry credential %s (%s)" % (name, auth_id) if auth_id else "registry credential %s" % name
+
+
+def diff_view(model, password_changed=False):
+    """The credential for ``--diff``: name and user name shown, the password masked (``******** (changed)`` when it changes)."""
+    if not model:
+        return {}
+    return {"name": model["name"], "username": model["username"], "password": MASK + (" (changed)" if password_changed else "")}
+
+
+class RegistryAuthAPI:
+    """The v1 registry credential calls: list, save (which returns no ID), delete by ``id``."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def list(self):
+        """Every credential of the account, IDs as strings. Their passwords are masked in every message from now on."""
+        data = self.client.get("/repository/auths")
+        items = data.get("data") if isinstance(data, dict) else None
+        auths = []
+        for item in items or []:
+            if isinstance(item, dict):
+                auth = dict(item)
+                auth["id"] = _auth_id(item)
+                auths.append(auth)
+        self.client.add_secrets(*[a.get("password") for a in auths])
+        return auths
+
+    def save(self, body, known_ids):
+        """Save a credential and return ``(auth, adopted)``: the API object of the new one, found by listing again.
+
+        The new credential is the one named ``body["name"]`` whose ID is not in ``known_ids`` (the IDs listed before).
+        The save itself is never repeated blindly: after a failure that leaves open whether it was carried out (a
+        timeout, a dropped connection, a 5xx), the list is read again and a new credential with the name is adopted
+        (``adopted`` True); only when there is none is the save sent again, within the client's retry policy.
+        """
+        name = body["name"]
+        attempt = 0
+        started = None
+        while True:
+            try:
+                self.client.post("/repository/auth/save", body)
+            except NovitaAPIError as exc:
+                if not exc.transient:
+                    raise
+                exc.attempts = attempt + 1
+                if exc.ambiguous:
+                    try:
+                        fresh = self._new(name, known_ids)
+                    except NovitaError as lookup:
+                        raise RegistryAuthError("%s; whether registry credential %s was saved is unknown: listing the credentials failed too: %s."
+                                                " Check before running again" % (exc.msg, name, lookup.msg), failure=exc.to_dict())
+                    if fresh:
+                        return self._pick(fresh, body), True
+                if started is None:
+                    started = self.client.now()
+                delay = self.client.retry_delay(attempt, exc.retry_after, started)
+                if delay is None:
+                    if exc.ambiguous:
+                        raise RegistryAuthError("%s; no new registry credential named %s is listed, so none was saved (gave up after %d attempts)"
+                                                % (exc.msg, name, attempt + 1), failure=exc.to_dict())
+                    raise
+                self.client.pause(delay)
+                attempt += 1
+                continue
+            fresh = self._new(name, known_ids)
+            if not fresh:
+                raise RegistryAuthError("Novita API accepted saving registry credential %s, but listing the credentials again shows no new one"
+                                        " with that name" % name)
+            return self._pick(fresh, body), False
+
+    def _new(self, name, known_ids):
+        return [a for a in self.list() if a.get("name") == name and a["id"] not in known_ids]
+
+    @staticmethod
+    def _pick(fresh, body):
+        """The one new credential; when several appeared (another run saved the same name at the same time), the one with
+        this save's user name and password, if exactly one has them."""
+        if len(fresh) == 1:
+            return fresh[0]
+        same = [a for a in fresh if a.get("username") == body["username"] and a.get("password") == body["password"]]
+        if len(same) == 1:
+            return same[0]
+        ids = sorted(a["id"] for a in fresh)
+        raise RegistryAuthError("saved registry credential %s, but %d new credentials with that name appeared (IDs: %s): another run saved one"
+                                " at the same time; delete the extra ones (state=absent deletes every credential with the name)"
+                                % (body["name"], len(fresh), ", ".join(ids)), auth_ids=ids)
+
+    def delete(self, auth_id):
+        """Delete by ID, repeated on transient failures; a credential already gone counts as deleted."""
+        try:
+            self.client.post("/repository/auth/delete", {"id": auth_id}, retry=True)
+        except NovitaAPIError as exc:
+            if not is_not_found(exc):
+                raise
+
+
+def endpoints_using(endpoints, auth_ids):
+    """The endpoints (API objects) whose ``image.authId`` is one of ``auth_ids``."""
+    wanted = set(auth_ids)
+    return [e for e in endpoints if str(get_path(e, ("image", "authId")) or "") in wanted]
+
+
+class RegistryAuthConverger:
+    """Brings the registry credential a task declares about: one list read when nothing changes; the endpoint list
+    pages only when a replace or a delete is coming; check mode makes the same reads and no write."""
+
+    def __init__(self, client, params, check_mode=False, want_diff=False, problems=(), endpoint_api=None):
+        self.client = client
+        self.api = RegistryAuthAPI(client)
+        self.endpoint_api = endpoint_api or EndpointAPI(client)
+        self.params = params
+        self.check_mode = check_mode
+        self.want_diff = want_diff
+        self.problems = list(problems)
+        self.result = {"changed": False, "action": UNCHANGED, "registry_auth": {}}
+        self.warnings = []
+        # Error replies may quote a request body: the task's password is masked in every message.
+        client.add_secrets(params.get("password"))
+
+    def run(self):
+        self._stop_on_problems()
+        auths = self.api.list()
+        name = self.params["name"]
+        matches = [a for a in auths if a.get("name") == name]
+        if self.params.get("state") == "absent":
+            return self._absent(matches)
+        known_ids = set(a["id"] for a in auths)
+        if not matches:
+            return self._create(known_ids)
+        if len(matches) == 1:
+            current = matches[0]
+            desired = self._desired(current)
+            if desired == self._model(current):
+                return self._finish(current, None, current, desired, changed=False)
+            return self._replace(current, None, desired, known_ids)
+        return self._resume(matches, known_ids)
+
+    # -- the outcomes
+
+    def _create(self, known_ids):
+        desired = self._desired(None)
+        self.result["action"] = CREATED
+        self.problems.extend(REGISTRY_AUTH_SCHEMA.missing_to_create(desired))
+        self._stop_on_problems()
+        if self.check_mode:
+            return self._finish(None, desired, None, desired, changed=True)
+        saved, adopted = self.api.save(REGISTRY_AUTH_SCHEMA.build_payload(desired, for_create=True), known_ids)
+        self.result["changed"] = True
+        if adopted:
+            self.warnings.append("saving registry credential %s got no clear reply; the credential it saved (%s) was found by name and adopted"
+                                 % (saved.get("name"), saved["id"]))
+        return self._finish(saved, None, None, desired, changed=True)
+
+    def _resume(self, matches, known_ids):
+        """Several credentials have the name: finish an interrupted replace when that is what it looks like, else fail."""
+        name = self.params["name"]
+        ids = sorted(a["id"] for a in matches)
+        given = self.params.get("username") is not None and self.params.get("password") is not None
+        same = [a for a in matches if given and self._desired(a) == self._model(a)]
+        if len(matches) == 2 and len(same) == 1:
+            kept = same[0]
+            old = [a for a in matches if a is not kept][0]
+            self.warnings.append("two registry credentials are named %s; %s has the task's user name and password (a replace was interrupted"
+                                 " after its save?), so it is kept and %s is replaced by it" % (name, kept["id"], old["id"]))
+            return self._replace(old, kept, self._model(kept), known_ids)
+        hint = ("; one of them must have exactly the task's username and password to be kept" if len(matches) == 2 else "")
+        raise RegistryAuthProblems("name: %d registry credentials are named %s (IDs: %s); the module cannot tell which to manage%s."
+                                   " state=absent deletes every credential with the name" % (len(matches), name, ", ".join(ids), hint),
+                                   errors=["name: %d registry credentials are named %s (IDs: %s)" % (len(matches), name, ", ".join(ids))],
+                                   auth_ids=ids)
+
+    def _replace(self, old, new, desired, known_ids):
+        """Replace ``old`` by a credential with the ``desired`` values: save it (unless ``new`` exists already), repoint the
+        endpoints that use ``old`` (with ``repoint_endpoints``), delete ``old``."""
+        self.result["action"] = REPLACED
+        before = self._model(old)
+        users = self._users([old["id"]])
+        if users and not self.params.get("repoint_endpoints"):
+            self.problems.append("%s is used by endpoint%s %s; changing its username or password saves a new credential with a new ID and"
+                                 " deletes this one, which would break them: set repoint_endpoints=true to point them at the new one"
+                                 % (auth_text(old), "s" if len(users) > 1 else "", endpoints_text(users)))
+            self._finish(old, None, before, before, changed=False)
+            self._stop_on_problems()
+        self.result["replaced_auth_id"] = old["id"]
+        if users:
+            self.result["repointed_endpoints"] = [endpoint_ref(e) for e in users]
+        if self.check_mode:
+            return self._finish(new, desired if new is None else None, before, desired, changed=True, old=old)
+        done = []
+        if new is None:
+            new, adopted = self.api.save(REGISTRY_AUTH_SCHEMA.build_payload(desired, for_create=True), known_ids)
+            self.result["changed"] = True
+            if adopted:
+                self.warnings.append("saving registry credential %s got no clear reply; the credential it saved (%s) was found by name and adopted"
+                                     % (new.get("name"), new["id"]))
+            done.append("saved %s to replace %s" % (auth_text(new), old["id"]))
+        self._finish(new, None, before, desired, changed=self.result["changed"], old=old)
+        repointed = self._repoint(users, new["id"], old, done)
+        if repointed:
+            done.append("repointed endpoint%s %s" % ("s" if len(repointed) > 1 else "", endpoints_text(repointed)))
+        try:
+            self.api.delete(old["id"])
+        except NovitaError as exc:
+            raise self._partial(done, "deleting the old %s failed: %s" % (auth_text(old), exc.msg),
+                                "%s was not deleted (two credentials are named %s now; run the task again to finish the replace)"
+                                % (old["id"], old.get("name")), exc)
+        self.result["changed"] = True
+        return self.result
+
+    def _repoint(self, users, new_id, old, done):
+        """Update every endpoint in ``users`` to the credential ``new_id`` (the whole endpoint, only ``image.authId``
+        changed), then wait for each (with ``wait``); returns the endpoints updated. A failure raises, saying what was done."""
+        repointed = []
+        images = {}
+        for index, endpoint in enumerate(users):
+            model = model_from_api(endpoint)
+            previous = copy.deepcopy(model["image"])
+            model["image"]["auth_id"] = new_id
+            images[endpoint_ref(endpoint)["id"]] = (model["image"], previous)
+            body = dict(id=endpoint_ref(endpoint)["id"], **build_payload(model, for_create=False))
+            try:
+                self.endpoint_api.update(body)
+            except NovitaAPIError as exc:
+                outcome = ("it may or may not have been applied (an update replaces the whole endpoint, never a part of it)" if exc.ambiguous
+                           else "it was not applied")
+                left = users[index:]
+                raise self._partial(done + self._repointed_text(repointed), "updating endpoint %s to it failed: %s; %s"
+                                    % (endpoints_text([endpoint]), exc.msg, outcome),
+                                    "endpoint%s %s still use%s %s, which was not deleted"
+                                    % ("s" if len(left) > 1 else "", endpoints_text(left), "" if len(left) > 1 else "s", old["id"]), exc)
+            repointed.append(endpoint)
+            self.result["changed"] = True
+        if self.params.get("wait", True):
+            for endpoint in repointed:
+                endpoint_id = endpoint_ref(endpoint)["id"]
+                image, previous = images[endpoint_id]
+                try:
+                    self.endpoint_api.wait(endpoint_id, self.params["wait_timeout"], expect={"image": image}, previous={"image": previous},
+                                           warnings=self.warnings)
+                except NovitaError as exc:
+                    raise self._partial(done + self._repointed_text(repointed), exc.msg,
+                                        "%s was not deleted; run the task again to finish the replace" % old["id"], exc)
+        return repointed
+
+    @staticmethod
+    def _repointed_text(repointed):
+        return ["repointed endpoint%s %s" % ("s" if len(repointed) > 1 else "", endpoints_text(repointed))] if repointed else []
+
+    def _partial(self, done, failed, not_done, exc):
+        """The error of a replace that failed part of the way: what was done, what failed, what was not done."""
+        details = dict(exc.details)
+        details.pop("errors", None)
+        for key in ("registry_auth", "replaced_auth_id", "repointed_endpoints", "used_by"):
+            details.pop(key, None)
+        text = "; ".join(done)
+        message = ("%s; then %s. Not done: %s" % (text, failed, not_done)) if text else "%s. Not done: %s" % (failed, not_done)
+        return RegistryAuthError(message, **details)
+
+    def _absent(self, matches):
+        if not matches:
+            return self._finish(None, None, None, None, changed=False)
+        first = matches[0]
+        before = self._model(first)
+        ids = [a["id"] for a in matches]
+        users = self._users(ids)
+        self.result["action"] = DELETED
+        if users and not self.params.get("force"):
+            by_auth = [(a, endpoints_using(users, [a["id"]])) for a in matches]
+            self.problems.extend("%s is used by endpoint%s %s; deleting it would leave them pointing at a credential that no longer exists:"
+                                 " point them at another credential first, or set force=true to delete it anyway"
+                                 % (auth_text(a), "s" if len(using) > 1 else "", endpoints_text(using)) for a, using in by_auth if using)
+            self._finish(first, None, before, before, changed=False)
+            self._stop_on_problems()
+        self.result["deleted_auth_ids"] = ids
+        self._finish(first, None, before, None, changed=self.check_mode)
+        if self.check_mode:
+            return self.result
+        deleted = []
+        for auth in matches:
+            try:
+                self.api.delete(auth["id"])
+            except NovitaError as exc:
+                if not deleted:
+                    raise
+                raise RegistryAuthError("deleted registry credential%s %s named %s; then deleting %s failed: %s"
+                                        % ("s" if len(deleted) > 1 else "", ", ".join(deleted), self.params["name"], auth["id"], exc.msg),
+                                        **exc.details)
+            deleted.append(auth["id"])
+            self.result["changed"] = True
+        if users:
+            self.warnings.append("deleted %s although endpoint%s %s use%s it (force=true): they still refer to the deleted ID and cannot pull"
+                                 " a private image until they are pointed at another credential"
+                                 % (", ".join(auth_text(a) for a in matches), "s" if len(users) > 1 else "", endpoints_text(users),
+                                    "" if len(users) > 1 else "s"))
+        return self.result
+
+    # -- helpers
+
+    def _users(self, auth_ids):
+        """The endpoints that use one of these credentials (the endpoint list pages); also returned as ``used_by``."""
+        users = endpoints_using(self.endpoint_api.list(), auth_ids)
+        for endpoint in users:
+            # An update's error may quote the endpoint's body, env values included.
+            self.client.add_secrets(*hidden_env_values(None, endpoint))
+        self.result["used_by"] = [endpoint_ref(e) for e in users]
+        return users
+
+    @staticmethod
+    def _model(auth):
+        return REGISTRY_AUTH_SCHEMA.model_from_api(auth) if auth else None
+
+    def _desired(self, current):
+        """The credential the task asks for: the current one (if any) with the options the task sets laid over it."""
+        base = self._model(current) if current is not None else REGISTRY_AUTH_SCHEMA.empty_model()
+        return REGISTRY_AUTH_SCHEMA.apply_options(base, self.params)
+
+    def _stop_on_problems(self, **details):
+        """Raise one error listing every problem found, if there is one (see ``raise_problems``); nothing was written."""
+        raise_problems(self.problems, RegistryAuthProblems, **details)
+
+    def _finish(self, auth, model, before, after, changed, old=None):
+        """The result: ``auth`` is the API object returned (None: not saved yet), ``model`` its values when there is no
+        object; ``before`` and ``after`` are the models for the diff, ``old`` the credential the before side is about."""
+        self.result["changed"] = changed
+        self.result["registry_auth"] = registry_auth_result(auth, model)
+        if self.want_diff:
+            name = (after or before or {}).get("name") or self.params.get("name")
+            before_id = (old or auth or {}).get("id") if before else None
+            after_id = (auth or {}).get("id") if after else None
+            password_changed = bool(before and after and before["password"] != after["password"])
+            self.result["diff"] = {
+                "before": diff_view(before),
+                "after": diff_view(after, password_changed),
+                "before_header": diff_header(name, before_id),
+                "after_header": diff_header(name, after_id or (before_id if not after else None)),
+            }
+        return self.result
+
+
+def registry_auths_info(client, name=None, gather_usage=False):
+    """The account's credentials (all, or those named ``name``) as novita_registry_auth_info returns them; with
+    ``gather_usage`` each has ``used_by``, the endpoints that use it (the endpoint list pages, read once)."""
+    auths = RegistryAuthAPI(client).list()
+    if name is not None:
+        auths = [a for a in auths if a.get("name") == name]
+    found = [registry_auth_result(a) for a in auths]
+    if gather_usage and found:
+        endpoints = EndpointAPI(client).list()
+        for item in found:
+            item["used_by"] = [endpoint_ref(e) for e in endpoints_using(endpoints, [item["id"]])]
+    return found

@@ -1,0 +1,490 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, fail
+from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import (
+    RegistryAuthConverger,
+    RegistryAuthError,
+    RegistryAuthProblems,
+    registry_auth_argument_spec,
+    registry_auths_info,
+    validate_options,
+)
+from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
+
+HUB_PASSWORD = "hub-password-0ld"
+NEW_PASSWORD = "hub-password-n3w"
+OTHER_PASSWORD = "other-password-9x"
+GET_AUTHS, LIST_ENDPOINTS = ("GET", "/repository/auths"), ("LIST", "/endpoints")
+SAVE, DELETE, UPDATE = ("POST", "/repository/auth/save"), ("POST", "/repository/auth/delete"), ("POST", "/endpoint/update")
+
+
+def auths(*extra):
+    return [{"id": "a1", "name": "hub", "username": "bot", "password": HUB_PASSWORD},
+            {"id": "a2", "name": "other", "username": "someone", "password": OTHER_PASSWORD}] + list(extra)
+
+
+def using(endpoint_id, name, auth_id="a1"):
+    """An endpoint whose image is pulled with registry credential ``auth_id``, with settings of its own to keep."""
+    return endpoint_data(endpoint_id, name, image={"image": "ghcr.io/team/server:2", "authId": auth_id, "command": "serve --port 8000"},
+                         envs=[{"key": "LOG_LEVEL", "value": "debug"}, {"key": "TOKEN", "value": "env-secret-value"}],
+                         healthy={"path": "/ready"}, clusterID="cluster-1",
+                         volumeMounts=[{"type": "local", "size": 30, "mountPath": "/workspace"},
+                                       {"type": "network", "id": "ns-1", "mountPath": "/models"}],
+                         workerConfig={"minNum": 1, "maxNum": 3, "freeTimeout": "120", "maxConcurrent": "4", "gpuNum": 2,
+                                       "requestTimeout": 90, "cudaVersion": "12.4"},
+                         policy={"type": "concurrency", "value": "5"})
+
+
+class AuthFakeClient(FakeClient):
+    """FakeClient that also answers the registry credential writes: save (no ID back) and delete by ``id``; ``bodies`` holds
+    every POST body."""
+
+    def __init__(self, endpoints=(), auths=(), **kwargs):
+        super(AuthFakeClient, self).__init__(endpoints, auths=auths, **kwargs)
+        self.saved = 0
+        self.bodies = []
+
+    def post(self, path, body, retry=False):
+        with self.lock:
+            self.bodies.append((path, copy.deepcopy(body)))
+        return super(AuthFakeClient, self).post(path, body, retry)
+
+    def _apply(self, path, body):
+        with self.lock:
+            if path == "/repository/auth/save":
+                self.saved += 1
+                self.auths.append(dict(id="auth-new%d" % self.saved, name=body["name"], username=body["username"], password=body["password"]))
+                return {}
+            if path == "/repository/auth/delete":
+                if not any(a["id"] == body["id"] for a in self.auths):
+                    raise NovitaAPIError("Novita API returned HTTP 400 RESOURCE_NOT_FOUND", status=400, method="POST", path=path,
+                                         api_reason="RESOURCE_NOT_FOUND")
+                self.auths = [a for a in self.auths if a["id"] != body["id"]]
+                return {}
+        return super(AuthFakeClient, self)._apply(path, body)
+
+    def auth_ids(self, name):
+        return [a["id"] for a in self.auths if a["name"] == name]
+
+
+def params(**given):
+    values = dict((key, None) for key in registry_auth_argument_spec())
+    values.update(state="present", repoint_endpoints=False, force=False, wait=True, wait_timeout=60)
+    values.update(given)
+    return values
+
+
+def converger(client, check_mode=False, want_diff=False, **given):
+    task = params(**given)
+    return RegistryAuthConverger(client, task, check_mode=check_mode, want_diff=want_diff, problems=validate_options(task),
+                                 endpoint_api=EndpointAPI(client, sleep=lambda s: None))
+
+
+def converge(client, check_mode=False, want_diff=False, **given):
+    return converger(client, check_mode, want_diff, **given).run()
+
+
+def everything(result):
+    return json.dumps(result, sort_keys=True)
+
+
+# ---------------------------------------------------------------- create and idempotence
+
+def test_create_saves_then_finds_the_new_id_by_listing_again():
+    client = AuthFakeClient(auths=auths())
+    result = converge(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
+    assert result["changed"] is True and result["action"] == "created"
+    assert result["registry_auth"] == {"id": "auth-new1", "name": "ghcr", "username": "ci-bot"}
+    assert client.calls == [GET_AUTHS, SAVE, GET_AUTHS]
+    assert client.bodies == [("/repository/auth/save", {"name": "ghcr", "username": "ci-bot", "password": NEW_PASSWORD})]
+
+
+def test_rerun_is_one_read_and_no_write():
+    client = AuthFakeClient(auths=auths())
+    result = converge(client, want_diff=True, name="hub", username="bot", password=HUB_PASSWORD)
+    assert result["changed"] is False and result["action"] == "unchanged"
+    assert client.calls == [GET_AUTHS]
+    assert result["registry_auth"] == {"id": "a1", "name": "hub", "username": "bot"}
+    assert result["diff"]["before"] == result["diff"]["after"] == {"name": "hub", "username": "bot", "password": "********"}
+    assert result["diff"]["before_header"] == result["diff"]["after_header"] == "registry credential hub (a1)"
+
+
+def test_options_left_out_keep_the_credential_values():
+    client = AuthFakeClient(auths=auths())
+    assert converge(client, name="hub")["changed"] is False
+    assert converge(client, name="hub", username="bot")["changed"] is False
+    assert converge(client, name="hub", password=HUB_PASSWORD)["changed"] is False
+    assert client.writes() == []
+
+
+def test_create_in_check_mode_makes_the_same_read_and_no_write():
+    client = AuthFakeClient(auths=auths())
+    result = converge(client, check_mode=True, want_diff=True, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
+    assert result["changed"] is True and result["action"] == "created"
+    assert result["registry_auth"] == {"id": None, "name": "ghcr", "username": "ci-bot"}
+    assert client.calls == [GET_AUTHS] and client.writes() == []
+    assert result["diff"] == {"before": {}, "after": {"name": "ghcr", "username": "ci-bot", "password": "********"},
+                              "before_header": "registry credential ghcr", "after_header": "registry credential ghcr"}
+
+
+def test_create_needs_username_and_password_and_writes_nothing_without():
+    client = AuthFakeClient(auths=auths())
+    with pytest.raises(RegistryAuthProblems) as error:
+        converge(client, name="ghcr", username="ci-bot")
+    assert error.value.msg == "password is required to create a registry credential"
+    assert client.writes() == []
+
+
+def test_a_save_that_lists_no_new_credential_is_an_error():
+    class Forgetful(AuthFakeClient):
+        def _apply(self, path, body):
+            return {} if path == "/repository/auth/save" else super(Forgetful, self)._apply(path, body)
+
+    client = Forgetful(auths=auths())
+    with pytest.raises(RegistryAuthError) as error:
+        converge(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
+    assert error.value.msg == ("Novita API accepted saving registry credential ghcr, but listing the credentials again shows no new one"
+                               " with that name")
+
+
+def test_an_ambiguous_save_that_went_through_is_adopted_not_repeated():
+    timeout = NovitaAPIError("no reply", method="POST", path="/repository/auth/save", transient=True, ambiguous=True)
+    client = AuthFakeClient(auths=auths(), faults={"/repository/auth/save": [(timeout, True)]})
+    task = converger(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
+    result = task.run()
+    assert result["changed"] is True and result["registry_auth"]["id"] == "auth-new1"
+    assert client.count(*SAVE) == 1 and client.auth_ids("ghcr") == ["auth-new1"]
+    assert task.warnings == ["saving registry credential ghcr got no clear reply; the credential it saved (auth-new1) was found by name and adopted"]
+
+
+def test_an_ambiguous_save_that_did_not_go_through_is_sent_again():
+    timeout = NovitaAPIError("no reply", method="POST", path="/repository/auth/save", transient=True, ambiguous=True)
+    client = AuthFakeClient(auths=auths(), faults={"/repository/auth/save": [(timeout, False)]})
+    result = converge(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
+    assert result["registry_auth"]["id"] == "auth-new1"
+    assert client.calls == [GET_AUTHS, SAVE, GET_AUTHS, SAVE, GET_AUTHS]
+
+
+def test_two_new_credentials_with_the_name_pick_the_one_with_these_values_or_fail():
+    class Racing(AuthFakeClient):
+        """Another run saves the same name at the same moment, with other values (``twin``) or the same ones."""
+
+        twin = "someone-else"
+
+        def _apply(self, path, body):
+            if path == "/repository/auth/save":
+                self.auths.append(dict(id="auth-other", name=body["name"], username=self.twin, password=body["password"]))
+            return super(Racing, self)._apply(path, body)
+
+    client = Racing(auths=auths())
+    assert converge(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)["registry_auth"]["id"] == "auth-new1"
+    client = Racing(auths=auths())
+    client.twin = "ci-bot"
+    with pytest.raises(RegistryAuthError) as error:
+        converge(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
+    assert error.value.msg.startswith("saved registry credential ghcr, but 2 new credentials with that name appeared (IDs: auth-new1, auth-other)")
+
+
+# ---------------------------------------------------------------- replace (rotation)
+
+def test_rotation_is_refused_before_any_write_naming_the_endpoints_that_use_it():
+    client = AuthFakeClient([using("ep1", "chat"), using("ep2", "embed", auth_id="a2"), using("ep3", "batch")], auths())
+    with pytest.raises(RegistryAuthProblems) as error:
+        converge(client, name="hub", password=NEW_PASSWORD)
+    assert error.value.msg == ("registry credential hub (a1) is used by endpoints chat (ep1), batch (ep3); changing its username or password"
+                               " saves a new credential with a new ID and deletes this one, which would break them: set repoint_endpoints=true"
+                               " to point them at the new one")
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS] and client.writes() == []
+
+
+def test_rotation_of_an_unused_credential_saves_the_new_one_then_deletes_the_old():
+    client = AuthFakeClient([using("ep2", "embed", auth_id="a2")], auths())
+    result = converge(client, want_diff=True, name="hub", password=NEW_PASSWORD)
+    assert result["changed"] is True and result["action"] == "replaced"
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, DELETE]
+    assert client.bodies == [("/repository/auth/save", {"name": "hub", "username": "bot", "password": NEW_PASSWORD}),
+                             ("/repository/auth/delete", {"id": "a1"})]
+    assert result["registry_auth"] == {"id": "auth-new1", "name": "hub", "username": "bot"}
+    assert result["replaced_auth_id"] == "a1" and result["used_by"] == [] and "repointed_endpoints" not in result
+    assert result["diff"] == {"before": {"name": "hub", "username": "bot", "password": "********"},
+                              "after": {"name": "hub", "username": "bot", "password": "******** (changed)"},
+                              "before_header": "registry credential hub (a1)", "after_header": "registry credential hub (auth-new1)"}
+    assert client.auth_ids("hub") == ["auth-new1"]
+
+
+def test_a_new_username_alone_is_a_replace_and_the_password_is_not_marked_changed():
+    client = AuthFakeClient(auths=auths())
+    result = converge(client, want_diff=True, name="hub", username="bot-2")
+    assert result["action"] == "replaced" and client.bodies[0][1] == {"name": "hub", "username": "bot-2", "password": HUB_PASSWORD}
+    assert result["diff"]["after"] == {"name": "hub", "username": "bot-2", "password": "********"}
+
+
+def test_rotation_with_repoint_sends_the_whole_endpoint_with_only_the_new_auth_id():
+    endpoint = using("ep1", "chat")
+    client = AuthFakeClient([endpoint, using("ep2", "embed", auth_id="a2")], auths())
+    result = converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    assert result["changed"] is True and result["action"] == "replaced"
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, UPDATE, ("GET", "/endpoint"), DELETE]
+    sent = [body for path, body in client.bodies if path == "/endpoint/update"]
+    # The update call replaces the endpoint: every setting goes back as it was (create-only fields are never sent), only authId is new.
+    assert sent == [{
+        "id": "ep1", "name": "chat",
+        "image": {"image": "ghcr.io/team/server:2", "authId": "auth-new1", "command": "serve --port 8000"},
+        "ports": [{"port": 8000}],
+        "workerConfig": {"minNum": 1, "maxNum": 3, "freeTimeout": 120, "maxConcurrent": 4, "gpuNum": 2, "requestTimeout": 90,
+                         "cudaVersion": "12.4"},
+        "policy": {"type": "concurrency", "value": 5},
+        "healthy": {"path": "/ready"},
+        "envs": [{"key": "LOG_LEVEL", "value": "debug"}, {"key": "TOKEN", "value": "env-secret-value"}],
+        "volumeMounts": [{"type": "network", "id": "ns-1", "mountPath": "/models"}, {"type": "local", "size": 30, "mountPath": "/workspace"}],
+        "clusterID": "cluster-1",
+    }]
+    assert client.endpoints["ep1"]["image"]["authId"] == "auth-new1"
+    assert client.endpoints["ep2"]["image"]["authId"] == "a2"
+    assert client.auth_ids("hub") == ["auth-new1"]
+    assert result["replaced_auth_id"] == "a1"
+    assert result["repointed_endpoints"] == result["used_by"] == [{"id": "ep1", "name": "chat"}]
+
+
+def test_repoint_without_wait_deletes_the_old_credential_right_after_the_updates():
+    client = AuthFakeClient([using("ep1", "chat"), using("ep3", "batch")], auths())
+    converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True, wait=False)
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, UPDATE, UPDATE, DELETE]
+
+
+def test_the_wait_after_a_repoint_ignores_a_stale_read():
+    client = AuthFakeClient([using("ep1", "chat")], auths())
+    stale = dict(using("ep1", "chat"), state={"state": "serving"})
+    client.states = {"ep1": [stale, {"state": "updating"}]}
+    converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    assert client.count("GET", "/endpoint") == 3
+
+
+def test_rotation_in_check_mode_makes_the_same_reads_and_no_write():
+    client = AuthFakeClient([using("ep1", "chat")], auths())
+    result = converge(client, check_mode=True, want_diff=True, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    assert result["changed"] is True and result["action"] == "replaced"
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS] and client.writes() == []
+    assert result["registry_auth"] == {"id": None, "name": "hub", "username": "bot"}
+    assert result["repointed_endpoints"] == [{"id": "ep1", "name": "chat"}] and result["replaced_auth_id"] == "a1"
+    assert result["diff"]["after"]["password"] == "******** (changed)"
+    assert result["diff"]["before_header"] == "registry credential hub (a1)" and result["diff"]["after_header"] == "registry credential hub"
+
+
+def test_a_failure_part_of_the_way_says_what_was_done_and_a_rerun_finishes_the_replace():
+    refused = NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/update: bad request", status=400, method="POST",
+                             path="/endpoint/update")
+    client = AuthFakeClient([using("ep1", "chat"), using("ep3", "batch")], auths(),
+                            faults={"/endpoint/update": [None, (refused, False)]})
+    task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    with pytest.raises(RegistryAuthError) as error:
+        task.run()
+    assert error.value.msg == (
+        "saved registry credential hub (auth-new1) to replace a1; repointed endpoint chat (ep1); then updating endpoint batch (ep3) to it"
+        " failed: Novita API returned HTTP 400 on POST /endpoint/update: bad request; it was not applied. Not done: endpoint batch (ep3)"
+        " still uses a1, which was not deleted")
+    assert task.result["changed"] is True and task.result["registry_auth"]["id"] == "auth-new1"
+    assert error.value.details["failure"]["status"] == 400
+    assert sorted(client.auth_ids("hub")) == ["a1", "auth-new1"]
+    assert client.endpoints["ep1"]["image"]["authId"] == "auth-new1" and client.endpoints["ep3"]["image"]["authId"] == "a1"
+    assert client.count(*DELETE) == 0
+
+    # Two credentials are named hub now, one with the task's values: the rerun repoints the rest and deletes the old one.
+    client.calls = []
+    task = converger(client, name="hub", username="bot", password=NEW_PASSWORD, repoint_endpoints=True)
+    result = task.run()
+    assert result["action"] == "replaced" and result["replaced_auth_id"] == "a1"
+    assert result["registry_auth"] == {"id": "auth-new1", "name": "hub", "username": "bot"}
+    assert result["repointed_endpoints"] == [{"id": "ep3", "name": "batch"}]
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, UPDATE, ("GET", "/endpoint"), DELETE]
+    assert client.auth_ids("hub") == ["auth-new1"] and client.endpoints["ep3"]["image"]["authId"] == "auth-new1"
+    assert "a replace was interrupted after its save?" in task.warnings[0]
+
+
+def test_a_failed_delete_of_the_old_credential_says_the_new_one_is_in_use():
+    broken = NovitaAPIError("Novita API returned HTTP 400 on POST /repository/auth/delete: locked", status=400, method="POST",
+                            path="/repository/auth/delete")
+    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/repository/auth/delete": [(broken, False)]})
+    with pytest.raises(RegistryAuthError) as error:
+        converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    assert error.value.msg == (
+        "saved registry credential hub (auth-new1) to replace a1; repointed endpoint chat (ep1); then deleting the old registry credential hub"
+        " (a1) failed: Novita API returned HTTP 400 on POST /repository/auth/delete: locked. Not done: a1 was not deleted (two credentials"
+        " are named hub now; run the task again to finish the replace)")
+
+
+def test_a_wait_that_times_out_keeps_the_old_credential():
+    client = AuthFakeClient([using("ep1", "chat")], auths())
+    client.states = {"ep1": ["failed"]}
+    with pytest.raises(RegistryAuthError) as error:
+        converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    assert error.value.msg.startswith("saved registry credential hub (auth-new1) to replace a1; repointed endpoint chat (ep1); then endpoint"
+                                      " ep1 reports state failed")
+    assert error.value.msg.endswith("Not done: a1 was not deleted; run the task again to finish the replace")
+    assert error.value.details["endpoint_id"] == "ep1" and client.count(*DELETE) == 0
+
+
+# ---------------------------------------------------------------- duplicate names
+
+def test_several_credentials_with_the_name_fail_before_any_write_listing_their_ids():
+    client = AuthFakeClient(auths=auths({"id": "a3", "name": "hub", "username": "bot", "password": "third-one"},
+                                        {"id": "a4", "name": "hub", "username": "x", "password": "fourth-one"}))
+    with pytest.raises(RegistryAuthProblems) as error:
+        converge(client, name="hub", username="bot", password=HUB_PASSWORD)
+    assert error.value.msg.startswith("name: 3 registry credentials are named hub (IDs: a1, a3, a4); the module cannot tell which to manage.")
+    assert error.value.details["auth_ids"] == ["a1", "a3", "a4"] and client.calls == [GET_AUTHS]
+
+
+def test_two_with_the_name_and_neither_matching_the_task_fail():
+    client = AuthFakeClient(auths=auths({"id": "a3", "name": "hub", "username": "bot", "password": "third-one"}))
+    with pytest.raises(RegistryAuthProblems) as error:
+        converge(client, name="hub", username="bot", password=NEW_PASSWORD)
+    assert "one of them must have exactly the task's username and password to be kept" in error.value.msg
+    assert client.writes() == []
+
+
+# ---------------------------------------------------------------- delete
+
+def test_delete_of_a_missing_credential_is_one_read_and_unchanged():
+    client = AuthFakeClient(auths=auths())
+    result = converge(client, want_diff=True, name="nothing", state="absent")
+    assert result["changed"] is False and result["action"] == "unchanged" and result["registry_auth"] == {}
+    assert client.calls == [GET_AUTHS]
+
+
+def test_delete_is_refused_while_an_endpoint_uses_the_credential():
+    client = AuthFakeClient([using("ep1", "chat")], auths())
+    task = converger(client, name="hub", state="absent")
+    with pytest.raises(RegistryAuthProblems) as error:
+        task.run()
+    assert error.value.msg == ("registry credential hub (a1) is used by endpoint chat (ep1); deleting it would leave them pointing at a"
+                               " credential that no longer exists: point them at another credential first, or set force=true to delete"
+                               " it anyway")
+    assert task.result["used_by"] == [{"id": "ep1", "name": "chat"}] and task.result["changed"] is False
+    assert client.writes() == []
+
+
+def test_forced_delete_deletes_and_warns_naming_the_endpoints():
+    client = AuthFakeClient([using("ep1", "chat")], auths())
+    task = converger(client, want_diff=True, name="hub", state="absent", force=True)
+    result = task.run()
+    assert result["changed"] is True and result["action"] == "deleted"
+    assert result["deleted_auth_ids"] == ["a1"] and result["used_by"] == [{"id": "ep1", "name": "chat"}]
+    assert result["registry_auth"] == {"id": "a1", "name": "hub", "username": "bot"}
+    assert result["diff"] == {"before": {"name": "hub", "username": "bot", "password": "********"}, "after": {},
+                              "before_header": "registry credential hub (a1)", "after_header": "registry credential hub (a1)"}
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, DELETE] and client.auth_ids("hub") == []
+    assert task.warnings == ["deleted registry credential hub (a1) although endpoint chat (ep1) uses it (force=true): they still refer to"
+                             " the deleted ID and cannot pull a private image until they are pointed at another credential"]
+
+
+def test_delete_in_check_mode_writes_nothing():
+    client = AuthFakeClient(auths=auths())
+    result = converge(client, check_mode=True, name="hub", state="absent")
+    assert result["changed"] is True and result["action"] == "deleted" and result["deleted_auth_ids"] == ["a1"]
+    assert client.writes() == []
+
+
+def test_delete_removes_every_credential_with_the_name():
+    client = AuthFakeClient(auths=auths({"id": "a3", "name": "hub", "username": "x", "password": "third-one"}))
+    result = converge(client, name="hub", state="absent")
+    assert result["deleted_auth_ids"] == ["a1", "a3"] and client.auth_ids("hub") == [] and client.auth_ids("other") == ["a2"]
+    assert client.bodies == [("/repository/auth/delete", {"id": "a1"}), ("/repository/auth/delete", {"id": "a3"})]
+
+
+# ---------------------------------------------------------------- validation and secrets
+
+def test_lengths_and_empty_values_are_refused_before_any_request_naming_the_option_never_the_value():
+    client = AuthFakeClient(auths=auths())
+    secret = "p" * 1025
+    with pytest.raises(RegistryAuthProblems) as error:
+        converge(client, name="n" * 256, username="u" * 512, password=secret)
+    assert error.value.details["errors"] == ["name: 256 characters is longer than the allowed 255",
+                                             "username: 512 characters is longer than the allowed 511",
+                                             "password: 1025 characters is longer than the allowed 1024"]
+    assert client.calls == []
+    with pytest.raises(RegistryAuthProblems) as error:
+        converge(client, name="", username="", password="")
+    assert error.value.details["errors"] == ["name: must not be empty", "username: must not be empty", "password: must not be empty"]
+    assert client.calls == []
+
+
+def test_limits_themselves_are_allowed():
+    assert validate_options(params(name="n" * 255, username="u" * 511, password="p" * 1024)) == []
+
+
+class StubModule:
+    """Receives what ``fail`` hands to Ansible, without Ansible's own no_log masking: what the collection itself lets out."""
+
+    def __init__(self):
+        self.failed = None
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def fail_json(self, **kwargs):
+        self.failed = kwargs
+
+
+def test_passwords_never_reach_a_result_a_diff_or_an_error_even_when_the_api_echoes_them():
+    echo = NovitaAPIError("Novita API returned HTTP 400 on POST /repository/auth/save: invalid body {\"password\": \"%s\"}" % NEW_PASSWORD,
+                          status=400, method="POST", path="/repository/auth/save",
+                          api_message="invalid body {\"password\": \"%s\", \"other\": \"%s\"}" % (NEW_PASSWORD, OTHER_PASSWORD))
+    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/repository/auth/save": [(echo, False)]})
+    task = converger(client, want_diff=True, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    with pytest.raises(NovitaAPIError) as error:
+        task.run()
+    module = StubModule()
+    fail(module, client, error.value, task.result)
+    assert module.failed["msg"] == 'Novita API returned HTTP 400 on POST /repository/auth/save: invalid body {"password": "********"}'
+    assert module.failed["failure"]["api_message"] == 'invalid body {"password": "********", "other": "********"}'
+    text = everything(module.failed)
+    for secret in (NEW_PASSWORD, HUB_PASSWORD, OTHER_PASSWORD):
+        assert secret not in text
+
+    client = AuthFakeClient([using("ep1", "chat")], auths())
+    for task in (dict(name="hub", password=NEW_PASSWORD, repoint_endpoints=True), dict(name="new", username="u", password=NEW_PASSWORD),
+                 dict(name="other", state="absent")):
+        for check_mode in (True, False):
+            result = converge(client, check_mode=check_mode, want_diff=True, **task)
+            for secret in (NEW_PASSWORD, HUB_PASSWORD, OTHER_PASSWORD):
+                assert secret not in everything(result)
+
+
+def test_the_env_values_of_an_endpoint_being_repointed_are_masked_in_errors():
+    echo = NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/update: bad env TOKEN=env-secret-value", status=400,
+                          method="POST", path="/endpoint/update")
+    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/endpoint/update": [(echo, False)]})
+    task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    with pytest.raises(RegistryAuthError) as error:
+        task.run()
+    module = StubModule()
+    fail(module, client, error.value, task.result)
+    assert "env-secret-value" not in everything(module.failed) and "bad env TOKEN=********" in module.failed["msg"]
+
+
+# ---------------------------------------------------------------- the info helper
+
+def test_info_lists_all_or_by_name_without_passwords_and_with_usage_on_request():
+    client = AuthFakeClient([using("ep1", "chat"), using("ep2", "embed", auth_id="a2"), using("ep3", "batch")], auths())
+    assert registry_auths_info(client) == [{"id": "a1", "name": "hub", "username": "bot"}, {"id": "a2", "name": "other", "username": "someone"}]
+    assert client.calls == [GET_AUTHS]
+    assert registry_auths_info(client, name="hub", gather_usage=True) == [
+        {"id": "a1", "name": "hub", "username": "bot", "used_by": [{"id": "ep1", "name": "chat"}, {"id": "ep3", "name": "batch"}]}]
+    client.calls = []
+    assert registry_auths_info(client, name="nothing", gather_usage=True) == []
+    assert client.calls == [GET_AUTHS]
+    assert client.scrub("a %s b" % OTHER_PASSWORD) == "a ******** b"

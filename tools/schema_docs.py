@@ -120,9 +120,19 @@ def emit(data, indent):
 # ---------------------------------------------------------------------------
 # the generated blocks
 
+# Every module (each returns api_requests), and the ones besides novita_endpoint and its info module that return failure.
+MODULES = ("novita_endpoint", "novita_endpoint_fleet", "novita_endpoint_info", "novita_registry_auth", "novita_registry_auth_info",
+           "novita_network_storage", "novita_network_storage_info", "novita_cluster_info")
+RESOURCE_MODULES = ("novita_registry_auth", "novita_registry_auth_info", "novita_network_storage", "novita_network_storage_info",
+                    "novita_cluster_info")
+
+
 def blocks(schema=None):
     """(file, docstring, block name, indent, data) of every generated block; ``schema`` replaces the endpoint schema."""
     api, endpoint = _import_collection()
+    # Imported the same way once the checkout is importable (the link _import_collection made, or the unit tests' path).
+    from ansible_collections.novita.cloud.plugins.module_utils import network_storage, registry_auth  # pylint: disable=import-outside-toplevel
+    auth, storage = registry_auth.REGISTRY_AUTH_SCHEMA, network_storage.NETWORK_STORAGE_SCHEMA
     schema = schema or endpoint.ENDPOINT_SCHEMA
     fleet_options = schema.option_docs(endpoint.FLEET_SCOPE, prefix="endpoints[].", return_rewrites={"endpoint.id": "endpoints[].id"})
     return [
@@ -132,8 +142,14 @@ def blocks(schema=None):
         ("plugins/modules/novita_endpoint_fleet.py", "DOCUMENTATION", "endpoint options", 6, fleet_options),
         ("plugins/modules/novita_endpoint_info.py", "RETURN", "endpoint keys", 4, schema.return_docs()),
         ("plugins/modules/novita_endpoint_info.py", "RETURN", "failure keys", 4, api.FAILURE_DOCS),
-    ] + [("plugins/modules/%s.py" % module, "RETURN", "api_requests", 0, api.API_REQUESTS_DOCS)
-         for module in ("novita_endpoint", "novita_endpoint_fleet", "novita_endpoint_info")]
+        ("plugins/modules/novita_registry_auth.py", "DOCUMENTATION", "registry_auth options", 2, auth.option_docs(registry_auth.SCOPE)),
+        ("plugins/modules/novita_registry_auth.py", "RETURN", "registry_auth keys", 4, auth.return_docs()),
+        ("plugins/modules/novita_registry_auth_info.py", "RETURN", "registry_auth keys", 4, auth.return_docs()),
+        ("plugins/modules/novita_network_storage.py", "DOCUMENTATION", "network storage options", 2, storage.option_docs(network_storage.SCOPE)),
+        ("plugins/modules/novita_network_storage.py", "RETURN", "network storage keys", 4, storage.return_docs()),
+        ("plugins/modules/novita_network_storage_info.py", "RETURN", "network storage keys", 4, storage.return_docs()),
+    ] + [("plugins/modules/%s.py" % module, "RETURN", "failure keys", 4, api.FAILURE_DOCS) for module in RESOURCE_MODULES] + [
+        ("plugins/modules/%s.py" % module, "RETURN", "api_requests", 0, api.API_REQUESTS_DOCS) for module in MODULES]
 
 
 def render_block(name, indent, data):

@@ -135,6 +135,20 @@ class NovitaError(Exception):
         return self._details
 
 
+def raise_problems(problems, error_class, **details):
+    """Raise ``error_class`` with every problem a run found before its first write (each once, in the order found) as
+    ``errors`` and in one message, if there is any; the modules report a task's problems this way, all together."""
+    unique = []
+    for problem in problems:
+        if problem not in unique:
+            unique.append(problem)
+    if not unique:
+        return
+    details.pop("errors", None)
+    message = unique[0] if len(unique) == 1 else "%d problems, nothing was written: %s" % (len(unique), "; ".join(unique))
+    raise error_class(message, errors=unique, **details)
+
+
 class NovitaConfigError(NovitaError):
     """A connection option that can never work (for example an ``api_base_url`` without a scheme).
 

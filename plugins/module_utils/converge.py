@@ -13,7 +13,7 @@ import datetime
 import re
 import time
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, error_name, is_not_found
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, error_name, is_not_found, raise_problems
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     apply_options,
     build_payload,
@@ -93,8 +93,10 @@ class EndpointAPI:
     def registry_auths(self):
         """The account's registry credentials (only their ``id`` and ``name`` are kept: the API also sends the password)."""
         data = self.client.get("/repository/auths")
-        items = data.get("data") if isinstance(data, dict) else None
-        return [dict(id=str(a.get("id")), name=a.get("name")) for a in items or [] if isinstance(a, dict)]
+        items = [a for a in (data.get("data") if isinstance(data, dict) else None) or [] if isinstance(a, dict)]
+        # The passwords came with the list: never in a message from now on.
+        self.client.add_secrets(*[str(a["password"]) for a in items if a.get("password")])
+        return [dict(id=str(a.get("id")), name=a.get("name")) for a in items]
 
     def network_storages(self, name):
         """The network storages whose name contains ``name`` (the API's filter), every page (``pageNo`` counts from 1)."""
@@ -495,19 +497,8 @@ class EndpointConverger:
         self._stop_on_problems(**({"endpoint_id": endpoint_id} if endpoint_id else {}))
 
     def _stop_on_problems(self, **details):
-        """Raise an error listing every problem found (each once, in the order found), if there is one; nothing was written."""
-        problems = []
-        for problem in self.problems:
-            if problem not in problems:
-                problems.append(problem)
-        if not problems:
-            return
-        if len(problems) == 1:
-            message = problems[0]
-        else:
-            message = "%d problems, nothing was written: %s" % (len(problems), "; ".join(problems))
-        details.pop("errors", None)
-        raise ProblemsError(message, errors=problems, **details)
+        """Raise one error listing every problem found, if there is one (see ``raise_problems``); nothing was written."""
+        raise_problems(self.problems, ProblemsError, **details)
 
     def _after_write(self, done, endpoint_id, func, *args, **kwargs):
         """Run a step that follows a write; if it fails, the message says what was already done."""

@@ -3,14 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Bad-input matrix for novita.cloud.novita_endpoint, through real ansible-playbook against the emulator.
+"""Bad-input matrix for novita.cloud.novita_endpoint, novita_registry_auth and novita_network_storage, through real ansible-playbook against the emulator.
 
-Every case is one invalid task. The driver writes one playbook with all of them (each task with
-``ignore_errors`` and ``register``, each followed by a read of the emulator's request log), runs
-it once, and checks for every case that the task failed, that its ``msg`` names the offending
-option and that the emulator received no write (POST /endpoint/create|update|delete). An
-``offline`` case (an error in the task alone) may still make the reads that find the other
-problems of the same task (limits, create-only changes): every problem is reported in one run.
+Every case is one invalid task (of novita_endpoint unless the case names another module). The
+driver writes one playbook with all of them (each task with ``ignore_errors`` and ``register``,
+each followed by a read of the emulator's request log), runs it once, and checks for every case
+that the task failed, that its ``msg`` names the offending option and that the emulator received
+no write (no request but a GET, and none to a write path of any resource: endpoints, registry
+credentials, network storage). An ``offline`` case (an error in the task alone) may still make the
+reads that find the other problems of the same task (limits, create-only changes, the cluster):
+every problem is reported in one run. A case with a ``secret`` (a registry password) also checks
+that no part of it is anywhere in the task's result.
 
 Usage (dev venv python, from anywhere):
     python tests/matrix/bad_input_matrix.py [--collections-path DIR] [--keep DIR] [--only CASE]...
@@ -39,7 +42,8 @@ API_KEY = "nvk-matrix-9f4c2e7a51b08d36"
 WRONG_KEY = "nvk-matrix-wrong-3b7d1f08a2c4"
 EXISTING_ID = "00000000000000aa"
 UNKNOWN_ID = "ffffffffffffffff"
-WRITE_PATHS = ("/endpoint/create", "/endpoint/update", "/endpoint/delete")
+WRITE_PATHS = ("/endpoint/create", "/endpoint/update", "/endpoint/delete", "/repository/auth/save", "/repository/auth/delete",
+               "/networkstorage/create", "/networkstorage/update", "/networkstorage/delete")
 
 # The account limits the emulator serves during the run (GET /endpoint/limit); tighter than its defaults,
 # so that the "online" cases are values only the live limits can refuse.
@@ -57,11 +61,28 @@ EXISTING = {
 CREATE = {"name": "mx-new", "product_id": "1", "image": {"image": "nginx:1.27"}, "port": 8000}
 BY_ID = {"id": EXISTING_ID}
 
+# What the registry credential and network storage cases need, seeded next to EXISTING: an endpoint whose image uses the
+# emulator's credential auth-2 (ghcr-team) and one that mounts its network storage ns-1 (models, 100 GB, cluster-1).
+AUTH_USER_ID, AUTH_USER = "00000000000000bb", "mx-uses-ghcr"
+MOUNT_USER_ID, MOUNT_USER = "00000000000000cc", "mx-mounts-models"
+STACK_ENDPOINTS = [
+    dict(EXISTING, id=AUTH_USER_ID, name=AUTH_USER, appName="mx-auth-app", image={"image": "ghcr.io/mx/private:1", "authId": "auth-2"}),
+    dict(EXISTING, id=MOUNT_USER_ID, name=MOUNT_USER, appName="mx-mount-app", clusterID="cluster-1",
+         volumeMounts=[{"type": "network", "id": "ns-1", "mountPath": "/models"}]),
+]
+# Registry passwords of the cases: none may appear, whole or in part, in any result (nor the seeded credentials' ones).
+PASSWORD = "mx-pw-6c1f0a9e3b7d52e84a"
+ROTATED_PASSWORD = "mx-pw-rotated-0d8e2b4c6a1f73"
+LONG_PASSWORD = ("mx-long-pw-" + "".join("%04x" % (n * 7919 % 65536) for n in range(260)))[:1025]
+SEEDED_PASSWORDS = ("emulator-password-1", "emulator-password-2")
+STORAGE = {"name": "mx-store", "cluster_id": "cluster-1", "size": 20}
+
 LIST = "GET /endpoints"
 GET = "GET /endpoint"
 LIMIT = "GET /endpoint/limit"
 AUTHS = "GET /repository/auths"
 STORAGES = "GET /networkstorages/list"
+CLUSTERS = "GET /clusters"
 
 
 def create(**changes):
@@ -82,15 +103,36 @@ def mount(**fields):
     return item
 
 
-def case(case_id, cls, args, names, why, reads=(), task=None):
+def registry(**changes):
+    args = {"name": "mx-cred", "username": "mx-bot", "password": PASSWORD}
+    args.update(changes)
+    return args
+
+
+def storage(**changes):
+    args = dict(STORAGE)
+    args.update(changes)
+    return args
+
+
+def case(case_id, cls, args, names, why, reads=(), task=None, module="novita_endpoint", secret=None):
     """One invalid task.
 
     cls: ``offline`` (the error is in the task alone: at most the reads that look for more problems) or
     ``online`` (found after reads: no write); names: the option path the message must name (None: ansible-core's own message, see
     CORE_UNNAMED); why: a piece of the message proving the task failed for this reason; reads: requests the
-    online case must have made.
+    online case must have made; module: the module of the task (novita.cloud.<module>); secret: a value that must
+    not appear, whole or in part, anywhere in the task's result.
     """
-    return dict(id=case_id, cls=cls, args=args, names=names, why=why, reads=list(reads), task=task or {})
+    return dict(id=case_id, cls=cls, args=args, names=names, why=why, reads=list(reads), task=task or {}, module=module, secret=secret)
+
+
+def auth_case(case_id, cls, args, names, why, reads=()):
+    return case(case_id, cls, args, names, why, reads, module="novita_registry_auth", secret=args.get("password"))
+
+
+def storage_case(case_id, cls, args, names, why, reads=()):
+    return case(case_id, cls, args, names, why, reads, module="novita_network_storage")
 
 
 CASES = [
@@ -226,6 +268,30 @@ CASES = [
     case("base-url-api-path", "offline", create(api_base_url="https://api.novita.ai/gpu-instance/openapi/v1"), "api_base_url",
          "already contains the API path /gpu-instance/openapi/v1; set it to https://api.novita.ai"),
     case("api-key-wrong", "online", create(api_key=WRONG_KEY), "api_key", "rejected the API key (401)", [LIST]),
+    # -- novita_registry_auth: the API's lengths (before any request, never the value), create, credentials in use
+    auth_case("auth-long-name", "offline", registry(name="r" * 256), "name", "256 characters is longer than the allowed 255"),
+    auth_case("auth-long-username", "offline", registry(username="u" * 512), "username", "512 characters is longer than the allowed 511"),
+    auth_case("auth-long-password", "offline", registry(password=LONG_PASSWORD), "password", "1025 characters is longer than the allowed 1024"),
+    auth_case("auth-create-without-password", "online", {"name": "mx-cred", "username": "mx-bot"}, "password",
+              "password is required to create", [AUTHS]),
+    # ghcr-team (auth-2) is the image credential of AUTH_USER: a new password would replace it (new ID).
+    auth_case("auth-rotate-in-use", "online", registry(name="ghcr-team", username="emulator-team", password=ROTATED_PASSWORD),
+              "repoint_endpoints", "is used by endpoint %s (%s)" % (AUTH_USER, AUTH_USER_ID), [AUTHS, LIST]),
+    auth_case("auth-absent-in-use", "online", {"name": "ghcr-team", "state": "absent"}, "force",
+              "is used by endpoint %s (%s)" % (AUTH_USER, AUTH_USER_ID), [AUTHS, LIST]),
+    # -- novita_network_storage: the task's values, the cluster, what an existing storage cannot do, a storage in use
+    storage_case("storage-size-below-min", "offline", storage(size=9), "size", "9 GB is less than the allowed minimum of 10 GB"),
+    storage_case("storage-name-characters", "offline", storage(name="mx_store"), "name", "a network storage name has letters"),
+    storage_case("storage-cluster-unknown", "online", storage(cluster_id="cluster-9"), "cluster_id", "no cluster has the ID cluster-9",
+                 [STORAGES, CLUSTERS]),
+    storage_case("storage-cluster-no-support", "online", dict((k, v) for k, v in storage(cluster_name="ap-southeast").items() if k != "cluster_id"),
+                 "cluster_name", "cluster cluster-3 (ap-southeast) does not support network storage", [STORAGES, CLUSTERS]),
+    # ns-1 (models) has 100 GB in cluster-1.
+    storage_case("storage-shrink", "online", {"name": "models", "size": 50}, "size", "has 100 GB; 50 GB is smaller", [STORAGES]),
+    storage_case("storage-cluster-change", "online", {"name": "models", "cluster_id": "cluster-2"}, "cluster_id",
+                 "is in cluster cluster-1; its cluster cannot change to cluster-2", [STORAGES]),
+    storage_case("storage-absent-in-use", "online", {"name": "models", "state": "absent"}, "force",
+                 "is mounted by 1 endpoint(s): %s (%s)" % (MOUNT_USER, MOUNT_USER_ID), [STORAGES, LIST]),
 ]
 
 # ansible-core rejects a plain string given for a dict option that has sub-options with the bare message
@@ -242,6 +308,9 @@ CONTROLS = [
     dict(id="control-check-create", args=create(worker_config={"max_num": 5}), task={"check_mode": True}, changed=True, reads=[LIST, LIMIT]),
     # Deleting an ID that does not exist is not an error: the endpoint is already absent.
     dict(id="control-absent-unknown-id", args={"id": UNKNOWN_ID, "state": "absent"}, task={}, changed=False, reads=[GET]),
+    dict(id="control-auth-check-create", module="novita_registry_auth", args=registry(), task={"check_mode": True}, changed=True, reads=[AUTHS]),
+    dict(id="control-storage-check-create", module="novita_network_storage", args=storage(), task={"check_mode": True}, changed=True,
+         reads=[STORAGES, CLUSTERS]),
 ]
 
 
@@ -250,7 +319,8 @@ def build_playbook(entries, results_path, emulator_url):
     tasks = []
     keys = []
     for index, entry in enumerate(entries):
-        task = {"name": "Case %s" % entry["id"], "novita.cloud.novita_endpoint": entry["args"], "register": "case_%d" % index}
+        module = "novita.cloud." + entry.get("module", "novita_endpoint")
+        task = {"name": "Case %s" % entry["id"], module: entry["args"], "register": "case_%d" % index}
         if "cls" in entry:
             task["ignore_errors"] = True
         task.update(entry["task"])
@@ -285,6 +355,12 @@ def option_named(msg, path):
     return bool(names_leaf and names_parent)
 
 
+def secret_parts_in(text, secret):
+    """How many pieces of the secret (itself, and each 12-character window of it) the text holds; 0 is the only good answer."""
+    pieces = set([secret] + [secret[i:i + 12] for i in range(0, max(1, len(secret) - 11), 4)])
+    return sum(1 for piece in pieces if piece in text)
+
+
 def check_case(spec, outcome):
     """Problems with one case's outcome; returns (problems, requests seen, writes, msg)."""
     problems = []
@@ -302,6 +378,12 @@ def check_case(spec, outcome):
         problems.append("no option to check in the message")
     if writes:
         problems.append("%d write request(s): %s" % (len(writes), ", ".join(request_line(e) for e in writes)))
+    if spec.get("module") == "novita_registry_auth":
+        text = json.dumps(result)
+        for secret in ([spec["secret"]] if spec.get("secret") else []) + list(SEEDED_PASSWORDS):
+            if secret_parts_in(text, secret):
+                problems.append("the result holds a registry password (or a piece of one)")
+                break
     if spec["cls"] == "offline" and any(e["method"] != "GET" for e in seen):
         problems.append("offline case made requests other than reads: %s" % ", ".join(lines))
     if spec["cls"] == "online":
@@ -393,9 +475,9 @@ class Shard:
         emulator.start()
         emulator.admin("POST", "reset")
         emulator.admin("POST", "limits", LIVE_LIMITS)
-        emulator.admin("POST", "seed", {"endpoints": [EXISTING]})
+        emulator.admin("POST", "seed", {"endpoints": [EXISTING] + STACK_ENDPOINTS})
         emulator.admin("DELETE", "requests")
-        self.initial_endpoints = emulator.admin("GET", "endpoints")["endpoints"]
+        self.initial_endpoints = self.store()
         playbook = os.path.join(self.dir, "bad_input_playbook.yml")
         with open(playbook, "w") as handle:
             json.dump(build_playbook(self.entries, self.results_path, emulator.url), handle, indent=1)
@@ -419,8 +501,12 @@ class Shard:
             log = raw[entry["id"]]["log"]
             self.outcomes[entry["id"]] = {"result": raw[entry["id"]]["result"], "seen": [e for e in log if e["seq"] > last_seq]}
             last_seq = max([last_seq] + [e["seq"] for e in log])
-        self.final_endpoints = self.emulator.admin("GET", "endpoints")["endpoints"]
+        self.final_endpoints = self.store()
         return True
+
+    def store(self):
+        """Everything the emulator holds that a task could write: endpoints, registry credentials, network storage."""
+        return dict((kind, self.emulator.admin("GET", kind)[kind]) for kind in ("endpoints", "auths", "storages"))
 
 
 def report(outcomes, final_endpoints, elapsed, verbose, jobs):
@@ -448,13 +534,18 @@ def report(outcomes, final_endpoints, elapsed, verbose, jobs):
             failures.append("%s: %s" % (spec["id"], "; ".join(problems)))
     # Nothing was created, changed or deleted: each emulator holds exactly what it held before the run.
     for before, after in final_endpoints:
-        if after != before:
-            failures.append("the emulator's endpoints changed: %s" % json.dumps(after)[:500])
+        for kind in sorted(before):
+            if after.get(kind) != before[kind]:
+                failures.append("the emulator's %s changed: %s" % (kind, json.dumps(after.get(kind))[:500]))
 
     print_table(("case", "class", "requests", "writes", "result"), rows)
     print("")
+    modules = {}
+    for spec in CASES:
+        modules[spec["module"]] = modules.get(spec["module"], 0) + 1
     print("%d offline cases, %d online cases, %d controls; %d ansible-playbook runs in parallel took %.1f s"
           % (classes["offline"], classes["online"], len(CONTROLS), jobs, elapsed))
+    print("cases by module: %s" % ", ".join("%s %d" % (name, count) for name, count in sorted(modules.items())))
     for name, reason in sorted(CORE_UNNAMED.items()):
         if any(c["id"] == name for c in CASES):
             print("note: %s: %s" % (name, reason))

@@ -49,6 +49,8 @@ from matrix_common import HERE, Emulator, ansible_env, ansible_playbook, collect
 VARS_FILE = os.path.join(HERE, "examples_vars.yml")
 WRITE_PATHS = ("/endpoint/create", "/endpoint/update", "/endpoint/delete")
 CREATE, UPDATE, DELETE = ("POST " + path for path in WRITE_PATHS)
+SAVE_AUTH, DELETE_AUTH = "POST /repository/auth/save", "POST /repository/auth/delete"
+CREATE_STORAGE, DELETE_STORAGE = "POST /networkstorage/create", "POST /networkstorage/delete"
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)")
 TASK_LINE = re.compile(r"^TASK \[(.*)\] \*+$")
 FAILED_LINE = re.compile(r"^(?:fatal|failed): \[[^\]]+\](?: \(item=.*?\))?(?:: (?:FAILED|UNREACHABLE)!)? => (\{.*\})\s*$")
@@ -149,6 +151,40 @@ def setup_declared_endpoints(run):
     return [play]
 
 
+def check_stack(run):
+    """examples/stack.yml: from nothing it creates the storage, the credential and the endpoint (in that order), which
+    uses both; the same run again, and in check mode with diff (the audit of all three), changes and writes nothing;
+    with stack_state=absent it deletes the endpoint first, then the credential and the storage, and nothing is left."""
+    problems = []
+    if run.writes != [CREATE_STORAGE, SAVE_AUTH, CREATE]:
+        problems.append("the first run should create the storage, the credential and the endpoint in that order, but sent %s" % run.writes)
+    endpoint = endpoint_by_name(run.after["converge"]["endpoints"], "chat-stack")
+    auths = [a for a in run.after["converge"]["auths"] if a.get("name") == "chat-stack-registry"]
+    storages = [st for st in run.after["converge"]["storages"] if st.get("storageName") == "chat-stack-models"]
+    if endpoint is None or len(auths) != 1 or len(storages) != 1:
+        problems.append("after the first run the emulator should hold one endpoint, credential and storage of the stack")
+    else:
+        if endpoint["image"].get("authId") != auths[0]["id"]:
+            problems.append("the endpoint's authId %s is not the credential %s" % (endpoint["image"].get("authId"), auths[0]["id"]))
+        if [m.get("id") for m in endpoint.get("volumeMounts") or [] if m.get("type") == "network"] != [storages[0]["storageId"]]:
+            problems.append("the endpoint does not mount the storage %s: %s" % (storages[0]["storageId"], endpoint.get("volumeMounts")))
+    for label in ("rerun", "audit"):
+        if run.later[label]["writes"] or run.later[label]["changed"]:
+            problems.append("the %s should change and write nothing, but reported changed=%d and sent %s"
+                            % (label, run.later[label]["changed"], run.later[label]["writes"]))
+    if run.later["teardown"]["writes"] != [DELETE, DELETE_AUTH, DELETE_STORAGE]:
+        problems.append("the teardown should delete the endpoint, then the credential, then the storage, but sent %s"
+                        % run.later["teardown"]["writes"])
+    left = run.after["teardown"]
+    if endpoint_by_name(left["endpoints"], "chat-stack") or any(a.get("name") == "chat-stack-registry" for a in left["auths"]) \
+            or any(st.get("storageName") == "chat-stack-models" for st in left["storages"]):
+        problems.append("something of the stack is left after the teardown")
+    for label, later in sorted(run.later.items()):
+        if later["problem"]:
+            problems.append("the %s run: %s" % (label, later["problem"]))
+    return problems
+
+
 # What each run is seeded with, what it must have done (check), and any setup play run before it (not counted).
 # A module or playbook without an entry runs on an empty emulator with the common checks only.
 SEEDED_ENV = [{"key": "LOG_LEVEL", "value": "info"}, {"key": "HF_TOKEN", "value": "{{ vault_hf_token }}"}]
@@ -165,6 +201,8 @@ CASES = {
         check=check_fleet),
     "endpoint.yml": dict(check=check_endpoint_playbook),
     "drift_audit.yml": dict(setup=setup_declared_endpoints, check=check_drift_audit),
+    # Run again as written (nothing to change), then torn down; check_stack judges all three runs.
+    "stack.yml": dict(then=[("rerun", []), ("audit", ["--check", "--diff"]), ("teardown", ["-e", "stack_state=absent"])], check=check_stack),
 }
 
 
@@ -229,6 +267,9 @@ class Run:
         self.output = ""
         self.seconds = 0.0
         self.requests, self.endpoints, self.limits = [], [], {}
+        # The runs after the first one (CASES "then"): label -> writes and problem; the emulator's store after each run.
+        self.later = {}
+        self.after = {}
 
     @property
     def writes(self):
@@ -267,10 +308,31 @@ class Run:
             self.requests = emulator.requests()
             self.endpoints = emulator.admin("GET", "endpoints")["endpoints"]
             self.limits = emulator.admin("GET", "limits")
+            self.after["converge"] = self.store(emulator)
+            for label, args in self.case.get("then", ()):
+                emulator.admin("DELETE", "requests")
+                later = subprocess.run(command + args + [self.playbook], env=env, cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       universal_newlines=True, check=False)
+                with open(os.path.join(self.dir, "ansible-playbook-%s.out" % label), "w") as handle:
+                    handle.write(later.stdout)
+                recap = [m for m in (RECAP.match(line) for line in later.stdout.splitlines()) if m]
+                failed = later.returncode != 0 or not recap or any(int(m.group(5)) or int(m.group(4)) for m in recap)
+                self.later[label] = {
+                    "writes": ["%s %s" % (r["method"], r["path"]) for r in emulator.requests() if r["method"] != "GET"],
+                    "changed": sum(int(m.group(3)) for m in recap),
+                    "problem": ("failed (exit %d):\n%s" % (later.returncode, later.stdout[-2000:])) if failed else None,
+                }
+                self.after[label] = self.store(emulator)
             self.judge(done.returncode, values)
         finally:
             emulator.stop()
             self.seconds = time.time() - started
+
+    @staticmethod
+    def store(emulator):
+        """The emulator's endpoints, registry credentials and network storages as it holds them."""
+        return {"endpoints": emulator.admin("GET", "endpoints")["endpoints"], "auths": emulator.admin("GET", "auths").get("auths", []),
+                "storages": emulator.admin("GET", "storages").get("storages", [])}
 
     def judge(self, returncode, values):
         task = None
@@ -303,7 +365,7 @@ class Run:
             self.problems.append("%d example task(s) skipped" % self.recap["skipped"])
         if self.ok() != len(self.tasks):
             self.problems.append("%d of %d tasks ran and succeeded" % (self.ok(), len(self.tasks)))
-        for name in ("vault_hf_token", "vault_novita_api_key"):
+        for name in ("vault_hf_token", "vault_novita_api_key", "vault_registry_password", "vault_registry_password_next"):
             if values.get(name) and str(values[name]) in self.output:
                 self.problems.append("the value of %s appears in the output" % name)
         if not self.failures and self.case.get("check"):

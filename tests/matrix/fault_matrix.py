@@ -25,6 +25,13 @@ poll), run with ``NOVITA_RETRY_TIMEOUT=2``. ``retry_timeout`` bounds the retries
 its own first failure, so both are retried and the run converges; a budget shared by the whole run
 would be spent by the time the second fault comes, and the run would fail.
 
+The stack modules get a compact set of extra rows, in the same playbook run (one more task per module,
+each host running only its cell's): novita_registry_auth's save, and novita_network_storage's create,
+grow (update) and delete, each with the transient faults of STACK_FAULTS once on its write request (and
+a persistent 503). Each must converge (by a retry, or by adopting what the API did although its reply
+was lost) or fail clearly, and never leave two credentials or storages with the declared name (counted
+in GET /_emulator/auths and /_emulator/storages).
+
 Usage: python tests/matrix/fault_matrix.py --collections-path DIR [--forks N] [--phase P] [--fault F] [--verbose]
 (DIR holds ansible_collections/novita/cloud; ansible-playbook must be on PATH.) Standard library only.
 """
@@ -99,6 +106,15 @@ CREATE_ARGS = dict(
 
 DELETE_ARGS = dict(COMMON_ARGS, name=NAME, state="absent")
 
+# --- the stack modules (registry credential, network storage): the name each declares, and what it must end with.
+STACK_NAME = "fm-stack"
+STACK_PASSWORD = "fm-registry-pw-5e0c2a9d7b41"  # must never appear in the output (the option is no_log)
+AUTH_ARGS = {"timeout": CLIENT_TIMEOUT, "name": STACK_NAME, "username": "fm-bot", "password": STACK_PASSWORD}
+STORAGE_SEED = {"storages": [{"storageId": "ns-50", "storageName": STACK_NAME, "storageSize": 50, "clusterId": "cluster-1"}]}
+STORAGE_CREATE_ARGS = {"timeout": CLIENT_TIMEOUT, "name": STACK_NAME, "cluster_name": "us-east", "size": 50}
+STORAGE_GROW_ARGS = {"timeout": CLIENT_TIMEOUT, "name": STACK_NAME, "size": 80}
+STORAGE_DELETE_ARGS = {"timeout": CLIENT_TIMEOUT, "name": STACK_NAME, "state": "absent"}
+
 LOOKUP = ("GET", "/endpoints")
 POLL = ("GET", "/endpoint")
 
@@ -123,6 +139,21 @@ PHASES = (
      "config": {"init_reads": 1}, "done": "created endpoint", "spaced": (LOOKUP, POLL)},
 )
 
+# Rows for the stack modules: the write request the fault hits, the task, the seed, where the emulator lists the resource
+# (GET /_emulator/<resource>, <key> its name) and what the one item with STACK_NAME must hold after (None: no item).
+STACK_PHASES = (
+    {"name": "auth save", "module": "novita_registry_auth", "method": "POST", "path": "/repository/auth/save", "args": AUTH_ARGS,
+     "seed": None, "resource": "auths", "key": "name", "new": {"username": "fm-bot", "password": STACK_PASSWORD}},
+    {"name": "storage create", "module": "novita_network_storage", "method": "POST", "path": "/networkstorage/create",
+     "args": STORAGE_CREATE_ARGS, "seed": None, "resource": "storages", "key": "storageName",
+     "new": {"storageSize": 50, "clusterId": "cluster-1"}},
+    {"name": "storage grow", "module": "novita_network_storage", "method": "POST", "path": "/networkstorage/update",
+     "args": STORAGE_GROW_ARGS, "seed": STORAGE_SEED, "resource": "storages", "key": "storageName",
+     "new": {"storageId": "ns-50", "storageSize": 80, "clusterId": "cluster-1"}},
+    {"name": "storage delete", "module": "novita_network_storage", "method": "POST", "path": "/networkstorage/delete",
+     "args": STORAGE_DELETE_ARGS, "seed": STORAGE_SEED, "resource": "storages", "key": "storageName", "new": None},
+)
+
 HTML_503 = ("<html><head><title>503 Service Temporarily Unavailable</title></head>"
             "<body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>")
 
@@ -143,6 +174,9 @@ FAULTS = (
     {"name": "503 spaced", "rule": {"kind": "status", "status": 503}, "expect": "converged", "spaced": True,
      "env": {"NOVITA_RETRY_TIMEOUT": str(SPACED_RETRY_TIMEOUT)}, "config": {"latency_ms": SPACED_LATENCY_MS}},
 )
+
+# The faults the stack rows run (a compact set: the transient kinds, once, and the persistent 503).
+STACK_FAULTS = ("429+RA", "503 html", "504 done", "timeout", "drop", "503 x20")
 
 # How a module crash shows: a traceback, or (ansible-core 2.19 without -vvv) "Module failed: <exception>".
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", "MODULE FAILURE", "Module failed:")
@@ -219,21 +253,35 @@ def differences(stored, wanted):
 
 # --------------------------------------------------------------------------- the playbook run
 
-# Every option a cell may set; the others are omitted.
+# Every option a cell may set, by module; the others are omitted.
 MODULE_OPTIONS = ("name", "state", "product_id", "rootfs_size", "image", "port", "worker_config", "policy", "healthy",
                   "envs", "volume_mounts", "timeout", "wait_timeout")
+STACK_OPTIONS = {
+    "novita_registry_auth": ("name", "username", "password", "state", "timeout"),
+    "novita_network_storage": ("name", "id", "size", "cluster_id", "cluster_name", "state", "force", "timeout"),
+}
 
-# JSON is YAML: one play over one host per cell, one task, the real module.
+
+def _task(title, module, options):
+    return {
+        "name": title,
+        "novita.cloud." + module: dict(
+            [("api_base_url", "{{ cell_url }}")] + [(option, "{{ cell_args.%s | default(omit) }}" % option) for option in options]),
+        "environment": "{{ cell_env }}",
+        "when": "cell_module == %s" % json.dumps(module),
+    }
+
+
+# JSON is YAML: one play over one host per cell, one task per module (each host runs its cell's), the real modules.
 PLAYBOOK = [{
     "name": "Fault matrix",
     "hosts": "cells",
     "gather_facts": False,
-    "tasks": [{
-        "name": "Converge the endpoint",
-        "novita.cloud.novita_endpoint": dict(
-            [("api_base_url", "{{ cell_url }}")] + [(option, "{{ cell_args.%s | default(omit) }}" % option) for option in MODULE_OPTIONS]),
-        "environment": "{{ cell_env }}",
-    }],
+    # Each host goes through its tasks at its own pace: the stack cells run while endpoint cells wait, not after them all.
+    "strategy": "free",
+    "tasks": [_task("Converge the endpoint", "novita_endpoint", MODULE_OPTIONS),
+              _task("Converge the registry credential", "novita_registry_auth", STACK_OPTIONS["novita_registry_auth"]),
+              _task("Converge the network storage", "novita_network_storage", STACK_OPTIONS["novita_network_storage"])],
 }]
 
 
@@ -245,6 +293,7 @@ def run_playbook(options, cells, work_dir):
             "ansible_connection": "local",
             "ansible_python_interpreter": "{{ ansible_playbook_python }}",
             "cell_url": cell["emulator"].url,
+            "cell_module": cell["phase_def"].get("module", "novita_endpoint"),
             "cell_args": cell["args"],
             "cell_env": cell["env"],
         }
@@ -308,8 +357,10 @@ def prepare(cell):
     config = dict(phase.get("config") or {}, **((fault or {}).get("config") or {}))
     if config:
         emulator.admin("POST", "/config", config)
-    if phase["old"] is not None:
+    if phase.get("old") is not None:
         emulator.admin("POST", "/seed", {"endpoints": [phase["old"]]})
+    if phase.get("seed"):
+        emulator.admin("POST", "/seed", phase["seed"])
     for method, path in fault_targets(phase, fault):
         rule = dict(fault["rule"], method=method, path=path)
         rule.setdefault("count", 1)
@@ -321,6 +372,8 @@ def prepare(cell):
 
 def judge(cell, result, stdout, stderr):
     """Fill in the cell's outcome and problems from the task result and the emulator's state and log."""
+    if cell["phase_def"].get("module"):
+        return judge_stack(cell, result, stdout, stderr)
     phase, fault, emulator = cell["phase_def"], cell["fault_def"], cell["emulator"]
     stored = [item for item in emulator.admin("GET", "/endpoints")["endpoints"] if item.get("name") == NAME]
     log = emulator.admin("GET", "/requests")["requests"]
@@ -377,6 +430,61 @@ def judge(cell, result, stdout, stderr):
         problems.append("%s: expected %s%s" % (cell["outcome"], cell["expect"], (" (msg: %s)" % msg) if msg else ""))
 
 
+def judge_stack(cell, result, stdout, stderr):
+    """judge() for a stack module's cell: no duplicate with the declared name; converged means the emulator holds exactly the declaration."""
+    phase, fault, emulator = cell["phase_def"], cell["fault_def"], cell["emulator"]
+    resource, key = phase["resource"], phase["key"]
+    stored = [item for item in emulator.admin("GET", "/" + resource)[resource] if item.get(key) == STACK_NAME]
+    log = emulator.admin("GET", "/requests")["requests"]
+    cell.update(result=result, log=log, stored=stored, problems=[], outcome=None, retries=None, duplicates=0, half_applied=0, adopted=False)
+    problems = cell["problems"]
+    if len(stored) > 1:
+        cell["duplicates"] = 1
+        problems.append("duplicate: %d %s named %s" % (len(stored), resource, STACK_NAME))
+    if API_KEY in stdout or API_KEY in stderr:
+        problems.append("the API key appears in the output")
+    if STACK_PASSWORD in stdout or STACK_PASSWORD in stderr:
+        problems.append("the registry password appears in the output")
+    for method, path in fault_targets(phase, fault):
+        if not any(entry.get("fault") and entry["method"] == method and entry["path"] == path for entry in log):
+            problems.append("the fault never fired (no %s %s request)" % (method, path))
+    if result is None:
+        problems.append("no task result for %s in the output" % cell["host"])
+        cell["outcome"] = "error"
+        return
+    msg = str(result.get("msg") or "")
+    if result.get("failed"):
+        cell["outcome"] = "failed"
+        text = json.dumps(result)
+        if not msg:
+            problems.append("failed without a message")
+        elif any(marker in text for marker in TRACEBACK_MARKERS) or "exception" in result or "module_stderr" in result:
+            problems.append("traceback: the module crashed: %s" % msg.splitlines()[0])
+        elif not ("%s %s" % (phase["method"], phase["path"]) in msg or re.search(r"\bHTTP [1-5]\d\d\b", msg)):
+            problems.append("unclear message: it names neither the request nor a status: %s" % msg)
+    else:
+        cell["outcome"] = "converged"
+        # Adopted: the write got no clear reply and was not sent again (the module found what the API had done). Its warning
+        # says so too, but the minimal callback prints warnings apart from the host's result.
+        writes = [entry for entry in log if entry["method"] == phase["method"] and entry["path"] == phase["path"]]
+        cell["adopted"] = len(writes) == 1 and bool(writes[0].get("fault")) and bool(writes[0].get("processed"))
+        if not result.get("changed"):
+            problems.append("no change: the task reported changed=false")
+        want = phase["new"]
+        if want is None and stored:
+            problems.append("state differs: %d %s named %s remain" % (len(stored), resource, STACK_NAME))
+        elif want is not None and (len(stored) != 1 or any(stored[0].get(k) != v for k, v in want.items())):
+            problems.append("state differs: the emulator does not hold the declaration (%s)" % stack_text(phase, stored))
+    if cell["outcome"] != cell["expect"]:
+        problems.append("%s: expected %s%s" % (cell["outcome"], cell["expect"], (" (msg: %s)" % msg) if msg else ""))
+
+
+def stack_text(phase, stored):
+    """The items with the declared name, for a message: never a password."""
+    keep = ("id", "name", "username") if phase["resource"] == "auths" else ("storageId", "storageName", "storageSize", "clusterId")
+    return json.dumps([dict((k, item.get(k)) for k in keep) for item in stored])
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -386,6 +494,8 @@ def cell_text(cell):
     if cell["problems"]:
         return "FAIL: " + short_reason(cell["problems"])
     if cell["outcome"] == "converged":
+        if cell.get("adopted"):
+            return "converged (adopted)"
         retries = cell["retries"]
         return "converged (%s %s)" % (retries, "retry" if retries == 1 else "retries") if retries is not None else "converged"
     return "failed: clear"
@@ -431,19 +541,23 @@ def print_details(cell, verbose):
     if result.get("msg"):
         print("    msg: %s" % result["msg"])
     print("    requests: %s" % describe_log(cell["log"]))
-    print("    endpoints named %s: %s" % (NAME, json.dumps([comparable(item) for item in cell["stored"]])))
+    if cell["phase_def"].get("module"):
+        print("    %s named %s: %s" % (cell["phase_def"]["resource"], STACK_NAME, stack_text(cell["phase_def"], cell["stored"])))
+    else:
+        print("    endpoints named %s: %s" % (NAME, json.dumps([comparable(item) for item in cell["stored"]])))
 
 
 # --------------------------------------------------------------------------- main
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Run novita_endpoint against injected API faults in every phase (see the module docstring).")
+    parser = argparse.ArgumentParser(description="Run novita_endpoint (and the stack modules' writes) against injected API faults (see the module docstring).")
     parser.add_argument("--collections-path", required=True, help="directory that contains ansible_collections/novita/cloud")
     parser.add_argument("--emulator", default=DEFAULT_EMULATOR, help="path of novita_emulator.py (default: this repository's)")
     parser.add_argument("--ansible-playbook", default="ansible-playbook", help="ansible-playbook command (default: from PATH)")
     parser.add_argument("--forks", type=int, default=8, help="cells run at once (ansible forks, default 8); each cell has its own emulator")
-    parser.add_argument("--phase", action="append", choices=[phase["name"] for phase in PHASES], help="run only this phase (repeatable)")
+    parser.add_argument("--phase", action="append", choices=[phase["name"] for phase in PHASES + STACK_PHASES],
+                        help="run only this phase (repeatable)")
     parser.add_argument("--fault", action="append", choices=[fault["name"] for fault in FAULTS], help="run only this fault (repeatable)")
     parser.add_argument("--verbose", action="store_true", help="print the request log of every cell, not only of failing ones")
     options = parser.parse_args(argv)
@@ -476,6 +590,8 @@ def main(argv=None):
     options = parse_args(argv)
     phases = [phase for phase in PHASES if not options.phase or phase["name"] in options.phase]
     faults = [fault for fault in FAULTS if not options.fault or fault["name"] in options.fault]
+    stack_phases = [phase for phase in STACK_PHASES if not options.phase or phase["name"] in options.phase]
+    stack_faults = [fault for fault in faults if fault["name"] in STACK_FAULTS]
     started = time.monotonic()
     emulator_module = load_emulator(options.emulator)
     baselines = {}
@@ -485,6 +601,10 @@ def main(argv=None):
         for phase in phases:
             baselines[phase["name"]] = make_cell(emulator_module, phase, None)
             for fault in faults:
+                cells[(phase["name"], fault["name"])] = make_cell(emulator_module, phase, fault)
+        for phase in stack_phases:
+            baselines[phase["name"]] = make_cell(emulator_module, phase, None)
+            for fault in stack_faults:
                 cells[(phase["name"], fault["name"])] = make_cell(emulator_module, phase, fault)
         everything = list(baselines.values()) + list(cells.values())
         for cell in everything:
@@ -496,9 +616,9 @@ def main(argv=None):
         for cell in list(baselines.values()) + list(cells.values()):
             cell["emulator"].stop()
         shutil.rmtree(work_dir, ignore_errors=True)
-    for phase in phases:
+    for phase in phases + stack_phases:
         baseline = baselines[phase["name"]]
-        for fault in faults:
+        for fault in (stack_faults if phase.get("module") else faults):
             cell = cells[(phase["name"], fault["name"])]
             if cell["outcome"] == "converged" and not baseline["problems"]:
                 cell["retries"] = len(cell["log"]) - len(baseline["log"])
@@ -517,19 +637,28 @@ def main(argv=None):
               % ("the phase's request (lookup: on the poll after the update)", SPACED_LATENCY_MS, SPACED_RETRY_TIMEOUT,
                  min(cell["gap"] for cell in spaced), ", ".join("%s %.1f s" % (cell["phase"], cell["gap"]) for cell in spaced)))
     print("converged (N retries): N requests beyond the fault-free run of the same phase.")
-    print_table(phases, faults, cells)
+    if stack_phases:
+        print("Stack rows (%s): only the faults %s; converged (adopted): the reply was lost, the module found what the API had done"
+              " and took it over (no second write); '-': not run."
+              % (", ".join(phase["name"] for phase in stack_phases), ", ".join(fault["name"] for fault in stack_faults)))
+    print_table(phases + stack_phases, faults, cells)
     for cell in broken_baselines:
         print_details(cell, True)
-    for phase in phases:
-        for fault in faults:
+    for phase in phases + stack_phases:
+        for fault in (stack_faults if phase.get("module") else faults):
             print_details(cells[(phase["name"], fault["name"])], options.verbose)
-    handled = sum(1 for cell in cells.values() if not cell["problems"])
+    endpoint_cells = [cell for cell in cells.values() if not cell["phase_def"].get("module")]
+    stack_cells = [cell for cell in cells.values() if cell["phase_def"].get("module")]
+    handled = sum(1 for cell in endpoint_cells if not cell["problems"])
+    stack_handled = sum(1 for cell in stack_cells if not cell["problems"])
     duplicates = sum(cell["duplicates"] for cell in everything)
     half_applied = sum(cell["half_applied"] for cell in everything)
     print("wall time: %.0f s" % (time.monotonic() - started))
-    print("fault matrix: %d/%d cells handled (%d phases x %d faults); duplicates: %d; half-applied updates: %d"
-          % (handled, len(cells), len(phases), len(faults), duplicates, half_applied))
-    return 0 if handled == len(cells) and not broken_baselines else 1
+    print("fault matrix: %d/%d cells handled (%d phases x %d faults); duplicates: %d; half-applied updates: %d;"
+          " stack modules: %d/%d cells handled (%d phases x %d faults)"
+          % (handled, len(endpoint_cells), len(phases), len(faults), duplicates, half_applied,
+             stack_handled, len(stack_cells), len(stack_phases), len(stack_faults)))
+    return 0 if handled == len(endpoint_cells) and stack_handled == len(stack_cells) and not broken_baselines else 1
 
 
 if __name__ == "__main__":

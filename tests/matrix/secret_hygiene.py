@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Secret hygiene of novita.cloud.novita_endpoint: no API key or secret_envs value in anything Ansible writes.
+"""Secret hygiene of novita.cloud.novita_endpoint and novita_registry_auth: no API key, secret_envs value or registry password in anything Ansible writes.
 
 Starts the emulator with a random API key, runs tests/matrix/secrets/secret_scenarios.yml at -vvvv with
 --diff and ANSIBLE_LOG_PATH (key and secrets passed only in the environment), then searches stdout,
@@ -17,6 +17,12 @@ scale-only update, a fleet create and update, delete): the API refuses the reque
 message quotes the request body and headers, the API key included. Among the secrets are a
 ``secret_envs`` value with a ``"`` and a ``ß`` (so its JSON-escaped forms differ from it) and the value
 of a variable another task set, which the scale-only task does not declare at all.
+
+Registry credentials: a credential is created, run again, its password rotated while an endpoint uses it
+(repoint_endpoints), a save is refused by the ``echo`` fault (its reply quotes the password), and
+novita_registry_auth_info lists every credential, among them one seeded here with a password no task
+ever holds (the API lists passwords in clear). The save bodies in the emulator's request log prove that
+each password was really sent.
 
 Usage (dev venv python):
     python tests/matrix/secret_hygiene.py [--collections-path DIR] [--keep DIR]
@@ -44,6 +50,10 @@ from matrix_common import HERE, Emulator, ansible_env, ansible_playbook, collect
 
 PLAYBOOK = os.path.join(HERE, "secrets", "secret_scenarios.yml")
 ENDPOINT_NAME = "hyg-endpoint"
+REGISTRY_NAME = "hyg-registry"
+REGISTRY_ECHO_NAME = "hyg-registry-echo"
+REGISTRY_SEEDED_NAME = "hyg-registry-seeded"
+REGISTRY_USER_ENDPOINT = "hyg-registry-user"
 
 
 def random_hex(size=12):
@@ -61,10 +71,15 @@ def make_values():
         "ECHO_TOKEN (plain ASCII)": "echo-hyg-" + random_hex(),
         'ECHO_QUOTED (with " and \u00df)': 'q"u\u00df-hyg-' + random_hex(),
         "SIDE_VALUE (undeclared, scale-only task)": "side-hyg-" + random_hex(),
+        "registry password (first)": "reg-hyg1-" + random_hex(),
+        "registry password (rotated)": "reg-hyg2-" + random_hex(),
+        "registry password (echoed save)": "reg-hyg-echo-" + random_hex(),
+        "registry password (seeded, in no task)": "reg-hyg-seed-" + random_hex(),
     }
     ordinary = {
         "image": "registry.example.invalid/hyg-app:" + random_hex(4),
         "plain env value": "plain-hyg-" + random_hex(4),
+        "registry username": "hyg-bot-" + random_hex(4),
     }
     return secrets, ordinary
 
@@ -111,6 +126,10 @@ def run_scenarios(emulator, secrets, ordinary, work_dir, collections):
         "HYG_ECHO_TOKEN": secrets["ECHO_TOKEN (plain ASCII)"],
         "HYG_ECHO_QUOTED": secrets['ECHO_QUOTED (with " and \u00df)'],
         "HYG_SIDE_VALUE": secrets["SIDE_VALUE (undeclared, scale-only task)"],
+        "HYG_REGISTRY_USER": ordinary["registry username"],
+        "HYG_REGISTRY_PASSWORD_ONE": secrets["registry password (first)"],
+        "HYG_REGISTRY_PASSWORD_TWO": secrets["registry password (rotated)"],
+        "HYG_REGISTRY_PASSWORD_ECHO": secrets["registry password (echoed save)"],
         "HYG_RESULTS": results_path,
     })
     run = subprocess.run([ansible_playbook(), "-vvvv", "--diff", PLAYBOOK], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -166,6 +185,7 @@ def check_wire(requests, secrets):
             problems.append("an update lost DB_PASSWORD")
     if not [r for r in requests if r["path"] == "/endpoint/delete" and r["status"] == 200]:
         problems.append("no delete was applied")
+    problems.extend(check_registry_wire(requests, secrets))
     rejected = [r for r in requests if r["auth"] != "ok"]
     if [(r["auth"], r["status"]) for r in rejected] != [("invalid", 401)]:
         problems.append("expected exactly one request with a rejected key (401), saw %s" % [(r["auth"], r["status"]) for r in rejected])
@@ -173,6 +193,27 @@ def check_wire(requests, secrets):
     if len(accepted) < 10:
         problems.append("only %d requests were accepted with the API key" % len(accepted))
     return problems, len(accepted)
+
+
+def check_registry_wire(requests, secrets):
+    """Problems if the registry passwords were not sent where they belong: the save bodies, the repoint, the old credential's delete."""
+    problems = []
+    saves = [r for r in requests if r["method"] == "POST" and r["path"] == "/repository/auth/save"]
+    sent = [((r["body"] or {}).get("name"), (r["body"] or {}).get("password"), r["status"]) for r in saves]
+    expected = [(REGISTRY_NAME, secrets["registry password (first)"], 200), (REGISTRY_NAME, secrets["registry password (rotated)"], 200),
+                (REGISTRY_ECHO_NAME, secrets["registry password (echoed save)"], 400)]
+    if sent != expected:
+        # Never the values: which save differs, and how.
+        problems.append("expected 3 credential saves (create, rotation, echoed) with their passwords, saw %d: %s"
+                        % (len(sent), ", ".join("%s %s%s" % (name, status, "" if (name, password, status) in expected else " (wrong password)")
+                                                for name, password, status in sent)))
+    repoints = [r for r in requests if r["path"] == "/endpoint/update" and r["status"] == 200
+                and (r["body"] or {}).get("name") == REGISTRY_USER_ENDPOINT]
+    if len(repoints) != 1 or not ((repoints[0]["body"] or {}).get("image") or {}).get("authId"):
+        problems.append("the endpoint using the credential was not repointed by one update (saw %d)" % len(repoints))
+    if len([r for r in requests if r["path"] == "/repository/auth/delete" and r["status"] == 200]) != 1:
+        problems.append("the rotation did not delete the old credential")
+    return problems
 
 
 # Echo faults, in the order the playbook queues them: (what, path, endpoint name, env values the body must carry).
@@ -183,9 +224,10 @@ ECHO_WRITES = (
     ("fleet create", "/endpoint/create", "hyg-echo-fleet", ("ECHO_TOKEN", "ECHO_QUOTED")),
     ("fleet update", "/endpoint/update", "hyg-echo", ("ECHO_TOKEN", "ECHO_QUOTED", "SIDE_VALUE")),
     ("novita_endpoint delete", "/endpoint/delete", None, ()),
+    ("novita_registry_auth save", "/repository/auth/save", REGISTRY_ECHO_NAME, ("password",)),
 )
 ECHO_SECRET_NAMES = {"ECHO_TOKEN": "ECHO_TOKEN (plain ASCII)", "ECHO_QUOTED": 'ECHO_QUOTED (with " and \u00df)',
-                     "SIDE_VALUE": "SIDE_VALUE (undeclared, scale-only task)"}
+                     "SIDE_VALUE": "SIDE_VALUE (undeclared, scale-only task)", "password": "registry password (echoed save)"}
 
 
 def check_echo(requests, secrets):
@@ -211,6 +253,7 @@ def check_echo(requests, secrets):
         echoed.remove(match)
         body = match["body"] or {}
         envs = dict((e.get("key"), e.get("value")) for e in body.get("endpoint", body).get("envs") or [])
+        envs["password"] = body.get("password")  # a registry credential save
         carried = all(envs.get(key) == secrets[ECHO_SECRET_NAMES[key]] for key in env_names)
         rows.append((what, "yes (HTTP %s)" % match["status"], ", ".join(env_names + ("API key",)) if carried else "NO"))
         if not carried or match["status"] != 400:
@@ -242,6 +285,17 @@ def check_results(results):
          == [("hyg-echo", 400), ("hyg-echo-fleet", 400)]),
         ("echo_delete", lambda r: r.get("failed") and "HTTP 400" in r["msg"]),
         ("echo_deleted", lambda r: r["changed"] and not r.get("failed")),
+        ("reg_created", lambda r: r["changed"] and r["action"] == "created" and r["registry_auth"]["id"]
+         and "password" not in r["registry_auth"] and r["diff"]["after"]["password"] == "********"),
+        ("reg_rerun", lambda r: not r["changed"] and r["action"] == "unchanged" and not r.get("failed")),
+        ("reg_user", lambda r: r["changed"] and r["endpoint"]["image"]["auth_id"] == results["reg_created"]["registry_auth"]["id"]),
+        ("reg_rotated", lambda r: r["changed"] and r["action"] == "replaced" and r["replaced_auth_id"] == results["reg_created"]["registry_auth"]["id"]
+         and [e["name"] for e in r["repointed_endpoints"]] == [REGISTRY_USER_ENDPOINT]
+         and r["diff"]["before"]["password"] == "********" and r["diff"]["after"]["password"] == "******** (changed)"),
+        ("reg_echo", lambda r: r.get("failed") and "HTTP 400" in r["msg"] and not r["changed"]),
+        ("reg_info", lambda r: not r.get("failed") and not any("password" in a for a in r["registry_auths"])
+         and sorted(a["name"] for a in r["registry_auths"] if a["name"].startswith("hyg-")) == [REGISTRY_NAME, REGISTRY_SEEDED_NAME]
+         and [e["name"] for a in r["registry_auths"] if a["name"] == REGISTRY_NAME for e in a["used_by"]] == [REGISTRY_USER_ENDPOINT]),
     ]
     for step, predicate in expect:
         result = results.get(step)
@@ -305,6 +359,15 @@ def ordinary_checks(outputs, results, ordinary):
             r.get("path") == "/endpoint/update" and r.get("status") == 400 for r in get(("refused_update", "api_requests")) or [])),
         ("api_requests (-vvvv) of the fleet in its failed result", any(
             r.get("path") == "/endpoint/create" for r in get(("echo_fleet", "api_requests")) or [])),
+        ("registry username in the returned credential", get(("reg_created", "registry_auth", "username")) == ordinary["registry username"]),
+        ("registry username in the diff in stdout", '"username": "%s"' % ordinary["registry username"] in stdout),
+        ("the rotation shown as a password change in the diff", '"password": "******** (changed)"' in stdout),
+        ("the endpoint using the credential named in the rotation result",
+         [e.get("name") for e in get(("reg_rotated", "repointed_endpoints")) or []] == [REGISTRY_USER_ENDPOINT]),
+        ("the seeded credential's username in the info result", any(
+            a.get("name") == REGISTRY_SEEDED_NAME and a.get("username") == "hyg-seeded-bot" for a in get(("reg_info", "registry_auths")) or [])),
+        ("the echoed save in its error, username shown, password masked", "invalid request: {" in str(get(("reg_echo", "msg")))
+         and ordinary["registry username"] in str(get(("reg_echo", "msg"))) and "********" in str(get(("reg_echo", "msg")))),
     ]
 
 
@@ -320,6 +383,9 @@ def main():
     try:
         collections = collections_path(options.collections_path, work_dir)
         with Emulator(work_dir, secrets["API key"]) as emulator:
+            # A credential no task holds: the API lists its password in clear, novita_registry_auth_info must not return it.
+            emulator.admin("POST", "seed", {"auths": [{"name": REGISTRY_SEEDED_NAME, "username": "hyg-seeded-bot",
+                                                       "password": secrets["registry password (seeded, in no task)"]}]})
             # The next update is refused with an error that repeats the API key and the secret it was sent,
             # as a careless API might: the module must not pass either on.
             emulator.admin("POST", "faults", {

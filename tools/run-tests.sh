@@ -36,6 +36,15 @@ step_units() {
 }
 
 step_integration() {
+    # NOVITA_EMULATOR_PROFILES (make test-matrix sets it) picks the emulator profiles the targets run
+    # under; ansible-test passes no such variable on, so it goes into a file next to each runme.sh.
+    if [[ -n "${NOVITA_EMULATOR_PROFILES:-}" ]]; then
+        local runme
+        for runme in "${STAGE_DIR}"/tests/integration/targets/*/runme.sh; do
+            echo "${NOVITA_EMULATOR_PROFILES}" >"$(dirname "${runme}")/emulator_profiles"
+        done
+        echo "emulator profiles: ${NOVITA_EMULATOR_PROFILES}"
+    fi
     cd "${STAGE_DIR}" && ansible-test integration --python "${PYVER}" --color no
 }
 

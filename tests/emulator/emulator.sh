@@ -54,8 +54,8 @@ emulator_stop() {
 # stopped and its directory removed first, so every call gives a fresh emulator.
 #   emulator_integration_profiles
 # prints the emulator profiles a target runs its playbooks under, one fresh emulator each:
-# $NOVITA_EMULATOR_PROFILES when set (e.g. "documented", to iterate on one), else
-# "strict documented". A runme.sh does:
+# $NOVITA_EMULATOR_PROFILES when set (e.g. "documented", to iterate on one), else the
+# emulator_profiles file in the target's directory, else "strict documented". A runme.sh does:
 #   emulator_integration_each_profile playbook.yml [more.yml...] -- "$@"
 # which, for each profile, starts a fresh emulator with --profile <profile> and runs the
 # playbooks with -e emulator_profile=<profile> and the arguments after "--".
@@ -71,7 +71,11 @@ emulator_integration_cleanup() {
 }
 
 emulator_integration_profiles() {
-    echo "${NOVITA_EMULATOR_PROFILES:-strict documented}"
+    # ansible-test passes no NOVITA_* variable to runme.sh: tools/run-tests.sh writes the profiles
+    # into an emulator_profiles file next to each target's runme.sh in its stage instead.
+    local file_profiles=""
+    [[ -f emulator_profiles ]] && file_profiles="$(cat emulator_profiles)"
+    echo "${NOVITA_EMULATOR_PROFILES:-${file_profiles:-strict documented}}"
 }
 
 emulator_integration_each_profile() {

@@ -61,7 +61,8 @@ def fleet_argument_spec():
 # An error that starts with an option path (``worker_config.max_num: ...``), and ansible-core's messages for a value
 # of the wrong type or outside the choices, which name the option and its parent options apart.
 _OPTION_FIRST = re.compile(r"^([a-z_]+)(?=[.\[: ]|$)")
-_CORE_TYPE_ERROR = re.compile(r"^argument '(?P<name>[^']+)' is of type \S+?(?: found in '(?P<context>[^']+)'\.)?"
+# The type is "str" (ansible-core 2.19 and later) or "<class 'str'>" (2.16).
+_CORE_TYPE_ERROR = re.compile(r"^argument '(?P<name>[^']+)' is of type (?:<class '[^']*'>|\S+?)(?: found in '(?P<context>[^']+)'\.)?"
                               r" and we were unable to convert to (?P<type>\w+): (?P<why>.*)$", re.S)
 _CORE_CHOICES_ERROR = re.compile(r"^value of (?P<name>\S+) must be one of: (?P<choices>.*), got: (?P<value>.*?)"
                                  r"(?: found in '(?P<context>[^']+)')?$", re.S)

@@ -870,81 +870,180 @@ class NovitaClient:
     def post(self, path, body, retry=False):
         return self.request("POST", path, body=body, retry=retry)
 
-    def list_all(self, path, items_key, page_size=LIST_PAGE_SIZE):
-        """Every item of a paged list (``pageSize``/``pageNum``), whether the API counts pages from 0 or from 1.
+    def list_all(self, path, items_key, query=None, page_param="pageNum", key=None, page_size=LIST_PAGE_SIZE):
+        """Every item of a paged list, checked to be complete and well-formed, or a NovitaListError (see ``ListPager``).
 
-        Pages are read from 1 upwards until ``total`` distinct items are in hand (items are told apart by
-        ``id``, or by their whole content when they have none), a page adds no new item, or the pages that
-        ``total`` implies, plus one, were read. When the pages ran out short, the API counts from 0 (or the
-        list shrank while it was read): page 0 is read once to complete the list, and what was read is
-        returned. When the last page read was full but the list is still short of ``total`` after page 0 too
-        (the API ignores ``pageNum``), no one can tell which items exist: that raises a NovitaAPIError.
+        ``query`` holds the list's filters, ``page_param`` names its page number (``pageNum``, ``pageNo``), ``key(item)``
+        tells items apart (default: their ``id``, else their whole content).
         """
-        items = {}
-        order = []
+        return ListPager(self, path, items_key, query=query, page_param=page_param, key=key, page_size=page_size).read_all()
 
-        def add(page_items):
-            added = 0
-            for item in page_items:
-                if isinstance(item, dict) and item.get("id") is not None:
-                    key = "id:%s" % item["id"]
-                else:
-                    key = "json:%s" % json.dumps(item, sort_keys=True, default=str)
-                if key not in items:
-                    items[key] = item
-                    order.append(key)
-                    added += 1
-            return added
+    def read_list(self, path, items_key):
+        """The items of an unpaged list (``{"data": [...]}``), with the same checks as a page of ``list_all``."""
+        pager = ListPager(self, path, items_key, page_param=None)
+        return pager.read_all()
 
-        def read(number):
-            data = self.get(path, {"pageSize": page_size, "pageNum": number})
-            data = data if isinstance(data, dict) else {}
-            page_items = data.get(items_key)
-            return (page_items if isinstance(page_items, list) else []), _int_or_none(data.get("total"))
 
-        page = 1
-        pages = 0
-        new_pages = 0
-        largest = 0
+class NovitaListError(NovitaAPIError):
+    """A list reply that cannot be trusted: malformed (at any status), short of its ``total``, a repeated page, or
+    endless. No decision that deletes, creates or replaces may rest on it, so it is never caught to carry on."""
+
+
+class ListPager:
+    """Reads every page of one list and refuses a result it cannot vouch for.
+
+    A page must be a JSON object whose ``items_key`` is a list of objects (``null`` counts as empty) and whose
+    ``total``, when given, is a whole number (a numeric string too) that stays the same on every page. Pages are
+    read from 1 upwards until the list holds ``total`` items, or a page is empty, or a page brings nothing new, or
+    the pages ``total`` implies were read; then, when ``total`` is not reached (or is not given), page 0 is read
+    once, for an API that counts pages from 0 (an API counting from 1 may refuse it, clamp it to page 1, or answer
+    it empty). The list is refused when it still falls short of ``total``, holds more than ``total``, repeats a full
+    page without a ``total``, or needs more than ``LIST_MAX_PAGES`` pages. A malformed page is read again within
+    the client's retry policy (a gateway may answer 200 with an error body); the other refusals are final.
+    """
+
+    def __init__(self, client, path, items_key, query=None, page_param="pageNum", key=None, page_size=LIST_PAGE_SIZE):
+        self.client = client
+        self.path = path
+        self.items_key = items_key
+        self.query = dict(query or {})
+        self.page_param = page_param
+        self.key = key
+        self.page_size = page_size
+        self.items = {}
+        self.order = []
+        self.total = None
+        self.pages = 0
+        self.largest = 0
+        self.repeated = None
+
+    def read_all(self):
+        if self.page_param is None:
+            items, total = self.read(None)
+            self.add(items)
+            self.check_complete("the list holds fewer items than its total")
+            return self.result()
+        number = 1
+        while self.read_next(number):
+            number += 1
+            if number > LIST_MAX_PAGES:
+                raise self.error(None, "still new %s after %d pages" % (self.items_key, LIST_MAX_PAGES))
+        if self.total is None or len(self.order) < self.total:
+            self.add(self.read(0, below_base=True)[0])
+        self.check_complete(self.shortfall_reason(number))
+        return self.result()
+
+    def read_next(self, number):
+        """Read page ``number``; whether the next page is worth reading."""
+        items, dummy = self.read(number)
+        added = self.add(items)
+        self.largest = max(self.largest, len(items))
+        if not items:
+            return False
+        if not added:
+            self.repeated = number
+            return False
+        if self.total is not None:
+            return len(self.order) < self.total and number < _pages_needed(self.total, self.largest) + 1
+        return True
+
+    def shortfall_reason(self, number):
+        if self.repeated is not None:
+            return "page %d repeated %s of earlier pages" % (self.repeated, self.items_key)
+        return "the pages ended at page %d, short of the total" % number
+
+    def check_complete(self, why):
+        if self.total is None:
+            if self.repeated is not None and self.largest >= self.page_size:
+                raise self.error(None, "%s, every page was full and no total was given: which %s exist cannot be told" % (why, self.items_key))
+            return
+        if len(self.order) > self.total:
+            raise self.error(None, "%d distinct %s were read, more than the total of %d" % (len(self.order), self.items_key, self.total))
+        if len(self.order) < self.total:
+            raise self.error(None, "%d of %d %s read: %s" % (len(self.order), self.total, self.items_key, why))
+
+    def result(self):
+        return [self.items[key] for key in self.order]
+
+    def add(self, items):
+        """Add a page's items; how many were new."""
+        added = 0
+        for item in items:
+            key = self.item_key(item)
+            if key not in self.items:
+                self.items[key] = item
+                self.order.append(key)
+                added += 1
+        return added
+
+    def item_key(self, item):
+        value = self.key(item) if self.key is not None else item.get("id")
+        if value is None or value == "":
+            return "json:%s" % json.dumps(item, sort_keys=True, default=str)
+        return "key:%s" % value
+
+    def read(self, number, below_base=False):
+        """One page's ``(items, total)``, its shape checked; a malformed page is read again within the retry policy."""
+        query = dict(self.query)
+        if number is not None:
+            query.update({"pageSize": self.page_size, self.page_param: number})
+        attempt, started = 0, None
         while True:
-            page_items, total = read(page)
-            pages += 1
-            added = add(page_items)
-            new_pages += 1 if added else 0
-            largest = max(largest, len(page_items))
-            # "Full" against what the server actually sends: it may cap the page size below the one asked for.
-            last_full = bool(page_items) and len(page_items) >= min(page_size, largest)
-            if total is not None and len(order) >= total:
-                break
-            if not added:
-                break
-            if total is not None and pages >= _pages_needed(total, min(page_size, largest)) + 1:
-                break
-            if pages >= LIST_MAX_PAGES:
-                raise NovitaAPIError("GET %s did not complete: still new %s after %d pages; giving up" % (path, items_key, pages),
-                                     method="GET", path=path, url=self.display_url(path), reason="endless list")
-            page += 1
-        if total is not None and len(order) < total:
             try:
-                page_items, dummy = read(0)
-                pages += 1
+                data = self.client.get(self.path, query or None)
             except NovitaAPIError as exc:
-                # An API that counts from 1 may refuse page 0; then the list simply shrank while it was read.
-                if exc.status != 400:
+                if below_base and exc.status in (400, 404) and not is_auth_failure(exc):
+                    return [], None  # an API counting from 1 may refuse page 0
+                raise
+            self.pages += 1
+            try:
+                return self.check_page(data, number)
+            except NovitaListError as exc:
+                started = started if started is not None else self.client.now()
+                delay = self.client.retry_delay(attempt, None, started)
+                if delay is None:
+                    if attempt:
+                        exc.msg = "%s (read %d times)" % (exc.msg, attempt + 1)
+                        exc.args = (exc.msg,)
                     raise
-                page_items = []
-            add(page_items)
-            if len(order) < total and last_full:
-                if not added and new_pages <= 1:
-                    why = "the API returned the same items for every page"
-                elif not added:
-                    why = "page %d returned only %s already read" % (page, items_key)
-                else:
-                    why = "every page was full, yet the list never reached its total"
-                raise NovitaAPIError("GET %s did not complete: %d of %d %s after %d pages (%s); cannot tell which %s exist"
-                                     % (path, len(order), total, items_key, pages, why, items_key),
-                                     method="GET", path=path, url=self.display_url(path), reason="incomplete list")
-        return [items[key] for key in order]
+                self.client.pause(delay)
+                attempt += 1
+
+    def check_page(self, data, number):
+        """The page's ``(items, total)``; a NovitaListError when its shape is wrong or its total changed."""
+        if not isinstance(data, dict):
+            raise self.error(number, "the reply is not a JSON object but %s" % self.excerpt(data))
+        if self.items_key not in data:
+            raise self.error(number, "the reply has no %s list: %s" % (self.items_key, self.excerpt(data)))
+        items = data[self.items_key]
+        items = [] if items is None else items
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise self.error(number, "%s is not a list of objects: %s" % (self.items_key, self.excerpt(data)))
+        total = self.check_total(data, number)
+        return items, total
+
+    def check_total(self, data, number):
+        if data.get("total") is None:
+            return None
+        total = _whole_number(data["total"])
+        if total is None or total < 0:
+            raise self.error(number, "total is not a whole number: %s" % self.excerpt(data["total"]))
+        if self.total is not None and total != self.total and number != 0:
+            raise self.error(number, "the total changed from %d to %d while the pages were read" % (self.total, total))
+        if self.total is None:
+            self.total = total
+        return total
+
+    def excerpt(self, value):
+        return self.client.scrub(body_excerpt(self.client.scrub(json.dumps(value, sort_keys=True, default=str))))
+
+    def error(self, number, why):
+        page = " (%s %s)" % (self.page_param, number) if number is not None and self.page_param else ""
+        url = self.client.display_url(self.path)
+        message = ("Novita API list GET %s%s cannot be trusted: %s. Nothing is decided on an incomplete list; run the task again,"
+                   " and if this persists, check the API's status" % (url, page, why))
+        return NovitaListError(self.client.scrub(message), status=200, method="GET", path=self.path, url=self.client.scrub(url),
+                               reason=self.client.scrub(why), transient=False, ambiguous=False)
 
 
 def _pages_needed(total, size):
@@ -953,10 +1052,14 @@ def _pages_needed(total, size):
     return (total + size - 1) // size
 
 
-def _int_or_none(value):
+def _whole_number(value):
+    """An integer from an int or a numeric string (the API sends numbers both ways); None for anything else."""
     if isinstance(value, bool):
         return None
-    try:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
         return int(value)
-    except (TypeError, ValueError):
-        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

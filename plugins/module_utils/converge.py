@@ -39,7 +39,6 @@ TRANSITIONAL_STATES = ("pending", "creating", "initializing", "updating", "delet
 ZERO_WORKER_STABLE_READS = 3
 POLL_FIRST_DELAY = 1.0
 POLL_MAX_DELAY = 5.0
-STORAGE_PAGE_SIZE = 100
 APP_NAME_TAKEN = "SERVERLESS_APP_NAME_IS_EXIST"
 
 
@@ -92,28 +91,15 @@ class EndpointAPI:
 
     def registry_auths(self):
         """The account's registry credentials (only their ``id`` and ``name`` are kept: the API also sends the password)."""
-        data = self.client.get("/repository/auths")
-        items = [a for a in (data.get("data") if isinstance(data, dict) else None) or [] if isinstance(a, dict)]
+        items = self.client.read_list("/repository/auths", "data")
         # The passwords came with the list: never in a message from now on.
         self.client.add_secrets(*[str(a["password"]) for a in items if a.get("password")])
         return [dict(id=str(a.get("id")), name=a.get("name")) for a in items]
 
     def network_storages(self, name):
-        """The network storages whose name contains ``name`` (the API's filter), every page (``pageNo`` counts from 1)."""
-        storages = []
-        page = 1
-        while True:
-            data = self.client.get("/networkstorages/list", {"pageNo": page, "pageSize": STORAGE_PAGE_SIZE, "storageName": name})
-            items = [s for s in (data.get("data") if isinstance(data, dict) else None) or [] if isinstance(s, dict)]
-            storages.extend(items)
-            total = data.get("total") if isinstance(data, dict) else None
-            try:
-                total = int(total)
-            except (TypeError, ValueError):
-                total = None
-            if not items or total is None or len(storages) >= total:
-                return storages
-            page += 1
+        """The network storages whose name contains ``name`` (the API's filter), every page, checked by the pager."""
+        return self.client.list_all("/networkstorages/list", "data", query={"storageName": name}, page_param="pageNo",
+                                    key=lambda storage: storage.get("storageId"))
 
     def create(self, body):
         """Create the endpoint and return ``(id, adopted)``, never making two endpoints with one name.

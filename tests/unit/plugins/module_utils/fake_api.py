@@ -10,7 +10,7 @@ import copy
 import threading
 import time
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, Scrubber
+from ansible_collections.novita.cloud.plugins.module_utils.api import ListPager, NovitaAPIError, Scrubber
 
 LIMITS = {"minWorkerNum": 0, "maxWorkerNum": 10, "minQueueWaitTime": 1, "maxQueueWaitTime": 60, "minGPUNum": 1, "maxGPUNum": 4}
 
@@ -106,10 +106,20 @@ class FakeClient:
                 return {"endpoint": copy.deepcopy(endpoint)}
         raise AssertionError(path)
 
-    def list_all(self, path, items_key):
+    def list_all(self, path, items_key, query=None, page_param="pageNum", key=None):
+        """The endpoint list in one call (recorded as LIST); other lists page through ``get`` with the real pager."""
+        if path != "/endpoints":
+            return ListPager(self, path, items_key, query=query, page_param=page_param, key=key).read_all()
         self._record(("LIST", path))
         with self.lock:
             return [copy.deepcopy(e) for e in self.endpoints.values()]
+
+    def read_list(self, path, items_key):
+        return ListPager(self, path, items_key, page_param=None).read_all()
+
+    @staticmethod
+    def display_url(path):
+        return "https://api.example.invalid/gpu-instance/openapi/v1" + path
 
     def post(self, path, body, retry=False):
         self._record(("POST", path))

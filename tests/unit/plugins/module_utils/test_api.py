@@ -701,30 +701,50 @@ def test_a_retried_429_waits_on_the_pace_not_twice():
     assert sleeps == [2.0]
 
 
-# -- paging that always ends
+# -- paging that always ends, and lists that cannot be trusted
 
-def test_list_all_without_total_and_pagenum_ignored_ends():
+def list_error(opener, **kwargs):
+    with pytest.raises(api.NovitaListError) as exc:
+        client(opener, retries=kwargs.pop("retries", 0)).list_all("/endpoints", "endpoints", **kwargs)
+    assert not exc.value.transient and not exc.value.ambiguous
+    assert exc.value.msg.startswith("Novita API list GET %s/endpoints" % BASE)
+    return exc.value.msg
+
+
+def test_list_all_without_total_reads_to_an_empty_page_then_page_zero():
+    # a zero-based API without total: pages 1 and 2 are its second and third, page 3 is empty, page 0 its first
+    opener = FakeOpener({"endpoints": [{"id": "c"}, {"id": "d"}]}, {"endpoints": [{"id": "e"}]}, {"endpoints": []},
+                        {"endpoints": [{"id": "a"}, {"id": "b"}]})
+    assert [e["id"] for e in client(opener).list_all("/endpoints", "endpoints", page_size=2)] == ["c", "d", "e", "a", "b"]
+    assert pages_requested(opener) == [1, 2, 3, 0]
+
+
+def test_list_all_without_total_accepts_an_api_that_ignores_pagenum_with_a_short_page():
+    opener = FakeOpener(*[{"endpoints": [{"id": "a"}]}] * 5)
+    assert [e["id"] for e in client(opener).list_all("/endpoints", "endpoints", page_size=2)] == ["a"]
+    assert pages_requested(opener) == [1, 2, 0]
+
+
+def test_list_all_without_total_refuses_full_pages_that_repeat():
     opener = FakeOpener(*[{"endpoints": [{"id": "a"}, {"id": "b"}]}] * 5)
-    assert [e["id"] for e in client(opener).list_all("/endpoints", "endpoints", page_size=2)] == ["a", "b"]
-    assert pages_requested(opener) == [1, 2]
+    message = list_error(opener, page_size=2)
+    assert "page 2 repeated endpoints of earlier pages, every page was full and no total was given" in message
+    assert pages_requested(opener) == [1, 2, 0]
 
 
 def test_list_all_items_without_id_are_told_apart_by_content():
     idless = [{"name": "x", "n": 1}, {"n": 2, "name": "y"}]
     opener = FakeOpener(*[{"endpoints": idless}] * 5)
-    assert client(opener).list_all("/endpoints", "endpoints", page_size=2) == idless
-    assert len(opener.calls) == 2
+    assert client(opener).list_all("/endpoints", "endpoints", page_size=3) == idless
     opener = FakeOpener({"endpoints": idless, "total": 3}, {"endpoints": [{"name": "z"}], "total": 3})
     assert [e["name"] for e in client(opener).list_all("/endpoints", "endpoints", page_size=2)] == ["x", "y", "z"]
 
 
-def test_list_all_refuses_a_list_it_cannot_complete():
+def test_list_all_refuses_a_list_that_repeats_its_pages():
     opener = FakeOpener(*[page(["e%d" % i for i in range(100)], 250)] * 10)
-    with pytest.raises(api.NovitaAPIError) as exc:
-        client(opener).list_all("/endpoints", "endpoints")
-    assert exc.value.msg == ("GET /endpoints did not complete: 100 of 250 endpoints after 3 pages"
-                             " (the API returned the same items for every page); cannot tell which endpoints exist")
-    assert not exc.value.transient and not exc.value.ambiguous and pages_requested(opener) == [1, 2, 0]
+    message = list_error(opener)
+    assert "100 of 250 endpoints read: page 2 repeated endpoints of earlier pages" in message
+    assert pages_requested(opener) == [1, 2, 0]
 
 
 def test_list_all_completes_a_zero_based_api_that_repeats_its_last_page():
@@ -734,26 +754,98 @@ def test_list_all_completes_a_zero_based_api_that_repeats_its_last_page():
     assert pages_requested(opener) == [1, 2, 0]
 
 
-def test_list_all_total_larger_than_reachable_returns_what_was_read():
+def test_list_all_refuses_a_list_short_of_its_total():
+    # an API counting from 1 that refuses page 0: the three items promised are not there
     opener = FakeOpener(page(["a", "b"], 9), page(["c"], 9), page([], 9), (400, '{"message": "pageNum must be >= 1"}', {}))
-    assert [e["id"] for e in client(opener).list_all("/endpoints", "endpoints", page_size=2)] == ["a", "b", "c"]
+    message = list_error(opener, page_size=2)
+    assert "3 of 9 endpoints read: the pages ended at page 3, short of the total" in message
     assert pages_requested(opener) == [1, 2, 3, 0]
+
+
+def test_list_all_refuses_an_empty_page_that_promises_items():
+    # a gateway's {"endpoints": [], "total": 3}, on every page
+    opener = FakeOpener(*[page([], 3)] * 3)
+    assert "0 of 3 endpoints read" in list_error(opener)
+    assert pages_requested(opener) == [1, 0]
 
 
 def test_list_all_stops_after_the_pages_the_total_implies():
     # every page brings a new item, but fewer than the pages' size and the total promise: ceil(7 / 2) + 1 pages at most
-    answers = [page(["a", "b"], 7)] + [page(["p%d" % n], 7) for n in range(1, 10)]
+    # (page 0 is answered like page 1, as an API counting from 1 may do)
+    answers = [page(["a", "b"], 7)] + [page(["p%d" % n], 7) for n in range(1, 5)] + [page(["a", "b"], 7)]
     opener = FakeOpener(*answers)
-    result = client(opener).list_all("/endpoints", "endpoints", page_size=2)
-    # then page 0, for an API counting from 0; what was read is returned
+    assert "6 of 7 endpoints read" in list_error(opener, page_size=2)
     assert pages_requested(opener) == [1, 2, 3, 4, 5, 0]
-    assert [e["id"] for e in result] == ["a", "b", "p1", "p2", "p3", "p4", "p5"]
 
 
 def test_list_all_follows_a_server_that_caps_the_page_size():
     opener = FakeOpener(*[page(["e%d" % (n * 2 + i) for i in range(2)], 9) for n in range(4)] + [page(["e8"], 9)])
     assert len(client(opener).list_all("/endpoints", "endpoints", page_size=100)) == 9
     assert pages_requested(opener) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("reply, why", [
+    ({"code": 500, "message": "internal error"}, 'the reply has no endpoints list: {"code": 500, "message": "internal error"}'),
+    ({"endpoints": "none"}, "endpoints is not a list of objects"),
+    ({"endpoints": ["a", "b"], "total": 2}, "endpoints is not a list of objects"),
+    ({"endpoints": [], "total": "three"}, 'total is not a whole number: "three"'),
+    ({"endpoints": [], "total": -1}, "total is not a whole number: -1"),
+    ({"endpoints": [], "total": True}, "total is not a whole number: true"),
+    ([{"id": "a"}], 'the reply is not a JSON object but [{"id": "a"}]'),
+])
+def test_list_all_refuses_a_malformed_reply_at_status_200(reply, why):
+    opener = FakeOpener(reply)
+    message = list_error(opener)
+    assert "(pageNum 1) cannot be trusted: %s" % why in message
+    assert len(opener.calls) == 1
+
+
+def test_list_all_reads_a_malformed_page_again_within_the_retry_policy():
+    sleeps = []
+    opener = FakeOpener({"code": 500, "message": "internal error"}, page(["a"], "1"))
+    assert [e["id"] for e in client(opener, sleeps, retries=2).list_all("/endpoints", "endpoints")] == ["a"]
+    assert pages_requested(opener) == [1, 1] and len(sleeps) == 1
+    opener = FakeOpener(*[{"code": 500, "message": "internal error"}] * 3)
+    assert "(read 3 times)" in list_error(opener, retries=2)
+
+
+def test_list_all_accepts_null_items_and_numeric_string_totals():
+    assert client(FakeOpener({"endpoints": None, "total": 0})).list_all("/endpoints", "endpoints") == []
+    opener = FakeOpener(page(["a", "b"], "3"), page(["c"], "3"))
+    assert len(client(opener).list_all("/endpoints", "endpoints", page_size=2)) == 3
+
+
+def test_list_all_refuses_a_total_that_changes_between_pages():
+    opener = FakeOpener(page(["a", "b"], 4), page(["c", "d"], 5))
+    assert "the total changed from 4 to 5 while the pages were read" in list_error(opener, page_size=2)
+
+
+def test_list_all_refuses_more_items_than_the_total():
+    opener = FakeOpener({"endpoints": [{"id": "a"}, {"id": "b"}, {"id": "c"}], "total": 2})
+    assert "3 distinct endpoints were read, more than the total of 2" in list_error(opener)
+
+
+def test_list_all_sends_filters_and_the_page_parameter_it_is_given():
+    opener = FakeOpener({"data": [{"storageId": "s1", "storageName": "x"}], "total": 1})
+    items = client(opener).list_all("/networkstorages/list", "data", query={"storageName": "x"}, page_param="pageNo",
+                                    key=lambda s: s.get("storageId"))
+    assert items == [{"storageId": "s1", "storageName": "x"}]
+    assert "storageName=x" in opener.calls[0]["url"] and "pageNo=1" in opener.calls[0]["url"] and "pageNum" not in opener.calls[0]["url"]
+
+
+def test_read_list_checks_an_unpaged_list():
+    opener = FakeOpener({"data": [{"id": 1, "name": "a"}]})
+    assert client(opener).read_list("/repository/auths", "data") == [{"id": 1, "name": "a"}]
+    assert opener.calls[0]["url"] == BASE + "/repository/auths"
+    with pytest.raises(api.NovitaListError) as exc:
+        client(FakeOpener({"code": 500, "message": "internal error"}), retries=0).read_list("/repository/auths", "data")
+    assert "list GET %s/repository/auths cannot be trusted: the reply has no data list" % BASE in exc.value.msg
+
+
+def test_list_all_refuses_an_endless_list(monkeypatch):
+    monkeypatch.setattr(api, "LIST_MAX_PAGES", 3)
+    opener = FakeOpener(*[{"endpoints": [{"id": "p%d" % n}]} for n in range(5)])
+    assert "still new endpoints after 3 pages" in list_error(opener, page_size=1)
 
 
 # -- configuration mistakes

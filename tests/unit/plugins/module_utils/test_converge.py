@@ -259,10 +259,10 @@ def test_create_that_keeps_failing_says_nothing_was_created():
 
 def test_create_whose_outcome_cannot_be_checked_says_so():
     class ListFails(FakeClient):
-        def list_all(self, path, items_key):
+        def list_all(self, path, items_key, **kwargs):
             if self.writes():
                 raise NovitaAPIError("Novita API returned HTTP 503 on GET /endpoints", status=503)
-            return FakeClient.list_all(self, path, items_key)
+            return FakeClient.list_all(self, path, items_key, **kwargs)
 
     client = ListFails()
     client.faults = {"/endpoint/create": [(ambiguous(), True)]}

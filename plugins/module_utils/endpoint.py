@@ -49,11 +49,15 @@ def env_value(value):
 
 
 def normalise_mount(mount):
-    """A volume mount in canonical form: a local mount has a size, a network mount an ID."""
+    """A volume mount in canonical form: a local mount has a size, a network mount an ID (and the size the API keeps
+    for it, when it returns one: an update must send it back)."""
     mount_type = str(mount.get("type") or "")
     result = {"type": mount_type, "mount_path": str(mount.get("mount_path", mount.get("mountPath")) or "")}
     if mount_type == "network":
         result["id"] = str(mount.get("id") or "")
+        size = normalise(mount.get("size"), "int")
+        if size not in (None, "", 0):
+            result["size"] = size
     else:
         result["size"] = normalise(mount.get("size"), "int")
     return result
@@ -119,9 +123,21 @@ class MountList(Scalar):
             item = {"type": mount["type"], "mountPath": mount["mount_path"]}
             if mount["type"] == "network":
                 item["id"] = mount["id"]
-            else:
+            if "size" in mount:
                 item["size"] = mount["size"]
             mounts.append(item)
+        return mounts
+
+    def apply(self, current, params, name):
+        """The task's mounts when it gives them; a network mount the endpoint already has keeps the size the API returned."""
+        mounts = super(MountList, self).apply(current, params, name)
+        if mounts is current:
+            return current
+        kept = dict(((m["mount_path"], m["id"]), m["size"]) for m in current or [] if m["type"] == "network" and "size" in m)
+        for mount in mounts:
+            key = (mount["mount_path"], mount.get("id"))
+            if mount["type"] == "network" and "size" not in mount and key in kept:
+                mount["size"] = kept[key]
         return mounts
 
 

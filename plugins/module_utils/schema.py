@@ -168,6 +168,8 @@ class Schema:
         model = copy.deepcopy(base)
         for field in self.fields:
             level = get_path(params, field.path[:-1]) if len(field.path) > 1 else params
+            if field.option.immutable and field.option.omit_when_empty and isinstance(level, dict) and level.get(field.path[-1]) == "":
+                continue  # an empty create-only text the API fills itself (app_name) means unset: the current value stays
             current = get_path(model, field.path)
             set_path(model, field.path, field.option.codec.apply(current, level or {}, field.path[-1]))
         return model
@@ -196,7 +198,7 @@ class Schema:
         changes = []
         for field in self.fields_where("immutable"):
             wanted = get_path(params, field.path)
-            if wanted is None:
+            if wanted is None or (wanted == "" and field.option.omit_when_empty):  # empty means unset (app_name)
                 continue
             wanted = field.option.codec.from_task(wanted)
             if wanted != get_path(current, field.path):

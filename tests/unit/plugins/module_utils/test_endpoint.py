@@ -52,7 +52,8 @@ def test_model_from_api_normalises_types_and_order():
     assert current["port"] == 8000
     assert current["product_id"] == "1"
     assert current["envs"] == {"LOG_LEVEL": "info", "hf_Token": "s3cret"}
-    assert current["volume_mounts"] == [{"type": "network", "id": "ns-1", "mount_path": "/models"},
+    # a network mount keeps the size the API returns for it, so that an update sends it back
+    assert current["volume_mounts"] == [{"type": "network", "id": "ns-1", "mount_path": "/models", "size": 500},
                                         {"type": "local", "size": 30, "mount_path": "/workspace"}]
     reordered = api_endpoint(volumeMounts=list(reversed(api_endpoint()["volumeMounts"])), ports=[{"port": 8000}],
                              workerConfig={"minNum": "0", "maxNum": "2", "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": "1"})
@@ -97,7 +98,7 @@ def test_update_payload_carries_every_field_and_no_create_only_field():
         "healthy": {"path": "/health"},
         "ports": [{"port": 8000}],
         "envs": [{"key": "LOG_LEVEL", "value": "info"}, {"key": "hf_Token", "value": "s3cret"}],
-        "volumeMounts": [{"type": "network", "id": "ns-1", "mountPath": "/models"},
+        "volumeMounts": [{"type": "network", "id": "ns-1", "mountPath": "/models", "size": 500},
                          {"type": "local", "size": 30, "mountPath": "/workspace"}],
     }
 
@@ -291,3 +292,27 @@ def test_app_name_with_anything_but_lowercase_letters_digits_and_hyphens_is_refu
 @pytest.mark.parametrize("app_name", ["chat", "chat-2", "0-a", None, ""])
 def test_app_name_of_lowercase_letters_digits_and_hyphens_is_accepted(app_name):
     assert model.validate_options({"app_name": app_name}) == []
+
+
+def test_an_update_keeps_the_size_the_api_returns_for_a_network_mount():
+    current = model.model_from_api(api_endpoint())
+    # the task lists the same mounts (a network mount takes no size in a task) and changes something else
+    desired = model.apply_options(current, options(volume_mounts=[{"type": "network", "id": "ns-1", "mount_path": "/models"},
+                                                                 {"type": "local", "size": 30, "mount_path": "/workspace"}],
+                                                  worker_config={"max_num": 3}))
+    body = model.build_payload(desired, for_create=False)
+    assert {"type": "network", "id": "ns-1", "mountPath": "/models", "size": 500} in body["volumeMounts"]
+    # the same mounts and nothing else: no change at all
+    same = model.apply_options(current, options(volume_mounts=[{"type": "network", "id": "ns-1", "mount_path": "/models"},
+                                                              {"type": "local", "size": 30, "mount_path": "/workspace"}]))
+    assert same == current
+    # a network mount the endpoint does not have yet gets no size
+    other = model.apply_options(current, options(volume_mounts=[{"type": "network", "id": "ns-2", "mount_path": "/models"}]))
+    assert other["volume_mounts"] == [{"type": "network", "id": "ns-2", "mount_path": "/models"}]
+
+
+def test_an_empty_app_name_means_unset():
+    current = model.model_from_api(api_endpoint(appName="llama"))
+    assert model.immutable_changes(current, options(app_name="")) == []
+    assert model.apply_options(current, options(app_name=""))["app_name"] == "llama"
+    assert model.immutable_changes(current, options(app_name="other")) == [("app_name", "llama", "other")]

@@ -44,6 +44,8 @@ APP_NAME_TAKEN = "SERVERLESS_APP_NAME_IS_EXIST"
 
 # What a converger did (or, in check mode, would do) to its endpoint: the ``action`` of its result.
 CREATED, UPDATED, RECREATED, DELETED, UNCHANGED = "created", "updated", "recreated", "deleted", "unchanged"
+# The action of a run that failed before its write: nothing was done; ``planned`` says what it was about to do.
+NONE = "none"
 
 
 class EndpointError(NovitaError):
@@ -61,6 +63,8 @@ class EndpointAPI:
         self.client = client
         self._sleep = sleep
         self._clock = clock
+        # Endpoints a create must never be taken to have made (the one a recreate replaces has the same name).
+        self.excluded_ids = set()
 
     def get(self, endpoint_id):
         """The endpoint with this ID, or None when the API does not know it."""
@@ -147,10 +151,15 @@ class EndpointAPI:
 
     def _find_after_ambiguous_create(self, name, exc):
         try:
-            return self.find_by_name(name)
+            matches = [e for e in self.list() if e.get("name") == name and str(e.get("id")) not in self.excluded_ids]
+            if len(matches) > 1:
+                self.find_by_name(name)  # raises, naming them
+            return matches[0] if matches else None
         except NovitaAPIError as lookup:
-            raise EndpointError("%s; whether endpoint %s was created is unknown: looking it up failed too: %s. Check before running again"
-                                % (exc.msg, name, lookup.msg), failure=exc.to_dict())
+            unknown = EndpointError("%s; whether endpoint %s was created is unknown: looking it up failed too: %s. Check before running again"
+                                    % (exc.msg, name, lookup.msg), failure=exc.to_dict())
+            unknown.outcome_unknown = True
+            raise unknown
 
     def update(self, body):
         """Send the full replacement; repeating it is harmless, so transient failures are retried."""
@@ -317,16 +326,45 @@ class EndpointConverger:
                 self._stop_on_problems()
             return self._create(None)
         current_model = model_from_api(current)
+        if not params.get("id") and self._needs_write(current_model):
+            # The list may lag behind the last write: a full replace is built from a read by ID, never from the list.
+            current = self._read_fresh(current)
+            current_model = model_from_api(current)
         immutable = immutable_changes(current_model, params)
         if immutable and not params.get("recreate"):
             self.problems.extend("%s: endpoint %s cannot change %s from %r to %r: it is set at creation only; set recreate=true to"
                                  " delete the endpoint and create it anew" % (option, current.get("id"), option, old, new)
                                  for option, old, new in immutable)
             # What the update would be, checked too: every problem shows now, not after recreate=true is added.
-            self._validate(apply_options(current_model, params), creating=False, endpoint_id=current.get("id"))
+            self._plan(RECREATED)
+            self._validate(apply_options(current_model, params), creating=False)
         if immutable:
             return self._create(current, current_model)
         return self._update(current, current_model)
+
+    def _needs_write(self, current_model):
+        return bool(immutable_changes(current_model, self.params)) or apply_options(current_model, self.params) != current_model
+
+    def _read_fresh(self, listed):
+        """The endpoint the list showed, read again by ID; it must still exist."""
+        fresh = self.api.get(listed["id"])
+        if fresh is None:
+            raise EndpointError("endpoint %s (%s) is in the endpoint list, but reading it by ID finds nothing: it was deleted meanwhile."
+                                " Nothing was written; run the task again" % (listed.get("name"), listed["id"]))
+        self.api.client.add_secrets(*hidden_env_values(self.params.get("envs"), fresh))
+        return fresh
+
+    def _plan(self, action):
+        """What the run is about to do: ``planned``, while ``action`` stays ``none`` until it is done (or simulated)."""
+        self.result["action"] = NONE
+        self.result["planned"] = action
+
+    def _done(self, action=None):
+        """A write was accepted (or, in check mode, simulated): the action is what was planned."""
+        self.result["action"] = action or self.result.pop("planned", self.result["action"])
+        self.result.pop("planned", None)
+        if not self.check_mode:
+            self.result["changed"] = True
 
     # -- the three outcomes
 
@@ -335,13 +373,14 @@ class EndpointConverger:
             return self._finish(None, None, None, None, changed=False)
         endpoint_id = current["id"]
         before = model_from_api(current)
-        self.result["action"] = DELETED
+        self._plan(DELETED)
         # changed becomes true once the delete was accepted, not before: a refused delete changed nothing.
         self._finish(current, before, before, None, changed=self.check_mode)
         if self.check_mode:
+            self._done()
             return self.result
         self.api.delete(endpoint_id)
-        self.result["changed"] = True
+        self._done()
         if self.params.get("wait", True):
             self._after_write("deleted endpoint %s" % endpoint_id, endpoint_id, self.api.wait, endpoint_id, self.params["wait_timeout"], gone=True)
         return self.result
@@ -350,34 +389,53 @@ class EndpointConverger:
         desired = apply_options(current_model, self.params)
         if desired == current_model and not self.problems:
             return self._finish(current, current_model, current_model, desired, changed=False)
-        self.result["action"] = UPDATED
-        self._validate(desired, creating=False, endpoint_id=current["id"])
+        self._plan(UPDATED)
+        self._validate(desired, creating=False)
         endpoint_id = current["id"]
         body = dict(id=endpoint_id, **build_payload(desired, for_create=False))
         if self.check_mode:
+            self._done()
             return self._finish(current, desired, current_model, desired, changed=True)
-        try:
-            self.api.update(body)
-        except NovitaAPIError as exc:
-            outcome = ("it may or may not have been applied (an update replaces the whole endpoint, never a part of it); run the task again to converge"
-                       if exc.ambiguous else "it was not applied")
-            raise EndpointError("updating endpoint %s failed: %s; %s" % (endpoint_id, exc.msg, outcome),
-                                endpoint_id=endpoint_id, failure=exc.to_dict())
-        self.result["changed"] = True
+        keys = [key for key in desired if desired[key] != current_model.get(key)]
+        expect = dict((key, desired[key]) for key in keys)
+        previous = dict((key, current_model.get(key)) for key in keys)
+        self._send_update(endpoint_id, body, expect, previous)
+        self._done()
         # Without a wait the result is the endpoint as sent; with one, as the API reads it back.
         final, final_model = current, desired
         if self.params.get("wait", True):
-            keys = [key for key in desired if desired[key] != current_model.get(key)]
             final = self._after_write("updated endpoint %s" % endpoint_id, endpoint_id,
-                                      self.api.wait, endpoint_id, self.params["wait_timeout"],
-                                      expect=dict((key, desired[key]) for key in keys),
-                                      previous=dict((key, current_model.get(key)) for key in keys),
+                                      self.api.wait, endpoint_id, self.params["wait_timeout"], expect=expect, previous=previous,
                                       warnings=self.result.setdefault("warnings", []))
             final_model = None
         return self._finish(final, final_model, current_model, desired, changed=True)
 
+    def _send_update(self, endpoint_id, body, expect, previous):
+        """Send the full replacement. When its answer is unclear, the endpoint is read back: showing the new settings, the
+        update took effect and the run goes on; otherwise it fails, ``changed`` true, saying the update may have been applied."""
+        try:
+            self.api.update(body)
+            return
+        except NovitaAPIError as exc:
+            if not exc.ambiguous:
+                raise EndpointError("updating endpoint %s failed: %s; it was not applied" % (endpoint_id, exc.msg),
+                                    failure=exc.to_dict())
+            error = exc
+        try:
+            applied = settings_read_back(self.api.get(endpoint_id) or {}, expect, previous) is True
+        except NovitaError:
+            applied = False
+        if applied:
+            self.result.setdefault("warnings", []).append("the update of endpoint %s got no clear reply (%s); reading it back shows it"
+                                                          " was applied" % (endpoint_id, error.msg))
+            return
+        self._done()
+        raise EndpointError("updating endpoint %s failed: %s; it may or may not have been applied (an update replaces the whole endpoint,"
+                            " never a part of it), so changed is true; run the task again to converge" % (endpoint_id, error.msg),
+                            endpoint_id=endpoint_id, failure=error.to_dict())
+
     def _create(self, replaced, replaced_model=None):
-        """Create the endpoint; with ``replaced``, first delete that one (``recreate``), keeping its settings."""
+        """Create the endpoint; with ``replaced`` (``recreate``), replace that one, keeping its settings (see ``_recreate``)."""
         if replaced is None:
             desired = apply_options(create_base(), self.params)
         else:
@@ -385,27 +443,78 @@ class EndpointConverger:
             if base["app_name"] == replaced.get("id"):
                 base["app_name"] = ""  # the API's default (the ID) goes with the old endpoint
             desired = apply_options(base, self.params)
-        self.result["action"] = CREATED if replaced is None else RECREATED
+        self._plan(CREATED if replaced is None else RECREATED)
         self._replaced_id = replaced["id"] if replaced is not None else None
         self._validate(desired, creating=True)
         body = build_payload(desired, for_create=True)
         if self.check_mode:
+            self._done()
             return self._finish({"id": None, "state": None}, desired, replaced_model, desired, changed=True)
-        done = ""
-        if replaced is not None:
-            old_id = replaced["id"]
-            self.api.delete(old_id)
-            self.result["changed"] = True
-            done = "deleted endpoint %s to recreate it" % old_id
-            self._after_write(done, old_id, self.api.wait, old_id, self.params["wait_timeout"], gone=True)
-            self.result["replaced_endpoint_id"] = old_id
+        if replaced is None:
+            return self._create_new(body, desired, None, "")
+        return self._recreate(replaced, replaced_model, body, desired)
+
+    def _recreate(self, replaced, replaced_model, body, desired):
+        """Replace an endpoint without ever losing it.
+
+        Where the API allows two at once (the new endpoint does not take the old one's app name), the replacement is created
+        first and the old endpoint deleted after; a refused create leaves the old one untouched. Otherwise the old one is
+        deleted first, and when the create is then refused, the old endpoint is created again with its complete settings;
+        if even that fails, the failure carries its complete declaration (secret values masked) to restore it by hand.
+        """
+        old_id = replaced["id"]
+        if not body.get("appName") or body["appName"] != replaced_model.get("app_name"):
+            self.api.excluded_ids = set([old_id])  # the old endpoint has the name too: never take it for the new one
+            try:
+                result = self._create_new(body, desired, replaced_model, "", refused=" the old endpoint %s is untouched" % old_id)
+            finally:
+                self.api.excluded_ids = set()
+            done = "created endpoint %s to replace endpoint %s" % (result["endpoint"].get("id"), old_id)
+            self._after_write(done, old_id, self._delete_replaced, old_id)
+            return result
+        self._delete_replaced(old_id)
+        done = "deleted endpoint %s to recreate it" % old_id
+        try:
+            return self._create_new(body, desired, replaced_model, done)
+        except NovitaError as exc:
+            if "endpoint_id" in exc.details:
+                raise  # the replacement exists; what failed came after
+            if getattr(exc, "outcome_unknown", False):
+                raise EndpointError("%s, then creating its replacement failed: %s" % (done, exc.msg), **exc.details)
+            self._restore(replaced_model, done, exc)
+
+    def _delete_replaced(self, old_id):
+        self.api.delete(old_id)
+        self.result["changed"] = True
+        self.result["replaced_endpoint_id"] = old_id
+        if self.params.get("wait", True):
+            self._after_write("deleted endpoint %s to recreate it" % old_id, old_id, self.api.wait, old_id, self.params["wait_timeout"], gone=True)
+
+    def _restore(self, replaced_model, done, exc):
+        """The replacement was refused after the old endpoint was deleted: create the old one again, with every setting it had."""
+        old_body = build_payload(replaced_model, for_create=True)
+        try:
+            restored_id, dummy = self.api.create(old_body)
+        except NovitaError as again:
+            hidden = self.hidden_env_names(None, replaced_model, None)
+            raise EndpointError("%s, then creating its replacement failed: %s; restoring the old endpoint failed too: %s. Its complete"
+                                " declaration is in lost_endpoint (secret values masked): create it again from there"
+                                % (done, exc.msg, again.msg), lost_endpoint=endpoint_result(None, hidden, model=replaced_model),
+                                **exc.details)
+        self.result["restored_endpoint_id"] = restored_id
+        raise EndpointError("%s, then creating its replacement failed: %s; the old endpoint was created again with its complete settings"
+                            " as %s (a new ID). Fix the cause and run the task again" % (done, exc.msg, restored_id),
+                            restored_endpoint_id=restored_id, **exc.details)
+
+    def _create_new(self, body, desired, replaced_model, done, refused=""):
+        """Send the create, settle concurrent creates of the name, wait; ``done`` says what the run did before."""
         try:
             new_id, adopted = self.api.create(body)
         except NovitaError as exc:
-            if done:
-                raise EndpointError("%s, then creating its replacement failed: %s" % (done, exc.msg), replaced_endpoint_id=replaced["id"], **exc.details)
+            if refused:
+                raise EndpointError("creating the replacement failed: %s; nothing was changed:%s" % (exc.msg, refused), **exc.details)
             raise
-        self.result["changed"] = True
+        self._done()
         warnings = self.result.setdefault("warnings", [])
         if adopted:
             warnings.append("the create request for %s got no clear reply; the endpoint it created (%s) was found by name and adopted"
@@ -414,24 +523,28 @@ class EndpointConverger:
         if body.get("name") and not adopted:
             kept = self._after_write(done, new_id, self._settle_duplicates, body["name"], new_id, warnings)
             if kept is not None:
-                # Another run created the same name first: its endpoint is kept (and converged), this run's copy is gone.
-                kept_model = model_from_api(kept)
-                if apply_options(kept_model, self.params) != kept_model:
-                    result = self._update(kept, kept_model)
-                else:
-                    final = kept
-                    if self.params.get("wait", True):
-                        final = self._after_write("%s, deleted it again and adopted %s" % (done, kept["id"]), kept["id"],
-                                                  self.api.wait, kept["id"], self.params["wait_timeout"], warnings=warnings)
-                    result = self._finish(final, None, replaced_model, desired, changed=True)
-                result["changed"] = True
-                result["action"] = CREATED if replaced is None else RECREATED
-                return result
+                return self._adopt_rival(kept, done, replaced_model, desired, warnings)
         final, final_model = {"id": new_id, "state": None}, desired
         if self.params.get("wait", True):
             final = self._after_write(done, new_id, self.api.wait, new_id, self.params["wait_timeout"], warnings=warnings)
             final_model = None
         return self._finish(final, final_model, replaced_model, desired, changed=True)
+
+    def _adopt_rival(self, kept, done, replaced_model, desired, warnings):
+        """Another run created the same name first: its endpoint is kept (and converged), this run's copy is gone."""
+        action = self.result["action"]
+        kept_model = model_from_api(kept)
+        if apply_options(kept_model, self.params) != kept_model:
+            result = self._update(kept, kept_model)
+        else:
+            final = kept
+            if self.params.get("wait", True):
+                final = self._after_write("%s, deleted it again and adopted %s" % (done, kept["id"]), kept["id"],
+                                          self.api.wait, kept["id"], self.params["wait_timeout"], warnings=warnings)
+            result = self._finish(final, None, replaced_model, desired, changed=True)
+        result["changed"] = True
+        result["action"] = action
+        return result
 
     def _settle_duplicates(self, name, new_id, warnings):
         """After a create, make concurrent creates of one name converge to one endpoint; returns the endpoint to adopt, or None.
@@ -442,7 +555,7 @@ class EndpointConverger:
         earlier one, so the rule holds even when the first run has already finished. Without a readable ``createdAt``
         on every one of them, nothing tells which to keep: all are kept and the run fails naming them.
         """
-        same = [e for e in self.api.list() if e.get("name") == name]
+        same = [e for e in self.api.list() if e.get("name") == name and str(e.get("id")) not in self.api.excluded_ids]
         others = [e for e in same if str(e.get("id")) != new_id]
         if not others:
             return None
@@ -471,8 +584,9 @@ class EndpointConverger:
 
     # -- helpers
 
-    def _validate(self, desired, creating, endpoint_id=None):
-        """Check the endpoint the task would produce, against the account's limits too; raise with every problem found."""
+    def _validate(self, desired, creating):
+        """Check the endpoint the task would produce, against the account's limits too; raise with every problem found.
+        Nothing was written yet, so the failure carries no ``endpoint_id``."""
         self.problems.extend(validate_model(desired, creating, storages_resolved=self._names_resolved))
         try:
             self.problems.extend(check_limits(desired, self.api.limits(), creating))
@@ -480,7 +594,7 @@ class EndpointConverger:
             if not self.problems:
                 raise
             self.problems.append("the account's limits could not be read to check the values against them: %s" % exc.msg)
-        self._stop_on_problems(**({"endpoint_id": endpoint_id} if endpoint_id else {}))
+        self._stop_on_problems()
 
     def _stop_on_problems(self, **details):
         """Raise one error listing every problem found, if there is one (see ``raise_problems``); nothing was written."""

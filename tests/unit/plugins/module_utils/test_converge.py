@@ -11,6 +11,7 @@ import copy
 import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import model_from_api
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, created_at, resolve_names
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec
 from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
@@ -52,7 +53,9 @@ def test_update_sends_full_body_after_limits():
     client = FakeClient([existing()])
     result = converge(client, name="chat", worker_config={"max_num": 3})
     assert result["changed"] is True
-    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit"), ("POST", "/endpoint/update"), ("GET", "/endpoint")]
+    # found in the list, read again by ID before the full replace is built
+    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint"), ("GET", "/endpoint/limit"), ("POST", "/endpoint/update"),
+                            ("GET", "/endpoint")]
     stored = client.endpoints["ep1"]
     assert stored["workerConfig"]["maxNum"] == 3
     assert stored["envs"] == [{"key": "A", "value": "1"}, {"key": "TOKEN", "value": "t0p"}]
@@ -113,10 +116,10 @@ def test_immutable_change_refused_before_any_write():
     assert client.writes() == []
 
 
-def test_recreate_deletes_then_creates_keeping_settings():
+def test_recreate_creates_the_replacement_first_then_deletes_keeping_settings():
     client = FakeClient([existing()])
     result = converge(client, id="ep1", product_id="2", recreate=True)
-    assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create")]
+    assert client.writes() == [("POST", "/endpoint/create"), ("POST", "/endpoint/delete")]
     new = client.endpoints["new1"]
     assert new["products"] == [{"id": "2"}] and new["healthy"] == {"path": "/ready"} and len(new["envs"]) == 2
     assert "appName" not in new
@@ -496,15 +499,57 @@ def test_a_refused_delete_is_not_changed():
     assert converger.result["changed"] is False and client.endpoints
 
 
-def test_a_recreate_whose_create_fails_is_changed_and_says_so():
+def refused_create():
+    return NovitaAPIError("Novita API returned HTTP 400 BILLING_BALANCE_NOT_ENOUGH on POST /endpoint/create: balance", status=400,
+                          api_reason="BILLING_BALANCE_NOT_ENOUGH")
+
+
+def test_a_recreate_whose_create_is_refused_leaves_the_old_endpoint_untouched():
     client = FakeClient([existing()])
-    client.faults = {"/endpoint/create": [(NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/create: bad", status=400), False)]}
+    client.faults = {"/endpoint/create": [(refused_create(), False)]}
     converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", product_id="2", recreate=True))
     with pytest.raises(EndpointError) as exc:
         converger.run()
-    assert converger.result["changed"] is True
-    assert exc.value.msg == ("deleted endpoint ep1 to recreate it, then creating its replacement failed:"
-                             " Novita API returned HTTP 400 on POST /endpoint/create: bad")
+    assert converger.result["changed"] is False and converger.result["action"] == "none" and converger.result["planned"] == "recreated"
+    assert exc.value.msg == ("creating the replacement failed: Novita API returned HTTP 400 BILLING_BALANCE_NOT_ENOUGH on POST"
+                             " /endpoint/create: balance; nothing was changed: the old endpoint ep1 is untouched")
+    assert client.writes() == [("POST", "/endpoint/create")] and client.endpoints["ep1"] == existing()
+
+
+def with_app_name():
+    return existing(appName="chat-app", clusterID="c1", image={"image": "img", "authId": "auth-1", "command": "run"},
+                    volumeMounts=[{"type": "network", "id": "ns-1", "size": 80, "mountPath": "/models"}])
+
+
+def test_a_recreate_that_keeps_its_app_name_deletes_first_and_restores_the_old_endpoint_when_the_create_is_refused():
+    client = FakeClient([with_app_name()])
+    client.faults = {"/endpoint/create": [(refused_create(), False)]}
+    converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", product_id="2", recreate=True))
+    with pytest.raises(EndpointError) as exc:
+        converger.run()
+    assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create"), ("POST", "/endpoint/create")]
+    assert exc.value.msg == ("deleted endpoint ep1 to recreate it, then creating its replacement failed: Novita API returned HTTP 400"
+                             " BILLING_BALANCE_NOT_ENOUGH on POST /endpoint/create: balance; the old endpoint was created again with"
+                             " its complete settings as new1 (a new ID). Fix the cause and run the task again")
+    assert converger.result["changed"] is True and exc.value.details["restored_endpoint_id"] == "new1"
+    # every setting of the old endpoint, the network mount's size and the credential included
+    assert model_from_api(client.endpoints["new1"]) == model_from_api(with_app_name())
+
+
+def test_a_recreate_whose_restore_fails_too_returns_the_complete_declaration_masked():
+    client = FakeClient([with_app_name()])
+    client.faults = {"/endpoint/create": [(refused_create(), False), (refused_create(), False)]}
+    converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", product_id="2", recreate=True,
+                                                                                    secret_envs={"TOKEN": "t0p"}))
+    with pytest.raises(EndpointError) as exc:
+        converger.run()
+    assert "restoring the old endpoint failed too" in exc.value.msg and "lost_endpoint" in exc.value.msg
+    lost = exc.value.details["lost_endpoint"]
+    # values the task does not declare plain are masked, as everywhere in the module's output
+    assert lost["envs"] == {"A": "********", "TOKEN": "********"} and lost["app_name"] == "chat-app" and lost["image"]["auth_id"] == "auth-1"
+    assert lost["volume_mounts"] == [{"type": "network", "id": "ns-1", "size": 80, "mount_path": "/models"}]
+    assert lost["healthy"]["path"] == "/ready" and lost["product_id"] == "1" and "t0p" not in repr(exc.value.details)
+    assert converger.result["changed"] is True and not client.endpoints
 
 
 # -- concurrent creates of one name
@@ -574,8 +619,48 @@ def test_a_failed_write_says_what_it_was_doing_and_that_nothing_changed():
     converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(name="chat", worker_config={"max_num": 3}))
     with pytest.raises(EndpointError) as exc:
         converger.run()
-    assert converger.result["action"] == "updated" and converger.result["changed"] is False
-    assert exc.value.details["failure"]["status"] == 400 and exc.value.details["endpoint_id"] == "ep1"
+    assert converger.result["action"] == "none" and converger.result["planned"] == "updated" and converger.result["changed"] is False
+    assert exc.value.details["failure"]["status"] == 400 and "endpoint_id" not in exc.value.details
+    assert exc.value.msg == "updating endpoint ep1 failed: refused; it was not applied"
+
+
+def ambiguous_update():
+    return NovitaAPIError("Novita API returned HTTP 502 on POST /endpoint/update", status=502, method="POST", path="/endpoint/update",
+                          transient=True, ambiguous=True)
+
+
+def test_an_update_answered_unclearly_but_applied_is_changed_and_goes_on():
+    client = FakeClient([existing()])
+    client.faults = {"/endpoint/update": [(ambiguous_update(), True)]}
+    converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", worker_config={"max_num": 3}))
+    result = converger.run()
+    assert result["changed"] is True and result["action"] == "updated" and client.endpoints["ep1"]["workerConfig"]["maxNum"] == 3
+    assert "reading it back shows it was applied" in result["warnings"][0]
+
+
+def test_an_update_answered_unclearly_and_not_shown_is_changed_in_doubt():
+    client = FakeClient([existing()])
+    client.faults = {"/endpoint/update": [(ambiguous_update(), False)]}
+    converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", worker_config={"max_num": 3}))
+    with pytest.raises(EndpointError) as exc:
+        converger.run()
+    assert converger.result["changed"] is True and converger.result["action"] == "updated"
+    assert "it may or may not have been applied" in exc.value.msg and "so changed is true" in exc.value.msg
+
+
+def test_an_update_by_name_is_built_from_a_read_by_id_not_from_a_stale_list():
+    class StaleList(FakeClient):
+        def list_all(self, path, items_key, **kwargs):
+            listed = FakeClient.list_all(self, path, items_key, **kwargs)
+            for endpoint in listed:
+                endpoint["workerConfig"] = dict(endpoint["workerConfig"], maxNum=1)  # before the last update
+            return listed
+
+    client = StaleList([existing(workerConfig=dict(existing()["workerConfig"], maxNum=5))])
+    converge(client, name="chat", image={"image": "img:2"})
+    update = client.endpoints["ep1"]
+    assert update["workerConfig"]["maxNum"] == 5 and update["image"]["image"] == "img:2"
+
 
 
 def test_a_race_without_creation_times_keeps_both_and_fails_naming_the_other():

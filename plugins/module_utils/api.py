@@ -614,6 +614,9 @@ class NovitaClient:
                  retries=DEFAULT_RETRIES, retry_timeout=DEFAULT_RETRY_TIMEOUT, clock=None, pace=None):
         self._api_key = api_key.strip() if isinstance(api_key, str) else api_key
         self.scrubber = Scrubber(self._api_key)
+        # Values that are not the task's secrets but may be (env values of variables the task does not declare plain): masked
+        # only in what the API sends back (error messages, excerpts), never in the module's own sentences.
+        self.echo_scrubber = Scrubber()
         self.base_url = check_base_url(base_url)
         parts = urlsplit(self.base_url)
         if parts.password:
@@ -697,6 +700,26 @@ class NovitaClient:
     def scrub(self, text):
         """The text with the API key and every added secret masked."""
         return self.scrubber.scrub(text)
+
+    def add_echoed(self, *values):
+        """Mask these values in every text the API sends back from now on (see ``scrub_echo``), not in the module's own text."""
+        self.echo_scrubber.add(*values)
+
+    def scrub_echo(self, text):
+        """Text the API sent (an error message, a reply excerpt): the secrets and the values added with ``add_echoed`` masked."""
+        return self.echo_scrubber.scrub(self.scrub(text))
+
+    def scrub_failure(self, message, failure):
+        """A failure's message and ``failure`` dict for the user: secrets masked everywhere, ``add_echoed`` values in the parts
+        the API sent (its message and body excerpt), however late they were learnt; the module's own words are left alone."""
+        failure = dict(failure or {})
+        for key in ("api_message", "body_excerpt"):
+            value = failure.get(key)
+            if isinstance(value, str) and value:
+                failure[key] = self.scrub_echo(value)
+                message = message.replace(value, failure[key])
+        failure = dict((k, self.scrub(v) if isinstance(v, str) else v) for k, v in failure.items())
+        return self.scrub(message), failure
 
     def scrub_error(self, exc):
         """Mask secrets added since ``exc`` was raised in its text fields, in place; returns it."""
@@ -825,7 +848,7 @@ class NovitaClient:
 
     def _excerpt(self, body_text):
         # Scrub before cutting the excerpt short, so that no part of a secret survives the cut.
-        return self.scrub(body_excerpt(self.scrub(body_text)))
+        return self.scrub_echo(body_excerpt(self.scrub_echo(body_text)))
 
     def _failure(self, method, path, reason, body_text=None, headers=None, status=None, transient=True, ambiguous=True):
         """A request that got no usable reply: unless told otherwise, the API may or may not have carried it out."""
@@ -841,10 +864,10 @@ class NovitaClient:
 
     def _status_error(self, method, path, status, body_text, headers):
         api_code, api_reason, api_message = parse_error_body(body_text)
-        api_message = self.scrub(api_message)
-        api_reason = self.scrub(api_reason)
+        api_message = self.scrub_echo(api_message)
+        api_reason = self.scrub_echo(api_reason)
         if isinstance(api_code, str):
-            api_code = self.scrub(api_code)
+            api_code = self.scrub_echo(api_code)
         excerpt = self._excerpt(body_text) if body_text.strip() and not api_message else None
         name = _error_name(api_reason, api_code)
         auth_failure = _auth_failure(status, name)
@@ -1035,7 +1058,13 @@ class ListPager:
         return total
 
     def excerpt(self, value):
-        return self.client.scrub(body_excerpt(self.client.scrub(json.dumps(value, sort_keys=True, default=str))))
+        """A short view of a bad reply: its scalar fields (an error's code and message); lists and objects only by size, since
+        list items carry other endpoints' settings, env values included."""
+        if isinstance(value, dict):
+            value = dict((key, _shape(item)) for key, item in value.items())
+        else:
+            value = _shape(value) if not isinstance(value, list) else [_shape(item) for item in value[:3]]
+        return self.client.scrub_echo(body_excerpt(self.client.scrub_echo(json.dumps(value, sort_keys=True, default=str))))
 
     def error(self, number, why):
         page = " (%s %s)" % (self.page_param, number) if number is not None and self.page_param else ""
@@ -1050,6 +1079,15 @@ def _pages_needed(total, size):
     """How many pages of ``size`` items hold ``total`` items."""
     size = max(1, size)
     return (total + size - 1) // size
+
+
+def _shape(value):
+    """A scalar as is; a list or an object reduced to its size."""
+    if isinstance(value, list):
+        return "[%d items]" % len(value)
+    if isinstance(value, dict):
+        return "{%d keys}" % len(value)
+    return value
 
 
 def _whole_number(value):

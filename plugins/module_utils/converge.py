@@ -311,7 +311,7 @@ class EndpointConverger:
         else:
             current = None  # an empty name is one of the problems already
         if current is not None:
-            self.api.client.add_secrets(*hidden_env_values(self.params.get("envs"), current))
+            self.api.client.add_echoed(*hidden_env_values(self.params.get("envs"), current))
         return current
 
     def _present(self):
@@ -351,7 +351,7 @@ class EndpointConverger:
         if fresh is None:
             raise EndpointError("endpoint %s (%s) is in the endpoint list, but reading it by ID finds nothing: it was deleted meanwhile."
                                 " Nothing was written; run the task again" % (listed.get("name"), listed["id"]))
-        self.api.client.add_secrets(*hidden_env_values(self.params.get("envs"), fresh))
+        self.api.client.add_echoed(*hidden_env_values(self.params.get("envs"), fresh))
         return fresh
 
     def _plan(self, action):
@@ -562,7 +562,7 @@ class EndpointConverger:
         if not any(str(e.get("id")) == new_id for e in same):
             own = self.api.get(new_id)
             same = same + ([own] if own is not None else [])
-        self.api.client.add_secrets(*[v for e in others for v in hidden_env_values(self.params.get("envs"), e)])
+        self.api.client.add_echoed(*[v for e in others for v in hidden_env_values(self.params.get("envs"), e)])
         stamps = dict((str(e.get("id")), created_at(e.get("createdAt"))) for e in same)
         other_ids = ", ".join(sorted(str(e.get("id")) for e in others))
         if any(stamp is None for stamp in stamps.values()):
@@ -726,11 +726,12 @@ def fail(module, client, exc, result=None, **extra):
     details = dict(result or {})
     details.update(exc.details)
     details.update(extra)
+    msg, failure = client.scrub_failure(exc.msg, details.get("failure") if isinstance(details.get("failure"), dict) else None)
     if isinstance(details.get("failure"), dict):
-        details["failure"] = dict((k, client.scrub(v) if isinstance(v, str) else v) for k, v in details["failure"].items())
+        details["failure"] = failure
     warn(module, client, details.pop("warnings", None))
     details.pop("msg", None)
-    module.fail_json(msg=client.scrub(exc.msg), **client.add_trace(details))
+    module.fail_json(msg=msg, **client.add_trace(details))
 
 
 def warn(module, client, warnings):

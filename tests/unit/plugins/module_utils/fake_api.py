@@ -10,7 +10,7 @@ import copy
 import threading
 import time
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import ListPager, NovitaAPIError, Scrubber
+from ansible_collections.novita.cloud.plugins.module_utils.api import ListPager, NovitaAPIError, NovitaClient, Scrubber
 
 LIMITS = {"minWorkerNum": 0, "maxWorkerNum": 10, "minQueueWaitTime": 1, "maxQueueWaitTime": 60, "minGPUNum": 1, "maxGPUNum": 4}
 
@@ -48,6 +48,7 @@ class FakeClient:
         self.active = 0
         self.max_active = 0
         self.scrubber = Scrubber()
+        self.echo_scrubber = Scrubber()
 
     # -- what NovitaClient offers besides the requests
 
@@ -56,6 +57,10 @@ class FakeClient:
 
     def scrub(self, text):
         return self.scrubber.scrub(text)
+
+    add_echoed = NovitaClient.add_echoed
+    scrub_echo = NovitaClient.scrub_echo
+    scrub_failure = NovitaClient.scrub_failure
 
     def add_trace(self, result):
         return result

@@ -791,7 +791,10 @@ def test_list_all_follows_a_server_that_caps_the_page_size():
     ({"endpoints": [], "total": "three"}, 'total is not a whole number: "three"'),
     ({"endpoints": [], "total": -1}, "total is not a whole number: -1"),
     ({"endpoints": [], "total": True}, "total is not a whole number: true"),
-    ([{"id": "a"}], 'the reply is not a JSON object but [{"id": "a"}]'),
+    # items are shown by their size only: they carry other endpoints' settings
+    ([{"id": "a", "envs": [{"key": "K", "value": "v"}]}], 'the reply is not a JSON object but ["{2 keys}"]'),
+    ({"endpoints": [{"id": "a"}, "b"], "total": 2, "message": "odd"}, 'endpoints is not a list of objects: {"endpoints": "[2 items]",'
+                                                                     ' "message": "odd", "total": 2}'),
 ])
 def test_list_all_refuses_a_malformed_reply_at_status_200(reply, why):
     opener = FakeOpener(reply)
@@ -981,3 +984,21 @@ def test_pace_ignores_replies_to_requests_sent_before_the_slow_down():
     assert pace.interval == api.PACE_FIRST_INTERVAL
     pace.ok(sent_at=6.0)
     assert pace.interval == pytest.approx(api.PACE_FIRST_INTERVAL * api.PACE_DECREASE)
+
+
+def test_echoed_values_are_masked_in_what_the_api_sends_not_in_the_modules_own_words():
+    body = '{"code": 400, "message": "bad value true for FLAG and 1000 for MAX"}'
+    novita = client(FakeOpener((400, body, {})), retries=0)
+    novita.add_echoed("true", "1000")
+    with pytest.raises(api.NovitaAPIError) as exc:
+        novita.post("/endpoint/update", {"id": "x"})
+    assert exc.value.api_message == "bad value ******** for FLAG and ******** for MAX"
+    # the module's own sentence around it keeps its words; an echoed value learnt later is masked in the API's part only
+    novita.add_echoed("FLAG")
+    message, failure = novita.scrub_failure("set recreate=true; max_num: 1000 is outside the range: " + exc.value.api_message,
+                                            exc.value.to_dict())
+    assert message == "set recreate=true; max_num: 1000 is outside the range: bad value ******** for ******** and ******** for MAX"
+    assert failure["api_message"] == "bad value ******** for ******** and ******** for MAX"
+    # secrets proper are masked everywhere
+    novita.add_secrets("recreate=true")
+    assert novita.scrub_failure("set recreate=true", None)[0] == "set ********"

@@ -54,6 +54,11 @@ class FakeClient:
     def scrub(self, text):
         return text
 
+    scrub_echo = scrub
+
+    def scrub_failure(self, message, failure):
+        return message, failure
+
     def add_trace(self, result):
         return result
 

@@ -71,8 +71,10 @@ DEFAULT_CONFIG = {
     "update_reads": 0,
     "delete_reads": 0,
     "stale_reads": 0,
+    "stale_list_reads": 0,
     "page_base": 1,
     "below_base": "clamp",
+    "storage_below_base": "error",
     "max_page_size": 100,
     "port_as_string": True,
     "products": ["1", "2", "3"],
@@ -126,10 +128,21 @@ FAULT_KINDS = {
     "truncate": True,
     "non_json": True,
     "echo": False,
+    "short_page": True,
+    "repeat_page": True,
 }
-FAULT_KEYS = ("kind", "method", "path", "count", "skip", "process", "status", "retry_after", "body", "content_type", "delay_ms")
+FAULT_KEYS = ("kind", "method", "path", "count", "skip", "process", "status", "retry_after", "body", "content_type", "delay_ms",
+              "drop_items")
 # Kinds that always process the request (process=false is refused).
-FAULT_ALWAYS_PROCESS = ("latency", "truncate")
+FAULT_ALWAYS_PROCESS = ("latency", "truncate", "short_page", "repeat_page")
+# The list calls: path -> (key of the items in the reply, page number parameter or None for an unpaged list).
+LIST_PATHS = {
+    "/endpoints": ("endpoints", "pageNum"),
+    "/networkstorages/list": ("data", "pageNo"),
+    "/repository/auths": ("data", None),
+}
+# Kinds that spoil a list reply (GET of a LIST_PATHS path only); repeat_page needs a paged one.
+FAULT_LIST_KINDS = ("short_page", "repeat_page")
 # Kinds that need delay_ms > 0.
 FAULT_NEED_DELAY = ("latency", "timeout")
 # Kinds that send a response of their own (status, body, Retry-After, content type).
@@ -364,15 +377,15 @@ def _merge_checked(updates, base, what, unknown, check_value):
 
 
 def _check_config_value(key, value):
-    if key in ("latency_ms", "init_reads", "update_reads", "delete_reads", "stale_reads"):
+    if key in ("latency_ms", "init_reads", "update_reads", "delete_reads", "stale_reads", "stale_list_reads"):
         _check_range(_expect_int(value, key), key, 0, 10 ** 9)
     elif key == "max_page_size":
         _check_range(_expect_int(value, key), key, 1, 10 ** 9)
     elif key == "page_base":
         _check_range(_expect_int(value, key), key, 0, 1)
-    elif key == "below_base":
+    elif key in ("below_base", "storage_below_base"):
         if value not in BELOW_BASE_MODES:
-            raise ApiError(400, f"below_base: must be one of {', '.join(BELOW_BASE_MODES)}")
+            raise ApiError(400, f"{key}: must be one of {', '.join(BELOW_BASE_MODES)}")
     elif key in ("port_as_string", "storage_size_as_string"):
         if not isinstance(value, bool):
             raise ApiError(400, f"{key}: expected a boolean, got {_json_type(value)}")
@@ -713,7 +726,10 @@ class Emulator:
                 response = self._error_reply(ApiError(400, body_error))
             else:
                 processed = True
-                response = self._route_api(method, path, request["query"], body)
+                query = request["query"]
+                if fault is not None and fault["kind"] == "repeat_page":
+                    query = self._first_page_query(path, query)
+                response = self._route_api(method, path, query, body)
                 if fault is not None:
                     response = self._fault_reply(fault, response, request)
             self._log_locked(request, body, auth, response, fault, processed)
@@ -808,11 +824,39 @@ class Emulator:
             return copy.deepcopy(fault)
         return None
 
+    def _first_page_query(self, path, query):
+        """The query of a list request with its page number replaced by the first page's (``page_base``): a repeat_page fault."""
+        page_param = LIST_PATHS[path][1]
+        if query.get(page_param) in (None, ""):
+            return query  # the list's default page is the first one already
+        return dict(query, **{page_param: str(self._config["page_base"])})
+
+    @staticmethod
+    def _short_page(fault, result, path):
+        """A short_page fault: the last ``drop_items`` items (all by default) of a 200 list reply are left out; its
+        ``total`` stays, and a list that has none (GET /repository/auths) gets one, the number of items before the drop."""
+        if result.status != 200 or result.action != "send":
+            return result
+        items_key = LIST_PATHS[path][0]
+        payload = json.loads(result.body.decode("utf-8"))
+        items = payload.get(items_key) if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            return result
+        drop = len(items) if fault["drop_items"] is None else min(fault["drop_items"], len(items))
+        payload = dict(payload)
+        payload.setdefault("total", len(items))
+        payload[items_key] = items[:len(items) - drop]
+        result.body = _json_bytes(payload)
+        return result
+
     @staticmethod
     def _fault_reply(fault, result, request):
         """The reply for a fired fault; ``result`` is the real reply when the request was processed, else None."""
         kind = fault["kind"]
         hold = fault["delay_ms"] / 1000.0 if kind != "latency" else 0.0
+        if kind in FAULT_LIST_KINDS:
+            result.hold = hold
+            return Emulator._short_page(fault, result, request["path"]) if kind == "short_page" else result
         if kind == "echo":
             # Quotes the raw body and every header (the API key too) back, as some APIs' errors do.
             text = request["raw_body"].decode("utf-8", errors="replace")
@@ -911,6 +955,7 @@ class Emulator:
         record["_phase"] = None
         record["_reads_left"] = 0
         record["_stale"] = None
+        record["_list_stale"] = None
         record["_forced"] = None
 
     def _start_phase(self, record, phase, reads):
@@ -1261,7 +1306,18 @@ class Emulator:
                 return {"endpoints": [], "total": len(records)}
             index = 0
         page = records[index * size:(index + 1) * size]
-        return {"endpoints": [self._view(record) for record in page], "total": len(records)}
+        return {"endpoints": [self._list_view(record) for record in page], "total": len(records)}
+
+    def _list_view(self, record):
+        """What the list shows: the view from before the last update while ``stale_list_reads`` list reads last (a lagging
+        index; reads by ID are not affected by it), else what a read by ID shows."""
+        lagging = record["_list_stale"]
+        if lagging is None:
+            return self._view(record)
+        lagging["reads"] -= 1
+        if lagging["reads"] <= 0:
+            record["_list_stale"] = None
+        return copy.deepcopy(lagging["view"])
 
     def _api_update(self, _query, body):
         body = self._require_body(body)
@@ -1290,6 +1346,8 @@ class Emulator:
         record["_updated_us"] = _now_us()
         stale_reads = self._config["stale_reads"]
         record["_stale"] = {"reads": stale_reads, "view": before} if stale_reads > 0 else None
+        stale_list_reads = self._config["stale_list_reads"]
+        record["_list_stale"] = {"reads": stale_list_reads, "view": before} if stale_list_reads > 0 else None
         self._start_phase(record, "update", self._config["update_reads"])
         return {}
 
@@ -1304,6 +1362,7 @@ class Emulator:
             raise self._endpoint_not_found(endpoint_id)
         if record["_phase"] != "delete":
             record["_stale"] = None
+            record["_list_stale"] = None
             self._start_phase(record, "delete", self._config["delete_reads"])
         return {}
 
@@ -1439,18 +1498,26 @@ class Emulator:
         return {}
 
     def _api_storages(self, query, _body):
-        page_no = self._int_param(query, "pageNo", required=False, default=1)
+        base = self._config["page_base"]
+        page_no = self._int_param(query, "pageNo", required=False, default=base)
         page_size = self._int_param(query, "pageSize", required=False, default=10)
-        if page_no < 1:
-            raise ApiError(400, f"pageNo: {page_no} is below the first page 1")
-        if page_size < 1:
-            raise ApiError(400, f"pageSize: {page_size} must be at least 1")
         name = query.get("storageName") or ""
         storage_id = query.get("storageId") or ""
         matched = [storage for storage in self._storages
                    if (not name or name in storage["storageName"]) and (not storage_id or storage["storageId"] == storage_id)]
-        start = (page_no - 1) * page_size
-        return {"data": [self._render_storage(storage) for storage in matched[start:start + page_size]], "total": len(matched)}
+        index = page_no - base
+        if index < 0:
+            mode = self._config["storage_below_base"]
+            if mode == "error":
+                raise ApiError(400, f"pageNo: {page_no} is below the first page {base}")
+            if mode == "empty":
+                return {"data": [], "total": len(matched)}
+            index = 0
+        if page_size < 1:
+            raise ApiError(400, f"pageSize: {page_size} must be at least 1")
+        size = min(page_size, self._config["max_page_size"])
+        page = matched[index * size:(index + 1) * size]
+        return {"data": [self._render_storage(storage) for storage in page], "total": len(matched)}
 
     def _api_clusters(self, _query, _body):
         return {"data": copy.deepcopy(self._clusters)}
@@ -1660,11 +1727,21 @@ class Emulator:
             for key in ("status", "retry_after", "body", "content_type"):
                 if body.get(key) is not None:
                     raise ApiError(400, f"{key}: not used by kind {kind} (only by {' and '.join(FAULT_OWN_RESPONSE)})")
+        if kind != "short_page" and body.get("drop_items") is not None:
+            raise ApiError(400, f"drop_items: not used by kind {kind} (only by short_page)")
         method = _expect_str(body["method"], "method").upper()
         path = _expect_str(body["path"], "path")
         if path.startswith(f"{API_PREFIX}/"):
             path = path[len(API_PREFIX):]
         path = path.split("?", 1)[0]
+        if kind in FAULT_LIST_KINDS:
+            lists = [list_path for list_path, (_key, page_param) in LIST_PATHS.items() if kind == "short_page" or page_param]
+            if method != "GET" or path not in lists:
+                raise ApiError(400, f"path: kind {kind} works on a {'paged ' if kind == 'repeat_page' else ''}list only:"
+                                    f" GET {', '.join(lists)}, not {method} {path}")
+        drop_items = body.get("drop_items")
+        if drop_items is not None:
+            drop_items = _check_range(_expect_int(drop_items, "drop_items"), "drop_items", 1, 10 ** 9)
         status = None
         if kind in FAULT_OWN_RESPONSE:
             status = _check_range(_expect_int(body.get("status", 200), "status"), "status", 100, 599)
@@ -1692,7 +1769,7 @@ class Emulator:
         self._fault_seq += 1
         fault = {"id": self._fault_seq, "kind": kind, "method": method, "path": path, "count": count, "skip": skip,
                  "process": process, "status": status, "retry_after": retry_after, "body": copy.deepcopy(fault_body),
-                 "content_type": content_type, "delay_ms": delay_ms}
+                 "content_type": content_type, "delay_ms": delay_ms, "drop_items": drop_items}
         self._faults.append(fault)
         return {"fault": copy.deepcopy(fault)}
 
@@ -1815,11 +1892,18 @@ def _parse_args(argv):
     parser.add_argument("--delete-reads", type=int, default=None, help="GET reads a deleted endpoint stays terminating/deleting (default 0)")
     parser.add_argument("--stale-reads", type=int, default=None,
                         help="GET reads after an update that still show the old settings (default 0 under strict, 1 under documented)")
+    parser.add_argument("--stale-list-reads", type=int, default=None,
+                        help="list reads after an update that still show the endpoint as before it, reads by ID aside (default 0)")
     parser.add_argument("--zero-worker-state", default=None, help="state a settled endpoint with minNum 0 reports (default serving)")
     parser.add_argument("--created-at", choices=CREATED_AT_FORMATS, default=None, help="format of createdAt and updatedAt (default iso)")
-    parser.add_argument("--page-base", type=int, choices=(0, 1), default=None, help="number of the first page of GET /endpoints (default 1)")
-    parser.add_argument("--below-base", choices=BELOW_BASE_MODES, default=None, help="how a pageNum below the base is answered (default clamp)")
-    parser.add_argument("--max-page-size", type=int, default=None, help="largest page GET /endpoints returns (default 100)")
+    parser.add_argument("--page-base", type=int, choices=(0, 1), default=None,
+                        help="number of the first page of GET /endpoints and GET /networkstorages/list (default 1)")
+    parser.add_argument("--below-base", choices=BELOW_BASE_MODES, default=None,
+                        help="how a pageNum of GET /endpoints below the base is answered (default clamp)")
+    parser.add_argument("--storage-below-base", choices=BELOW_BASE_MODES, default=None,
+                        help="how a pageNo of GET /networkstorages/list below the base is answered (default error)")
+    parser.add_argument("--max-page-size", type=int, default=None,
+                        help="largest page GET /endpoints and GET /networkstorages/list return (default 100)")
     parser.add_argument("--latency-ms", type=int, default=None, help="delay added to every API request (default 0)")
     parser.add_argument("--rate-limit", type=float, default=None, help="API requests a second before 429 answers; 0 = no limit (default 0)")
     parser.add_argument("--rate-burst", type=float, default=None, help="requests allowed at once by the rate limit (default max(1, rate limit))")
@@ -1833,8 +1917,8 @@ def main(argv=None):
     args = _parse_args(argv)
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
     config = {}
-    for key in ("profile", "init_reads", "update_reads", "delete_reads", "stale_reads", "page_base", "below_base", "max_page_size", "latency_ms",
-                "zero_worker_state", "created_at", "rate_limit", "rate_burst"):
+    for key in ("profile", "init_reads", "update_reads", "delete_reads", "stale_reads", "stale_list_reads", "page_base", "below_base", "storage_below_base",
+                "max_page_size", "latency_ms", "zero_worker_state", "created_at", "rate_limit", "rate_burst"):
         value = getattr(args, key)
         if value is not None:
             config[key] = value

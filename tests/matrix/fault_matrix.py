@@ -32,6 +32,19 @@ a persistent 503). Each must converge (by a retry, or by adopting what the API d
 was lost) or fail clearly, and never leave two credentials or storages with the declared name (counted
 in GET /_emulator/auths and /_emulator/storages).
 
+The bad-read rows (same playbook run) give every module that makes a safety decision on a list a list reply it must not
+trust, on each list it reads: novita_endpoint by name (the lookup before a create: an endpoint named NAME exists, so a
+create would be a duplicate) and with state=absent, novita_network_storage state=absent of a storage an endpoint mounts
+(on the endpoint list and on the storage list), novita_registry_auth state=absent of a credential an endpoint uses (on the
+endpoint list and on the credential list), and novita_endpoint_fleet with exclusive=true. The emulator pages lists by 2
+(``max_page_size``) and holds enough endpoints and storages for several pages. The faults, all persistent (``count`` 20,
+more than the retries): a malformed reply at status 200 (a gateway's error body), a short page (the items gone, the total
+kept) and a repeated page (every page answered as the first). Each must end with the task failed, its message naming the
+list call (GET and the path) and saying the list cannot be trusted, no write request (nothing but GETs in the request
+log) and the emulator holding what it held. A fourth column runs the emulator with pages counted from 0 (``page_base``
+0): that is legal, so the task must end as it does without any fault (converged, or refused because the storage or the
+credential is in use). The last line counts the bad-read cells that refused: "safety decisions on bad reads: N/N refused".
+
 Usage: python tests/matrix/fault_matrix.py --collections-path DIR [--forks N] [--phase P] [--fault F] [--verbose]
 (DIR holds ansible_collections/novita/cloud; ansible-playbook must be on PATH.) Standard library only.
 """
@@ -178,6 +191,62 @@ FAULTS = (
 # The faults the stack rows run (a compact set: the transient kinds, once, and the persistent 503).
 STACK_FAULTS = ("429+RA", "503 html", "504 done", "timeout", "drop", "503 x20")
 
+# --- bad reads: list replies a safety decision must not rest on.
+FLEET_OLD = "fm-app-old"  # undeclared, in the fleet's exclusive scope: deleted when the list is whole
+USER = "fm-user"  # mounts the storage and uses the credential the absent rows delete
+USED_AUTH_ID = "auth-50"
+USED_AUTH_PASSWORD = "fm-used-auth-pw-8c31f0a2"  # the list returns it in clear: it must never appear in the output
+BAD_READ_CONFIG = {"max_page_size": 2}
+FILLERS = [{"name": "fm-other-%d" % index} for index in range(1, 5)]
+TARGETS = [
+    {"name": USER, "image": {"image": "registry.example/private:1", "authId": USED_AUTH_ID},
+     "volumeMounts": [{"type": "network", "id": "ns-50", "mountPath": "/models"}], "clusterID": "cluster-1"},
+    OLD,
+    dict(OLD, name=FLEET_OLD),
+]
+STORAGE_FILLERS = [{"storageId": "ns-5%d" % index, "storageName": "%s-%s" % (STACK_NAME, letter), "storageSize": 50, "clusterId": "cluster-1"}
+                   for index, letter in ((1, "a"), (2, "b"), (3, "c"))]
+STORAGE_TARGET = [{"storageId": "ns-50", "storageName": STACK_NAME, "storageSize": 50, "clusterId": "cluster-1"}]
+AUTH_SEED = [{"id": USED_AUTH_ID, "name": STACK_NAME, "username": "fm-bot", "password": USED_AUTH_PASSWORD}]
+# Every bad-read cell starts with lists paged by 2 and seven endpoints, and four storages whose names contain STACK_NAME (two
+# pages of the storage list filtered by that name). With the faults, the endpoints and the storage that matter come last
+# (endpoint pages 3 and 4, storage page 2): a repeated first page hides them. With pages counted from 0 they come first
+# (page 0): a client that starts at page 1 misses them.
+BAD_READ_SEED = {"endpoints": FILLERS + TARGETS, "storages": STORAGE_FILLERS + STORAGE_TARGET, "auths": AUTH_SEED}
+BASE0_SEED = {"endpoints": TARGETS + FILLERS, "storages": STORAGE_TARGET + STORAGE_FILLERS, "auths": AUTH_SEED}
+ENDPOINTS_LIST = "/endpoints"
+STORAGES_LIST = "/networkstorages/list"
+AUTHS_LIST = "/repository/auths"
+FLEET_ARGS = {
+    "timeout": CLIENT_TIMEOUT, "wait_timeout": 30, "exclusive": True, "exclusive_match": NAME,
+    "endpoints": [dict((key, value) for key, value in CREATE_ARGS.items() if key not in COMMON_ARGS)],
+}
+
+# scenario -> the module and task, the lists whose bad replies it gets, and how it ends on whole lists (``expect``):
+# converged with ``gone`` (names deleted) and NAME holding NEW when ``updated``, or failed with ``refusal`` in the message.
+BAD_READ_SCENARIOS = (
+    {"name": "endpoint create", "module": "novita_endpoint", "args": CREATE_ARGS, "lists": (ENDPOINTS_LIST,),
+     "expect": "converged", "updated": True, "gone": ()},
+    {"name": "endpoint absent", "module": "novita_endpoint", "args": DELETE_ARGS, "lists": (ENDPOINTS_LIST,),
+     "expect": "converged", "updated": False, "gone": (NAME,)},
+    {"name": "storage absent", "module": "novita_network_storage", "args": STORAGE_DELETE_ARGS, "lists": (ENDPOINTS_LIST, STORAGES_LIST),
+     "expect": "failed", "refusal": "is mounted by 1 endpoint"},
+    {"name": "auth absent", "module": "novita_registry_auth", "args": dict(timeout=CLIENT_TIMEOUT, name=STACK_NAME, state="absent"),
+     "lists": (ENDPOINTS_LIST, AUTHS_LIST), "expect": "failed", "refusal": "is used by endpoint"},
+    {"name": "fleet exclusive", "module": "novita_endpoint_fleet", "args": FLEET_ARGS, "lists": (ENDPOINTS_LIST,),
+     "expect": "converged", "updated": True, "gone": (FLEET_OLD,)},
+)
+MALFORMED_200 = {"code": 500, "message": "internal error"}
+# fault -> the rule (without method and path; None: no rule) and config. ``paged``: only for a paged list. ``base0`` runs once
+# per scenario (it is config for every list) and must end as the scenario does without a fault.
+BAD_READ_FAULTS = (
+    {"name": "malformed", "rule": {"kind": "status", "status": 200, "body": MALFORMED_200, "count": 20}, "env": PERSISTENT_ENV},
+    {"name": "short page", "rule": {"kind": "short_page", "count": 20}, "env": PERSISTENT_ENV},
+    {"name": "repeated page", "rule": {"kind": "repeat_page", "count": 20}, "env": PERSISTENT_ENV, "paged": True},
+    {"name": "page base 0", "rule": None, "config": {"page_base": 0}, "seed": BASE0_SEED, "base0": True},
+)
+TRUST_WORDS = re.compile(r"(?:cannot|could not|can not) be trusted")
+
 # How a module crash shows: a traceback, or (ansible-core 2.19 without -vvv) "Module failed: <exception>".
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", "MODULE FAILURE", "Module failed:")
 RESULT_LINE = re.compile(r"^(?P<host>[a-z0-9_]+) \| (?P<word>[A-Z]+)!?(?: \| rc=-?\d+)? => ", re.MULTILINE)
@@ -260,6 +329,7 @@ STACK_OPTIONS = {
     "novita_registry_auth": ("name", "username", "password", "state", "timeout"),
     "novita_network_storage": ("name", "id", "size", "cluster_id", "cluster_name", "state", "force", "timeout"),
 }
+FLEET_OPTIONS = ("endpoints", "exclusive", "exclusive_match", "wait", "wait_timeout", "timeout")
 
 
 def _task(title, module, options):
@@ -281,7 +351,8 @@ PLAYBOOK = [{
     "strategy": "free",
     "tasks": [_task("Converge the endpoint", "novita_endpoint", MODULE_OPTIONS),
               _task("Converge the registry credential", "novita_registry_auth", STACK_OPTIONS["novita_registry_auth"]),
-              _task("Converge the network storage", "novita_network_storage", STACK_OPTIONS["novita_network_storage"])],
+              _task("Converge the network storage", "novita_network_storage", STACK_OPTIONS["novita_network_storage"]),
+              _task("Converge the fleet", "novita_endpoint_fleet", FLEET_OPTIONS)],
 }]
 
 
@@ -344,7 +415,7 @@ def parse_results(stdout):
 
 def fault_targets(phase, fault):
     """The (method, path) of each request the cell's fault rules hit: the phase's, or its two spaced requests."""
-    if fault is None:
+    if fault is None or fault.get("rule") is None:
         return []
     if fault.get("spaced"):
         return list(phase["spaced"])
@@ -359,12 +430,15 @@ def prepare(cell):
         emulator.admin("POST", "/config", config)
     if phase.get("old") is not None:
         emulator.admin("POST", "/seed", {"endpoints": [phase["old"]]})
-    if phase.get("seed"):
-        emulator.admin("POST", "/seed", phase["seed"])
+    seed = (fault or {}).get("seed") or phase.get("seed")
+    if seed:
+        emulator.admin("POST", "/seed", seed)
     for method, path in fault_targets(phase, fault):
         rule = dict(fault["rule"], method=method, path=path)
         rule.setdefault("count", 1)
         emulator.admin("POST", "/faults", rule)
+    if phase.get("bad_read"):
+        cell["before"] = snapshot(emulator)
 
 
 # --------------------------------------------------------------------------- judging one cell
@@ -372,6 +446,8 @@ def prepare(cell):
 
 def judge(cell, result, stdout, stderr):
     """Fill in the cell's outcome and problems from the task result and the emulator's state and log."""
+    if cell["phase_def"].get("bad_read"):
+        return judge_bad_read(cell, result, stdout, stderr)
     if cell["phase_def"].get("module"):
         return judge_stack(cell, result, stdout, stderr)
     phase, fault, emulator = cell["phase_def"], cell["fault_def"], cell["emulator"]
@@ -479,6 +555,101 @@ def judge_stack(cell, result, stdout, stderr):
         problems.append("%s: expected %s%s" % (cell["outcome"], cell["expect"], (" (msg: %s)" % msg) if msg else ""))
 
 
+def snapshot(emulator):
+    """What the emulator holds that a task may change: endpoints (ID, name and managed settings), credentials, storages."""
+    return {
+        "endpoints": dict((item["id"], comparable(item)) for item in emulator.admin("GET", "/endpoints")["endpoints"]),
+        "auths": dict((item["id"], [item.get("name"), item.get("username"), item.get("password")])
+                      for item in emulator.admin("GET", "/auths")["auths"]),
+        "storages": dict((item["storageId"], [item.get("storageName"), item.get("storageSize"), item.get("clusterId")])
+                         for item in emulator.admin("GET", "/storages")["storages"]),
+    }
+
+
+def expected_after(scenario, before):
+    """The snapshot a scenario leaves when it runs on whole lists."""
+    after = copy.deepcopy(before)
+    if scenario["expect"] != "converged":
+        return after
+    endpoints = after["endpoints"]
+    for endpoint_id in [key for key, value in endpoints.items() if value["name"] in scenario["gone"]]:
+        del endpoints[endpoint_id]
+    if scenario["updated"]:
+        for endpoint_id in [key for key, value in endpoints.items() if value["name"] == NAME]:
+            endpoints[endpoint_id] = comparable(NEW)
+    return after
+
+
+def snapshot_changes(before, after):
+    """What differs between two snapshots, in a few words."""
+    changes = []
+    for kind in ("endpoints", "auths", "storages"):
+        old, new = before[kind], after[kind]
+        label = (lambda key, value: "%s (%s)" % (value["name"], key)) if kind == "endpoints" else (lambda key, value: "%s (%s)" % (value[0], key))
+        changes += ["%s gone: %s" % (kind, label(key, old[key])) for key in sorted(set(old) - set(new))]
+        changes += ["%s new: %s" % (kind, label(key, new[key])) for key in sorted(set(new) - set(old))]
+        changes += ["%s changed: %s" % (kind, label(key, new[key])) for key in sorted(set(old) & set(new)) if old[key] != new[key]]
+    return ", ".join(changes)
+
+
+def names_list_call(msg, path):
+    """Whether an error message names the list call: GET and the path (alone or at the end of a URL)."""
+    return re.search(r"\bGET \S*%s(?![\w/])" % re.escape(path), msg) is not None
+
+
+def judge_bad_read(cell, result, stdout, stderr):
+    """judge() for a bad-read cell: a bad list ends failed, naming the list and saying it cannot be trusted, with no write and
+    nothing changed; page base 0 (and the baseline) ends as the scenario does on whole lists."""
+    scenario, fault, emulator = cell["phase_def"], cell["fault_def"], cell["emulator"]
+    after = snapshot(emulator)
+    log = emulator.admin("GET", "/requests")["requests"]
+    stored = [item for item in after["endpoints"].values() if item["name"] == NAME]
+    cell.update(result=result, log=log, stored=stored, after=after, problems=[], outcome=None, retries=None, duplicates=0, half_applied=0)
+    problems = cell["problems"]
+    bad = fault is not None and not fault.get("base0")
+    if len(stored) > 1:
+        cell["duplicates"] = 1
+        problems.append("duplicate: %d endpoints named %s" % (len(stored), NAME))
+    for secret, what in ((API_KEY, "the API key"), (USED_AUTH_PASSWORD, "the seeded registry password")):
+        if secret in stdout or secret in stderr:
+            problems.append("%s appears in the output" % what)
+    for method, path in fault_targets(scenario, fault):
+        if not any(entry.get("fault") and entry["method"] == method and entry["path"] == path for entry in log):
+            problems.append("the fault never fired (no %s %s request)" % (method, path))
+    writes = [entry for entry in log if entry["method"] != "GET"]
+    if result is None:
+        problems.append("no task result for %s in the output" % cell["host"])
+        cell["outcome"] = "error"
+        return
+    msg = str(result.get("msg") or "")
+    text = json.dumps(result)
+    cell["outcome"] = "failed" if result.get("failed") else "converged"
+    if result.get("failed") and (any(marker in text for marker in TRACEBACK_MARKERS) or "exception" in result or "module_stderr" in result):
+        problems.append("traceback: the module crashed: %s" % (msg.splitlines() or [""])[0])
+    if bad:
+        path = scenario["path"]
+        if writes:
+            problems.append("wrote on a bad list: %s" % ", ".join("%s %s" % (entry["method"], entry["path"]) for entry in writes))
+        if after != cell["before"]:
+            problems.append("state changed: %s" % snapshot_changes(cell["before"], after))
+        if not result.get("failed"):
+            problems.append("trusted: the task succeeded on a bad list (changed=%s)" % bool(result.get("changed")))
+        elif not names_list_call(msg, path) or not TRUST_WORDS.search(msg):
+            problems.append("unclear message: it does not name GET %s and say the list cannot be trusted: %s" % (path, msg))
+        return
+    wanted = expected_after(scenario, cell["before"])
+    if after != wanted:
+        problems.append("state differs: %s" % snapshot_changes(wanted, after))
+    if scenario["expect"] == "failed":
+        if writes:
+            problems.append("wrote: %s" % ", ".join("%s %s" % (entry["method"], entry["path"]) for entry in writes))
+        if not result.get("failed") or scenario["refusal"] not in msg:
+            problems.append("not refused: expected a failure saying %r (msg: %s)" % (scenario["refusal"], msg))
+    elif result.get("failed") or not result.get("changed"):
+        problems.append("not converged: failed=%s changed=%s%s" % (bool(result.get("failed")), bool(result.get("changed")),
+                                                                   (" (msg: %s)" % msg) if msg else ""))
+
+
 def stack_text(phase, stored):
     """The items with the declared name, for a message: never a password."""
     keep = ("id", "name", "username") if phase["resource"] == "auths" else ("storageId", "storageName", "storageSize", "clusterId")
@@ -493,6 +664,10 @@ def cell_text(cell):
         return "-"
     if cell["problems"]:
         return "FAIL: " + short_reason(cell["problems"])
+    if cell["phase_def"].get("bad_read"):
+        if cell["fault_def"] is not None and not cell["fault_def"].get("base0"):
+            return "refused"
+        return "converged" if cell["outcome"] == "converged" else "failed: in use"
     if cell["outcome"] == "converged":
         if cell.get("adopted"):
             return "converged (adopted)"
@@ -503,7 +678,7 @@ def cell_text(cell):
 
 def short_reason(problems):
     """A few words for the table: the invariant broken, else the first problem's label."""
-    for label in ("duplicate", "half-applied", "traceback"):
+    for label in ("duplicate", "half-applied", "traceback", "wrote on a bad list", "trusted", "state changed"):
         if any(problem.startswith(label) for problem in problems):
             return label
     return problems[0].split(":", 1)[0]
@@ -532,6 +707,19 @@ def describe_log(log):
     return "; ".join(parts)
 
 
+def print_bad_read_table(rows, cells):
+    header = ["bad read"] + [fault["name"] for fault in BAD_READ_FAULTS]
+    lines = [[row["name"]] + [cell_text(cells.get((row["name"], fault["name"]))) for fault in BAD_READ_FAULTS] for row in rows]
+    widths = [max(len(line[index]) for line in [header] + lines) for index in range(len(header))]
+    rule = "+" + "+".join("-" * (width + 2) for width in widths) + "+"
+    print(rule)
+    print("| " + " | ".join(text.ljust(width) for text, width in zip(header, widths)) + " |")
+    print(rule)
+    for line in lines:
+        print("| " + " | ".join(text.ljust(width) for text, width in zip(line, widths)) + " |")
+    print(rule)
+
+
 def print_details(cell, verbose):
     if not cell["problems"] and not verbose:
         return
@@ -541,7 +729,9 @@ def print_details(cell, verbose):
     if result.get("msg"):
         print("    msg: %s" % result["msg"])
     print("    requests: %s" % describe_log(cell["log"]))
-    if cell["phase_def"].get("module"):
+    if cell["phase_def"].get("bad_read"):
+        print("    endpoints: %s" % ", ".join(sorted(item["name"] for item in cell["after"]["endpoints"].values())))
+    elif cell["phase_def"].get("module"):
         print("    %s named %s: %s" % (cell["phase_def"]["resource"], STACK_NAME, stack_text(cell["phase_def"], cell["stored"])))
     else:
         print("    endpoints named %s: %s" % (NAME, json.dumps([comparable(item) for item in cell["stored"]])))
@@ -556,9 +746,10 @@ def parse_args(argv):
     parser.add_argument("--emulator", default=DEFAULT_EMULATOR, help="path of novita_emulator.py (default: this repository's)")
     parser.add_argument("--ansible-playbook", default="ansible-playbook", help="ansible-playbook command (default: from PATH)")
     parser.add_argument("--forks", type=int, default=8, help="cells run at once (ansible forks, default 8); each cell has its own emulator")
-    parser.add_argument("--phase", action="append", choices=[phase["name"] for phase in PHASES + STACK_PHASES],
-                        help="run only this phase (repeatable)")
-    parser.add_argument("--fault", action="append", choices=[fault["name"] for fault in FAULTS], help="run only this fault (repeatable)")
+    parser.add_argument("--phase", action="append", choices=[phase["name"] for phase in PHASES + STACK_PHASES + BAD_READ_SCENARIOS],
+                        help="run only this phase, stack row or bad-read scenario (repeatable)")
+    parser.add_argument("--fault", action="append", choices=[fault["name"] for fault in FAULTS + BAD_READ_FAULTS],
+                        help="run only this fault (repeatable)")
     parser.add_argument("--verbose", action="store_true", help="print the request log of every cell, not only of failing ones")
     options = parser.parse_args(argv)
     options.collections_path = os.path.abspath(options.collections_path)
@@ -571,6 +762,19 @@ def parse_args(argv):
     return options
 
 
+def bad_read_rows(scenarios, faults):
+    """The bad-read rows: one per scenario and list it reads, each a phase definition; ``faults`` the faults each runs."""
+    rows = []
+    for scenario in scenarios:
+        for index, path in enumerate(scenario["lists"]):
+            row = dict(scenario, name="%s: GET %s" % (scenario["name"], path), scenario=scenario["name"], path=path, bad_read=True,
+                       method="GET", config=BAD_READ_CONFIG, seed=BAD_READ_SEED, old=None)
+            row["faults"] = [fault for fault in faults
+                             if (not fault.get("paged") or path != AUTHS_LIST) and (not fault.get("base0") or index == 0)]
+            rows.append(row)
+    return rows
+
+
 def make_cell(emulator_module, phase, fault):
     name = "%s-%s" % (phase["name"], fault["name"] if fault else "baseline")
     return {
@@ -579,7 +783,7 @@ def make_cell(emulator_module, phase, fault):
         "fault": fault["name"] if fault else None,
         "phase_def": phase,
         "fault_def": fault,
-        "expect": fault["expect"] if fault else "converged",
+        "expect": fault.get("expect", "refused") if fault else "converged",
         "args": phase["args"],
         "env": dict(fault.get("env") or {}) if fault else {},
         "emulator": EmulatorAdmin(emulator_module),
@@ -589,9 +793,12 @@ def make_cell(emulator_module, phase, fault):
 def main(argv=None):
     options = parse_args(argv)
     phases = [phase for phase in PHASES if not options.phase or phase["name"] in options.phase]
-    faults = [fault for fault in FAULTS if not options.fault or fault["name"] in options.fault]
+    faults = [fault for fault in FAULTS + BAD_READ_FAULTS if not options.fault or fault["name"] in options.fault]
     stack_phases = [phase for phase in STACK_PHASES if not options.phase or phase["name"] in options.phase]
     stack_faults = [fault for fault in faults if fault["name"] in STACK_FAULTS]
+    faults = [fault for fault in faults if fault in FAULTS]
+    scenarios = [scenario for scenario in BAD_READ_SCENARIOS if not options.phase or scenario["name"] in options.phase]
+    bad_rows = bad_read_rows(scenarios, [fault for fault in BAD_READ_FAULTS if not options.fault or fault["name"] in options.fault])
     started = time.monotonic()
     emulator_module = load_emulator(options.emulator)
     baselines = {}
@@ -606,6 +813,11 @@ def main(argv=None):
             baselines[phase["name"]] = make_cell(emulator_module, phase, None)
             for fault in stack_faults:
                 cells[(phase["name"], fault["name"])] = make_cell(emulator_module, phase, fault)
+        for row in bad_rows:
+            if row["scenario"] not in baselines:
+                baselines[row["scenario"]] = make_cell(emulator_module, row, None)
+            for fault in row["faults"]:
+                cells[(row["name"], fault["name"])] = make_cell(emulator_module, row, fault)
         everything = list(baselines.values()) + list(cells.values())
         for cell in everything:
             prepare(cell)
@@ -641,24 +853,40 @@ def main(argv=None):
         print("Stack rows (%s): only the faults %s; converged (adopted): the reply was lost, the module found what the API had done"
               " and took it over (no second write); '-': not run."
               % (", ".join(phase["name"] for phase in stack_phases), ", ".join(fault["name"] for fault in stack_faults)))
-    print_table(phases + stack_phases, faults, cells)
+    if phases or stack_phases:
+        print_table(phases + stack_phases, faults, cells)
+    if bad_rows:
+        outcomes = ", ".join("%s %s" % (scenario["name"], cell_text(baselines[scenario["name"]])) for scenario in scenarios)
+        print("Bad-read rows (module: the list it reads): lists paged by %d; the faults persistent (count 20, NOVITA_RETRIES=2);"
+              " refused: failed naming the list, no write, nothing changed; page base 0: ends as without a fault (baseline: %s)."
+              % (BAD_READ_CONFIG["max_page_size"], outcomes))
+        print_bad_read_table(bad_rows, cells)
     for cell in broken_baselines:
         print_details(cell, True)
     for phase in phases + stack_phases:
         for fault in (stack_faults if phase.get("module") else faults):
             print_details(cells[(phase["name"], fault["name"])], options.verbose)
+    for row in bad_rows:
+        for fault in row["faults"]:
+            print_details(cells[(row["name"], fault["name"])], options.verbose)
     endpoint_cells = [cell for cell in cells.values() if not cell["phase_def"].get("module")]
-    stack_cells = [cell for cell in cells.values() if cell["phase_def"].get("module")]
+    stack_cells = [cell for cell in cells.values() if cell["phase_def"].get("module") and not cell["phase_def"].get("bad_read")]
+    bad_cells = [cell for cell in cells.values() if cell["phase_def"].get("bad_read") and not cell["fault_def"].get("base0")]
+    base0_cells = [cell for cell in cells.values() if cell["phase_def"].get("bad_read") and cell["fault_def"].get("base0")]
     handled = sum(1 for cell in endpoint_cells if not cell["problems"])
     stack_handled = sum(1 for cell in stack_cells if not cell["problems"])
+    refused = sum(1 for cell in bad_cells if not cell["problems"])
+    base0_right = sum(1 for cell in base0_cells if not cell["problems"])
     duplicates = sum(cell["duplicates"] for cell in everything)
     half_applied = sum(cell["half_applied"] for cell in everything)
     print("wall time: %.0f s" % (time.monotonic() - started))
     print("fault matrix: %d/%d cells handled (%d phases x %d faults); duplicates: %d; half-applied updates: %d;"
-          " stack modules: %d/%d cells handled (%d phases x %d faults)"
+          " stack modules: %d/%d cells handled (%d phases x %d faults); safety decisions on bad reads: %d/%d refused"
+          " (page base 0: %d/%d right)"
           % (handled, len(endpoint_cells), len(phases), len(faults), duplicates, half_applied,
-             stack_handled, len(stack_cells), len(stack_phases), len(stack_faults)))
-    return 0 if handled == len(endpoint_cells) and stack_handled == len(stack_cells) and not broken_baselines else 1
+             stack_handled, len(stack_cells), len(stack_phases), len(stack_faults), refused, len(bad_cells), base0_right, len(base0_cells)))
+    return 0 if (handled == len(endpoint_cells) and stack_handled == len(stack_cells) and refused == len(bad_cells)
+                 and base0_right == len(base0_cells) and not broken_baselines) else 1
 
 
 if __name__ == "__main__":

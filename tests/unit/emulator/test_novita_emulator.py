@@ -450,7 +450,7 @@ def test_status_faults(client):
     endpoint_id = client.create()
     fault = add_fault(client, method="get", path="/endpoint", status=429, retry_after="1", count=2)
     assert fault == {"id": 1, "kind": "status", "method": "GET", "path": "/endpoint", "count": 2, "skip": 0, "process": False,
-                     "status": 429, "retry_after": "1", "body": None, "content_type": None, "delay_ms": 0}
+                     "status": 429, "retry_after": "1", "body": None, "content_type": None, "delay_ms": 0, "drop_items": None}
     add_fault(client, method="POST", path=PREFIX + "/endpoint/delete", status=503, body="upstream down")
     assert len(client.admin("GET", "/faults")["faults"]) == 2
 
@@ -582,7 +582,8 @@ def test_non_json_fault(client):
 
 def test_fault_rule_validation(client):
     cases = (
-        ({"kind": "bogus", "method": "GET", "path": "/x"}, "kind: bogus is not one of status, latency, timeout, drop, truncate, non_json, echo"),
+        ({"kind": "bogus", "method": "GET", "path": "/x"},
+         "kind: bogus is not one of status, latency, timeout, drop, truncate, non_json, echo, short_page, repeat_page"),
         ({"method": "GET", "path": "/x"}, "missing required field: status"),
         ({"kind": "timeout", "method": "GET", "path": "/x"}, "missing required field: delay_ms"),
         ({"kind": "latency", "method": "GET", "path": "/x", "delay_ms": 0}, "delay_ms: kind latency needs a delay above 0"),

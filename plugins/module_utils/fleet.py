@@ -10,11 +10,15 @@ diff, secret masking, duplicate-name safety are the single-endpoint behaviour). 
 converger reads the endpoint list and the limits differs: both come from one read shared by the fleet.
 
 A run has two phases. The plan runs every converger in check mode, sequentially, against the
-shared reads: it makes no write and at most one request (the limits, when some change is
-predicted). Any failure there (a value outside the limits, a create-only field without
-``recreate``, several endpoints with a declared name) stops the run before any write. The
+shared reads: it makes no write, and its only requests are the limits (once, when some change is
+predicted) and the read by ID of each endpoint to be updated, which its execution reuses. Any failure there (a value outside
+the limits, a create-only field without ``recreate``, several endpoints with a declared name)
+stops the run before any write. The
 execution then converges only the declarations the plan found changed, and the exclusive
 deletions, on a bounded pool of threads; one failure does not stop the others.
+
+A declaration's ``action`` says what was done: ``none`` with ``planned`` (what it was to do) for a
+change that was not made, because the plan stopped the run, or the declaration failed before its write.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,12 +29,11 @@ import re
 import threading
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaError
-from ansible_collections.novita.cloud.plugins.module_utils.converge import DELETED, UNCHANGED, EndpointAPI, EndpointConverger
+from ansible_collections.novita.cloud.plugins.module_utils.converge import DELETED, NONE, UNCHANGED, EndpointAPI, EndpointConverger
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     check_wait_timeout,
     declaration_argument_spec,
@@ -41,9 +44,16 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     model_from_api,
     validate_options,
 )
+from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule, endpoint_secret_values
 
 MIN_CONCURRENCY = 1
 MAX_CONCURRENCY = 16
+# Names no team owns: an ``exclusive_match`` that matches all of them is taken to match every name, and refused with
+# ``exclusive`` (an empty pattern, ``.*``, ``^``, ``.+``, ``(?:)``...).
+SCOPE_PROBES = ("a", "Z", "0", "-", "zz-other-team-9")
+# What a declaration's result carries over from the converger's result, and from its error when it failed.
+RESULT_KEYS = ("replaced_endpoint_id", "restored_endpoint_id", "duplicate_deleted_id")
+FAILURE_KEYS = ("failure", "restored_endpoint_id", "lost_endpoint")
 
 
 def fleet_argument_spec():
@@ -111,18 +121,25 @@ def item_argument_errors(endpoints):
     return errors
 
 
-class FleetModule(AnsibleModule):
+class FleetModule(SecretsModule):
     """AnsibleModule for the fleet: when the argument spec refuses an item of ``endpoints``, the error names the item.
 
     ansible-core reports the first problem, as ``endpoints.foo`` or ``found in 'endpoints -> worker_config'``, with no
     index; this module reports every problem of every item, each with its ``endpoints[N]`` path.
+
+    The values of every item's ``secret_envs`` are hidden as they are after conversion (see ``SecretsModule``), also when
+    the task is refused: then from the items as the task gave them.
     """
 
     def __init__(self, *args, **kwargs):
         self._started = False
         self._given_endpoints = None
+        kwargs.setdefault("secret_values", self._declared_secret_values)
         super(FleetModule, self).__init__(*args, **kwargs)
         self._started = True
+
+    def _declared_secret_values(self, params):
+        return endpoint_secret_values(params.get("endpoints")) + endpoint_secret_values(self._given_endpoints)
 
     def _load_params(self):
         # The items as the task gives them: a failed validation leaves ``params["endpoints"]`` empty.
@@ -166,10 +183,21 @@ def validate_fleet(params):
         errors.extend(check_wait_timeout(params["wait_timeout"], params, "wait_timeout"))
     if params.get("exclusive_match") is not None:
         try:
-            re.compile(params["exclusive_match"])
+            scope = re.compile(params["exclusive_match"])
         except re.error as exc:
             errors.append("exclusive_match: %r is not a valid regular expression: %s" % (params["exclusive_match"], exc))
+        else:
+            if params.get("exclusive") and all(scope.match(name) for name in SCOPE_PROBES):
+                errors.append(_all_matching_scope(params["exclusive_match"]))
     return errors, items
+
+
+def _all_matching_scope(pattern):
+    what = "'' (empty)" if pattern == "" else repr(pattern)
+    return ("exclusive_match: %s matches every endpoint name (even %s and %r): with exclusive=true, every endpoint of the account"
+            " that is not declared would be deleted, other teams' too. Set exclusive_match to a pattern of the names this task owns,"
+            " for example team-a- (if it comes from a variable, check that the variable is set)"
+            % (what, ", ".join(repr(name) for name in SCOPE_PROBES[:-1]), SCOPE_PROBES[-1]))
 
 
 class FleetReads:
@@ -183,6 +211,17 @@ class FleetReads:
         self._limits = None
         self._auths = None
         self._storages = {}
+        self._by_id = {}
+
+    def endpoint(self, endpoint_id, read):
+        """The endpoint read by ID before any write (``read(endpoint_id)`` the first time): the plan's read serves its execution."""
+        with self._lock:
+            if endpoint_id in self._by_id:
+                return copy.deepcopy(self._by_id[endpoint_id])
+        endpoint = read(endpoint_id)
+        with self._lock:
+            self._by_id[endpoint_id] = endpoint
+        return copy.deepcopy(endpoint)
 
     def registry_auths(self):
         with self._lock:
@@ -230,6 +269,11 @@ class FleetEndpointAPI(EndpointAPI):
     def limits(self):
         return self._reads.limits()
 
+    def get(self, endpoint_id):
+        if self.wrote:
+            return super(FleetEndpointAPI, self).get(endpoint_id)
+        return self._reads.endpoint(endpoint_id, super(FleetEndpointAPI, self).get)
+
     def registry_auths(self):
         return self._reads.registry_auths()
 
@@ -265,6 +309,8 @@ class FleetConverger:
         self.declarations = [self._declaration_params(item) for item in params["endpoints"]]
         self.records = []
         self.deleted = []
+        # The names of the declarations whose plan failed: then nothing is written.
+        self.stopped_by = []
 
     def _declaration_params(self, item):
         return dict(item, id=None, wait=self.params.get("wait", True), wait_timeout=self.params.get("wait_timeout", 600))
@@ -279,15 +325,17 @@ class FleetConverger:
         self.reads.endpoints()
         self.records = [self._plan(index, params) for index, params in enumerate(self.declarations)]
         self.deleted = [self._plan_exclusive_delete(endpoint) for endpoint in self._undeclared_in_scope()]
-        plan_failures = [r for r in self.records if r["failed"]]
-        if plan_failures:
-            names = ", ".join(r["name"] for r in plan_failures)
+        self.stopped_by = [r["name"] for r in self.records if r["failed"]]
+        if self.stopped_by:
             for record in self.records + self.deleted:
-                if not record["failed"]:
-                    record["_not_attempted"] = record["changed"]
-                    record.update(changed=False, action=UNCHANGED, msg="not converged: %s failed before any write" % names)
+                if not record["failed"] and record["changed"]:
+                    # A change was planned and is not made: the action says nothing was done, ``planned`` what would have been.
+                    record.update(changed=False, action=NONE, planned=record["action"],
+                                  msg="not attempted: %s failed before any write" % ", ".join(self.stopped_by))
                     if "_current" in record:
                         record.update(endpoint=record["_current"], id=record["_current"].get("id"))
+                    for key in ("replaced_endpoint_id", "warnings"):
+                        record.pop(key, None)
                     record.pop("_diff", None)
             return self.result()
         if not self.check_mode:
@@ -330,19 +378,26 @@ class FleetConverger:
     def _take(self, record, result):
         record["changed"] = result["changed"]
         record["action"] = result["action"]
+        record.pop("planned", None)
         if result.get("warnings"):
             record["warnings"] = list(result["warnings"])
         record["endpoint"] = result["endpoint"]
         record["id"] = result["endpoint"].get("id")
-        if result.get("replaced_endpoint_id"):
-            record["replaced_endpoint_id"] = result["replaced_endpoint_id"]
+        for key in RESULT_KEYS:
+            if result.get(key):
+                record[key] = result[key]
         if "diff" in result and result["changed"]:
             record["_diff"] = result["diff"]
         else:
             record.pop("_diff", None)
 
     def _failed(self, record, exc, converger):
-        """Record a failure: what was done so far (``changed``), the endpoint as the converger last knew it, else as it was."""
+        """Record a failure: what was done so far (``changed``, ``action``), the endpoint as the converger last knew it,
+        else as it was.
+
+        A declaration that failed before its write (its own checks in the plan, or a refused write) did nothing: its
+        ``action`` is ``none`` and ``planned`` says what it was about to do, when that was known.
+        """
         partial = converger.result if converger is not None else {}
         message = exc.msg if isinstance(exc, NovitaError) else \
             "unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc)
@@ -352,20 +407,36 @@ class FleetConverger:
             record["errors"] = [in_item(record["_index"], error) for error in errors]
             message = record["errors"][0] if len(errors) == 1 else \
                 "%d problems, nothing was written: %s" % (len(errors), "; ".join(record["errors"]))
+        planned_before = record["action"] if record["action"] not in (UNCHANGED, NONE) else record.get("planned")
         record.update(failed=True, msg=message, changed=bool(partial.get("changed")))
-        if partial.get("action", UNCHANGED) != UNCHANGED:
-            record["action"] = partial["action"]
+        action = partial.get("action")
+        if action not in (None, UNCHANGED, NONE):
+            # The converger did (or was doing) this.
+            record["action"] = action
+            record.pop("planned", None)
+        else:
+            record["action"] = NONE
+            planned = partial.get("planned") or planned_before
+            if planned:
+                record["planned"] = planned
+            else:
+                record.pop("planned", None)
         if partial.get("warnings"):
             record["warnings"] = list(partial["warnings"])
-        record["endpoint"] = partial.get("endpoint") or record.get("_current") or {}
-        record["id"] = record["endpoint"].get("id") or record["id"]
-        if partial.get("replaced_endpoint_id"):
-            record["replaced_endpoint_id"] = partial["replaced_endpoint_id"]
+        # A recreate that deleted the old endpoint and then failed: the endpoint as it was is no more.
+        old_gone = bool(partial.get("replaced_endpoint_id"))
+        record["endpoint"] = partial.get("endpoint") or (None if old_gone else record.get("_current")) or {}
+        record["id"] = record["endpoint"].get("id") or (None if old_gone else record["id"])
+        for key in RESULT_KEYS:
+            if partial.get(key):
+                record[key] = partial[key]
         if isinstance(exc, NovitaError):
-            if exc.details.get("endpoint_id"):
-                record["id"] = exc.details["endpoint_id"]
-            if exc.details.get("failure"):
-                record["failure"] = exc.details["failure"]
+            for key in FAILURE_KEYS:
+                if exc.details.get(key):
+                    record[key] = exc.details[key]
+            # Only an error after a write names the endpoint it wrote (a create's new ID); the old endpoint created again has a new ID.
+            if exc.details.get("endpoint_id") or record.get("restored_endpoint_id"):
+                record["id"] = exc.details.get("endpoint_id") or record["restored_endpoint_id"]
         if not record["changed"]:
             record.pop("_diff", None)
         return record
@@ -397,7 +468,8 @@ class FleetConverger:
         try:
             api.delete(record["id"])
         except NovitaError as exc:
-            record.update(failed=True, msg=exc.msg, **exc.details)
+            # A refused delete deleted nothing.
+            record.update(exc.details, failed=True, msg=exc.msg, action=NONE, planned=DELETED)
             return
         except Exception as exc:  # pylint: disable=broad-except
             record.update(failed=True, msg="unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc))
@@ -440,11 +512,10 @@ class FleetConverger:
         if not failures:
             return None
         records = self.records + self.deleted
-        planned = any(r.get("_not_attempted") is not None for r in records)
-        written = ["%s (%s%s)" % (_label(r), r["action"], ", then failed" if r["failed"] else "") for r in records if r["changed"]]
-        not_attempted = [_label(r) for r in records if r.get("_not_attempted")]
-        unchanged = [_label(r) for r in records if not r["changed"] and not r["failed"] and not r.get("_not_attempted")]
-        parts = ["%d of %d endpoints failed%s: %s" % (len(failures), len(records), " before any write" if planned else "",
+        written = ["%s (%s%s)" % (_label(r), r.get("planned") or r["action"], ", then failed" if r["failed"] else "") for r in records if r["changed"]]
+        not_attempted = [_label(r) for r in records if not r["failed"] and r["action"] == NONE]
+        unchanged = [_label(r) for r in records if not r["changed"] and not r["failed"] and r["action"] != NONE]
+        parts = ["%d of %d endpoints failed%s: %s" % (len(failures), len(records), " before any write" if self.stopped_by else "",
                                                       "; ".join("%s: %s" % (_label(r), r["msg"]) for r in failures)),
                  "Written: %s" % (", ".join(written) or "none")]
         if not_attempted:

@@ -22,14 +22,15 @@ description:
     values outside the limits, create-only fields that would change without O(endpoints[].recreate), and names that
     several existing endpoints share; all the problems of a declaration are listed at once, each named by its path
     in the task, for example C(endpoints[2].worker_config.max_num). If any declaration has a problem, nothing is
-    written and the message lists the declarations that were not attempted.
+    written and the message lists the declarations that were not attempted; their results say RV(endpoints[].action=none) and, in
+    RV(endpoints[].planned), what they would have done.
   - An unknown option or a value of the wrong type inside an item is named by its item too, for example
     C(endpoints[1].worker_config.max_nmu).
   - The writes and waits then run on up to O(concurrency) threads. If one endpoint fails, the others are
     still converged; the module then fails with a message naming every failed endpoint, the endpoints that
     were written (and how) and the ones left unchanged, and still returns every endpoint's result.
   - With O(exclusive=true), endpoints whose name matches O(exclusive_match) and that are not declared
-    are deleted.
+    are deleted. A pattern that matches every name, such as an empty one, is refused before any request.
 author:
   - novita.cloud maintainers (@novita-cloud)
 extends_documentation_fragment:
@@ -282,10 +283,15 @@ options:
           - What to do when O(endpoints[].product_id), O(endpoints[].app_name) or O(endpoints[].rootfs_size) differs
             from the endpoint's value; the API cannot change these.
           - V(false) fails before any write and names the field.
-          - V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the task's options.
+          - V(true) replaces the endpoint with a new one that has the endpoint's other settings and the task's options.
             The new endpoint has a new ID, returned in RV(endpoints[].id).
-          - The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is created, even
-            with O(wait=false).
+          - The replacement is created first and the old endpoint deleted after it, so a create the API refuses leaves
+            the old endpoint untouched.
+          - When the new endpoint keeps the old one's O(endpoints[].app_name) (app names are unique), the old endpoint
+            is deleted first and its deletion waited for (up to O(wait_timeout)), even with O(wait=false); if the API
+            then refuses the create, the old endpoint is created again with every setting it had (a new ID, returned as
+            C(restored_endpoint_id)) and the task fails; if even that fails, C(lost_endpoint) holds its complete
+            settings.
         type: bool
         default: false
       # END generated endpoint options
@@ -296,15 +302,23 @@ options:
       - B(Dangerous:) an endpoint another playbook or person created in that scope is deleted too. Choose
         O(exclusive_match) so that it only covers the endpoints this task owns, and try the task with
         C(--check --diff) first; RV(deleted) lists what is (or would be) deleted.
+      - A scope that covers every name (an empty O(exclusive_match), V(.*)...) is refused before any request, see
+        O(exclusive_match).
       - These deletions run only when every declaration passed the checks before any write.
     type: bool
     default: false
   exclusive_match:
     description:
       - A Python regular expression matched at the start of each endpoint's name (C(re.match)); required with O(exclusive=true).
-      - For example V(team-a-) limits O(exclusive) to names that start with C(team-a-). V(team-a-.*$) or
-        V(.*) must be written out to widen it; there is no default scope.
-      - Unnamed endpoints have the empty name, which only patterns such as V(.*) match.
+      - For example V(team-a-) limits O(exclusive) to names that start with C(team-a-), and V((team-a-|team-b-\)) to the
+        names of two teams; there is no default scope.
+      - With O(exclusive=true), a pattern that matches every endpoint name is refused before any request, naming the
+        option and the value. That is an empty pattern (for example an unset variable's default), V(.*), V(^), V(.+),
+        V((?:\)), a pattern with an empty alternative such as V(team-a-|), or one that excludes some names only, such as
+        V((?!team-b-\)). A pattern counts as matching every name when it matches each of C(a), C(Z), C(0), C(-) and
+        C(zz-other-team-9), names that no team's pattern should cover. To delete undeclared endpoints of several teams,
+        list their prefixes.
+      - Unnamed endpoints have the empty name, which only patterns that also match an empty string cover.
     type: str
   concurrency:
     description:
@@ -332,7 +346,9 @@ notes:
     of the endpoint list (100 endpoints a page). An unchanged fleet costs P list reads, whatever N is
     (a loop of M(novita.cloud.novita_endpoint) by name costs N times P). A fleet with changes adds one
     limits read (when something is created or updated), one write per change (two for a recreate) and the wait
-    polls of the changed endpoints. Check mode makes the same reads and no write.
+    polls of the changed endpoints. Each existing endpoint to update or recreate is also read by its ID, once for the
+    plan and once more right before its write, since its complete replacement is built from that read, never from the list,
+    which may lag behind a recent change. Check mode makes the same reads as the plan and no write.
   - After a declaration's write, a lookup of its name (if the converger needs one) reads the list again,
     since the shared list no longer tells its state.
   - The endpoint list is read once at the start; an endpoint created by someone else after that read and
@@ -416,8 +432,13 @@ endpoints:
       sample: team-a-chat
     id:
       description:
-        - The endpoint's ID; V(null) for an endpoint that would be created (check mode) or that does not exist.
-        - After a recreate, the new endpoint's ID.
+        - The ID of the endpoint this declaration is about, as it exists after the task; V(null) for an endpoint that would
+          be created (check mode), that was not created, or that does not exist.
+        - After a recreate, the new endpoint's ID. After a refused recreate that had deleted the old endpoint, the ID under
+          which the old endpoint was created again (RV(endpoints[].restored_endpoint_id)), or V(null) when that failed too
+          (see RV(endpoints[].lost_endpoint)).
+        - For a declaration that was not attempted or failed its checks (RV(endpoints[].action) is V(none) and
+          RV(endpoints[].changed) false), the existing endpoint's ID, to which nothing was written.
       type: str
       sample: 3f2a9c0e7b1d4a55
     changed:
@@ -428,16 +449,30 @@ endpoints:
       description:
         - What the module did to this endpoint, would do in check mode, or was doing when RV(endpoints[].failed) is true;
           the same values as RV(novita.cloud.novita_endpoint#module:action).
-        - V(unchanged) when nothing was needed, and for every other declaration when one declaration failed before any write
-          (RV(endpoints[].msg) then says so).
+        - V(unchanged) when nothing was needed.
+        - V(none) when a change was needed and not made, RV(endpoints[].planned) saying what it was to be, for a
+          declaration that was not attempted because another one failed before any write (RV(endpoints[].msg) then says
+          so), for a declaration that failed its own checks, and for one whose write was refused or that failed before its
+          write. RV(endpoints[].changed) is then false, except after a refused recreate that had deleted the old endpoint
+          (see RV(endpoints[].restored_endpoint_id)).
       type: str
-      choices: [created, updated, recreated, deleted, unchanged]
+      choices: [created, updated, recreated, deleted, unchanged, none]
+      sample: updated
+    planned:
+      description:
+        - With RV(endpoints[].action=none), what the module was to do to this endpoint and did not do.
+        - Left out when the declaration failed before that was known, for example when several endpoints have its name.
+      type: str
+      choices: [created, updated, recreated, deleted]
+      returned: when RV(endpoints[].action) is V(none) and what was to be done is known
       sample: updated
     endpoint:
       description:
         - The endpoint, in the shape of RV(novita.cloud.novita_endpoint#module:endpoint).
         - As the API has it after the change and the wait; in check mode as it would be; after a delete, as it was before;
           V({}) when there is none. Values of O(endpoints[].secret_envs) are masked.
+        - With RV(endpoints[].action=none), the endpoint as it is, not as it would have been; V({}) after a refused recreate
+          that had deleted the old endpoint.
       type: dict
       sample: {"id": "3f2a9c0e7b1d4a55", "name": "team-a-chat", "state": {"state": "serving", "error": "", "message": ""},
                "worker_config": {"min_num": 0, "max_num": 2, "free_timeout": 300, "max_concurrent": 1, "gpu_num": 1,
@@ -447,7 +482,7 @@ endpoints:
       type: bool
       sample: false
     msg:
-      description: Why this endpoint failed, or why it was not converged; empty otherwise.
+      description: Why this endpoint failed, or why it was not attempted; empty otherwise.
       type: str
       sample: ""
     errors:
@@ -473,6 +508,27 @@ endpoints:
       type: str
       returned: when an endpoint was recreated
       sample: 3f2a9c0e7b1d4a55
+    restored_endpoint_id:
+      description:
+        - With O(endpoints[].recreate), when the old endpoint was deleted and its replacement refused, the ID under which the
+          old endpoint was created again with its complete settings.
+      type: str
+      returned: when a refused recreate restored the old endpoint
+      sample: 5d1e2f3a4b6c7d8e
+    lost_endpoint:
+      description:
+        - With O(endpoints[].recreate), when the old endpoint was deleted, its replacement refused and restoring it failed too,
+          the old endpoint's complete declaration (secret values masked), to create it again from.
+      type: dict
+      returned: when a refused recreate could not restore the old endpoint
+    duplicate_deleted_id:
+      description:
+        - When another run created an endpoint with the same name at the same time, and that one was created first, the ID
+          of the endpoint this run created and deleted again, as in
+          RV(novita.cloud.novita_endpoint#module:duplicate_deleted_id).
+      type: str
+      returned: when a concurrent create of the same name was resolved this way
+      sample: 9c0e7b1d4a553f2a
     failure:
       description: Details of the failed API request, as in M(novita.cloud.novita_endpoint).
       type: dict
@@ -484,7 +540,8 @@ endpoints:
 deleted:
   description:
     - With O(exclusive), one result per undeclared endpoint in scope that was (or in check mode would be) deleted,
-      with the same keys as RV(endpoints); their C(action) is C(deleted).
+      with the same keys as RV(endpoints); their C(action) is V(deleted), or V(none) with C(planned) V(deleted) when
+      nothing was deleted because a declaration failed before any write or the API refused the delete.
     - Every environment variable value of these endpoints is masked, since nothing declares which are secret.
   returned: always
   type: list

@@ -24,6 +24,12 @@ novita_registry_auth_info lists every credential, among them one seeded here wit
 ever holds (the API lists passwords in clear). The save bodies in the emulator's request log prove that
 each password was really sent.
 
+secret_envs given as strings: a JSON string and a ``KEY=value`` string, to novita_endpoint (a create, an
+update, and a task refused for another option) and to the fleet (an update and a create). Ansible turns the
+string into a dict only after it has chosen what to hide (the whole string), so without the modules' own
+hiding the converted values would be printed in the invocation at -vvv and written to the log file. The
+create and update bodies prove that each value was really sent.
+
 Usage (dev venv python):
     python tests/matrix/secret_hygiene.py [--collections-path DIR] [--keep DIR]
 
@@ -54,6 +60,8 @@ REGISTRY_NAME = "hyg-registry"
 REGISTRY_ECHO_NAME = "hyg-registry-echo"
 REGISTRY_SEEDED_NAME = "hyg-registry-seeded"
 REGISTRY_USER_ENDPOINT = "hyg-registry-user"
+STRING_NAME = "hyg-string"
+STRING_FLEET_NAME = "hyg-string-fleet"
 
 
 def random_hex(size=12):
@@ -75,6 +83,10 @@ def make_values():
         "registry password (rotated)": "reg-hyg2-" + random_hex(),
         "registry password (echoed save)": "reg-hyg-echo-" + random_hex(),
         "registry password (seeded, in no task)": "reg-hyg-seed-" + random_hex(),
+        "JSON_TOKEN (secret_envs as a JSON string)": "json-hyg-" + random_hex(),
+        "KV_TOKEN (secret_envs as a KEY=value string)": "kv-hyg-" + random_hex(),
+        "FLEET_JSON_TOKEN (fleet, JSON string)": "fjson-hyg-" + random_hex(),
+        "FLEET_KV_TOKEN (fleet, KEY=value string)": "fkv-hyg-" + random_hex(),
     }
     ordinary = {
         "image": "registry.example.invalid/hyg-app:" + random_hex(4),
@@ -130,6 +142,10 @@ def run_scenarios(emulator, secrets, ordinary, work_dir, collections):
         "HYG_REGISTRY_PASSWORD_ONE": secrets["registry password (first)"],
         "HYG_REGISTRY_PASSWORD_TWO": secrets["registry password (rotated)"],
         "HYG_REGISTRY_PASSWORD_ECHO": secrets["registry password (echoed save)"],
+        "HYG_JSON_TOKEN": secrets["JSON_TOKEN (secret_envs as a JSON string)"],
+        "HYG_KV_TOKEN": secrets["KV_TOKEN (secret_envs as a KEY=value string)"],
+        "HYG_FLEET_JSON_TOKEN": secrets["FLEET_JSON_TOKEN (fleet, JSON string)"],
+        "HYG_FLEET_KV_TOKEN": secrets["FLEET_KV_TOKEN (fleet, KEY=value string)"],
         "HYG_RESULTS": results_path,
     })
     run = subprocess.run([ansible_playbook(), "-vvvv", "--diff", PLAYBOOK], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -186,6 +202,7 @@ def check_wire(requests, secrets):
     if not [r for r in requests if r["path"] == "/endpoint/delete" and r["status"] == 200]:
         problems.append("no delete was applied")
     problems.extend(check_registry_wire(requests, secrets))
+    problems.extend(check_string_wire(requests, secrets))
     rejected = [r for r in requests if r["auth"] != "ok"]
     if [(r["auth"], r["status"]) for r in rejected] != [("invalid", 401)]:
         problems.append("expected exactly one request with a rejected key (401), saw %s" % [(r["auth"], r["status"]) for r in rejected])
@@ -213,6 +230,30 @@ def check_registry_wire(requests, secrets):
         problems.append("the endpoint using the credential was not repointed by one update (saw %d)" % len(repoints))
     if len([r for r in requests if r["path"] == "/repository/auth/delete" and r["status"] == 200]) != 1:
         problems.append("the rotation did not delete the old credential")
+    return problems
+
+
+def check_string_wire(requests, secrets):
+    """Problems if the secret_envs given as strings were not sent, converted, in the bodies of the string scenarios."""
+    def sent(path, name):
+        bodies = [r["body"] or {} for r in requests if r["path"] == path and r["status"] == 200
+                  and ((r["body"] or {}).get("endpoint", r["body"] or {})).get("name") == name]
+        return [dict((e.get("key"), e.get("value")) for e in body.get("endpoint", body).get("envs") or []) for body in bodies]
+
+    expected = [
+        ("create with a JSON string", sent("/endpoint/create", STRING_NAME), 1, {"JSON_TOKEN": "JSON_TOKEN (secret_envs as a JSON string)"}),
+        ("updates with a KEY=value string, then the fleet's JSON string", sent("/endpoint/update", STRING_NAME), 2,
+         {"KV_TOKEN": "KV_TOKEN (secret_envs as a KEY=value string)", "JSON_TOKEN": "JSON_TOKEN (secret_envs as a JSON string)"}),
+        ("fleet create with a KEY=value string", sent("/endpoint/create", STRING_FLEET_NAME), 1,
+         {"FLEET_KV_TOKEN": "FLEET_KV_TOKEN (fleet, KEY=value string)"}),
+    ]
+    problems = []
+    for what, bodies, count, carried in expected:
+        if len(bodies) != count or any(bodies[-1].get(key) != secrets[name] for key, name in carried.items()):
+            problems.append("the %s did not carry %s (saw %d bodies)" % (what, ", ".join(sorted(carried)), len(bodies)))
+    updates = sent("/endpoint/update", STRING_NAME)
+    if len(updates) == 2 and updates[1].get("FLEET_JSON_TOKEN") != secrets["FLEET_JSON_TOKEN (fleet, JSON string)"]:
+        problems.append("the fleet update did not carry FLEET_JSON_TOKEN")
     return problems
 
 
@@ -293,6 +334,11 @@ def check_results(results):
          and [e["name"] for e in r["repointed_endpoints"]] == [REGISTRY_USER_ENDPOINT]
          and r["diff"]["before"]["password"] == "********" and r["diff"]["after"]["password"] == "******** (changed)"),
         ("reg_echo", lambda r: r.get("failed") and "HTTP 400" in r["msg"] and not r["changed"]),
+        ("string_created", lambda r: r["changed"] and r["action"] == "created" and r["endpoint"]["envs"]["JSON_TOKEN"] == "********"),
+        ("string_updated", lambda r: r["changed"] and r["action"] == "updated" and r["endpoint"]["envs"]["KV_TOKEN"] == "********"),
+        ("string_refused", lambda r: r.get("failed") and "argument 'port' is of type" in r["msg"]),
+        ("string_fleet", lambda r: not r.get("failed") and [e["action"] for e in r["endpoints"]] == ["updated", "created"]),
+        ("string_deleted", lambda r: r["changed"] and [e["action"] for e in r["endpoints"]] == ["deleted", "deleted"]),
         ("reg_info", lambda r: not r.get("failed") and not any("password" in a for a in r["registry_auths"])
          and sorted(a["name"] for a in r["registry_auths"] if a["name"].startswith("hyg-")) == [REGISTRY_NAME, REGISTRY_SEEDED_NAME]
          and [e["name"] for a in r["registry_auths"] if a["name"] == REGISTRY_NAME for e in a["used_by"]] == [REGISTRY_USER_ENDPOINT]),
@@ -324,6 +370,11 @@ def leaked_paths(results, secrets):
 
     walk(results, "")
     return found
+
+
+def hidden_in_invocation(text, name):
+    """Whether ``text`` shows a module invocation whose secret_envs holds ``name`` with its value hidden by Ansible."""
+    return re.search(r'"secret_envs": \{[^{}]*"%s": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' % re.escape(name), text) is not None
 
 
 def ordinary_checks(outputs, results, ordinary):
@@ -366,6 +417,13 @@ def ordinary_checks(outputs, results, ordinary):
          [e.get("name") for e in get(("reg_rotated", "repointed_endpoints")) or []] == [REGISTRY_USER_ENDPOINT]),
         ("the seeded credential's username in the info result", any(
             a.get("name") == REGISTRY_SEEDED_NAME and a.get("username") == "hyg-seeded-bot" for a in get(("reg_info", "registry_auths")) or [])),
+        # The invocation (printed at -vvv, not registered) shows secret_envs converted to a dict: names shown, values hidden.
+        ("the JSON string's variable in the invocation in stdout and the log file, value hidden",
+         all(hidden_in_invocation(text, "JSON_TOKEN") for text in (stdout, log))),
+        ("the KEY=value string's variable in the invocation in stdout and the log file, value hidden",
+         all(hidden_in_invocation(text, "KV_TOKEN") for text in (stdout, log))),
+        ("the fleet's variables from both strings in its invocation in stdout, values hidden",
+         hidden_in_invocation(stdout, "FLEET_JSON_TOKEN") and hidden_in_invocation(stdout, "FLEET_KV_TOKEN")),
         ("the echoed save in its error, username shown, password masked", "invalid request: {" in str(get(("reg_echo", "msg")))
          and ordinary["registry username"] in str(get(("reg_echo", "msg"))) and "********" in str(get(("reg_echo", "msg")))),
     ]

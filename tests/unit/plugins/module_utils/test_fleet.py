@@ -91,7 +91,8 @@ def test_check_mode_writes_nothing_and_predicts_each_endpoint():
     items = [item("a", worker_config={"max_num": 3}), item("b"), new_item("d")]
     dummy, result = run_fleet(client, items, check_mode=True)
     assert client.writes() == []
-    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint/limit")]
+    # the endpoint about to change is read again by ID: its full replace is never built from the list
+    assert client.calls == [("LIST", "/endpoints"), ("GET", "/endpoint"), ("GET", "/endpoint/limit")]
     assert [r["changed"] for r in result["endpoints"]] == [True, False, True]
     assert result["endpoints"][0]["endpoint"]["worker_config"]["max_num"] == 3
     assert result["endpoints"][2]["id"] is None and result["endpoints"][2]["action"] == "created"
@@ -108,8 +109,12 @@ def test_a_limits_violation_stops_every_write():
     assert results["d"]["msg"] == ("endpoints[1].worker_config.max_num: 99 is outside the allowed range 0 to 10"
                                    " (account limits minWorkerNum/maxWorkerNum)")
     assert results["d"]["errors"] == [results["d"]["msg"]]
-    assert results["a"]["failed"] is False and results["a"]["changed"] is False and results["a"]["action"] == "unchanged"
-    assert results["a"]["msg"] == "not converged: d failed before any write"
+    # a needed a change, which was not attempted: nothing was done, and planned says what would have been
+    assert results["a"]["failed"] is False and results["a"]["changed"] is False and results["a"]["action"] == "none"
+    assert results["a"]["planned"] == "updated"
+    assert results["a"]["msg"] == "not attempted: d failed before any write"
+    # d failed its own checks: nothing was done either, and it was to be created
+    assert results["d"]["action"] == "none" and results["d"]["planned"] == "created" and results["d"]["id"] is None
     # the endpoint as it is, not as the plan predicted it
     assert results["a"]["endpoint"]["worker_config"]["max_num"] == 1 and results["a"]["id"] == "e1"
     assert result["changed"] is False
@@ -132,7 +137,8 @@ def test_a_write_failure_is_reported_and_the_others_converge():
     results = by_name(result)
     assert results["good"]["changed"] is True and results["good"]["failed"] is False
     assert results["a"]["changed"] is True and client.endpoints["e1"]["workerConfig"]["maxNum"] == 2
-    assert results["bad"]["failed"] is True and results["bad"]["changed"] is False and results["bad"]["action"] == "created"
+    assert results["bad"]["failed"] is True and results["bad"]["changed"] is False and results["bad"]["action"] == "none"
+    assert results["bad"]["planned"] == "created"
     assert results["bad"]["failure"]["status"] == 400
     assert results["bad"]["endpoint"] == {} and results["bad"]["id"] is None
     assert "no capacity" in results["bad"]["msg"]
@@ -178,7 +184,8 @@ def test_recreate_is_reported_as_such():
     dummy, result = run_fleet(client, [item("a", product_id="2", recreate=True)])
     record = result["endpoints"][0]
     assert record["action"] == "recreated" and record["replaced_endpoint_id"] == "e1" and record["id"] == "new1"
-    assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create")]
+    # the replacement first (no app name to share), then the old endpoint goes
+    assert client.writes() == [("POST", "/endpoint/create"), ("POST", "/endpoint/delete")]
 
 
 def test_writes_are_bounded_by_concurrency():
@@ -329,10 +336,109 @@ def test_a_refused_exclusive_delete_is_not_changed():
     client = Refuses([existing("e1", "team-old")])
     fleet, result = run_fleet(client, [], exclusive=True, exclusive_match="team-")
     assert result["deleted"][0]["failed"] is True and result["deleted"][0]["changed"] is False
+    assert result["deleted"][0]["action"] == "none" and result["deleted"][0]["planned"] == "deleted"
     assert result["changed"] is False
+    assert fleet.failure_message().endswith("Written: none")
 
 
 def test_env_values_of_endpoints_deleted_in_exclusive_mode_are_scrubbed_from_messages():
     client = FakeClient([existing("e1", "team-old", envs=[{"key": "TOKEN", "value": "very-secret-value"}])])
     run_fleet(client, [], exclusive=True, exclusive_match="team-", check_mode=True)
     assert client.scrub("echo: very-secret-value") == "echo: ********"
+
+
+def test_declarations_not_attempted_say_what_they_would_have_done():
+    """One declaration fails its checks: every other one that needed a change reports action none and its planned action."""
+    client = FakeClient([existing("e1", "keep"), existing("e2", "scale"), existing("e3", "gone"), existing("e4", "swap"),
+                         existing("e5", "bad"), existing("e6", "team-old")])
+    items = [item("keep"), item("scale", worker_config={"max_num": 2}), new_item("fresh"), item("gone", state="absent"),
+             item("swap", product_id="2", recreate=True), item("bad", worker_config={"max_num": 99})]
+    fleet, result = run_fleet(client, items, exclusive=True, exclusive_match="team-", want_diff=True)
+    assert client.writes() == [] and result["changed"] is False
+    got = [(r["name"], r["action"], r.get("planned"), r["changed"], r["failed"], r["id"]) for r in result["endpoints"]]
+    assert got == [
+        ("keep", "unchanged", None, False, False, "e1"),
+        ("scale", "none", "updated", False, False, "e2"),
+        ("fresh", "none", "created", False, False, None),
+        ("gone", "none", "deleted", False, False, "e3"),
+        ("swap", "none", "recreated", False, False, "e4"),
+        # its own checks failed: nothing was done, and it was to be updated; its ID is the endpoint it is about, as it is
+        ("bad", "none", "updated", False, True, "e5"),
+    ]
+    assert [(r["name"], r["action"], r.get("planned"), r["changed"]) for r in result["deleted"]] == [("team-old", "none", "deleted", False)]
+    assert all("endpoint_id" not in r for r in result["endpoints"] + result["deleted"])
+    records = by_name(result)
+    # what is reported is the endpoint as it is, not as the plan predicted it
+    assert records["scale"]["endpoint"]["worker_config"]["max_num"] == 1 and records["bad"]["endpoint"]["worker_config"]["max_num"] == 1
+    assert records["swap"]["endpoint"]["id"] == "e4" and "replaced_endpoint_id" not in records["swap"]
+    assert records["keep"]["msg"] == ""
+    assert records["scale"]["msg"] == "not attempted: bad failed before any write"
+    assert "diff" not in result or result["diff"] == []
+    assert fleet.failure_message() == ("1 of 7 endpoints failed before any write: bad: %s. Written: none. Not attempted: scale, fresh, gone, swap,"
+                                       " team-old. Unchanged: keep" % records["bad"]["msg"])
+
+
+def test_check_mode_with_a_failed_declaration_reports_the_others_as_not_attempted():
+    client = FakeClient([existing("e1", "a")])
+    dummy, result = run_fleet(client, [item("a", worker_config={"max_num": 2}), new_item("b", worker_config={"max_num": 99})], check_mode=True)
+    assert [(r["action"], r.get("planned"), r["changed"], r["failed"]) for r in result["endpoints"]] == [
+        ("none", "updated", False, False), ("none", "created", False, True)]
+
+
+def test_a_declaration_that_fails_before_its_write_in_the_execution_reports_its_planned_action():
+    """The plan held, then the API refused the update: nothing was done to the endpoint."""
+    class RefusesA(FakeClient):
+        def post(self, path, body, retry=False):
+            if path == "/endpoint/update" and body["name"] == "a":
+                self._record(("REFUSED", path))
+                raise NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/update: locked", status=400, method="POST", path=path)
+            return FakeClient.post(self, path, body, retry)
+
+    client = RefusesA([existing("e1", "a"), existing("e2", "b")])
+    fleet, result = run_fleet(client, [item("a", worker_config={"max_num": 2}), item("b", worker_config={"max_num": 2})])
+    records = by_name(result)
+    # each endpoint to update was read by ID once, the plan's read serving the execution; then b's wait read it once more
+    assert client.count("GET", "/endpoint") == 3
+    assert records["a"]["failed"] is True and records["a"]["changed"] is False
+    assert records["a"]["action"] == "none" and records["a"]["planned"] == "updated" and records["a"]["id"] == "e1"
+    assert records["b"]["action"] == "updated" and records["b"]["changed"] is True and "planned" not in records["b"]
+    assert client.writes() == [("POST", "/endpoint/update")]
+    assert fleet.failure_message().startswith("1 of 2 endpoints failed: a: ")
+    assert fleet.failure_message().endswith(". Written: b (updated)")
+
+
+def test_a_write_that_took_effect_before_the_failure_keeps_its_action():
+    client = FakeClient([existing("e1", "a")], states={"e1": ["serving", "failed", "failed", "failed"]})
+    fleet, result = run_fleet(client, [item("a", worker_config={"max_num": 2})], wait_timeout=1)
+    record = result["endpoints"][0]
+    assert record["failed"] is True and record["changed"] is True and record["action"] == "updated" and "planned" not in record
+    assert fleet.failure_message().endswith("Written: a (updated, then failed)")
+
+
+def refused_create():
+    return NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/create: BILLING_BALANCE_NOT_ENOUGH", status=400, method="POST",
+                          path="/endpoint/create", api_reason="BILLING_BALANCE_NOT_ENOUGH")
+
+
+def test_a_refused_recreate_reports_the_restored_endpoint():
+    """The old endpoint keeps its app name, so it goes first; the replacement is refused and the old one is created again."""
+    client = FakeClient([existing("e1", "a", appName="chat-app")], faults={"/endpoint/create": [(refused_create(), False)]})
+    fleet, result = run_fleet(client, [item("a", product_id="2", recreate=True)])
+    record = result["endpoints"][0]
+    assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create"), ("POST", "/endpoint/create")]
+    assert record["failed"] is True and record["changed"] is True
+    assert record["action"] == "none" and record["planned"] == "recreated"
+    # the old endpoint exists again under a new ID: the result names that one
+    assert record["restored_endpoint_id"] == "new1" and record["id"] == "new1" and "new1" in client.endpoints
+    assert record["failure"]["status"] == 400 and "lost_endpoint" not in record
+
+
+def test_a_recreate_that_cannot_restore_the_old_endpoint_returns_its_declaration():
+    client = FakeClient([existing("e1", "a", appName="chat-app", envs=[{"key": "TOKEN", "value": "kept-secret"}])],
+                        faults={"/endpoint/create": [(refused_create(), False), (refused_create(), False)]})
+    fleet, result = run_fleet(client, [item("a", product_id="2", recreate=True)])
+    record = result["endpoints"][0]
+    assert record["failed"] is True and record["changed"] is True and client.endpoints == {}
+    assert record["lost_endpoint"]["app_name"] == "chat-app" and record["lost_endpoint"]["product_id"] == "1"
+    assert record["lost_endpoint"]["envs"] == {"TOKEN": "********"} and "kept-secret" not in repr(result)
+    assert "restored_endpoint_id" not in record and record["id"] is None

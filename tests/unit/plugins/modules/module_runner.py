@@ -45,13 +45,18 @@ def run_module(monkeypatch, main, args, opener=no_http, client=None):
 
     HTTP goes to ``opener`` (by default any request fails the test), or the whole client is
     ``client`` when given; retries do not sleep. Like AnsibleModule's own exit, the result comes
-    back with the no_log values removed.
+    back with the no_log values removed, and with ``invocation`` (the module's parameters, which Ansible shows at
+    ``-vvv`` and writes to its log file).
     """
+    def returned(self, kwargs):
+        kwargs.setdefault("invocation", {"module_args": self.params})
+        return basic.remove_values(kwargs, self.no_log_values)
+
     def exit_json(self, **kwargs):
-        raise ModuleExit(False, basic.remove_values(kwargs, self.no_log_values))
+        raise ModuleExit(False, returned(self, kwargs))
 
     def fail_json(self, **kwargs):
-        raise ModuleExit(True, basic.remove_values(kwargs, self.no_log_values))
+        raise ModuleExit(True, returned(self, kwargs))
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)

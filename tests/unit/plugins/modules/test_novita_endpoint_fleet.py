@@ -46,6 +46,31 @@ def test_bad_input_fails_before_any_request(monkeypatch, args, message):
     assert message in result["msg"]
 
 
+@pytest.mark.parametrize("pattern", ["", ".*", "^", ".*?", "(?:)", "$|", ".+", ".", "team-a-|", "(?!team-b-)"])
+def test_an_exclusive_scope_that_matches_every_name_is_refused_before_any_request(monkeypatch, pattern):
+    failed, result = run_module(monkeypatch, {"endpoints": [{"name": "team-a-chat"}], "exclusive": True, "exclusive_match": pattern})
+    assert failed is True and result["changed"] is False and result["deleted"] == []
+    assert result["msg"] == ("exclusive_match: %s matches every endpoint name (even 'a', 'Z', '0', '-' and 'zz-other-team-9'): with"
+                             " exclusive=true, every endpoint of the account that is not declared would be deleted, other teams' too."
+                             " Set exclusive_match to a pattern of the names this task owns, for example team-a- (if it comes from a"
+                             " variable, check that the variable is set)" % ("'' (empty)" if pattern == "" else repr(pattern)))
+    assert result["errors"] == [result["msg"]]
+
+
+@pytest.mark.parametrize("pattern", ["team-a-", "b", "(team-a-|team-b-)", r"\w+-prod$"])
+def test_an_exclusive_scope_of_some_names_is_accepted(monkeypatch, pattern):
+    fake = FakeAPI()
+    failed, result = run_module(monkeypatch, {"endpoints": [], "exclusive": True, "exclusive_match": pattern}, opener=fake)
+    assert failed is False, result["msg"]
+    assert [p for m, p, b in fake.requests] == ["/endpoints"]
+
+
+def test_an_all_matching_scope_without_exclusive_deletes_nothing_and_is_accepted(monkeypatch):
+    fake = FakeAPI()
+    failed, result = run_module(monkeypatch, {"endpoints": [], "exclusive": False, "exclusive_match": ""}, opener=fake)
+    assert failed is False and result["deleted"] == [] and [m for m, p, b in fake.requests] == ["GET"]
+
+
 @pytest.mark.parametrize("endpoints, errors", [
     ([{"name": "a", "id": "x"}], ["endpoints[0].id: not an option of an endpoints item; an item takes "]),
     ([{"name": "a"}, {"name": "b", "worker_config": {"max_num": "many", "bogus": 1}}, {"name": "c", "state": "gone"}], [
@@ -79,6 +104,9 @@ def test_a_declaration_with_bad_options_is_reported_by_its_path_and_nothing_is_w
 class FakeAPI:
     """Answers the module's HTTP calls: one existing endpoint, creates of 'bad' fail with HTTP 400."""
 
+    ENDPOINT = {"id": "e1", "name": "a", "state": {"state": "serving"}, "ports": [{"port": 8000}], "products": [{"id": "1"}],
+                "image": {"image": "img"}, "envs": [{"key": "TOKEN", "value": "old-secret"}]}
+
     def __init__(self):
         self.requests = []
 
@@ -87,11 +115,11 @@ class FakeAPI:
         body = json.loads(data) if data else None
         self.requests.append((method, path, body))
         if path == "/endpoints":
-            return Response({"endpoints": [{"id": "e1", "name": "a", "state": {"state": "serving"}, "ports": [{"port": 8000}],
-                                            "products": [{"id": "1"}], "image": {"image": "img"},
-                                            "envs": [{"key": "TOKEN", "value": "old-secret"}]}], "total": 1})
+            return Response({"endpoints": [self.ENDPOINT], "total": 1})
         if path == "/endpoint/limit":
             return Response({})
+        if path == "/endpoint":
+            return Response({"endpoint": self.ENDPOINT})
         if path == "/endpoint/create":
             if body["endpoint"]["name"] == "bad":
                 raise HTTPError(url, 400, "Bad Request", {}, io.BytesIO(b'{"code": 400, "message": "no capacity"}'))
@@ -110,11 +138,30 @@ def test_one_failure_fails_the_module_with_every_result_and_no_secret(monkeypatc
     assert result["msg"] == ("1 of 3 endpoints failed: bad: Novita API returned HTTP 400 on POST /endpoint/create: no capacity."
                              " Written: a (updated), good (created)")
     assert [(r["name"], r["action"], r["changed"], r["failed"]) for r in result["endpoints"]] == [
-        ("bad", "created", False, True), ("a", "updated", True, False), ("good", "created", True, False)]
+        ("bad", "none", False, True), ("a", "updated", True, False), ("good", "created", True, False)]
     assert result["changed"] is True
     assert sorted(p for m, p, b in fake.requests if m == "POST") == ["/endpoint/create", "/endpoint/create", "/endpoint/update"]
-    # the list, the limits, and after the one successful create the check for a concurrent create of its name
-    assert [p for m, p, b in fake.requests if m == "GET"] == ["/endpoints", "/endpoint/limit", "/endpoints"]
+    # the list, the limits, the endpoint to update read again by ID (once: the plan's read serves the update), and after the one
+    # successful create the check for a concurrent create of its name
+    assert sorted(p for m, p, b in fake.requests if m == "GET") == ["/endpoint", "/endpoint/limit", "/endpoints", "/endpoints"]
     assert "new-secret" not in repr(result) and "old-secret" not in repr(result)
     update = [b for m, p, b in fake.requests if p == "/endpoint/update"][0]
     assert update["envs"] == [{"key": "TOKEN", "value": "new-secret"}]
+
+
+@pytest.mark.parametrize("secret_envs", ['{"TOKEN": "fleet-unit-secret"}', "TOKEN=fleet-unit-secret"], ids=["json", "key=value"])
+def test_secret_envs_given_as_a_string_are_hidden_in_the_invocation(monkeypatch, secret_envs):
+    fake = FakeAPI()
+    failed, result = run_module(monkeypatch, {"endpoints": [{"name": "a", "secret_envs": secret_envs}], "wait": False}, opener=fake)
+    assert failed is False and result["endpoints"][0]["action"] == "updated"
+    update = [b for m, p, b in fake.requests if p == "/endpoint/update"][0]
+    assert update["envs"] == [{"key": "TOKEN", "value": "fleet-unit-secret"}]
+    assert result["invocation"]["module_args"]["endpoints"][0]["secret_envs"] == {"TOKEN": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
+    assert "fleet-unit-secret" not in repr(result)
+
+
+@pytest.mark.parametrize("secret_envs", ['{"TOKEN": "fleet-unit-secret"}', "TOKEN=fleet-unit-secret"], ids=["json", "key=value"])
+def test_secret_envs_given_as_a_string_are_hidden_when_the_task_is_refused(monkeypatch, secret_envs):
+    failed, result = run_module(monkeypatch, {"endpoints": [{"name": "a", "secret_envs": secret_envs}, {"name": "b", "bogus": 1}]})
+    assert failed is True and result["errors"][0].startswith("endpoints[1].bogus: not an option")
+    assert "fleet-unit-secret" not in repr(result)

@@ -17,14 +17,12 @@ import re
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, is_not_found, raise_problems
 from ansible_collections.novita.cloud.plugins.module_utils.converge import CREATED, DELETED, UNCHANGED, UPDATED, EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import keeper, may_have_written
 from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Returned, Scalar, Schema, snake_case
 
 # Novita's rules for a network storage (its MCP server's tool descriptions): at least 10 GB; letters, digits, hyphens.
 MIN_SIZE_GB = 10
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9-]+$")
-# The API documents no maximum page size; pageNo counts from 1.
-STORAGE_PAGE_SIZE = 100
-STORAGE_MAX_PAGES = 1000
 SCOPE = "network_storage"
 NOUN = "a network storage"
 
@@ -78,9 +76,16 @@ NETWORK_STORAGE_OPTIONS = (
     _StorageOption("name", "str", [
         "The network storage's name: letters, digits and hyphens only, checked before any request.",
         "Without O(id), the storage is looked up by this exact name (the API's name filter matches parts of names; the"
-        " module keeps only the exact matches). Names are not unique in the Novita API: if several storages have the"
-        " name, the module fails before any write and lists their IDs; set O(id) to choose one. If none has it, the"
-        " storage is created.",
+        " module keeps only the exact matches). If none has it, the storage is created.",
+        "Names are not unique in the Novita API. If several storages have the name, the module fails before any write"
+        " and lists their IDs (set O(id) to choose one), except with O(state=present) in two cases, where it manages one"
+        " of them and warns naming the others, which it leaves alone: exactly one of them already has every value the"
+        " task sets; or they all have the same size and cluster (what two runs that created the name at the same"
+        " moment leave), and the one managed is the oldest by the API's C(createdAt), or without one the first by ID.",
+        "Two runs that create the same name at the same moment settle on one storage: after its create each run lists"
+        " the name again, every run keeps the same one (by the rule above) and deletes its own when it is not that one"
+        " (never one an endpoint already mounts), then takes the one kept over and brings it to the task's values, with"
+        " a warning.",
     ], api=["storageName"], codec=Scalar("str"), check=_check_name, required_to_create=True,
         returned={"description": ["The network storage's name."], "sample": "team-models"}),
     _StorageOption("size", "int", [
@@ -243,39 +248,14 @@ class NetworkStorageAPI:
         self.client = client
 
     def list(self, name=None, storage_id=None):
-        """Every storage the list returns for these filters (``storageName`` matches parts of names), all pages.
-
-        ``pageNo`` counts from 1. Pages are read until ``total`` storages are in hand, a page is empty or adds no
-        storage not already read (an API that ignores ``pageNo``), or, without a ``total``, a page is short.
-        """
-        storages = {}
-        order = []
-        page = 1
-        while True:
-            query = {"pageNo": page, "pageSize": STORAGE_PAGE_SIZE}
-            if name:
-                query["storageName"] = name
-            if storage_id:
-                query["storageId"] = storage_id
-            data = self.client.get("/networkstorages/list", query)
-            data = data if isinstance(data, dict) else {}
-            items = [s for s in data.get("data") or [] if isinstance(s, dict)]
-            added = 0
-            for item in items:
-                key = str(item.get("storageId"))
-                if key not in storages:
-                    storages[key] = item
-                    order.append(key)
-                    added += 1
-            total = _int_or_none(data.get("total"))
-            if not added or page >= STORAGE_MAX_PAGES:
-                break
-            if total is not None and len(order) >= total:
-                break
-            if total is None and len(items) < STORAGE_PAGE_SIZE:
-                break
-            page += 1
-        return [storages[key] for key in order]
+        """Every storage the list returns for these filters (``storageName`` matches parts of names), all pages, checked
+        by the client's pager (``pageNo``): a reply it cannot vouch for raises a NovitaListError."""
+        query = {}
+        if name:
+            query["storageName"] = name
+        if storage_id:
+            query["storageId"] = storage_id
+        return self.client.list_all("/networkstorages/list", "data", query=query, page_param="pageNo", key=_storage_key)
 
     def get(self, storage_id):
         """The storage with this ID (one list page filtered by ``storageId``), or None."""
@@ -287,22 +267,22 @@ class NetworkStorageAPI:
         return [s for s in self.list(name=name) if s.get("storageName") == name]
 
     def clusters(self):
-        data = self.client.get("/clusters")
-        items = data.get("data") if isinstance(data, dict) else None
-        return [c for c in items or [] if isinstance(c, dict)]
+        return self.client.read_list("/clusters", "data")
 
     def endpoints(self):
         return EndpointAPI(self.client).list()
 
     def create(self, body):
-        """Create the storage, never making two storages with one name; returns ``(storage_id, adopted, storage)``.
+        """Create the storage; returns ``(storage_id, adopted, found)``.
 
-        The reply may carry ``storageId`` (at the top or under ``data``) or be empty; without an ID the list is read by
-        name and the one storage with the name is the new one (``storage`` is then that list item, else None).
+        ``storage_id`` is the ID the reply carries (at the top or under ``data``), else None. Without it, ``found`` is
+        the list of the storages with the name, read after the create (the new one is among them); else ``found`` is None.
 
         The create is never repeated blindly: after a failure that leaves open whether the API created the storage (a
-        timeout, a dropped connection, a 5xx) the name is looked up and a storage found is adopted (``adopted`` True); only
-        when none exists is the create sent again, within the client's retry policy. A 429 is a refusal: it is waited out and the create repeated.
+        timeout, a dropped connection, a 5xx) the name is looked up, and when storages have it they are taken as the
+        result (``adopted`` True, ``found`` those storages); only when none exists is the create sent again, within the
+        client's retry policy. A 429 is a refusal: it is waited out and the create repeated. An error raised once the
+        create was accepted, or may have been, is marked with ``may_have_written``.
         """
         name = body["storageName"]
         attempt = 0
@@ -315,9 +295,10 @@ class NetworkStorageAPI:
                     raise
                 exc.attempts = attempt + 1
                 if exc.ambiguous:
-                    found = self._created(name, exc, required=False)
-                    if found is not None:
-                        return str(found.get("storageId")), True, found
+                    found = self._created(name, "%s; whether network storage %s was created is unknown" % (exc.msg, name),
+                                          failure=exc.to_dict())
+                    if found:
+                        return None, True, found
                 if started is None:
                     started = self.client.now()
                 delay = self.client.retry_delay(attempt, exc.retry_after, started)
@@ -332,26 +313,19 @@ class NetworkStorageAPI:
             storage_id = _reply_id(data)
             if storage_id is not None:
                 return storage_id, False, None
-            found = self._created(name, None, required=True)
-            return str(found.get("storageId")), False, found
+            found = self._created(name, "the API accepted the create of network storage %s without returning its ID" % name)
+            if not found:
+                raise may_have_written(NetworkStorageError("the API accepted the create of network storage %s without returning its ID, and"
+                                                           " the list shows no storage with that name. Check before running again" % name))
+            return None, False, found
 
-    def _created(self, name, exc, required):
-        """The storage a create made, found by its exact name; None (or, ``required``, an error) when none is listed."""
-        cause = ("%s; whether network storage %s was created is unknown" % (exc.msg, name)) if exc is not None else \
-            "the API accepted the create of network storage %s without returning its ID" % name
+    def _created(self, name, cause, **details):
+        """The storages with the exact name, read after a create; a read that fails raises, saying the create may have been made."""
         try:
-            found = self.by_name(name)
-        except NovitaAPIError as lookup:
-            raise NetworkStorageError("%s, and looking it up failed: %s. Check before running again" % (cause, lookup.msg),
-                                      **({"failure": exc.to_dict()} if exc is not None else lookup.details))
-        if len(found) == 1:
-            return found[0]
-        if not found and not required:
-            return None
-        ids = sorted(str(s.get("storageId")) for s in found)
-        raise NetworkStorageError("%s, and %s. Check before running again" % (
-            cause, "%d storages now have the name (IDs: %s): another run may have created one at the same time" % (len(ids), ", ".join(ids))
-            if ids else "the list shows no storage with that name"), network_storage_ids=ids)
+            return self.by_name(name)
+        except NovitaError as lookup:
+            raise may_have_written(NetworkStorageError("%s, and looking it up failed: %s. Check before running again" % (cause, lookup.msg),
+                                                       **(details or lookup.details)))
 
     def update(self, body):
         """Send the complete body (ID, name, size); repeating it is harmless, so transient failures are retried."""
@@ -375,13 +349,14 @@ def _reply_id(data):
     return None
 
 
-def _int_or_none(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def _storage_key(storage):
+    """What tells listed storages apart: the ID, as text."""
+    value = storage.get("storageId")
+    return None if value is None else str(value)
+
+
+def _storage_text_id(storage):
+    return str(storage.get("storageId"))
 
 
 # ---------------------------------------------------------------------------
@@ -420,8 +395,11 @@ class NetworkStorageConverger:
 
     # -- lookups
 
-    def _lookup(self):
-        """The storage the task names (None when there is none); several with the name are an error."""
+    def _lookup(self, adopt_twins=False):
+        """The storage the task names (None when there is none). Several with the name are an error, except with
+        ``adopt_twins`` (state present), which manages one of them, with a warning naming the others: the one that
+        already has every value the task sets, when exactly one has; else, when they all have the same size and cluster
+        (what two runs that created the name at the same moment leave), the one every run keeps (see ``keeper``)."""
         params = self.params
         if params.get("id"):
             return self.api.get(params["id"])
@@ -430,9 +408,33 @@ class NetworkStorageConverger:
         found = self.api.by_name(params["name"])
         if len(found) > 1:
             ids = sorted(str(s.get("storageId")) for s in found)
+            if adopt_twins:
+                matching = [s for s in found if self._matches(s)]
+                if len(matching) == 1:
+                    return self._manage_one(matching[0], ids, "the only one with the task's values")
+                if all(model_from_api(s, self.schema) == model_from_api(found[0], self.schema) for s in found):
+                    kept, rule = keeper(found, _storage_text_id)
+                    return self._manage_one(kept, ids, rule, ", with the same size and cluster")
             raise NetworkStorageError("name: %d network storages are named %s (IDs: %s); set id to choose the one to manage"
                                       % (len(found), params["name"], ", ".join(ids)), network_storage_ids=ids)
         return found[0] if found else None
+
+    def _matches(self, storage):
+        """Whether a listed storage has every value the task sets (name, size, cluster by ID or name)."""
+        params = self.params
+        model = model_from_api(storage, self.schema)
+        if params.get("cluster_id") and params["cluster_id"] != model["cluster_id"]:
+            return False
+        if params.get("cluster_name") and params["cluster_name"] != storage.get("clusterName"):
+            return False
+        return self.schema.apply_options(model, dict(params, cluster_id=None)) == model
+
+    def _manage_one(self, storage, ids, why, alike=""):
+        others = [i for i in ids if i != _storage_text_id(storage)]
+        pronoun = "them" if len(others) > 1 else "it"
+        self._warn("%d network storages are named %s%s (IDs: %s); this run manages %s, %s, and leaves %s alone: delete %s if nothing mounts %s"
+                   % (len(ids), self.params["name"], alike, ", ".join(ids), _storage_text_id(storage), why, ", ".join(others), pronoun, pronoun))
+        return storage
 
     def _cluster(self):
         """The cluster the task names (by ID or name), read from the API: a problem is added when it does not exist, is
@@ -467,7 +469,7 @@ class NetworkStorageConverger:
 
     def _present(self):
         try:
-            current = self._lookup()
+            current = self._lookup(adopt_twins=True)
         except NetworkStorageError as exc:
             self.problems.append(exc.msg)
             self._stop_on_problems(**exc.details)
@@ -495,17 +497,104 @@ class NetworkStorageConverger:
         planned = {"storageId": None, "clusterName": cluster.get("name"), "price": None}
         if self.check_mode:
             return self._finish(planned, desired, None, changed=True)
-        storage_id, adopted, listed = self.api.create(body)
+        try:
+            storage_id, adopted, found = self.api.create(body)
+        except NovitaError as exc:
+            if getattr(exc, "may_have_written", False):
+                self.result["changed"] = True
+            raise
         self.result["changed"] = True
-        if adopted:
-            self.result.setdefault("warnings", []).append(
-                "the create request for network storage %s got no clear reply; the storage it created (%s) was found by name and adopted"
-                % (name, storage_id))
         planned["storageId"] = storage_id
-        if listed is not None:
-            # Found in the list by its name: that read is the read back.
-            return self._finish(listed, None, None, changed=True)
-        return self._read_back("created network storage %s (%s)" % (name, storage_id), storage_id, planned, desired, None)
+        result = self._settle(storage_id, found, adopted, desired, planned)
+        if adopted:
+            self._warn("the create request for network storage %s got no clear reply; the storage it created (%s) was found by name and adopted"
+                       % (name, result["network_storage"].get("id")))
+        return result
+
+    def _settle(self, storage_id, found, adopted, desired, planned):
+        """After a create, the storage this run keeps: its own, or when other runs created the name at the same moment,
+        the one every run keeps.
+
+        Every run that created the storage lists the name once more (the read back, too). If several storages have it,
+        all runs apply one rule (``keeper``) and delete the others that are their own: the one with the ID the create
+        returned, or, without an ID, the ones with this run's size and cluster (an identical one of another run is deleted
+        by that run too; the second delete finds it gone). A storage an endpoint already mounts is never deleted. A run
+        whose own storage is not the one kept adopts the kept one and brings it to the task's values. ``found`` is the
+        list by name that ``create`` read, if it read one.
+        """
+        name = desired["name"]
+        done = "created network storage %s%s" % (name, " (%s)" % storage_id if storage_id else "")
+        if found is None:
+            try:
+                found = self.api.by_name(name)
+                if not any(_storage_key(s) == storage_id for s in found):
+                    own = self.api.get(storage_id)
+                    found = found + ([own] if own is not None else [])
+            except NovitaError as exc:
+                raise NetworkStorageError("%s, then reading it back failed: %s" % (done, exc.msg), network_storage_id=storage_id, **exc.details)
+            if not found:
+                self._warn("%s, but the list does not show it yet; the result shows what was sent" % done)
+                return self._finish(planned, desired, None, changed=True)
+        ids = sorted(_storage_text_id(s) for s in found)
+        if storage_id is not None:
+            mine = [s for s in found if _storage_key(s) == storage_id]
+        elif len(found) == 1:
+            mine = found
+        else:
+            mine = [s for s in found if model_from_api(s, self.schema) == desired]
+        if not mine and not adopted:
+            raise NetworkStorageError("%s, but none of the %d network storages with that name (IDs: %s) is the one it created. Check before"
+                                      " running again" % (done, len(found), ", ".join(ids)), network_storage_ids=ids)
+        kept, rule = keeper(found, _storage_text_id)
+        if len(found) == 1:
+            return self._finish(kept, None, None, changed=True)
+        text = ("%s; another run created one with the name at the same time (IDs: %s), and %s is kept, %s"
+                % (done, ", ".join(ids), _storage_text_id(kept), rule))
+        extra = [s for s in mine if s is not kept]
+        if extra:
+            self._delete_duplicates(extra, text, ids)
+        deleted = ", ".join(_storage_text_id(s) for s in extra)
+        if any(s is kept for s in mine):
+            self._warn("%s%s" % (text, "; this run deleted %s" % deleted if extra else ""))
+            return self._finish(kept, None, None, changed=True)
+        text = "%s; this run deleted %s and adopted %s" % (text, ("its own (%s)" % deleted) if extra else "nothing", _storage_text_id(kept))
+        self._warn(text)
+        return self._adopt(kept, text)
+
+    def _delete_duplicates(self, extra, text, ids):
+        """Delete the storages ``extra`` that concurrent creates of one name left, unless an endpoint mounts one."""
+        try:
+            endpoints = self.api.endpoints()
+            for storage in extra:
+                users = mounting_endpoints(endpoints, _storage_key(storage))
+                if users:
+                    raise NetworkStorageError("network storage %s is mounted by %d endpoint(s) already: %s, so nothing was deleted: move them to"
+                                              " one of the storages and delete the others" % (describe(storage), len(users), _endpoints_text(users)),
+                                              used_by=users)
+            for storage in extra:
+                self._delete(storage)
+                self.result.setdefault("duplicate_deleted_ids", []).append(_storage_text_id(storage))
+        except NovitaError as exc:
+            details = dict(exc.details, network_storage_ids=ids)
+            raise NetworkStorageError("%s; then %s" % (text, exc.msg), **details)
+
+    def _adopt(self, kept, text):
+        """Another run's storage of the name is kept: this run takes it over and brings it to the task's values."""
+        action = self.result["action"]
+        try:
+            result = self._update(kept)
+        except NovitaError as exc:
+            errors = exc.details.get("errors")
+            details = dict(exc.details)
+            details.pop("errors", None)
+            # What the update refused is no longer a problem found before any write.
+            self.problems = []
+            self.result["action"] = action
+            self.result["changed"] = True
+            raise NetworkStorageError("%s, then: %s" % (text, "; ".join(errors) if errors else exc.msg), **details)
+        result["action"] = action
+        result["changed"] = True
+        return result
 
     def _update(self, current):
         params = self.params
@@ -539,9 +628,17 @@ class NetworkStorageConverger:
         try:
             self.api.update(body)
         except NovitaAPIError as exc:
-            outcome = "it may or may not have been applied; run the task again to converge" if exc.ambiguous else "it was not applied"
-            raise NetworkStorageError("updating %s failed: %s; %s" % (where, exc.msg, outcome), network_storage_id=storage_id,
-                                      failure=exc.to_dict())
+            if not exc.ambiguous:
+                raise NetworkStorageError("updating %s failed: %s; it was not applied" % (where, exc.msg), network_storage_id=storage_id,
+                                          failure=exc.to_dict())
+            # No clear answer: the storage read back tells whether the update took effect.
+            self.result["changed"] = True
+            final = self._read_applied(storage_id, desired)
+            if final is None:
+                raise NetworkStorageError("updating %s failed: %s; it may or may not have been applied, so changed is true; run the task again"
+                                          " to converge" % (where, exc.msg), network_storage_id=storage_id, failure=exc.to_dict())
+            self._warn("the update of %s got no clear reply (%s); reading it back shows it was applied" % (where, exc.msg))
+            return self._finish(final, None, current_model, changed=True)
         self.result["changed"] = True
         return self._read_back("updated %s" % where, storage_id, current, desired, current_model)
 
@@ -558,7 +655,7 @@ class NetworkStorageConverger:
                                       % (describe(current), len(users), _endpoints_text(users)),
                                       network_storage_id=storage_id, used_by=users)
         if users:
-            self.result.setdefault("warnings", []).append(
+            self._warn(
                 "force=true: network storage %s is deleted although %d endpoint(s) mount it: %s; their volume mount now refers to a storage"
                 " that does not exist" % (describe(current), len(users), _endpoints_text(users)))
             self.result["used_by"] = users
@@ -566,11 +663,45 @@ class NetworkStorageConverger:
         self._finish(current, before, before, changed=self.check_mode, after_exists=False)
         if self.check_mode:
             return self.result
-        self.api.delete(storage_id)
+        self._delete(current)
         self.result["changed"] = True
         return self.result
 
+    def _delete(self, storage):
+        """Delete one storage. When the delete gets no clear reply, the storage is read back: gone, the delete counts as
+        done; still listed, it was not; unreadable, the error says it may have been, ``changed`` true."""
+        storage_id = _storage_text_id(storage)
+        try:
+            self.api.delete(storage_id)
+            return
+        except NovitaAPIError as exc:
+            if not exc.ambiguous:
+                raise
+            error = exc
+        try:
+            gone = self.api.get(storage_id) is None
+        except NovitaError as exc:
+            self.result["changed"] = True
+            raise NetworkStorageError("deleting network storage %s failed: %s; it may or may not have been deleted (reading it back failed too:"
+                                      " %s), so changed is true; run the task again" % (describe(storage), error.msg, exc.msg),
+                                      network_storage_id=storage_id, failure=error.to_dict())
+        if not gone:
+            raise NetworkStorageError("deleting network storage %s failed: %s; it is still listed, so it was not deleted"
+                                      % (describe(storage), error.msg), network_storage_id=storage_id, failure=error.to_dict())
+        self._warn("the delete of network storage %s got no clear reply (%s); reading it back shows it is gone" % (describe(storage), error.msg))
+
     # -- helpers
+
+    def _warn(self, text):
+        self.result.setdefault("warnings", []).append(text)
+
+    def _read_applied(self, storage_id, desired):
+        """The storage read by ID when it shows the ``desired`` settings; None when it does not, or the read fails."""
+        try:
+            final = self.api.get(storage_id)
+        except NovitaError:
+            return None
+        return final if final is not None and model_from_api(final, self.schema) == desired else None
 
     def _read_back(self, done, storage_id, api_object, desired, before_model):
         """After a write, the storage as the API lists it (one read by ID); the result says what was already done if the read fails."""
@@ -579,7 +710,7 @@ class NetworkStorageConverger:
         except NovitaError as exc:
             raise NetworkStorageError("%s, then reading it back failed: %s" % (done, exc.msg), network_storage_id=storage_id, **exc.details)
         if final is None:
-            self.result.setdefault("warnings", []).append("%s, but the list does not show it yet; the result shows what was sent" % done)
+            self._warn("%s, but the list does not show it yet; the result shows what was sent" % done)
             return self._finish(api_object, desired, before_model, changed=True)
         return self._finish(final, None, before_model, changed=True)
 

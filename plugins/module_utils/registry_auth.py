@@ -15,9 +15,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, NovitaAPIError, NovitaError, is_not_found, raise_problems
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, created_at
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import build_payload, check_wait_timeout, hidden_env_values, model_from_api
 from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Returned, Scalar, Schema, get_path
 
@@ -49,13 +50,43 @@ def _auth_id(api):
     return None if value is None else str(value)
 
 
+def may_have_written(error):
+    """Mark ``error`` as raised after a write that was accepted, or may have been: the run's result says ``changed``."""
+    error.may_have_written = True
+    return error
+
+
+def _natural(text):
+    """A sort key for an ID that compares the numbers in it by value (``auth-9`` before ``auth-10``)."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"([0-9]+)", text) if part]
+
+
+def keeper(items, id_of):
+    """``(item, rule)``: the one of several same-named resources that every run keeps, and how it was chosen.
+
+    The oldest by ``createdAt`` when every item has a readable one; otherwise the one with the smallest ID (the numbers in
+    IDs compared by value), a rule every run applies alike. Ties on ``createdAt`` go to the smallest ID.
+    """
+    stamps = [created_at(item.get("createdAt")) for item in items]
+    if all(stamp is not None for stamp in stamps):
+        pairs = sorted(zip(stamps, [_natural(id_of(item)) for item in items], range(len(items))))
+        return items[pairs[0][2]], "the oldest"
+    return min(items, key=lambda item: _natural(id_of(item))), "the first by ID"
+
+
 REGISTRY_AUTH_OPTIONS = (
     Option("name", "str", [
         "The credential's name. The module finds the credential by this name.",
         "Names are not unique in the Novita API. With O(state=present), several credentials with this name are an error"
-        " (the message lists their IDs), except in one case: when there are two and exactly one of them has the task's"
-        " O(username) and O(password), which is what a replace interrupted after its save leaves behind, the module"
-        " finishes that replace (see O(repoint_endpoints)).",
+        " (the message lists their IDs), except in two cases. When they all have the same user name and password (what"
+        " two runs that saved the name at the same moment leave), the module manages one of them, the oldest by the"
+        " API's C(createdAt), or without one the first by ID, and warns naming the others, which it leaves alone. When"
+        " there are two and exactly one of them has the task's O(username) and O(password), which is what a replace"
+        " interrupted after its save leaves behind, the module finishes that replace (see O(repoint_endpoints)).",
+        "Two runs that save the same name at the same moment settle on one credential: after its save each run lists the"
+        " credentials again, every run keeps the same one of the new ones (by the rule above), and deletes the other new"
+        " ones that have its user name and password (never one an endpoint already uses), with a warning. A run whose"
+        " values differ from the one kept deletes its own and fails, saying so; running it again replaces the one kept.",
         "With O(state=absent), every credential with this name is deleted.",
     ], api=["name"], codec=Scalar("str"), max_length=NAME_MAX_LENGTH, required=True, check=_check_not_empty,
         returned={"description": ["The credential's name."], "sample": "ghcr-team"}),
@@ -85,9 +116,11 @@ REGISTRY_AUTH_OPTIONS = (
         " endpoint that still refers to the old ID could no longer pull its image.",
         "V(false) fails before any write and names the endpoints (name and ID).",
         "V(true) saves the new credential, then updates every endpoint that uses the old one to use the new ID, then"
-        " deletes the old credential. Each update sends the whole endpoint as it is, with only the credential ID changed"
-        " (as M(novita.cloud.novita_endpoint) does), so no other setting is lost. With O(wait), the module waits for each"
-        " endpoint to read back the new ID and be ready before it deletes the old credential.",
+        " deletes the old credential. Each update sends the whole endpoint as a read of it by ID shows it (not as the"
+        " endpoint list shows it, which may lag behind a recent update), with only the credential ID changed (as"
+        " M(novita.cloud.novita_endpoint) does), so no other setting is lost; an endpoint that reads back no longer using"
+        " the old credential is left alone, with a warning. With O(wait), the module waits for each endpoint to read back"
+        " the new ID and be ready before it deletes the old credential.",
         "A failure part of the way says what was done (the new credential's ID, the endpoints repointed) and what was"
         " not; the old credential is then kept. Running the task again finishes the replace.",
         "Unused when nothing uses the credential, and with O(state=absent).",
@@ -171,25 +204,24 @@ class RegistryAuthAPI:
         self.client = client
 
     def list(self):
-        """Every credential of the account, IDs as strings. Their passwords are masked in every message from now on."""
-        data = self.client.get("/repository/auths")
-        items = data.get("data") if isinstance(data, dict) else None
+        """Every credential of the account, IDs as strings; a reply that is not a well-formed list raises (see
+        ``NovitaClient.read_list``). Their passwords are masked in every message from now on."""
         auths = []
-        for item in items or []:
-            if isinstance(item, dict):
-                auth = dict(item)
-                auth["id"] = _auth_id(item)
-                auths.append(auth)
+        for item in self.client.read_list("/repository/auths", "data"):
+            auth = dict(item)
+            auth["id"] = _auth_id(item)
+            auths.append(auth)
         self.client.add_secrets(*[a.get("password") for a in auths])
         return auths
 
     def save(self, body, known_ids):
-        """Save a credential and return ``(auth, adopted)``: the API object of the new one, found by listing again.
+        """Save a credential and return ``(fresh, adopted)``: the credentials named ``body["name"]`` whose IDs are not in
+        ``known_ids`` (the IDs listed before), found by listing again; the one saved is among them (the API returns no ID).
 
-        The new credential is the one named ``body["name"]`` whose ID is not in ``known_ids`` (the IDs listed before).
         The save itself is never repeated blindly: after a failure that leaves open whether it was carried out (a
-        timeout, a dropped connection, a 5xx), the list is read again and a new credential with the name is adopted
-        (``adopted`` True); only when there is none is the save sent again, within the client's retry policy.
+        timeout, a dropped connection, a 5xx), the list is read again and new credentials with the name are taken
+        (``adopted`` True); only when there is none is the save sent again, within the client's retry policy. An error
+        raised once the save was accepted, or may have been, is marked with ``may_have_written``.
         """
         name = body["name"]
         attempt = 0
@@ -205,10 +237,11 @@ class RegistryAuthAPI:
                     try:
                         fresh = self._new(name, known_ids)
                     except NovitaError as lookup:
-                        raise RegistryAuthError("%s; whether registry credential %s was saved is unknown: listing the credentials failed too: %s."
-                                                " Check before running again" % (exc.msg, name, lookup.msg), failure=exc.to_dict())
+                        raise may_have_written(RegistryAuthError(
+                            "%s; registry credential %s may or may not have been saved: listing the credentials to find out failed too: %s."
+                            " Check before running again" % (exc.msg, name, lookup.msg), failure=exc.to_dict()))
                     if fresh:
-                        return self._pick(fresh, body), True
+                        return fresh, True
                 if started is None:
                     started = self.client.now()
                 delay = self.client.retry_delay(attempt, exc.retry_after, started)
@@ -220,28 +253,18 @@ class RegistryAuthAPI:
                 self.client.pause(delay)
                 attempt += 1
                 continue
-            fresh = self._new(name, known_ids)
+            try:
+                fresh = self._new(name, known_ids)
+            except NovitaError as exc:
+                raise may_have_written(RegistryAuthError("saved registry credential %s, then listing the credentials to find its ID failed: %s."
+                                                         " Run the task again to find it" % (name, exc.msg), **exc.details))
             if not fresh:
-                raise RegistryAuthError("Novita API accepted saving registry credential %s, but listing the credentials again shows no new one"
-                                        " with that name" % name)
-            return self._pick(fresh, body), False
+                raise may_have_written(RegistryAuthError("Novita API accepted saving registry credential %s, but listing the credentials again"
+                                                         " shows no new one with that name" % name))
+            return fresh, False
 
     def _new(self, name, known_ids):
         return [a for a in self.list() if a.get("name") == name and a["id"] not in known_ids]
-
-    @staticmethod
-    def _pick(fresh, body):
-        """The one new credential; when several appeared (another run saved the same name at the same time), the one with
-        this save's user name and password, if exactly one has them."""
-        if len(fresh) == 1:
-            return fresh[0]
-        same = [a for a in fresh if a.get("username") == body["username"] and a.get("password") == body["password"]]
-        if len(same) == 1:
-            return same[0]
-        ids = sorted(a["id"] for a in fresh)
-        raise RegistryAuthError("saved registry credential %s, but %d new credentials with that name appeared (IDs: %s): another run saved one"
-                                " at the same time; delete the extra ones (state=absent deletes every credential with the name)"
-                                % (body["name"], len(fresh), ", ".join(ids)), auth_ids=ids)
 
     def delete(self, auth_id):
         """Delete by ID, repeated on transient failures; a credential already gone counts as deleted."""
@@ -285,13 +308,16 @@ class RegistryAuthConverger:
         known_ids = set(a["id"] for a in auths)
         if not matches:
             return self._create(known_ids)
-        if len(matches) == 1:
+        if len(matches) > 1:
+            current = self._several(matches)
+            if current is None:
+                return self._resume(matches, known_ids)
+        else:
             current = matches[0]
-            desired = self._desired(current)
-            if desired == self._model(current):
-                return self._finish(current, None, current, desired, changed=False)
-            return self._replace(current, None, desired, known_ids)
-        return self._resume(matches, known_ids)
+        desired = self._desired(current)
+        if desired == self._model(current):
+            return self._finish(current, None, current, desired, changed=False)
+        return self._replace(current, None, desired, known_ids)
 
     # -- the outcomes
 
@@ -302,12 +328,21 @@ class RegistryAuthConverger:
         self._stop_on_problems()
         if self.check_mode:
             return self._finish(None, desired, None, desired, changed=True)
-        saved, adopted = self.api.save(REGISTRY_AUTH_SCHEMA.build_payload(desired, for_create=True), known_ids)
-        self.result["changed"] = True
-        if adopted:
-            self.warnings.append("saving registry credential %s got no clear reply; the credential it saved (%s) was found by name and adopted"
-                                 % (saved.get("name"), saved["id"]))
+        saved = self._save(desired, known_ids)
         return self._finish(saved, None, None, desired, changed=True)
+
+    def _several(self, matches):
+        """Several credentials have the name: when they all have the same user name and password (what two runs that
+        saved it at the same moment leave), the one every run keeps is managed, with a warning; else None."""
+        if len(set((a.get("username"), a.get("password")) for a in matches)) != 1:
+            return None
+        kept, rule = keeper(matches, lambda a: a["id"])
+        others = sorted(a["id"] for a in matches if a is not kept)
+        self.warnings.append("%d registry credentials are named %s, with the same user name and password (IDs: %s); this run manages %s,"
+                             " %s, and leaves %s alone: delete %s if nothing uses %s"
+                             % (len(matches), self.params["name"], ", ".join(sorted(a["id"] for a in matches)), kept["id"], rule,
+                                ", ".join(others), "them" if len(others) > 1 else "it", "them" if len(others) > 1 else "it"))
+        return kept
 
     def _resume(self, matches, known_ids):
         """Several credentials have the name: finish an interrupted replace when that is what it looks like, else fail."""
@@ -340,24 +375,20 @@ class RegistryAuthConverger:
             self._finish(old, None, before, before, changed=False)
             self._stop_on_problems()
         self.result["replaced_auth_id"] = old["id"]
-        if users:
-            self.result["repointed_endpoints"] = [endpoint_ref(e) for e in users]
         if self.check_mode:
+            if users:
+                self.result["repointed_endpoints"] = [endpoint_ref(e) for e in users]
             return self._finish(new, desired if new is None else None, before, desired, changed=True, old=old)
         done = []
         if new is None:
-            new, adopted = self.api.save(REGISTRY_AUTH_SCHEMA.build_payload(desired, for_create=True), known_ids)
-            self.result["changed"] = True
-            if adopted:
-                self.warnings.append("saving registry credential %s got no clear reply; the credential it saved (%s) was found by name and adopted"
-                                     % (new.get("name"), new["id"]))
+            new = self._save(desired, known_ids)
             done.append("saved %s to replace %s" % (auth_text(new), old["id"]))
         self._finish(new, None, before, desired, changed=self.result["changed"], old=old)
         repointed = self._repoint(users, new["id"], old, done)
         if repointed:
             done.append("repointed endpoint%s %s" % ("s" if len(repointed) > 1 else "", endpoints_text(repointed)))
         try:
-            self.api.delete(old["id"])
+            self._delete(old)
         except NovitaError as exc:
             raise self._partial(done, "deleting the old %s failed: %s" % (auth_text(old), exc.msg),
                                 "%s was not deleted (two credentials are named %s now; run the task again to finish the replace)"
@@ -365,28 +396,119 @@ class RegistryAuthConverger:
         self.result["changed"] = True
         return self.result
 
+    def _save(self, desired, known_ids):
+        """Save a credential with the ``desired`` values and return it as listed, concurrent saves of the name settled."""
+        body = REGISTRY_AUTH_SCHEMA.build_payload(desired, for_create=True)
+        try:
+            fresh, adopted = self.api.save(body, known_ids)
+        except NovitaError as exc:
+            if getattr(exc, "may_have_written", False):
+                self.result["changed"] = True
+            raise
+        self.result["changed"] = True
+        saved = self._settle(fresh, body)
+        if adopted:
+            self.warnings.append("saving registry credential %s got no clear reply; the credential it saved (%s) was found by name and adopted"
+                                 % (saved.get("name"), saved["id"]))
+        return saved
+
+    def _settle(self, fresh, body):
+        """The credential this run keeps after its save, ``fresh`` being the new credentials with the name.
+
+        Several are new when other runs saved the same name at the same moment. The save returns no ID, so a run cannot
+        tell which one is its own: every run applies one rule, keeping the one ``keeper`` picks, and deletes the other new
+        ones that have its save's user name and password (its own is among them; an identical one of another run is
+        deleted by that run too, and the second delete finds it gone). A new credential an endpoint already uses is
+        never deleted. When the one kept has another user name or password (another run declared the name otherwise),
+        this run deletes its own and fails: running it again replaces the one kept.
+        """
+        if len(fresh) == 1:
+            return fresh[0]
+        name = body["name"]
+        ids = sorted(a["id"] for a in fresh)
+        kept, rule = keeper(fresh, lambda a: a["id"])
+        mine = [a for a in fresh if a.get("username") == body["username"] and a.get("password") == body["password"]]
+        if not mine:
+            raise RegistryAuthError("saved registry credential %s, but none of the %d new credentials with that name (IDs: %s) has its user"
+                                    " name and password; check before running again" % (name, len(fresh), ", ".join(ids)), auth_ids=ids)
+        extra = [a for a in mine if a is not kept]
+        done = "saved registry credential %s; another run saved one with the name at the same time (new IDs: %s), and %s is kept, %s" % (
+            name, ", ".join(ids), kept["id"], rule)
+        if extra:
+            self._delete_duplicates(extra, done, ids)
+        if any(a is kept for a in mine):
+            self.warnings.append("%s%s" % (done, "; this run deleted %s" % ", ".join(a["id"] for a in extra) if extra else ""))
+            return kept
+        raise RegistryAuthError("%s, which has another user name or password: this run deleted the one it saved (%s). Run the task again"
+                                " to replace %s with this task's values" % (done, ", ".join(a["id"] for a in extra), kept["id"]), auth_ids=ids)
+
+    def _delete_duplicates(self, extra, done, ids):
+        """Delete the new credentials ``extra`` that concurrent saves of one name left, unless an endpoint uses one."""
+        extra_ids = [a["id"] for a in extra]
+        try:
+            users = endpoints_using(self.endpoint_api.list(), extra_ids)
+            if users:
+                raise RegistryAuthError("endpoint%s %s already use%s %s, so nothing was deleted: point them at %s and delete the others"
+                                        % ("s" if len(users) > 1 else "", endpoints_text(users), "" if len(users) > 1 else "s",
+                                           ", ".join(extra_ids), "one of the credentials"))
+            for auth in extra:
+                self._delete(auth)
+                self.result.setdefault("duplicate_deleted_ids", []).append(auth["id"])
+        except NovitaError as exc:
+            details = dict(exc.details, auth_ids=ids)
+            raise RegistryAuthError("%s; then %s" % (done, exc.msg), **details)
+
     def _repoint(self, users, new_id, old, done):
-        """Update every endpoint in ``users`` to the credential ``new_id`` (the whole endpoint, only ``image.authId``
-        changed), then wait for each (with ``wait``); returns the endpoints updated. A failure raises, saying what was done."""
+        """Update every endpoint in ``users`` to the credential ``new_id``, then wait for each (with ``wait``); returns the
+        endpoints updated. A failure raises, saying what was done.
+
+        Each update replaces the whole endpoint, so its body is built from a read of the endpoint by ID (the list may
+        lag behind a recent update), with only ``image.authId`` changed. An endpoint that reads back no longer using
+        the old credential is left alone. When an update gets no clear reply, the endpoint is read back: showing the new
+        ID, the update took effect and the run goes on; otherwise it fails, ``changed`` true.
+        """
         repointed = []
         images = {}
-        for index, endpoint in enumerate(users):
+        if users:
+            self.result["repointed_endpoints"] = []
+        for index, listed in enumerate(users):
+            endpoint_id = endpoint_ref(listed)["id"]
+            left = users[index:]
+            not_done = ("endpoint%s %s still use%s %s, which was not deleted"
+                        % ("s" if len(left) > 1 else "", endpoints_text(left), "" if len(left) > 1 else "s", old["id"]))
+            try:
+                endpoint = self.endpoint_api.get(endpoint_id)
+            except NovitaError as exc:
+                raise self._partial(done + self._repointed_text(repointed), "reading endpoint %s failed: %s"
+                                    % (endpoints_text([listed]), exc.msg), not_done, exc)
+            auth_id = str(get_path(endpoint or {}, ("image", "authId")) or "")
+            if endpoint is None or auth_id != old["id"]:
+                self.warnings.append("endpoint %s was listed as using %s, but %s, so it was not updated"
+                                     % (endpoints_text([listed]), old["id"], "it no longer exists" if endpoint is None
+                                        else "read by ID it uses %s" % (auth_id or "no credential")))
+                continue
+            # An update's error may quote the endpoint's body, env values included.
+            self.client.add_secrets(*hidden_env_values(None, endpoint))
             model = model_from_api(endpoint)
             previous = copy.deepcopy(model["image"])
             model["image"]["auth_id"] = new_id
-            images[endpoint_ref(endpoint)["id"]] = (model["image"], previous)
-            body = dict(id=endpoint_ref(endpoint)["id"], **build_payload(model, for_create=False))
+            images[endpoint_id] = (model["image"], previous)
+            body = dict(id=endpoint_id, **build_payload(model, for_create=False))
             try:
                 self.endpoint_api.update(body)
             except NovitaAPIError as exc:
-                outcome = ("it may or may not have been applied (an update replaces the whole endpoint, never a part of it)" if exc.ambiguous
-                           else "it was not applied")
-                left = users[index:]
-                raise self._partial(done + self._repointed_text(repointed), "updating endpoint %s to it failed: %s; %s"
-                                    % (endpoints_text([endpoint]), exc.msg, outcome),
-                                    "endpoint%s %s still use%s %s, which was not deleted"
-                                    % ("s" if len(left) > 1 else "", endpoints_text(left), "" if len(left) > 1 else "s", old["id"]), exc)
+                if not exc.ambiguous:
+                    raise self._partial(done + self._repointed_text(repointed), "updating endpoint %s to it failed: %s; it was not applied"
+                                        % (endpoints_text([endpoint]), exc.msg), not_done, exc)
+                if not self._reads_auth(endpoint_id, new_id):
+                    self.result["changed"] = True
+                    raise self._partial(done + self._repointed_text(repointed), "updating endpoint %s to it failed: %s; it may or may not have"
+                                        " been applied (an update replaces the whole endpoint, never a part of it), so changed is true"
+                                        % (endpoints_text([endpoint]), exc.msg), not_done, exc)
+                self.warnings.append("the update of endpoint %s got no clear reply (%s); reading it back shows it uses %s, so it was applied"
+                                     % (endpoints_text([endpoint]), exc.msg, new_id))
             repointed.append(endpoint)
+            self.result["repointed_endpoints"].append(endpoint_ref(endpoint))
             self.result["changed"] = True
         if self.params.get("wait", True):
             for endpoint in repointed:
@@ -399,6 +521,14 @@ class RegistryAuthConverger:
                     raise self._partial(done + self._repointed_text(repointed), exc.msg,
                                         "%s was not deleted; run the task again to finish the replace" % old["id"], exc)
         return repointed
+
+    def _reads_auth(self, endpoint_id, auth_id):
+        """Whether the endpoint, read by ID, uses credential ``auth_id``; False when the read fails."""
+        try:
+            endpoint = self.endpoint_api.get(endpoint_id)
+        except NovitaError:
+            return False
+        return endpoint is not None and str(get_path(endpoint, ("image", "authId")) or "") == auth_id
 
     @staticmethod
     def _repointed_text(repointed):
@@ -413,6 +543,27 @@ class RegistryAuthConverger:
         text = "; ".join(done)
         message = ("%s; then %s. Not done: %s" % (text, failed, not_done)) if text else "%s. Not done: %s" % (failed, not_done)
         return RegistryAuthError(message, **details)
+
+    def _delete(self, auth):
+        """Delete one credential. When the delete gets no clear reply, the credential list tells whether it is gone: then
+        the delete counts as done; still listed, it was not; unreadable, the error says it may have been, ``changed`` true."""
+        try:
+            self.api.delete(auth["id"])
+            return
+        except NovitaAPIError as exc:
+            if not exc.ambiguous:
+                raise
+            error = exc
+        try:
+            gone = not any(a["id"] == auth["id"] for a in self.api.list())
+        except NovitaError as exc:
+            self.result["changed"] = True
+            raise RegistryAuthError("deleting %s failed: %s; it may or may not have been deleted (listing the credentials failed too: %s),"
+                                    " so changed is true; run the task again" % (auth_text(auth), error.msg, exc.msg), failure=error.to_dict())
+        if not gone:
+            raise RegistryAuthError("deleting %s failed: %s; it is still listed, so it was not deleted" % (auth_text(auth), error.msg),
+                                    failure=error.to_dict())
+        self.warnings.append("the delete of %s got no clear reply (%s); listing the credentials shows it is gone" % (auth_text(auth), error.msg))
 
     def _absent(self, matches):
         if not matches:
@@ -436,7 +587,7 @@ class RegistryAuthConverger:
         deleted = []
         for auth in matches:
             try:
-                self.api.delete(auth["id"])
+                self._delete(auth)
             except NovitaError as exc:
                 if not deleted:
                     raise

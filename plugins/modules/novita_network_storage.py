@@ -53,10 +53,17 @@ options:
   name:
     description:
       - "The network storage's name: letters, digits and hyphens only, checked before any request."
-      - "Without O(id), the storage is looked up by this exact name (the API's name filter matches parts of names; the
-        module keeps only the exact matches). Names are not unique in the Novita API: if several storages have the name,
-        the module fails before any write and lists their IDs; set O(id) to choose one. If none has it, the storage is
-        created."
+      - Without O(id), the storage is looked up by this exact name (the API's name filter matches parts of names; the
+        module keeps only the exact matches). If none has it, the storage is created.
+      - "Names are not unique in the Novita API. If several storages have the name, the module fails before any write
+        and lists their IDs (set O(id) to choose one), except with O(state=present) in two cases, where it manages one
+        of them and warns naming the others, which it leaves alone: exactly one of them already has every value the task
+        sets; or they all have the same size and cluster (what two runs that created the name at the same moment leave),
+        and the one managed is the oldest by the API's C(createdAt), or without one the first by ID."
+      - "Two runs that create the same name at the same moment settle on one storage: after its create each run lists
+        the name again, every run keeps the same one (by the rule above) and deletes its own when it is not that one
+        (never one an endpoint already mounts), then takes the one kept over and brings it to the task's values, with a
+        warning."
       - Required to create a network storage.
     type: str
   size:
@@ -101,14 +108,23 @@ options:
 notes:
   - Requests per run are bounded. The storage is looked up by one read of the storage list filtered by O(id), or by the list
     pages filtered by O(name); an unchanged storage costs nothing more. A create adds one read of the clusters, the create
-    call and one read of the new storage; a change adds the update call and one read of the storage; a delete adds one read
-    of every page of the endpoint list (to find the endpoints that mount the storage) and the delete call.
+    call and one read of the storage list filtered by the name (the new storage, and any other one a concurrent run
+    created); a change adds the update call and one read of the storage; a delete adds one read of every page of the
+    endpoint list (to find the endpoints that mount the storage) and the delete call. When another run created the same
+    name at the same moment, the run also reads the endpoint list and deletes its own duplicate (see O(name)).
+  - Every decision rests on a complete list. A storage, cluster or endpoint list reply that is not well formed (no list,
+    items that are not objects, a C(total) that is not a number, pages short of the total or repeating) fails the task
+    before any write, naming the request, instead of being read as an empty or shorter list.
   - The create reply may or may not carry the new storage's ID; without one, the module finds the storage by its name.
   - For duplicate safety the create request is never repeated blindly. When a create gets no clear reply (a timeout, a
     dropped connection, an HTTP 5xx), the module looks the name up and adopts the storage if the API did create it (the result
     then carries a warning); only when none exists does it send the create again.
   - Updates and deletes are repeated on the same transient failures as reads (see O(retries)); a delete that finds the
     storage already gone counts as done.
+  - C(changed) says whether the API may have applied a write, on failure too. A create that was accepted but cannot be
+    found afterwards reports C(changed=true). An update or a delete that gets no clear reply is read back. When it took
+    effect the run succeeds, with a warning; when the read cannot tell, the module fails with C(changed=true) and says the
+    write may have been applied.
 seealso:
   - module: novita.cloud.novita_network_storage_info
     description: List network storages and the endpoints that mount them.
@@ -152,10 +168,17 @@ RETURN = r"""
 action:
   description:
     - What the module did to the storage, or in check mode would do. V(updated) is a rename, a larger size, or both.
-    - When the module fails, what it was doing, and C(changed) says whether a write had already been made.
+    - V(none) when the module failed before its write (a problem found, a write refused); nothing was done, and RV(planned)
+      says what it was about to do. When it failed after a write, the action that was done, and C(changed) is V(true).
   returned: always
   type: str
-  choices: [created, updated, deleted, unchanged]
+  choices: [created, updated, deleted, unchanged, none]
+  sample: updated
+planned:
+  description: When RV(action) is V(none), what the module was about to do to the storage when it failed.
+  returned: when the module failed before its write
+  type: str
+  choices: [created, updated, deleted]
   sample: updated
 network_storage:
   description:
@@ -196,7 +219,7 @@ used_by:
   description:
     - The endpoints that mount the storage (a C(network) volume mount with its ID), by ID and name.
     - Returned when the module refuses to delete the storage because of them, and when O(force=true) deleted it anyway.
-  returned: when endpoints mount a storage that O(state=absent) deletes or refuses to delete
+  returned: when endpoints mount a storage that O(state=absent) deletes or refuses to delete, or a duplicate that a concurrent create left
   type: list
   elements: dict
   sample: [{"id": "3f2a9c0e7b1d4a55", "name": "llama-chat"}]
@@ -238,10 +261,18 @@ network_storage_id:
   sample: f1d3e2c4a5b6
 network_storage_ids:
   description: The IDs of the storages that have the name the task gives, when there are several.
-  returned: when the module fails because several storages have the name
+  returned: when the module fails because several storages have the name, or settling on one after a concurrent create fails
   type: list
   elements: str
   sample: ["f1d3e2c4a5b6", "a9b8c7d6e5f4"]
+duplicate_deleted_ids:
+  description:
+    - The IDs of the new storages with the task's name that this run deleted because another run created the same name
+      at the same moment (see O(name)); a warning names the storage kept.
+  returned: when concurrent creates of the name left duplicates
+  type: list
+  elements: str
+  sample: ["a9b8c7d6e5f4"]
 failure:
   description: Details of a failed API request.
   returned: when the module fails on an API request

@@ -40,10 +40,16 @@ options:
   name:
     description:
       - The credential's name. The module finds the credential by this name.
-      - "Names are not unique in the Novita API. With O(state=present), several credentials with this name are an error
-        (the message lists their IDs), except in one case: when there are two and exactly one of them has the task's
-        O(username) and O(password), which is what a replace interrupted after its save leaves behind, the module
-        finishes that replace (see O(repoint_endpoints))."
+      - Names are not unique in the Novita API. With O(state=present), several credentials with this name are an error
+        (the message lists their IDs), except in two cases. When they all have the same user name and password (what two
+        runs that saved the name at the same moment leave), the module manages one of them, the oldest by the API's
+        C(createdAt), or without one the first by ID, and warns naming the others, which it leaves alone. When there are
+        two and exactly one of them has the task's O(username) and O(password), which is what a replace interrupted
+        after its save leaves behind, the module finishes that replace (see O(repoint_endpoints)).
+      - "Two runs that save the same name at the same moment settle on one credential: after its save each run lists the
+        credentials again, every run keeps the same one of the new ones (by the rule above), and deletes the other new
+        ones that have its user name and password (never one an endpoint already uses), with a warning. A run whose
+        values differ from the one kept deletes its own and fails, saying so; running it again replaces the one kept."
       - With O(state=absent), every credential with this name is deleted.
       - At most 255 characters.
     type: str
@@ -82,9 +88,11 @@ options:
         endpoint that still refers to the old ID could no longer pull its image."
       - V(false) fails before any write and names the endpoints (name and ID).
       - V(true) saves the new credential, then updates every endpoint that uses the old one to use the new ID, then
-        deletes the old credential. Each update sends the whole endpoint as it is, with only the credential ID changed
-        (as M(novita.cloud.novita_endpoint) does), so no other setting is lost. With O(wait), the module waits for each
-        endpoint to read back the new ID and be ready before it deletes the old credential.
+        deletes the old credential. Each update sends the whole endpoint as a read of it by ID shows it (not as the
+        endpoint list shows it, which may lag behind a recent update), with only the credential ID changed (as
+        M(novita.cloud.novita_endpoint) does), so no other setting is lost; an endpoint that reads back no longer using
+        the old credential is left alone, with a warning. With O(wait), the module waits for each endpoint to read back
+        the new ID and be ready before it deletes the old credential.
       - A failure part of the way says what was done (the new credential's ID, the endpoints repointed) and what was
         not; the old credential is then kept. Running the task again finishes the replace.
       - Unused when nothing uses the credential, and with O(state=absent).
@@ -117,10 +125,19 @@ notes:
   - Requests per run are bounded. An unchanged credential costs one read of the credential list. A create adds the save
     and one more read of the list (the save returns no ID, so the new credential is the one with the name whose ID was
     not listed before). A replace or a delete also reads the endpoint list pages (which endpoints use the credential); a
-    replace then makes the save, the list read, one update per endpoint repointed and its wait polls, and the delete.
+    replace then makes the save, the list read, per endpoint repointed one read by ID, the update and its wait polls,
+    and the delete. When another run saved the same name at the same moment, the run also reads the endpoint list and
+    deletes the duplicates it settles on.
+  - Every decision rests on a complete list. A credential or endpoint list reply that is not well formed (no list, items
+    that are not objects, a C(total) that is not a number, pages short of the total or repeating) fails the task before
+    any write, naming the request, instead of being read as an empty or shorter list.
   - A save is never repeated blindly. When a save gets no clear reply (a timeout, a dropped connection, an HTTP 5xx), the
     module lists the credentials again and adopts a new one with the name if the API did save it (the result then carries
     a warning); only when there is none does it send the save again.
+  - C(changed) says whether the API may have applied a write, on failure too. A save that was accepted but whose new
+    credential cannot be listed reports C(changed=true). An endpoint update or a delete that gets no clear reply is read
+    back. When it took effect the run goes on, with a warning; when the read cannot tell, the module fails with
+    C(changed=true) and says the write may have been applied.
   - A replace saves the new credential first and deletes the old one last, so an endpoint never points at a credential
     that does not exist. A replace that fails part of the way keeps the old credential and says what was done and what
     was not, for example that it saved the new credential with its ID, repointed one endpoint and then failed to update
@@ -199,10 +216,17 @@ action:
   description:
     - What the module did to the credential, or in check mode would do. V(replaced) is a save of a new credential with the
       task's values and the delete of the old one, see O(repoint_endpoints); the ID changes.
-    - When the module fails, what it was doing, and C(changed) says whether a write had already been made.
+    - V(none) when the module failed before its write (a problem found, a write refused); nothing was done, and RV(planned)
+      says what it was about to do. When it failed after a write, the action that was done, and C(changed) is V(true).
   returned: always
   type: str
-  choices: [created, replaced, deleted, unchanged]
+  choices: [created, replaced, deleted, unchanged, none]
+  sample: replaced
+planned:
+  description: When RV(action) is V(none), what the module was about to do to the credential when it failed.
+  returned: when the module failed before its write
+  type: str
+  choices: [created, replaced, deleted]
   sample: replaced
 registry_auth:
   description:
@@ -254,8 +278,8 @@ used_by:
       sample: llama-chat
 repointed_endpoints:
   description:
-    - With O(repoint_endpoints=true), the endpoints updated to use the new credential (in check mode, that would be).
-    - When the module fails part of the way, the message names the ones that were updated.
+    - With O(repoint_endpoints=true), the endpoints updated to use the new credential (in check mode, that would be);
+      only the ones whose update was done, so after a failure part of the way, the ones that were updated.
   returned: when a replace repoints endpoints
   type: list
   elements: dict
@@ -268,6 +292,14 @@ repointed_endpoints:
       description: The endpoint name.
       type: str
       sample: llama-chat
+duplicate_deleted_ids:
+  description:
+    - The IDs of the credentials with the task's name that this run deleted because another run saved the same name at
+      the same moment (see O(name)); a warning names the credential kept.
+  returned: when concurrent saves of the name left duplicates
+  type: list
+  elements: str
+  sample: [9c0e7b1d4a553f2a]
 deleted_auth_ids:
   description: With O(state=absent), the IDs of the credentials deleted (in check mode, that would be), every one with O(name).
   returned: when credentials are deleted
@@ -307,8 +339,10 @@ errors:
   sample:
     - "password: 1030 characters is longer than the allowed 1024"
 auth_ids:
-  description: The IDs of the credentials named O(name), when several have the name and the module cannot tell which to manage.
-  returned: when the module fails for that reason
+  description:
+    - The IDs of the credentials named O(name), when several have the name and the module cannot tell which to manage, or
+      when the module fails settling on one credential after another run saved the same name at the same moment.
+  returned: when the module fails for one of those reasons
   type: list
   elements: str
   sample: [7b1d4a553f2a9c0e, 9c0e7b1d4a553f2a]
@@ -412,17 +446,17 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
 from ansible_collections.novita.cloud.plugins.module_utils.converge import fail, warn
 from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import RegistryAuthConverger, registry_auth_argument_spec, validate_options
+from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule
 
 
 def main():
     argument_spec = novita_argument_spec()
     argument_spec.update(registry_auth_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    # The password as the module uses it (a number given for it becomes text) is hidden too.
+    module = SecretsModule(argument_spec=argument_spec, supports_check_mode=True, secret_values=lambda params: [params.get("password")])
     # The task's own problems (lengths, empty values) are reported before any request.
     problems = validate_options(module.params)
     client = NovitaClient.from_module(module, problems)

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.api import ListPager, NovitaAPIError, NovitaListError
 from ansible_collections.novita.cloud.plugins.module_utils.network_storage import (
     NETWORK_STORAGE_SCHEMA,
     NetworkStorageAPI,
@@ -135,9 +135,8 @@ def test_create_sends_cluster_name_size_and_returns_the_storage_read_back(reply_
     assert result["changed"] is True and result["action"] == "created"
     assert client.sent("/networkstorage/create") == [{"clusterId": "c1", "storageName": "team-models", "storageSize": 50}]
     assert client.calls == [LIST, CLUSTERS_READ, ("POST", "/networkstorage/create"), LIST]
-    # The lookup filters by name; the read back is by the new ID, or (no ID in the reply) by the name, which finds the new one.
-    assert client.queries[0] == {"pageNo": 1, "pageSize": 100, "storageName": "team-models"}
-    assert client.queries[1] == ({"pageNo": 1, "pageSize": 100, "storageId": "ns-11"} if reply_id else client.queries[0])
+    # The lookup filters by name; so does the read back, which also shows any other storage a concurrent run created.
+    assert client.queries[0] == client.queries[1] == {"pageNo": 1, "pageSize": 100, "storageName": "team-models"}
     assert result["network_storage"] == {"id": "ns-11", "name": "team-models", "size": 50, "cluster_id": "c1", "cluster_name": "us-east",
                                          "price": "0.07"}
     assert "warnings" not in result
@@ -228,21 +227,6 @@ def test_an_ambiguous_create_that_made_nothing_is_sent_again():
     result = converge(client, name="team-models", cluster_id="c1", size=10)
     assert client.count("POST") == 2 and len(client.storages) == 1
     assert result["changed"] is True and "warnings" not in result
-
-
-def test_an_empty_create_reply_with_two_storages_of_the_name_fails_naming_them():
-    client = StorageClient(reply_id=False)
-    original = client._apply
-
-    def apply(path, body):
-        answer = original(path, body)
-        if path == "/networkstorage/create":
-            client.storages.append(storage("ns-99", body["storageName"]))  # another run created the same name
-        return answer
-    client._apply = apply
-    error = failure(client, name="team-models", cluster_id="c1", size=10)
-    assert "2 storages now have the name (IDs: ns-11, ns-99)" in error.msg
-    assert error.details["network_storage_ids"] == ["ns-11", "ns-99"]
 
 
 # ---------------------------------------------------------------------------
@@ -381,10 +365,227 @@ def test_absent_ignores_the_create_rules():
 
 
 # ---------------------------------------------------------------------------
+# bad reads and writes with no clear answer
+
+GATEWAY_ERROR = {"code": 500, "message": "internal error"}
+CREATE, UPDATE, DELETE = ("POST", "/networkstorage/create"), ("POST", "/networkstorage/update"), ("POST", "/networkstorage/delete")
+UNCLEAR = NovitaAPIError("Novita API returned HTTP 502", status=502, method="POST", path="/networkstorage", transient=True, ambiguous=True)
+
+
+class BadReads(StorageClient):
+    """StorageClient whose reads of the paths in ``bad`` answer that reply at status 200 (the endpoint list then pages through
+    the real pager); ``fail_after`` (path -> n): the reads of the path after the first n raise a 503."""
+
+    def __init__(self, storages=(), bad=None, fail_after=None, **kwargs):
+        super(BadReads, self).__init__(storages, **kwargs)
+        self.bad = dict(bad or {})
+        self.fail_after = dict(fail_after or {})
+
+    def get(self, path, query=None):
+        if path in self.fail_after:
+            if self.fail_after[path] <= 0:
+                self._record(("GET", path))
+                raise NovitaAPIError("Novita API returned HTTP 503 on GET %s" % path, status=503, method="GET", path=path, transient=True)
+            self.fail_after[path] -= 1
+        if path in self.bad:
+            self._record(("GET", path))
+            return copy.deepcopy(self.bad[path])
+        return super(BadReads, self).get(path, query)
+
+    def list_all(self, path, items_key, query=None, page_param="pageNum", key=None):
+        if path in self.bad:
+            return ListPager(self, path, items_key, query=query, page_param=page_param, key=key).read_all()
+        return super(BadReads, self).list_all(path, items_key, query, page_param, key)
+
+
+@pytest.mark.parametrize("reply", [GATEWAY_ERROR, {"data": [], "total": 3}, {"data": [storage("ns-1", "models")], "total": "many"}],
+                         ids=["error-body-at-200", "short-of-total", "total-not-a-number"])
+def test_a_bad_storage_list_creates_nothing_and_deletes_nothing(reply):
+    client = BadReads([storage("ns-1", "models")], bad={"/networkstorages/list": reply})
+    with pytest.raises(NovitaListError) as error:
+        converge(client, name="models", cluster_id="c1", size=100)
+    assert "/networkstorages/list" in error.value.msg and " cannot be trusted: " in error.value.msg
+    with pytest.raises(NovitaListError):
+        converge(client, name="models", state="absent")
+    assert client.writes() == []
+
+
+def test_a_bad_endpoint_list_deletes_no_storage():
+    client = BadReads([storage("ns-1", "models")], bad={"/endpoints": GATEWAY_ERROR}, endpoints=[mounting("ep-1", "chat", "ns-1")])
+    with pytest.raises(NovitaListError):
+        converge(client, name="models", state="absent")
+    assert client.writes() == [] and len(client.storages) == 1
+
+
+def test_a_bad_cluster_list_creates_nothing():
+    client = BadReads(bad={"/clusters": GATEWAY_ERROR})
+    with pytest.raises(NovitaListError) as error:
+        converge(client, name="models", cluster_name="us-east", size=100)
+    assert "/clusters cannot be trusted: the reply has no data list" in error.value.msg
+    assert client.writes() == []
+
+
+def test_a_create_without_an_id_whose_lookup_fails_reports_changed():
+    client = BadReads(reply_id=False, fail_after={"/networkstorages/list": 1})
+    task = params(name="models", cluster_id="c1", size=100)
+    converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
+    with pytest.raises(NetworkStorageError) as error:
+        converger.run()
+    assert error.value.msg.startswith("the API accepted the create of network storage models without returning its ID, and looking it up"
+                                      " failed: Novita API returned HTTP 503 on GET /networkstorages/list")
+    assert converger.result["changed"] is True and len(client.storages) == 1
+
+
+def test_a_create_with_no_clear_reply_whose_lookup_fails_reports_changed():
+    client = BadReads(fail_after={"/networkstorages/list": 1}, faults={"/networkstorage/create": [(UNCLEAR, True)]})
+    task = params(name="models", cluster_id="c1", size=100)
+    converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
+    with pytest.raises(NetworkStorageError) as error:
+        converger.run()
+    assert error.value.msg.startswith("Novita API returned HTTP 502; whether network storage models was created is unknown, and looking it up"
+                                      " failed")
+    assert converger.result["changed"] is True and client.count(*CREATE) == 1
+
+
+def test_an_update_with_no_clear_reply_that_took_effect_succeeds_with_a_warning():
+    client = StorageClient([storage("ns-1", "models", 100)], faults={"/networkstorage/update": [(UNCLEAR, True)]})
+    result = converge(client, name="models", size=150)
+    assert result["changed"] is True and result["action"] == "updated" and result["network_storage"]["size"] == 150
+    assert result["warnings"] == ["the update of network storage models (ns-1) got no clear reply (Novita API returned HTTP 502); reading it"
+                                  " back shows it was applied"]
+
+
+def test_an_update_with_no_clear_reply_that_does_not_read_back_reports_changed():
+    client = StorageClient([storage("ns-1", "models", 100)], faults={"/networkstorage/update": [(UNCLEAR, False)]})
+    task = params(name="models", size=150)
+    converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
+    with pytest.raises(NetworkStorageError) as error:
+        converger.run()
+    assert error.value.msg == ("updating network storage models (ns-1) failed: Novita API returned HTTP 502; it may or may not have been"
+                               " applied, so changed is true; run the task again to converge")
+    assert converger.result["changed"] is True
+
+
+def test_a_delete_with_no_clear_reply_is_read_back():
+    client = StorageClient([storage("ns-1", "models")], faults={"/networkstorage/delete": [(UNCLEAR, True)]})
+    result = converge(client, name="models", state="absent")
+    assert result["changed"] is True and client.storages == []
+    assert result["warnings"] == ["the delete of network storage models (ns-1) got no clear reply (Novita API returned HTTP 502); reading it"
+                                  " back shows it is gone"]
+    client = StorageClient([storage("ns-1", "models")], faults={"/networkstorage/delete": [(UNCLEAR, False)]})
+    task = params(name="models", state="absent")
+    converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
+    with pytest.raises(NetworkStorageError) as error:
+        converger.run()
+    assert error.value.msg == ("deleting network storage models (ns-1) failed: Novita API returned HTTP 502; it is still listed, so it was not"
+                               " deleted")
+    assert converger.result["changed"] is False
+
+
+# ---------------------------------------------------------------------------
+# two runs creating one storage at the same moment
+
+
+class TwoRuns(StorageClient):
+    """Runs A and B create one storage name at the same moment. This client receives A's create first; B's (``rival``: its
+    size) lands right after it, with the createdAt stamps ``created`` (A's, B's) if given. ``as_run_b`` then replays B:
+    its lookup by name sees the storages as before both creates, its create was made already (the reply carries B's ID
+    when the client replies with IDs), and (``settled_late``) its list after the create sees both new storages, as when
+    both runs list before either deletes."""
+
+    def __init__(self, storages=(), rival=None, created=(None, None), **kwargs):
+        super(TwoRuns, self).__init__(storages, **kwargs)
+        self.rival = rival
+        self.created = created
+        self.replayed = []
+        self.skip_create = None
+
+    def get(self, path, query=None):
+        if path == "/networkstorages/list" and self.replayed and "storageName" in query:
+            live, self.storages = self.storages, self.replayed.pop(0)
+            try:
+                return super(TwoRuns, self).get(path, query)
+            finally:
+                self.storages = live
+        return super(TwoRuns, self).get(path, query)
+
+    def _apply(self, path, body):
+        if path != "/networkstorage/create":
+            return super(TwoRuns, self)._apply(path, body)
+        if self.skip_create is not None:
+            answer, self.skip_create = self.skip_create, None
+            return answer
+        before = copy.deepcopy(self.storages)
+        answer = super(TwoRuns, self)._apply(path, body)
+        rival = super(TwoRuns, self)._apply(path, dict(body, storageSize=self.rival or body["storageSize"]))
+        for item, stamp in zip(self.storages[-2:], self.created):
+            if stamp is not None:
+                item["createdAt"] = stamp
+        self.before, self.after_creates, self.rival_answer = before, copy.deepcopy(self.storages), rival
+        return answer
+
+    def as_run_b(self, settled_late=True):
+        self.replayed = [self.before] + ([self.after_creates] if settled_late else [])
+        self.skip_create = self.rival_answer
+        self.calls, self.bodies, self.queries = [], [], []
+
+
+@pytest.mark.parametrize("reply_id", [True, False], ids=["reply-with-id", "empty-reply"])
+@pytest.mark.parametrize("settled_late", [True, False], ids=["b-lists-before-a-deletes", "b-lists-after-a-finished"])
+def test_two_runs_creating_one_storage_at_once_leave_one_and_both_report_it(reply_id, settled_late):
+    client = TwoRuns(reply_id=reply_id)
+    result = converge(client, name="models", cluster_id="c1", size=100)
+    assert result["changed"] is True and result["action"] == "created" and result["network_storage"]["id"] == "ns-11"
+    client.as_run_b(settled_late)
+    result = converge(client, name="models", cluster_id="c1", size=100)
+    assert result["changed"] is True and result["action"] == "created" and result["network_storage"]["id"] == "ns-11"
+    assert [s["storageId"] for s in client.storages] == ["ns-11"]
+    client.calls = []
+    result = converge(client, name="models", cluster_id="c1", size=100)
+    assert result["changed"] is False and client.calls == [LIST]
+
+
+def test_the_run_whose_storage_is_not_kept_deletes_its_own_and_adopts_the_other_with_its_values():
+    client = TwoRuns(rival=150)
+    result = converge(client, name="models", cluster_id="c1", size=100)
+    assert result["network_storage"]["id"] == "ns-11" and client.count(*DELETE) == 0
+    assert result["warnings"] == ["created network storage models (ns-11); another run created one with the name at the same time (IDs: ns-11,"
+                                  " ns-12), and ns-11 is kept, the first by ID"]
+    client.as_run_b()
+    result = converge(client, name="models", cluster_id="c1", size=150)
+    assert result["changed"] is True and result["action"] == "created" and result["duplicate_deleted_ids"] == ["ns-12"]
+    assert result["network_storage"]["id"] == "ns-11" and result["network_storage"]["size"] == 150
+    assert client.sent("/networkstorage/delete") == [{"storageId": "ns-12"}]
+    assert client.sent("/networkstorage/update") == [{"storageId": "ns-11", "storageName": "models", "storageSize": 150}]
+    assert result["warnings"][0] == ("created network storage models (ns-12); another run created one with the name at the same time (IDs:"
+                                     " ns-11, ns-12), and ns-11 is kept, the first by ID; this run deleted its own (ns-12) and adopted ns-11")
+    assert [s["storageId"] for s in client.storages] == ["ns-11"]
+
+
+def test_the_oldest_storage_by_created_at_is_kept():
+    client = TwoRuns(created=("2025-03-01T10:00:02Z", "2025-03-01T10:00:01Z"))
+    result = converge(client, name="models", cluster_id="c1", size=100)
+    assert result["network_storage"]["id"] == "ns-12" and result["duplicate_deleted_ids"] == ["ns-11"]
+    assert [s["storageId"] for s in client.storages] == ["ns-12"]
+
+
+def test_a_new_duplicate_an_endpoint_already_mounts_is_not_deleted():
+    client = TwoRuns(endpoints=[mounting("ep-1", "chat", "ns-11")], created=("2025-03-01T10:00:02Z", "2025-03-01T10:00:01Z"))
+    task = params(name="models", cluster_id="c1", size=100)
+    converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
+    with pytest.raises(NetworkStorageError) as error:
+        converger.run()
+    assert error.value.msg == ("created network storage models (ns-11); another run created one with the name at the same time (IDs: ns-11,"
+                               " ns-12), and ns-12 is kept, the oldest; then network storage models (ns-11) is mounted by 1 endpoint(s)"
+                               " already: chat (ep-1), so nothing was deleted: move them to one of the storages and delete the others")
+    assert converger.result["changed"] is True and client.count(*DELETE) == 0
+
+
+# ---------------------------------------------------------------------------
 # the pieces
 
 
-def test_list_reads_every_page_and_stops_when_pages_repeat():
+def test_list_reads_every_page_and_refuses_pages_that_repeat_short_of_the_total():
     client = StorageClient([storage("ns-%d" % i, "s%d" % i) for i in range(5)], page_size=2)
     assert [s["storageId"] for s in NetworkStorageAPI(client).list()] == ["ns-0", "ns-1", "ns-2", "ns-3", "ns-4"]
     assert [q["pageNo"] for q in client.queries] == [1, 2, 3]
@@ -393,8 +594,9 @@ def test_list_reads_every_page_and_stops_when_pages_repeat():
         def get(self, path, query=None):
             return super(IgnoresPages, self).get(path, dict(query, pageNo=1) if path == "/networkstorages/list" else query)
     client = IgnoresPages([storage("ns-%d" % i, "s%d" % i) for i in range(5)], page_size=2)
-    assert [s["storageId"] for s in NetworkStorageAPI(client).list()] == ["ns-0", "ns-1"]
-    assert len(client.queries) == 2
+    with pytest.raises(NovitaListError) as error:
+        NetworkStorageAPI(client).list()
+    assert "2 of 5 data read: page 2 repeated data of earlier pages" in error.value.msg
 
 
 def test_name_filter_keeps_exact_matches_only():

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.api import ListPager, NovitaAPIError, NovitaListError
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, fail
 from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import (
     RegistryAuthConverger,
@@ -26,7 +26,7 @@ from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api i
 HUB_PASSWORD = "hub-password-0ld"
 NEW_PASSWORD = "hub-password-n3w"
 OTHER_PASSWORD = "other-password-9x"
-GET_AUTHS, LIST_ENDPOINTS = ("GET", "/repository/auths"), ("LIST", "/endpoints")
+GET_AUTHS, LIST_ENDPOINTS, GET_ENDPOINT = ("GET", "/repository/auths"), ("LIST", "/endpoints"), ("GET", "/endpoint")
 SAVE, DELETE, UPDATE = ("POST", "/repository/auth/save"), ("POST", "/repository/auth/delete"), ("POST", "/endpoint/update")
 
 
@@ -177,24 +177,124 @@ def test_an_ambiguous_save_that_did_not_go_through_is_sent_again():
     assert client.calls == [GET_AUTHS, SAVE, GET_AUTHS, SAVE, GET_AUTHS]
 
 
-def test_two_new_credentials_with_the_name_pick_the_one_with_these_values_or_fail():
-    class Racing(AuthFakeClient):
-        """Another run saves the same name at the same moment, with other values (``twin``) or the same ones."""
+class TwoRuns(AuthFakeClient):
+    """Runs A and B save one credential name at the same moment. This client receives A's save first; B's save (with the
+    ``rival`` user name and password, and the ``rival_created`` createdAt if given) lands right after it. ``as_run_b``
+    then replays B: its first list read sees the credentials as they were before both saves, its save was already made,
+    and (``settled_late``) its list after the save sees both new credentials, as when both runs list before either deletes."""
 
-        twin = "someone-else"
+    def __init__(self, endpoints=(), auths=(), rival=("bot", NEW_PASSWORD), created=None, rival_created=None, **kwargs):
+        super(TwoRuns, self).__init__(endpoints, auths, **kwargs)
+        self.rival = rival
+        self.created_stamps = (created, rival_created)
+        self.replayed = []
+        self.skip_save = False
 
-        def _apply(self, path, body):
-            if path == "/repository/auth/save":
-                self.auths.append(dict(id="auth-other", name=body["name"], username=self.twin, password=body["password"]))
-            return super(Racing, self)._apply(path, body)
+    def get(self, path, query=None):
+        if path == "/repository/auths" and self.replayed:
+            self._record(("GET", path))
+            return {"data": copy.deepcopy(self.replayed.pop(0))}
+        return super(TwoRuns, self).get(path, query)
 
-    client = Racing(auths=auths())
-    assert converge(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)["registry_auth"]["id"] == "auth-new1"
-    client = Racing(auths=auths())
-    client.twin = "ci-bot"
+    def _apply(self, path, body):
+        if path != "/repository/auth/save":
+            return super(TwoRuns, self)._apply(path, body)
+        if self.skip_save:
+            self.skip_save = False
+            return {}
+        before = copy.deepcopy(self.auths)
+        super(TwoRuns, self)._apply(path, body)
+        super(TwoRuns, self)._apply(path, dict(body, username=self.rival[0], password=self.rival[1]))
+        for auth, stamp in zip(self.auths[-2:], self.created_stamps):
+            if stamp is not None:
+                auth["createdAt"] = stamp
+        self.before, self.after_saves = before, copy.deepcopy(self.auths)
+        return {}
+
+    def as_run_b(self, settled_late=True):
+        self.replayed = [self.before] + ([self.after_saves] if settled_late else [])
+        self.skip_save = True
+        self.calls, self.bodies = [], []
+
+
+def test_two_runs_saving_one_credential_at_once_leave_one_and_both_report_it():
+    client = TwoRuns(auths=auths())
+    task = converger(client, name="ghcr", username="bot", password=NEW_PASSWORD)
+    result = task.run()
+    # Both new credentials have this run's values: it keeps the first by ID and deletes the other (its own or B's).
+    assert result["changed"] is True and result["action"] == "created"
+    assert result["registry_auth"]["id"] == "auth-new1" and result["duplicate_deleted_ids"] == ["auth-new2"]
+    assert client.auth_ids("ghcr") == ["auth-new1"]
+    assert client.calls == [GET_AUTHS, SAVE, GET_AUTHS, LIST_ENDPOINTS, DELETE]
+    assert task.warnings == ["saved registry credential ghcr; another run saved one with the name at the same time (new IDs: auth-new1,"
+                             " auth-new2), and auth-new1 is kept, the first by ID; this run deleted auth-new2"]
+    # Run B listed before both saves and lists again after them, before A's delete: same rule, same credential kept.
+    client.as_run_b()
+    task = converger(client, name="ghcr", username="bot", password=NEW_PASSWORD)
+    result = task.run()
+    assert result["changed"] is True and result["registry_auth"]["id"] == "auth-new1"
+    assert client.auth_ids("ghcr") == ["auth-new1"]
+    # Every later run is one read and no write.
+    client.calls = []
+    result = converge(client, name="ghcr", username="bot", password=NEW_PASSWORD)
+    assert result["changed"] is False and client.calls == [GET_AUTHS]
+
+
+def test_the_oldest_by_created_at_is_kept_whatever_the_ids():
+    client = TwoRuns(auths=auths(), created="2025-03-01T10:00:02Z", rival_created="2025-03-01T10:00:01Z")
+    task = converger(client, name="ghcr", username="bot", password=NEW_PASSWORD)
+    result = task.run()
+    assert result["registry_auth"]["id"] == "auth-new2" and result["duplicate_deleted_ids"] == ["auth-new1"]
+    assert client.auth_ids("ghcr") == ["auth-new2"]
+    assert "auth-new2 is kept, the oldest" in task.warnings[0]
+
+
+def test_a_run_whose_values_lost_the_race_deletes_its_own_and_fails_and_a_rerun_converges():
+    client = TwoRuns(auths=auths(), rival=("someone-else", OTHER_PASSWORD))
+    result = converge(client, name="ghcr", username="bot", password=NEW_PASSWORD)
+    # A's credential is the first by ID: A keeps it; B's (other values) is B's to delete.
+    assert result["registry_auth"]["id"] == "auth-new1" and "duplicate_deleted_ids" not in result
+    assert client.count(*DELETE) == 0
+    client.as_run_b()
+    task = converger(client, name="ghcr", username="someone-else", password=OTHER_PASSWORD)
     with pytest.raises(RegistryAuthError) as error:
-        converge(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
-    assert error.value.msg.startswith("saved registry credential ghcr, but 2 new credentials with that name appeared (IDs: auth-new1, auth-other)")
+        task.run()
+    assert error.value.msg == ("saved registry credential ghcr; another run saved one with the name at the same time (new IDs: auth-new1,"
+                               " auth-new2), and auth-new1 is kept, the first by ID, which has another user name or password: this run"
+                               " deleted the one it saved (auth-new2). Run the task again to replace auth-new1 with this task's values")
+    assert task.result["changed"] is True and task.result["duplicate_deleted_ids"] == ["auth-new2"]
+    assert client.auth_ids("ghcr") == ["auth-new1"]
+    client.calls = []
+    result = converge(client, name="ghcr", username="someone-else", password=OTHER_PASSWORD)
+    assert result["action"] == "replaced" and client.auth_ids("ghcr") == ["auth-new3"]
+
+
+def test_a_new_duplicate_an_endpoint_already_uses_is_not_deleted():
+    client = TwoRuns([using("ep1", "chat", auth_id="auth-new2")], auths())
+    task = converger(client, name="ghcr", username="bot", password=NEW_PASSWORD)
+    with pytest.raises(RegistryAuthError) as error:
+        task.run()
+    assert error.value.msg == ("saved registry credential ghcr; another run saved one with the name at the same time (new IDs: auth-new1,"
+                               " auth-new2), and auth-new1 is kept, the first by ID; then endpoint chat (ep1) already uses auth-new2, so"
+                               " nothing was deleted: point them at one of the credentials and delete the others")
+    assert task.result["changed"] is True and client.count(*DELETE) == 0
+
+
+def test_a_rerun_with_two_identical_credentials_adopts_the_first_by_id_with_a_warning():
+    twin = {"id": "a10", "name": "hub", "username": "bot", "password": HUB_PASSWORD}
+    client = AuthFakeClient(auths=[twin] + auths())
+    task = converger(client, name="hub", username="bot", password=HUB_PASSWORD)
+    result = task.run()
+    assert result["changed"] is False and result["registry_auth"]["id"] == "a1" and client.writes() == []
+    assert task.warnings == ["2 registry credentials are named hub, with the same user name and password (IDs: a1, a10); this run manages"
+                             " a1, the first by ID, and leaves a10 alone: delete it if nothing uses it"]
+    # A new password replaces the one managed; the rerun after finishes with the other (see the interrupted replace).
+    result = converge(client, name="hub", username="bot", password=NEW_PASSWORD)
+    assert result["action"] == "replaced" and result["replaced_auth_id"] == "a1"
+    result = converge(client, name="hub", username="bot", password=NEW_PASSWORD)
+    assert result["action"] == "replaced" and result["replaced_auth_id"] == "a10"
+    assert client.auth_ids("hub") == ["auth-new1"]
+    assert converge(client, name="hub", username="bot", password=NEW_PASSWORD)["changed"] is False
 
 
 # ---------------------------------------------------------------- replace (rotation)
@@ -236,7 +336,7 @@ def test_rotation_with_repoint_sends_the_whole_endpoint_with_only_the_new_auth_i
     client = AuthFakeClient([endpoint, using("ep2", "embed", auth_id="a2")], auths())
     result = converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     assert result["changed"] is True and result["action"] == "replaced"
-    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, UPDATE, ("GET", "/endpoint"), DELETE]
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, GET_ENDPOINT, UPDATE, GET_ENDPOINT, DELETE]
     sent = [body for path, body in client.bodies if path == "/endpoint/update"]
     # The update call replaces the endpoint: every setting goes back as it was (create-only fields are never sent), only authId is new.
     assert sent == [{
@@ -261,15 +361,16 @@ def test_rotation_with_repoint_sends_the_whole_endpoint_with_only_the_new_auth_i
 def test_repoint_without_wait_deletes_the_old_credential_right_after_the_updates():
     client = AuthFakeClient([using("ep1", "chat"), using("ep3", "batch")], auths())
     converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True, wait=False)
-    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, UPDATE, UPDATE, DELETE]
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, GET_ENDPOINT, UPDATE, GET_ENDPOINT, UPDATE, DELETE]
 
 
 def test_the_wait_after_a_repoint_ignores_a_stale_read():
     client = AuthFakeClient([using("ep1", "chat")], auths())
     stale = dict(using("ep1", "chat"), state={"state": "serving"})
-    client.states = {"ep1": [stale, {"state": "updating"}]}
+    client.states = {"ep1": ["serving", stale, {"state": "updating"}]}
     converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
-    assert client.count("GET", "/endpoint") == 3
+    # The read the update is built from, then the stale read, the update in progress and serving.
+    assert client.count(*GET_ENDPOINT) == 4
 
 
 def test_rotation_in_check_mode_makes_the_same_reads_and_no_write():
@@ -308,7 +409,7 @@ def test_a_failure_part_of_the_way_says_what_was_done_and_a_rerun_finishes_the_r
     assert result["action"] == "replaced" and result["replaced_auth_id"] == "a1"
     assert result["registry_auth"] == {"id": "auth-new1", "name": "hub", "username": "bot"}
     assert result["repointed_endpoints"] == [{"id": "ep3", "name": "batch"}]
-    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, UPDATE, ("GET", "/endpoint"), DELETE]
+    assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, GET_ENDPOINT, UPDATE, GET_ENDPOINT, DELETE]
     assert client.auth_ids("hub") == ["auth-new1"] and client.endpoints["ep3"]["image"]["authId"] == "auth-new1"
     assert "a replace was interrupted after its save?" in task.warnings[0]
 
@@ -327,7 +428,7 @@ def test_a_failed_delete_of_the_old_credential_says_the_new_one_is_in_use():
 
 def test_a_wait_that_times_out_keeps_the_old_credential():
     client = AuthFakeClient([using("ep1", "chat")], auths())
-    client.states = {"ep1": ["failed"]}
+    client.states = {"ep1": ["serving", "failed"]}
     with pytest.raises(RegistryAuthError) as error:
         converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     assert error.value.msg.startswith("saved registry credential hub (auth-new1) to replace a1; repointed endpoint chat (ep1); then endpoint"
@@ -474,6 +575,172 @@ def test_the_env_values_of_an_endpoint_being_repointed_are_masked_in_errors():
     module = StubModule()
     fail(module, client, error.value, task.result)
     assert "env-secret-value" not in everything(module.failed) and "bad env TOKEN=********" in module.failed["msg"]
+
+
+# ---------------------------------------------------------------- bad reads, unclear writes, stale lists
+
+GATEWAY_ERROR = {"code": 500, "message": "internal error"}
+
+
+class BadReads(AuthFakeClient):
+    """AuthFakeClient whose reads of the paths in ``bad`` answer that reply (at status 200); the endpoint list then pages
+    through the real pager too. ``fail_reads_after`` (path -> n): reads of the path after the first n raise a 503."""
+
+    def __init__(self, endpoints=(), auths=(), bad=None, fail_reads_after=None, **kwargs):
+        super(BadReads, self).__init__(endpoints, auths, **kwargs)
+        self.bad = dict(bad or {})
+        self.fail_reads_after = dict(fail_reads_after or {})
+
+    def get(self, path, query=None):
+        if path in self.fail_reads_after:
+            if self.fail_reads_after[path] <= 0:
+                self._record(("GET", path))
+                raise NovitaAPIError("Novita API returned HTTP 503 on GET %s" % path, status=503, method="GET", path=path, transient=True)
+            self.fail_reads_after[path] -= 1
+        if path in self.bad:
+            self._record(("GET", path))
+            return copy.deepcopy(self.bad[path])
+        return super(BadReads, self).get(path, query)
+
+    def list_all(self, path, items_key, query=None, page_param="pageNum", key=None):
+        if path in self.bad:
+            return ListPager(self, path, items_key, query=query, page_param=page_param, key=key).read_all()
+        return super(BadReads, self).list_all(path, items_key, query, page_param, key)
+
+
+@pytest.mark.parametrize("reply", [GATEWAY_ERROR, {"data": [], "total": 3}, {"data": "none"}, {"data": [auths()[0], "x"]}],
+                         ids=["error-body-at-200", "short-of-total", "data-not-a-list", "item-not-an-object"])
+def test_a_bad_credential_list_saves_nothing_rather_than_a_second_credential(reply):
+    client = BadReads(auths=auths(), bad={"/repository/auths": reply})
+    with pytest.raises(NovitaListError) as error:
+        converge(client, name="hub", username="bot", password=HUB_PASSWORD)
+    assert "GET https://api.example.invalid/gpu-instance/openapi/v1/repository/auths cannot be trusted" in error.value.msg
+    assert client.writes() == []
+
+
+def test_a_bad_endpoint_list_deletes_nothing_and_replaces_nothing():
+    client = BadReads([using("ep1", "chat")], auths(), bad={"/endpoints": GATEWAY_ERROR})
+    with pytest.raises(NovitaListError):
+        converge(client, name="hub", state="absent")
+    with pytest.raises(NovitaListError):
+        converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    assert client.writes() == [] and client.auth_ids("hub") == ["a1"]
+
+
+def test_a_save_whose_follow_up_list_fails_reports_changed():
+    client = BadReads(auths=auths(), fail_reads_after={"/repository/auths": 1})
+    task = converger(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
+    with pytest.raises(RegistryAuthError) as error:
+        task.run()
+    assert error.value.msg == ("saved registry credential ghcr, then listing the credentials to find its ID failed: Novita API returned"
+                               " HTTP 503 on GET /repository/auths. Run the task again to find it")
+    assert task.result["changed"] is True and task.result["action"] == "created"
+    assert client.auth_ids("ghcr") == ["auth-new1"]
+
+
+def test_a_save_with_no_clear_reply_whose_lookup_fails_says_it_may_have_been_saved():
+    timeout = NovitaAPIError("no reply within the 30 s timeout", method="POST", path="/repository/auth/save", transient=True, ambiguous=True)
+    client = BadReads(auths=auths(), fail_reads_after={"/repository/auths": 1}, faults={"/repository/auth/save": [(timeout, True)]})
+    task = converger(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
+    with pytest.raises(RegistryAuthError) as error:
+        task.run()
+    assert error.value.msg.startswith("no reply within the 30 s timeout; registry credential ghcr may or may not have been saved: listing")
+    assert task.result["changed"] is True and client.count(*SAVE) == 1
+
+
+def test_repointed_endpoints_lists_only_the_updates_done():
+    refused = NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/update: bad request", status=400, method="POST",
+                             path="/endpoint/update")
+    client = AuthFakeClient([using("ep1", "chat"), using("ep3", "batch")], auths(), faults={"/endpoint/update": [None, (refused, False)]})
+    task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    with pytest.raises(RegistryAuthError):
+        task.run()
+    assert task.result["repointed_endpoints"] == [{"id": "ep1", "name": "chat"}]
+    assert task.result["used_by"] == [{"id": "ep1", "name": "chat"}, {"id": "ep3", "name": "batch"}]
+    # A save that fails repoints nothing.
+    broken = NovitaAPIError("Novita API returned HTTP 400 on POST /repository/auth/save: no", status=400, method="POST",
+                            path="/repository/auth/save")
+    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/repository/auth/save": [(broken, False)]})
+    task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    with pytest.raises(NovitaAPIError):
+        task.run()
+    assert "repointed_endpoints" not in task.result and task.result["changed"] is False
+
+
+def test_a_repoint_update_with_no_clear_reply_that_took_effect_goes_on():
+    unclear = NovitaAPIError("Novita API returned HTTP 502 on POST /endpoint/update", status=502, method="POST", path="/endpoint/update",
+                             transient=True, ambiguous=True)
+    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/endpoint/update": [(unclear, True)]})
+    task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    result = task.run()
+    assert result["changed"] is True and result["repointed_endpoints"] == [{"id": "ep1", "name": "chat"}]
+    assert client.auth_ids("hub") == ["auth-new1"] and client.endpoints["ep1"]["image"]["authId"] == "auth-new1"
+    assert task.warnings == ["the update of endpoint chat (ep1) got no clear reply (Novita API returned HTTP 502 on POST /endpoint/update);"
+                             " reading it back shows it uses auth-new1, so it was applied"]
+
+
+def test_a_repoint_update_with_no_clear_reply_not_read_back_reports_changed():
+    unclear = NovitaAPIError("Novita API returned HTTP 502 on POST /endpoint/update", status=502, method="POST", path="/endpoint/update",
+                             transient=True, ambiguous=True)
+    # The interrupted replace left both credentials: this run saves nothing, its only write is the update.
+    client = AuthFakeClient([using("ep1", "chat")], auths({"id": "a9", "name": "hub", "username": "bot", "password": NEW_PASSWORD}),
+                            faults={"/endpoint/update": [(unclear, False)]})
+    task = converger(client, name="hub", username="bot", password=NEW_PASSWORD, repoint_endpoints=True)
+    with pytest.raises(RegistryAuthError) as error:
+        task.run()
+    assert ("updating endpoint chat (ep1) to it failed: Novita API returned HTTP 502 on POST /endpoint/update; it may or may not have been"
+            " applied (an update replaces the whole endpoint, never a part of it), so changed is true") in error.value.msg
+    assert task.result["changed"] is True and task.result["repointed_endpoints"] == []
+    assert client.count(*DELETE) == 0
+
+
+def test_a_delete_with_no_clear_reply_that_went_through_counts_as_done():
+    unclear = NovitaAPIError("no reply within the 30 s timeout", method="POST", path="/repository/auth/delete", transient=True, ambiguous=True)
+    client = AuthFakeClient(auths=auths(), faults={"/repository/auth/delete": [(unclear, True)]})
+    task = converger(client, name="hub", state="absent")
+    result = task.run()
+    assert result["changed"] is True and result["deleted_auth_ids"] == ["a1"] and client.auth_ids("hub") == []
+    assert task.warnings == ["the delete of registry credential hub (a1) got no clear reply (no reply within the 30 s timeout); listing the"
+                             " credentials shows it is gone"]
+    client = AuthFakeClient(auths=auths(), faults={"/repository/auth/delete": [(unclear, False)]})
+    task = converger(client, name="hub", state="absent")
+    with pytest.raises(RegistryAuthError) as error:
+        task.run()
+    assert error.value.msg == ("deleting registry credential hub (a1) failed: no reply within the 30 s timeout; it is still listed, so it was"
+                               " not deleted")
+    assert task.result["changed"] is False
+
+
+class StaleList(AuthFakeClient):
+    """The endpoint list shows each endpoint as ``listed`` holds it (a read from before its last update); GET by ID is current."""
+
+    def __init__(self, endpoints=(), auths=(), listed=(), **kwargs):
+        super(StaleList, self).__init__(endpoints, auths, **kwargs)
+        self.listed = [copy.deepcopy(e) for e in listed]
+
+    def list_all(self, path, items_key, query=None, page_param="pageNum", key=None):
+        if path != "/endpoints":
+            return super(StaleList, self).list_all(path, items_key, query, page_param, key)
+        self._record(("LIST", path))
+        return copy.deepcopy(self.listed)
+
+
+def test_a_repoint_builds_the_update_from_a_read_by_id_not_from_a_stale_list():
+    current = using("ep1", "chat")
+    current["workerConfig"] = dict(current["workerConfig"], maxNum=5)
+    client = StaleList([current], auths(), listed=[using("ep1", "chat")])
+    converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    sent = [body for path, body in client.bodies if path == "/endpoint/update"]
+    assert len(sent) == 1 and sent[0]["workerConfig"]["maxNum"] == 5 and sent[0]["image"]["authId"] == "auth-new1"
+    assert client.endpoints["ep1"]["workerConfig"]["maxNum"] == 5
+
+
+def test_an_endpoint_that_no_longer_uses_the_credential_when_read_by_id_is_not_updated():
+    client = StaleList([using("ep1", "chat", auth_id="a2")], auths(), listed=[using("ep1", "chat")])
+    task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
+    result = task.run()
+    assert client.count(*UPDATE) == 0 and result["repointed_endpoints"] == [] and client.auth_ids("hub") == ["auth-new1"]
+    assert task.warnings == ["endpoint chat (ep1) was listed as using a1, but read by ID it uses a2, so it was not updated"]
 
 
 # ---------------------------------------------------------------- the info helper

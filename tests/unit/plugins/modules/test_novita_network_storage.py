@@ -58,7 +58,7 @@ def test_every_problem_of_the_task_is_reported_with_no_write(monkeypatch):
         "cluster_name: no cluster has the name nowhere; clusters that support network storage: c1 (us-east), c2 (eu-west)",
     ]
     assert result["msg"] == "3 problems, nothing was written: " + "; ".join(result["errors"])
-    assert result["changed"] is False and result["action"] == "created"
+    assert result["changed"] is False and result["action"] == "none" and result["planned"] == "created"
     assert client.writes() == []
 
 
@@ -83,7 +83,7 @@ def test_option_rules_of_the_argument_spec(monkeypatch, args, message):
 def test_delete_refused_while_mounted_then_forced(monkeypatch):
     client = StorageClient([storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1")])
     failed, result = run(monkeypatch, {"name": "models", "state": "absent"}, client)
-    assert failed is True and result["changed"] is False and result["action"] == "deleted"
+    assert failed is True and result["changed"] is False and result["action"] == "none" and result["planned"] == "deleted"
     assert "mounted by 1 endpoint(s): chat (ep-1)" in result["msg"]
     assert result["used_by"] == [{"id": "ep-1", "name": "chat"}] and result["network_storage_id"] == "ns-1"
     assert client.writes() == []
@@ -99,15 +99,36 @@ def test_delete_refused_while_mounted_then_forced(monkeypatch):
 def test_a_refused_change_says_it_was_an_update(monkeypatch, args):
     client = StorageClient([storage("ns-1", "models", 100)])
     failed, result = run(monkeypatch, dict(args, name="models"), client)
-    assert failed is True and result["action"] == "updated" and result["changed"] is False
+    assert failed is True and result["action"] == "none" and result["planned"] == "updated" and result["changed"] is False
     assert result["network_storage_id"] == "ns-1" and client.writes() == []
 
 
 def test_duplicate_names_fail_listing_the_ids(monkeypatch):
-    client = StorageClient([storage("ns-1", "models"), storage("ns-2", "models")])
+    client = StorageClient([storage("ns-1", "models"), storage("ns-2", "models", size=50)])
     failed, result = run(monkeypatch, {"name": "models", "size": 200}, client)
     assert failed is True and result["network_storage_ids"] == ["ns-1", "ns-2"]
     assert result["msg"] == "name: 2 network storages are named models (IDs: ns-1, ns-2); set id to choose the one to manage"
+    assert client.writes() == []
+
+
+def test_identical_duplicates_are_managed_through_the_first_by_id_with_a_warning(monkeypatch):
+    client = StorageClient([storage("ns-10", "models"), storage("ns-9", "models")])
+    warnings = []
+    monkeypatch.setattr(novita_network_storage.AnsibleModule, "warn", lambda self, text: warnings.append(text))
+    failed, result = run(monkeypatch, {"name": "models", "size": 100, "cluster_id": "c1"}, client)
+    assert failed is False and result["changed"] is False and result["network_storage"]["id"] == "ns-9"
+    assert warnings == ["2 network storages are named models, with the same size and cluster (IDs: ns-10, ns-9); this run manages ns-9,"
+                        " the first by ID, and leaves ns-10 alone: delete it if nothing mounts it"]
+    failed, result = run(monkeypatch, {"name": "models", "size": 200}, client)
+    assert failed is False and result["changed"] is True and result["network_storage"]["id"] == "ns-9"
+    assert client.sent("/networkstorage/update") == [{"storageId": "ns-9", "storageName": "models", "storageSize": 200}]
+    # They differ now; the one with the task's values is still the one managed, and the rerun changes nothing.
+    del warnings[:]
+    failed, result = run(monkeypatch, {"name": "models", "size": 200}, client)
+    assert failed is False and result["changed"] is False and result["network_storage"]["id"] == "ns-9"
+    assert warnings == ["2 network storages are named models (IDs: ns-10, ns-9); this run manages ns-9, the only one with the task's"
+                        " values, and leaves ns-10 alone: delete it if nothing mounts it"]
+    assert len(client.sent("/networkstorage/update")) == 1
 
 
 # ---------------------------------------------------------------------------

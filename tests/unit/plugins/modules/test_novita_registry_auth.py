@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from ansible.module_utils import basic
+
 from ansible_collections.novita.cloud.plugins.module_utils import api
 from ansible_collections.novita.cloud.plugins.module_utils import registry_auth
 from ansible_collections.novita.cloud.plugins.modules import novita_registry_auth, novita_registry_auth_info
@@ -79,7 +81,7 @@ def test_create_then_rerun_through_main(monkeypatch):
 def test_a_refused_rotation_fails_naming_the_endpoint_with_used_by(monkeypatch):
     client = AuthFakeClient([using("ep1", "chat")], auths())
     failed, result = run(monkeypatch, {"name": "hub", "password": "a-new-password"}, client=client)
-    assert failed is True and result["changed"] is False and result["action"] == "replaced"
+    assert failed is True and result["changed"] is False and result["action"] == "none" and result["planned"] == "replaced"
     assert "is used by endpoint chat (ep1)" in result["msg"] and result["errors"] == [result["msg"]]
     assert result["used_by"] == [{"id": "ep1", "name": "chat"}] and "replaced_auth_id" not in result
     assert client.writes() == []
@@ -88,7 +90,7 @@ def test_a_refused_rotation_fails_naming_the_endpoint_with_used_by(monkeypatch):
 def test_a_forced_delete_warns(monkeypatch):
     client = AuthFakeClient([using("ep1", "chat")], auths())
     warnings = []
-    monkeypatch.setattr(novita_registry_auth.AnsibleModule, "warn", lambda self, text: warnings.append(text))
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warnings.append(text))
     failed, result = run(monkeypatch, {"name": "hub", "state": "absent", "force": True}, client=client)
     assert failed is False and result["action"] == "deleted" and "warnings" not in result
     assert warnings and warnings[0].startswith("deleted registry credential hub (a1) although endpoint chat (ep1) uses it")
@@ -122,7 +124,7 @@ def test_an_api_error_that_echoes_passwords_is_masked_by_the_module(monkeypatch)
     """state=absent gives no password option, so Ansible's no_log cannot hide the listed passwords: the module must."""
     requests = []
     failed, result = run(monkeypatch, {"name": "hub", "state": "absent", "trace_requests": True}, opener=echoing_api(requests))
-    assert failed is True and result["changed"] is False and result["action"] == "deleted"
+    assert failed is True and result["changed"] is False and result["action"] == "none" and result["planned"] == "deleted"
     assert requests == [("GET", "/repository/auths"), ("GET", "/endpoints"), ("POST", "/repository/auth/delete")]
     assert result["msg"].startswith("Novita API returned HTTP 400 INVALID_ARGUMENT on POST /repository/auth/delete: cannot delete")
     assert '"password": "********"' in result["msg"] and result["failure"]["status"] == 400
@@ -152,8 +154,16 @@ def test_the_documented_options_are_the_argument_spec():
 def test_the_returned_keys_are_documented():
     docs = module_docs(novita_registry_auth)["RETURN"]
     assert sorted(docs["registry_auth"]["contains"]) == ["id", "name", "username"]
-    assert set(("action", "registry_auth", "replaced_auth_id", "used_by", "repointed_endpoints", "deleted_auth_ids", "diff", "errors",
+    assert set(("action", "registry_auth", "replaced_auth_id", "used_by", "repointed_endpoints", "duplicate_deleted_ids", "deleted_auth_ids", "diff", "errors",
                 "auth_ids", "endpoint_id", "failure", "api_requests")) == set(docs)
     assert docs["action"]["choices"] == [registry_auth.CREATED, registry_auth.REPLACED, registry_auth.DELETED, registry_auth.UNCHANGED]
     info = module_docs(novita_registry_auth_info)["RETURN"]
     assert sorted(info["registry_auths"]["contains"]) == ["id", "name", "used_by", "username"]
+
+
+def test_the_password_is_hidden_as_the_module_uses_it(monkeypatch):
+    """A password given as a YAML boolean is the text True once converted; Ansible hides no boolean, the module hides the text."""
+    client = AuthFakeClient(auths=auths())
+    failed, result = run(monkeypatch, {"name": "ghcr", "username": "ci-bot", "password": True}, client=client)
+    assert failed is False and result["action"] == "created"
+    assert result["invocation"]["module_args"]["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"

@@ -38,6 +38,8 @@ TRANSITIONAL_STATES = ("pending", "creating", "initializing", "updating", "delet
 # it reports no error and the same non-transitional state holds for this many reads in a row.
 ZERO_WORKER_STABLE_READS = 3
 POLL_FIRST_DELAY = 1.0
+# Reads of an endpoint whose update got no clear reply, to tell an applied update from a stale read.
+READ_BACK_READS = 3
 POLL_MAX_DELAY = 5.0
 APP_NAME_TAKEN = "SERVERLESS_APP_NAME_IS_EXIST"
 
@@ -65,6 +67,9 @@ class EndpointAPI:
         self._clock = clock
         # Endpoints a create must never be taken to have made (the one a recreate replaces has the same name).
         self.excluded_ids = set()
+
+    def pause(self, seconds):
+        self._sleep(seconds)
 
     def get(self, endpoint_id):
         """The endpoint with this ID, or None when the API does not know it."""
@@ -342,6 +347,20 @@ class EndpointConverger:
             return self._create(current, current_model)
         return self._update(current, current_model)
 
+    def _read_back(self, endpoint_id, expect, previous):
+        """Whether the endpoint shows the settings of an update whose answer was lost. A read that still shows the settings
+        before may be stale (see ``EndpointAPI.wait``): it is read again, up to ``READ_BACK_READS`` times in all."""
+        for attempt in range(READ_BACK_READS):
+            if attempt:
+                self.api.pause(POLL_FIRST_DELAY)
+            try:
+                shown = settings_read_back(self.api.get(endpoint_id) or {}, expect, previous)
+            except NovitaError:
+                return False
+            if shown is not False:
+                return shown is True
+        return False
+
     def _needs_write(self, current_model):
         return bool(immutable_changes(current_model, self.params)) or apply_options(current_model, self.params) != current_model
 
@@ -421,11 +440,7 @@ class EndpointConverger:
                 raise EndpointError("updating endpoint %s failed: %s; it was not applied" % (endpoint_id, exc.msg),
                                     failure=exc.to_dict())
             error = exc
-        try:
-            applied = settings_read_back(self.api.get(endpoint_id) or {}, expect, previous) is True
-        except NovitaError:
-            applied = False
-        if applied:
+        if self._read_back(endpoint_id, expect, previous):
             self.result.setdefault("warnings", []).append("the update of endpoint %s got no clear reply (%s); reading it back shows it"
                                                           " was applied" % (endpoint_id, error.msg))
             return
@@ -470,9 +485,10 @@ class EndpointConverger:
             finally:
                 self.api.excluded_ids = set()
             done = "created endpoint %s to replace endpoint %s" % (result["endpoint"].get("id"), old_id)
-            self._after_write(done, old_id, self._delete_replaced, old_id)
+            self._after_write(done, old_id, self._delete_replaced, old_id, self.params.get("wait", True))
             return result
-        self._delete_replaced(old_id)
+        # The app name must be free before the create: this deletion is waited for even with wait=false.
+        self._delete_replaced(old_id, True)
         done = "deleted endpoint %s to recreate it" % old_id
         try:
             return self._create_new(body, desired, replaced_model, done)
@@ -483,11 +499,11 @@ class EndpointConverger:
                 raise EndpointError("%s, then creating its replacement failed: %s" % (done, exc.msg), **exc.details)
             self._restore(replaced_model, done, exc)
 
-    def _delete_replaced(self, old_id):
+    def _delete_replaced(self, old_id, wait):
         self.api.delete(old_id)
         self.result["changed"] = True
         self.result["replaced_endpoint_id"] = old_id
-        if self.params.get("wait", True):
+        if wait:
             self._after_write("deleted endpoint %s to recreate it" % old_id, old_id, self.api.wait, old_id, self.params["wait_timeout"], gone=True)
 
     def _restore(self, replaced_model, done, exc):
@@ -726,6 +742,10 @@ def fail(module, client, exc, result=None, **extra):
     details = dict(result or {})
     details.update(exc.details)
     details.update(extra)
+    if details.get("changed") is False and details.get("action") not in (None, UNCHANGED, NONE):
+        # Nothing was written: the action says so, and ``planned`` what the run was about to do.
+        details["planned"] = details["action"]
+        details["action"] = NONE
     msg, failure = client.scrub_failure(exc.msg, details.get("failure") if isinstance(details.get("failure"), dict) else None)
     if isinstance(details.get("failure"), dict):
         details["failure"] = failure

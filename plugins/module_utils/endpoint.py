@@ -388,10 +388,14 @@ ENDPOINT_OPTIONS = (
         "What to do when O(product_id), O(app_name) or O(rootfs_size) differs from the endpoint's value;"
         " the API cannot change these.",
         "V(false) fails before any write and names the field.",
-        "V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the"
+        "V(true) replaces the endpoint with a new one that has the endpoint's other settings and the"
         " task's options. The new endpoint has a new ID, returned in RV(endpoint.id).",
-        "The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is"
-        " created, even with O(wait=false).",
+        "The replacement is created first and the old endpoint deleted after it, so a create the API refuses"
+        " leaves the old endpoint untouched.",
+        "When the new endpoint keeps the old one's O(app_name) (app names are unique), the old endpoint is deleted"
+        " first and its deletion waited for (up to O(wait_timeout)), even with O(wait=false); if the API then refuses"
+        " the create, the old endpoint is created again with every setting it had (a new ID, returned as C(restored_endpoint_id))"
+        " and the task fails; if even that fails, C(lost_endpoint) holds its complete settings.",
     ], default=False),
     Option("wait", "bool", [
         "After a create or update, poll the endpoint until it is ready; after a delete, until it no longer exists"

@@ -268,10 +268,14 @@ options:
       - What to do when O(product_id), O(app_name) or O(rootfs_size) differs from the endpoint's value; the API cannot
         change these.
       - V(false) fails before any write and names the field.
-      - V(true) deletes the endpoint and creates it anew with the endpoint's other settings and the task's options. The
+      - V(true) replaces the endpoint with a new one that has the endpoint's other settings and the task's options. The
         new endpoint has a new ID, returned in RV(endpoint.id).
-      - The old endpoint's deletion is always waited for (up to O(wait_timeout)) before the new one is created, even
-        with O(wait=false).
+      - The replacement is created first and the old endpoint deleted after it, so a create the API refuses leaves the
+        old endpoint untouched.
+      - When the new endpoint keeps the old one's O(app_name) (app names are unique), the old endpoint is deleted first
+        and its deletion waited for (up to O(wait_timeout)), even with O(wait=false); if the API then refuses the
+        create, the old endpoint is created again with every setting it had (a new ID, returned as
+        C(restored_endpoint_id)) and the task fails; if even that fails, C(lost_endpoint) holds its complete settings.
     type: bool
     default: false
   wait:
@@ -429,12 +433,19 @@ EXAMPLES = r"""
 RETURN = r"""
 action:
   description:
-    - What the module did to the endpoint, or in check mode would do. V(recreated) is a delete and a create, see O(recreate).
-    - When the module fails, what it was doing, and C(changed) says whether a write had already been made.
+    - What the module did to the endpoint, or in check mode would do. V(recreated) is a create and a delete, see O(recreate).
+    - V(none) when the module failed before its write (a problem found, a write refused); nothing was done, and RV(planned)
+      says what it was about to do. When it failed after a write, the action that was done, and C(changed) is V(true).
   returned: always
   type: str
-  choices: [created, updated, recreated, deleted, unchanged]
+  choices: [created, updated, recreated, deleted, unchanged, none]
   sample: updated
+planned:
+  description: When RV(action) is V(none), what the module was about to do when it failed.
+  returned: when the module failed before its write
+  type: str
+  choices: [created, updated, recreated, deleted]
+  sample: recreated
 endpoint:
   description:
     - The endpoint as the API now has it, after the change and the wait.
@@ -538,6 +549,20 @@ replaced_endpoint_id:
   returned: when an endpoint was recreated
   type: str
   sample: 3f2a9c0e7b1d4a55
+restored_endpoint_id:
+  description:
+    - With O(recreate), when the old endpoint had to be deleted first (the new one keeps its O(app_name)) and the API then
+      refused the create, the ID of the old endpoint, created again with every setting it had. The module still fails.
+  returned: when a refused recreate was undone
+  type: str
+  sample: 9d41c7a2e05b3f68
+lost_endpoint:
+  description:
+    - With O(recreate), when the old endpoint was deleted, its replacement refused and restoring it failed too, the old
+      endpoint's complete settings (in the shape of RV(endpoint), secret environment values masked), to create it again by hand.
+  returned: when a refused recreate could not be undone
+  type: dict
+  sample: {"name": "llama-chat", "app_name": "llama-chat", "product_id": "1", "envs": {"HF_TOKEN": "********"}}
 diff:
   description: The managed settings before and after, with secret environment values masked.
   returned: when diff mode is on
@@ -678,20 +703,21 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, fail, warn
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec, validate_options
+from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule, endpoint_secret_values
 
 
 def main():
     argument_spec = novita_argument_spec()
     argument_spec.update(endpoint_argument_spec())
-    module = AnsibleModule(
+    # secret_envs given as a JSON or key=value string: its values are hidden as they are after conversion.
+    module = SecretsModule(
         argument_spec=argument_spec,
         required_one_of=[("id", "name")],
         supports_check_mode=True,
+        secret_values=endpoint_secret_values,
     )
     # The task's own problems are reported together with the ones the reads find (limits, create-only changes).
     problems = validate_options(module.params)

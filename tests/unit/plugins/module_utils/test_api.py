@@ -793,8 +793,8 @@ def test_list_all_follows_a_server_that_caps_the_page_size():
     ({"endpoints": [], "total": True}, "total is not a whole number: true"),
     # items are shown by their size only: they carry other endpoints' settings
     ([{"id": "a", "envs": [{"key": "K", "value": "v"}]}], 'the reply is not a JSON object but ["{2 keys}"]'),
-    ({"endpoints": [{"id": "a"}, "b"], "total": 2, "message": "odd"}, 'endpoints is not a list of objects: {"endpoints": "[2 items]",'
-                                                                     ' "message": "odd", "total": 2}'),
+    ({"endpoints": [{"id": "a"}, "b"], "total": 2, "message": "odd"},
+     'endpoints is not a list of objects: {"endpoints": "[2 items]", "message": "odd", "total": 2}'),
 ])
 def test_list_all_refuses_a_malformed_reply_at_status_200(reply, why):
     opener = FakeOpener(reply)

@@ -638,6 +638,24 @@ def test_an_update_answered_unclearly_but_applied_is_changed_and_goes_on():
     assert "reading it back shows it was applied" in result["warnings"][0]
 
 
+def test_an_update_answered_unclearly_is_read_back_past_a_stale_read():
+    class StaleOnce(FakeClient):
+        stale = None
+
+        def get(self, path, query=None):
+            answer = FakeClient.get(self, path, query)
+            if path == "/endpoint" and self.writes() and self.stale is None:
+                self.stale = True
+                answer["endpoint"]["workerConfig"] = dict(answer["endpoint"]["workerConfig"], maxNum=1)  # as before the update
+            return answer
+
+    client = StaleOnce([existing()])
+    client.faults = {"/endpoint/update": [(ambiguous_update(), True)]}
+    result = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", worker_config={"max_num": 3}, wait=False)).run()
+    assert result["changed"] is True and result["action"] == "updated"
+    assert client.count("GET", "/endpoint") == 3  # the lookup, the stale read, the read that shows the update
+
+
 def test_an_update_answered_unclearly_and_not_shown_is_changed_in_doubt():
     client = FakeClient([existing()])
     client.faults = {"/endpoint/update": [(ambiguous_update(), False)]}
@@ -660,7 +678,6 @@ def test_an_update_by_name_is_built_from_a_read_by_id_not_from_a_stale_list():
     converge(client, name="chat", image={"image": "img:2"})
     update = client.endpoints["ep1"]
     assert update["workerConfig"]["maxNum"] == 5 and update["image"]["image"] == "img:2"
-
 
 
 def test_a_race_without_creation_times_keeps_both_and_fails_naming_the_other():

@@ -297,14 +297,12 @@ def test_app_name_of_lowercase_letters_digits_and_hyphens_is_accepted(app_name):
 def test_an_update_keeps_the_size_the_api_returns_for_a_network_mount():
     current = model.model_from_api(api_endpoint())
     # the task lists the same mounts (a network mount takes no size in a task) and changes something else
-    desired = model.apply_options(current, options(volume_mounts=[{"type": "network", "id": "ns-1", "mount_path": "/models"},
-                                                                 {"type": "local", "size": 30, "mount_path": "/workspace"}],
-                                                  worker_config={"max_num": 3}))
+    mounts = [{"type": "network", "id": "ns-1", "mount_path": "/models"}, {"type": "local", "size": 30, "mount_path": "/workspace"}]
+    desired = model.apply_options(current, options(volume_mounts=mounts, worker_config={"max_num": 3}))
     body = model.build_payload(desired, for_create=False)
     assert {"type": "network", "id": "ns-1", "mountPath": "/models", "size": 500} in body["volumeMounts"]
     # the same mounts and nothing else: no change at all
-    same = model.apply_options(current, options(volume_mounts=[{"type": "network", "id": "ns-1", "mount_path": "/models"},
-                                                              {"type": "local", "size": 30, "mount_path": "/workspace"}]))
+    same = model.apply_options(current, options(volume_mounts=mounts))
     assert same == current
     # a network mount the endpoint does not have yet gets no size
     other = model.apply_options(current, options(volume_mounts=[{"type": "network", "id": "ns-2", "mount_path": "/models"}]))

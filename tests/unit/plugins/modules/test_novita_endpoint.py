@@ -73,7 +73,20 @@ def test_every_problem_is_reported_together_before_any_write(monkeypatch):
         "worker_config.gpu_num: 9 is outside the allowed range 1 to 4 (account limits minGPUNum/maxGPUNum)",
     ]
     assert result["msg"] == "4 problems, nothing was written: " + "; ".join(errors)
-    assert client.writes() == [] and result["endpoint_id"] == "ep1"
+    # nothing was written: no endpoint_id, and the action says nothing was done, with what was planned
+    assert client.writes() == [] and "endpoint_id" not in result
+    assert result["action"] == "none" and result["planned"] == "recreated"
+
+
+def test_undeclared_env_values_that_are_ordinary_words_do_not_mangle_messages(monkeypatch):
+    """Values of variables the task does not declare are masked where the API may echo them, not in the module's sentences."""
+    client = FakeClient([endpoint_data("ep1", "chat", envs=[{"key": "FLAG", "value": "true"}, {"key": "MAX", "value": "1000"}])])
+    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, {
+        "id": "ep1", "product_id": "2", "worker_config": {"max_num": 1000}}, client=client)
+    assert failed is True
+    assert "set recreate=true to delete the endpoint" in result["msg"]
+    assert "worker_config.max_num: 1000 is outside the allowed range 0 to 10" in result["msg"]
+    assert "********" not in result["msg"]
 
 
 def refuse(*args, **kwargs):
@@ -100,3 +113,37 @@ def test_retry_options_fall_back_to_the_environment(monkeypatch):
     monkeypatch.setenv("NOVITA_RETRIES", "-2")
     failed, result = run_module(monkeypatch, {"name": "x"})
     assert failed is True and result["msg"] == "retries: -2 is not allowed; it must be a whole number of at least 0"
+
+
+# secret_envs as a dict, as a JSON string and as a key=value string: Ansible converts both strings to the same dict.
+SECRET_FORMS = [
+    {"HF_TOKEN": "hf-unit-secret-1", "DB": "db-unit-secret-2"},
+    '{"HF_TOKEN": "hf-unit-secret-1", "DB": "db-unit-secret-2"}',
+    "HF_TOKEN=hf-unit-secret-1 DB=db-unit-secret-2",
+]
+
+
+def assert_no_secret(result):
+    text = repr(result)
+    assert "hf-unit-secret-1" not in text and "db-unit-secret-2" not in text, text
+
+
+@pytest.mark.parametrize("secret_envs", SECRET_FORMS, ids=["dict", "json", "key=value"])
+def test_secret_envs_values_are_hidden_in_the_invocation_whatever_form_they_are_given_in(monkeypatch, secret_envs):
+    client = FakeClient()
+    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, {
+        "name": "chat", "product_id": "1", "image": {"image": "img"}, "port": 8000, "wait": False, "secret_envs": secret_envs}, client=client)
+    assert failed is False and result["action"] == "created"
+    # The values were sent: the module had them in clear.
+    sent = dict((e["key"], e["value"]) for e in client.endpoints["new1"]["envs"])
+    assert sent == {"HF_TOKEN": "hf-unit-secret-1", "DB": "db-unit-secret-2"}
+    # The invocation (shown at -vvv, written to the log file) has the names with their values hidden.
+    assert sorted(result["invocation"]["module_args"]["secret_envs"]) == ["DB", "HF_TOKEN"]
+    assert_no_secret(result)
+
+
+@pytest.mark.parametrize("secret_envs", SECRET_FORMS[1:], ids=["json", "key=value"])
+def test_secret_envs_values_are_hidden_when_another_option_is_refused(monkeypatch, secret_envs):
+    failed, result = run_module(monkeypatch, {"name": "chat", "port": "eighty", "secret_envs": secret_envs})
+    assert failed is True and "argument 'port' is of type" in result["msg"]
+    assert_no_secret(result)

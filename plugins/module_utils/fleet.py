@@ -11,11 +11,13 @@ converger reads the endpoint list and the limits differs: both come from one rea
 
 A run has two phases. The plan runs every converger in check mode, sequentially, against the
 shared reads: it makes no write, and its only requests are the limits (once, when some change is
-predicted) and the read by ID of each endpoint to be updated, which its execution reuses. Any failure there (a value outside
+predicted) and the read by ID of each endpoint to be updated. Any failure there (a value outside
 the limits, a create-only field without ``recreate``, several endpoints with a declared name)
 stops the run before any write. The
 execution then converges only the declarations the plan found changed, and the exclusive
-deletions, on a bounded pool of threads; one failure does not stop the others.
+deletions, on a bounded pool of threads; one failure does not stop the others. Each endpoint to update
+is read by ID again right before its write: the plan's read may have been the one stale read that can
+follow another write, so the full replace is built from the second.
 
 A declaration's ``action`` says what was done: ``none`` with ``planned`` (what it was to do) for a
 change that was not made, because the plan stopped the run, or the declaration failed before its write.
@@ -211,17 +213,6 @@ class FleetReads:
         self._limits = None
         self._auths = None
         self._storages = {}
-        self._by_id = {}
-
-    def endpoint(self, endpoint_id, read):
-        """The endpoint read by ID before any write (``read(endpoint_id)`` the first time): the plan's read serves its execution."""
-        with self._lock:
-            if endpoint_id in self._by_id:
-                return copy.deepcopy(self._by_id[endpoint_id])
-        endpoint = read(endpoint_id)
-        with self._lock:
-            self._by_id[endpoint_id] = endpoint
-        return copy.deepcopy(endpoint)
 
     def registry_auths(self):
         with self._lock:
@@ -268,11 +259,6 @@ class FleetEndpointAPI(EndpointAPI):
 
     def limits(self):
         return self._reads.limits()
-
-    def get(self, endpoint_id):
-        if self.wrote:
-            return super(FleetEndpointAPI, self).get(endpoint_id)
-        return self._reads.endpoint(endpoint_id, super(FleetEndpointAPI, self).get)
 
     def registry_auths(self):
         return self._reads.registry_auths()

@@ -397,8 +397,8 @@ def test_a_declaration_that_fails_before_its_write_in_the_execution_reports_its_
     client = RefusesA([existing("e1", "a"), existing("e2", "b")])
     fleet, result = run_fleet(client, [item("a", worker_config={"max_num": 2}), item("b", worker_config={"max_num": 2})])
     records = by_name(result)
-    # each endpoint to update was read by ID once, the plan's read serving the execution; then b's wait read it once more
-    assert client.count("GET", "/endpoint") == 3
+    # each endpoint to update was read by ID for the plan and again before its update; then b's wait read it once more
+    assert client.count("GET", "/endpoint") == 5
     assert records["a"]["failed"] is True and records["a"]["changed"] is False
     assert records["a"]["action"] == "none" and records["a"]["planned"] == "updated" and records["a"]["id"] == "e1"
     assert records["b"]["action"] == "updated" and records["b"]["changed"] is True and "planned" not in records["b"]

@@ -141,9 +141,9 @@ def test_one_failure_fails_the_module_with_every_result_and_no_secret(monkeypatc
         ("bad", "none", False, True), ("a", "updated", True, False), ("good", "created", True, False)]
     assert result["changed"] is True
     assert sorted(p for m, p, b in fake.requests if m == "POST") == ["/endpoint/create", "/endpoint/create", "/endpoint/update"]
-    # the list, the limits, the endpoint to update read again by ID (once: the plan's read serves the update), and after the one
+    # the list, the limits, the endpoint to update read by ID (for the plan, and again right before the update), and after the one
     # successful create the check for a concurrent create of its name
-    assert sorted(p for m, p, b in fake.requests if m == "GET") == ["/endpoint", "/endpoint/limit", "/endpoints", "/endpoints"]
+    assert sorted(p for m, p, b in fake.requests if m == "GET") == ["/endpoint", "/endpoint", "/endpoint/limit", "/endpoints", "/endpoints"]
     assert "new-secret" not in repr(result) and "old-secret" not in repr(result)
     update = [b for m, p, b in fake.requests if p == "/endpoint/update"][0]
     assert update["envs"] == [{"key": "TOKEN", "value": "new-secret"}]

@@ -155,8 +155,9 @@ def test_the_returned_keys_are_documented():
     docs = module_docs(novita_registry_auth)["RETURN"]
     assert sorted(docs["registry_auth"]["contains"]) == ["id", "name", "username"]
     assert set(("action", "registry_auth", "replaced_auth_id", "used_by", "repointed_endpoints", "duplicate_deleted_ids", "deleted_auth_ids", "diff", "errors",
-                "auth_ids", "endpoint_id", "failure", "api_requests")) == set(docs)
-    assert docs["action"]["choices"] == [registry_auth.CREATED, registry_auth.REPLACED, registry_auth.DELETED, registry_auth.UNCHANGED]
+                "auth_ids", "endpoint_id", "failure", "api_requests", "planned")) == set(docs)
+    assert docs["action"]["choices"] == [registry_auth.CREATED, registry_auth.REPLACED, registry_auth.DELETED, registry_auth.UNCHANGED, "none"]
+    assert docs["planned"]["choices"] == [registry_auth.CREATED, registry_auth.REPLACED, registry_auth.DELETED]
     info = module_docs(novita_registry_auth_info)["RETURN"]
     assert sorted(info["registry_auths"]["contains"]) == ["id", "name", "used_by", "username"]
 

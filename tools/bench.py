@@ -205,7 +205,7 @@ def scenario_requests(emulator, runner):
         ('fleet of 3, 1 update + 1 create, wait=false', 'fleet.yml',
          {'bench_endpoints': [{'name': 'bench-one', 'worker_config': {'max_num': 4}}, {'name': 'bench-two'}, dict(new, name='bench-three')],
           'bench_wait': False},
-         False, lambda: 2 * p() + 4, 'list pages + read by ID + limits + update + create + list pages (concurrent-create check)'),
+         False, lambda: 2 * p() + 5, 'list pages + 2 reads by ID + limits + update + create + list pages (concurrent-create check)'),
         ('fleet of 3 check mode, 2 updates', 'fleet.yml',
          {'bench_endpoints': [{'name': 'bench-one', 'worker_config': {'max_num': 6}}, {'name': 'bench-two', 'worker_config': {'max_num': 2}},
                               {'name': 'bench-new'}]},

@@ -907,6 +907,45 @@ class NovitaClient:
         return pager.read_all()
 
 
+def delete_by_id(client, path, body):
+    """Send a delete, repeated on transient failures; a thing the API says does not exist counts as deleted."""
+    try:
+        client.post(path, body, retry=True)
+    except NovitaAPIError as exc:
+        if not is_not_found(exc):
+            raise
+
+
+def create_once(client, send, lookup, gave_up):
+    """Send a create that is never repeated blindly; ``(reply, None)``, or ``(None, found)`` when what it made was adopted.
+
+    ``send()`` sends the create. After a failure that leaves open whether the API carried it out (a timeout, a dropped
+    connection, an unreadable reply, a 5xx), ``lookup(exc)`` looks for what it may have made: something found is adopted;
+    nothing found, the create is sent again within the client's retry policy (``lookup`` None: a transient failure is
+    final, since nothing could tell whether it was made). A 429 is a refusal: it is waited out and the create repeated.
+    When the repeats run out after an unclear failure, ``gave_up(exc, attempts)`` is the error raised.
+    """
+    attempt, started = 0, None
+    while True:
+        try:
+            return send(), None
+        except NovitaAPIError as exc:
+            if not exc.transient or lookup is None:
+                raise
+            exc.attempts = attempt + 1
+            found = lookup(exc) if exc.ambiguous else None
+            if found:
+                return None, found
+            started = started if started is not None else client.now()
+            delay = client.retry_delay(attempt, exc.retry_after, started)
+            if delay is None:
+                if exc.ambiguous:
+                    raise gave_up(exc, attempt + 1)
+                raise
+            client.pause(delay)
+            attempt += 1
+
+
 class NovitaListError(NovitaAPIError):
     """A list reply that cannot be trusted: malformed (at any status), short of its ``total``, a repeated page, or
     endless. No decision that deletes, creates or replaces may rest on it, so it is never caught to carry on."""

@@ -13,7 +13,7 @@ import datetime
 import re
 import time
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, error_name, is_not_found, raise_problems
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, create_once, delete_by_id, error_name, is_not_found, raise_problems
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     apply_options,
     build_payload,
@@ -113,46 +113,35 @@ class EndpointAPI:
     def create(self, body):
         """Create the endpoint and return ``(id, adopted)``, never making two endpoints with one name.
 
-        The create request itself is never repeated blindly. After a failure that leaves open whether the
-        API created the endpoint (a timeout, a dropped connection, an unreadable reply, a 5xx), the endpoint
-        list is read again: an endpoint with the name is adopted (``adopted`` is True); only when none exists
-        is the create sent again, within the client's retry policy. A 429 is a refusal, so it is waited out
-        and the create repeated.
+        The create is sent once (see ``create_once``): after a failure that leaves open whether the API created the
+        endpoint, the list is read again and an endpoint with the name is adopted (``adopted`` is True); only when none
+        exists is the create sent again. A create without a name cannot be looked up: its transient failures are final.
         """
         name = body.get("name")
-        attempt = 0
-        started = None
-        while True:
-            try:
-                data = self.client.post("/endpoint/create", {"endpoint": body})
-            except NovitaAPIError as exc:
-                if _names_reason(exc, APP_NAME_TAKEN):
-                    raise EndpointError("app_name: %s is already used by another endpoint of this account (%s); app names are unique per account:"
-                                        " choose another app_name, or leave it out to use the endpoint ID. Nothing was created"
-                                        % (body.get("appName"), APP_NAME_TAKEN), failure=exc.to_dict())
-                if not exc.transient or not name:
-                    raise
-                exc.attempts = attempt + 1
-                if exc.ambiguous:
-                    found = self._find_after_ambiguous_create(name, exc)
-                    if found is not None:
-                        return str(found["id"]), True
-                if started is None:
-                    started = self.client.now()
-                delay = self.client.retry_delay(attempt, exc.retry_after, started)
-                if delay is None:
-                    if exc.ambiguous:
-                        raise EndpointError("%s; no endpoint named %s exists, so none was created (gave up after %d attempts)"
-                                            % (exc.msg, name, attempt + 1), failure=exc.to_dict())
-                    raise
-                self.client.pause(delay)
-                attempt += 1
-                continue
-            endpoint_id = data.get("id") if isinstance(data, dict) else None
-            if not endpoint_id:
-                raise EndpointError("Novita API accepted the create request for %s but returned no endpoint ID (response: %s)"
-                                    % (name, self.client.scrub(repr(data))))
-            return str(endpoint_id), False
+
+        def gave_up(exc, attempts):
+            return EndpointError("%s; no endpoint named %s exists, so none was created (gave up after %d attempts)"
+                                 % (exc.msg, name, attempts), failure=exc.to_dict())
+
+        data, found = create_once(self.client, lambda: self._send_create(body), (lambda exc: self._find_after_ambiguous_create(name, exc))
+                                  if name else None, gave_up)
+        if found is not None:
+            return str(found["id"]), True
+        endpoint_id = data.get("id") if isinstance(data, dict) else None
+        if not endpoint_id:
+            raise EndpointError("Novita API accepted the create request for %s but returned no endpoint ID (response: %s)"
+                                % (name, self.client.scrub(repr(data))))
+        return str(endpoint_id), False
+
+    def _send_create(self, body):
+        try:
+            return self.client.post("/endpoint/create", {"endpoint": body})
+        except NovitaAPIError as exc:
+            if _names_reason(exc, APP_NAME_TAKEN):
+                raise EndpointError("app_name: %s is already used by another endpoint of this account (%s); app names are unique per account:"
+                                    " choose another app_name, or leave it out to use the endpoint ID. Nothing was created"
+                                    % (body.get("appName"), APP_NAME_TAKEN), failure=exc.to_dict())
+            raise
 
     def _find_after_ambiguous_create(self, name, exc):
         try:
@@ -172,11 +161,7 @@ class EndpointAPI:
 
     def delete(self, endpoint_id):
         """Delete by ID (the API's key is ``name``), retried on transient failures; an endpoint already gone counts as deleted."""
-        try:
-            self.client.post("/endpoint/delete", {"name": endpoint_id}, retry=True)
-        except NovitaAPIError as exc:
-            if not is_not_found(exc):
-                raise
+        delete_by_id(self.client, "/endpoint/delete", {"name": endpoint_id})
 
     def wait(self, endpoint_id, timeout, gone=False, expect=None, previous=None, warnings=None):
         """Poll until the endpoint is ready (or, with ``gone``, until it no longer exists); returns the last read.

@@ -15,7 +15,7 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, is_not_found, raise_problems
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, create_once, delete_by_id, raise_problems
 from ansible_collections.novita.cloud.plugins.module_utils.converge import CREATED, DELETED, UNCHANGED, UPDATED, EndpointAPI
 from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import keeper, may_have_written
 from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Returned, Scalar, Schema, snake_case
@@ -285,39 +285,25 @@ class NetworkStorageAPI:
         create was accepted, or may have been, is marked with ``may_have_written``.
         """
         name = body["storageName"]
-        attempt = 0
-        started = None
-        while True:
-            try:
-                data = self.client.post("/networkstorage/create", body)
-            except NovitaAPIError as exc:
-                if not exc.transient:
-                    raise
-                exc.attempts = attempt + 1
-                if exc.ambiguous:
-                    found = self._created(name, "%s; whether network storage %s was created is unknown" % (exc.msg, name),
-                                          failure=exc.to_dict())
-                    if found:
-                        return None, True, found
-                if started is None:
-                    started = self.client.now()
-                delay = self.client.retry_delay(attempt, exc.retry_after, started)
-                if delay is None:
-                    if exc.ambiguous:
-                        raise NetworkStorageError("%s; no network storage named %s exists, so none was created (gave up after %d attempts)"
-                                                  % (exc.msg, name, attempt + 1), failure=exc.to_dict())
-                    raise
-                self.client.pause(delay)
-                attempt += 1
-                continue
-            storage_id = _reply_id(data)
-            if storage_id is not None:
-                return storage_id, False, None
-            found = self._created(name, "the API accepted the create of network storage %s without returning its ID" % name)
-            if not found:
-                raise may_have_written(NetworkStorageError("the API accepted the create of network storage %s without returning its ID, and"
-                                                           " the list shows no storage with that name. Check before running again" % name))
-            return None, False, found
+
+        def lookup(exc):
+            return self._created(name, "%s; whether network storage %s was created is unknown" % (exc.msg, name), failure=exc.to_dict())
+
+        def gave_up(exc, attempts):
+            return NetworkStorageError("%s; no network storage named %s exists, so none was created (gave up after %d attempts)"
+                                       % (exc.msg, name, attempts), failure=exc.to_dict())
+
+        data, found = create_once(self.client, lambda: self.client.post("/networkstorage/create", body), lookup, gave_up)
+        if found:
+            return None, True, found
+        storage_id = _reply_id(data)
+        if storage_id is not None:
+            return storage_id, False, None
+        found = self._created(name, "the API accepted the create of network storage %s without returning its ID" % name)
+        if not found:
+            raise may_have_written(NetworkStorageError("the API accepted the create of network storage %s without returning its ID, and"
+                                                       " the list shows no storage with that name. Check before running again" % name))
+        return None, False, found
 
     def _created(self, name, cause, **details):
         """The storages with the exact name, read after a create; a read that fails raises, saying the create may have been made."""
@@ -333,11 +319,7 @@ class NetworkStorageAPI:
 
     def delete(self, storage_id):
         """Delete by ID, retried on transient failures; a storage already gone counts as deleted."""
-        try:
-            self.client.post("/networkstorage/delete", {"storageId": storage_id}, retry=True)
-        except NovitaAPIError as exc:
-            if not is_not_found(exc):
-                raise
+        delete_by_id(self.client, "/networkstorage/delete", {"storageId": storage_id})
 
 
 def _reply_id(data):

@@ -17,7 +17,7 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, NovitaAPIError, NovitaError, is_not_found, raise_problems
+from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, NovitaAPIError, NovitaError, create_once, delete_by_id, raise_problems
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, created_at
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import build_payload, check_wait_timeout, hidden_env_values, model_from_api
 from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Returned, Scalar, Schema, get_path
@@ -224,55 +224,38 @@ class RegistryAuthAPI:
         raised once the save was accepted, or may have been, is marked with ``may_have_written``.
         """
         name = body["name"]
-        attempt = 0
-        started = None
-        while True:
+
+        def lookup(exc):
             try:
-                self.client.post("/repository/auth/save", body)
-            except NovitaAPIError as exc:
-                if not exc.transient:
-                    raise
-                exc.attempts = attempt + 1
-                if exc.ambiguous:
-                    try:
-                        fresh = self._new(name, known_ids)
-                    except NovitaError as lookup:
-                        raise may_have_written(RegistryAuthError(
-                            "%s; registry credential %s may or may not have been saved: listing the credentials to find out failed too: %s."
-                            " Check before running again" % (exc.msg, name, lookup.msg), failure=exc.to_dict()))
-                    if fresh:
-                        return fresh, True
-                if started is None:
-                    started = self.client.now()
-                delay = self.client.retry_delay(attempt, exc.retry_after, started)
-                if delay is None:
-                    if exc.ambiguous:
-                        raise RegistryAuthError("%s; no new registry credential named %s is listed, so none was saved (gave up after %d attempts)"
-                                                % (exc.msg, name, attempt + 1), failure=exc.to_dict())
-                    raise
-                self.client.pause(delay)
-                attempt += 1
-                continue
-            try:
-                fresh = self._new(name, known_ids)
-            except NovitaError as exc:
-                raise may_have_written(RegistryAuthError("saved registry credential %s, then listing the credentials to find its ID failed: %s."
-                                                         " Run the task again to find it" % (name, exc.msg), **exc.details))
-            if not fresh:
-                raise may_have_written(RegistryAuthError("Novita API accepted saving registry credential %s, but listing the credentials again"
-                                                         " shows no new one with that name" % name))
-            return fresh, False
+                return self._new(name, known_ids)
+            except NovitaError as failed:
+                raise may_have_written(RegistryAuthError(
+                    "%s; registry credential %s may or may not have been saved: listing the credentials to find out failed too: %s."
+                    " Check before running again" % (exc.msg, name, failed.msg), failure=exc.to_dict()))
+
+        def gave_up(exc, attempts):
+            return RegistryAuthError("%s; no new registry credential named %s is listed, so none was saved (gave up after %d attempts)"
+                                     % (exc.msg, name, attempts), failure=exc.to_dict())
+
+        dummy, fresh = create_once(self.client, lambda: self.client.post("/repository/auth/save", body), lookup, gave_up)
+        if fresh:
+            return fresh, True
+        try:
+            fresh = self._new(name, known_ids)
+        except NovitaError as exc:
+            raise may_have_written(RegistryAuthError("saved registry credential %s, then listing the credentials to find its ID failed: %s."
+                                                     " Run the task again to find it" % (name, exc.msg), **exc.details))
+        if not fresh:
+            raise may_have_written(RegistryAuthError("Novita API accepted saving registry credential %s, but listing the credentials again"
+                                                     " shows no new one with that name" % name))
+        return fresh, False
 
     def _new(self, name, known_ids):
         return [a for a in self.list() if a.get("name") == name and a["id"] not in known_ids]
 
     def delete(self, auth_id):
         """Delete by ID, repeated on transient failures; a credential already gone counts as deleted."""
-        try:
-            self.client.post("/repository/auth/delete", {"id": auth_id}, retry=True)
-        except NovitaAPIError as exc:
-            if not is_not_found(exc):
-                raise
+        delete_by_id(self.client, "/repository/auth/delete", {"id": auth_id})
 
 
 def endpoints_using(endpoints, auth_ids):

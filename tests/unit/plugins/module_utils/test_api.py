@@ -1002,3 +1002,58 @@ def test_echoed_values_are_masked_in_what_the_api_sends_not_in_the_modules_own_w
     # secrets proper are masked everywhere
     novita.add_secrets("recreate=true")
     assert novita.scrub_failure("set recreate=true", None)[0] == "set ********"
+
+
+# -- a create sent once
+
+def transient(status=503, ambiguous=True):
+    return api.NovitaAPIError("Novita API returned HTTP %d on POST /x" % status, status=status, transient=True, ambiguous=ambiguous)
+
+
+def test_create_once_adopts_what_an_unclear_create_made_and_never_sends_it_again():
+    sent, looked = [], []
+
+    def send():
+        sent.append(1)
+        raise transient()
+
+    reply, found = api.create_once(client(FakeOpener()), send, lambda exc: looked.append(exc) or {"id": "made"}, None)
+    assert (reply, found) == (None, {"id": "made"}) and len(sent) == 1 and len(looked) == 1
+
+
+def test_create_once_sends_again_when_nothing_was_made_and_gives_up_with_its_own_error():
+    answers = [transient(), transient(429, ambiguous=False), {"id": "new"}]
+
+    def send():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert api.create_once(client(FakeOpener()), send, lambda exc: None, None) == ({"id": "new"}, None)
+
+    def always():
+        raise transient()
+
+    with pytest.raises(ValueError, match="gave up after 3"):
+        api.create_once(client(FakeOpener(), retries=2), always, lambda exc: None, lambda exc, attempts: ValueError("gave up after %d" % attempts))
+
+
+def test_create_once_without_a_lookup_or_after_a_refusal_raises_at_once():
+    calls = []
+
+    def send():
+        calls.append(1)
+        raise transient()
+
+    with pytest.raises(api.NovitaAPIError):
+        api.create_once(client(FakeOpener()), send, None, None)
+    refused = api.NovitaAPIError("400", status=400)
+
+    def refuse():
+        calls.append(1)
+        raise refused
+
+    with pytest.raises(api.NovitaAPIError):
+        api.create_once(client(FakeOpener()), refuse, lambda exc: None, None)
+    assert len(calls) == 2

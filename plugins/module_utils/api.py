@@ -782,14 +782,7 @@ class NovitaClient:
                 exc.attempts = attempt + 1
                 if started is None:
                     started = self._clock()
-                delay = self.retry_delay(attempt, exc.retry_after, started) if retry and exc.transient else None
-                if exc.status == 429:
-                    hold = delay
-                    if hold is None:
-                        hold = min(exc.retry_after, RETRY_AFTER_CAP_SECONDS) if exc.retry_after is not None else self.backoff(attempt)
-                    self.pace.limited(hold, sent_at)
-                elif exc.status is not None:
-                    self.pace.ok(sent_at)
+                delay = self._after_failure(exc, attempt, started, sent_at, retry)
                 if delay is None:
                     if attempt:
                         exc.msg = "%s (gave up after %d attempts)" % (exc.msg, attempt + 1)
@@ -803,6 +796,18 @@ class NovitaClient:
             self._record(method, path, query, attempt + 1, sent_at, result[0])
             self.pace.ok(sent_at)
             return result[1]
+
+    def _after_failure(self, exc, attempt, started, sent_at, retry):
+        """The delay before repeating a failed request (None: give up); a 429 holds and slows every sender (see ``Pace``)."""
+        delay = self.retry_delay(attempt, exc.retry_after, started) if retry and exc.transient else None
+        if exc.status == 429:
+            hold = delay
+            if hold is None:
+                hold = min(exc.retry_after, RETRY_AFTER_CAP_SECONDS) if exc.retry_after is not None else self.backoff(attempt)
+            self.pace.limited(hold, sent_at)
+        elif exc.status is not None:
+            self.pace.ok(sent_at)
+        return delay
 
     def _send(self, method, path, query, body):
         """Send one request: ``(status, decoded JSON body)``, or a NovitaAPIError."""

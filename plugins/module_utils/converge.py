@@ -176,8 +176,7 @@ class EndpointAPI:
         """
         deadline = self._clock() + timeout
         delay = POLL_FIRST_DELAY
-        goal = "be deleted" if gone else "serve"
-        stable_state, stable_reads = None, 0
+        readiness = None if gone else _Readiness(endpoint_id, expect, previous, warnings)
         while True:
             endpoint = self.get(endpoint_id)
             if endpoint is None:
@@ -185,35 +184,59 @@ class EndpointAPI:
                     return None
                 raise EndpointError("endpoint %s disappeared while waiting for it to serve" % endpoint_id, endpoint_id=endpoint_id)
             state = endpoint.get("state") if isinstance(endpoint.get("state"), dict) else {}
-            state_name = str(state.get("state") or "").strip().lower()
-            if not gone:
-                if state_name in FAILED_STATES or state.get("error"):
-                    raise EndpointError("endpoint %s reports state %s: it failed; look at the endpoint's log in the Novita console, fix the cause"
-                                        " and run the task again" % (endpoint_id, _state_text(state)),
-                                        endpoint_id=endpoint_id, endpoint_state=state)
-                settled = settings_read_back(endpoint, expect, previous)
-                if settled is not False and state_name == SERVING_STATE:
-                    if settled is None and warnings is not None:
-                        warnings.append("endpoint %s serves, but reads back %s differently from what was sent" % (endpoint_id, ", ".join(sorted(expect))))
-                    return endpoint
-                if settled is True and _zero_workers(endpoint) and state_name not in TRANSITIONAL_STATES:
-                    stable_reads = stable_reads + 1 if state_name == stable_state else 1
-                    stable_state = state_name
-                    if stable_reads >= ZERO_WORKER_STABLE_READS:
-                        if warnings is not None:
-                            warnings.append("endpoint %s has min_num 0 and reports state %s, not serving; its settings read back and the state held"
-                                            " for %d reads, so the wait ended" % (endpoint_id, _state_text(state), stable_reads))
-                        return endpoint
-                else:
-                    stable_state, stable_reads = None, 0
+            if readiness is not None and readiness.ready(endpoint, state):
+                return endpoint
             remaining = deadline - self._clock()
             if remaining <= 0:
                 stale = not gone and settings_read_back(endpoint, expect, previous) is False
                 raise EndpointError("timed out waiting for endpoint %s to %s; last state: %s%s"
-                                    % (endpoint_id, goal, _state_text(state), ", still showing the settings before the update" if stale else ""),
+                                    % (endpoint_id, "be deleted" if gone else "serve", _state_text(state),
+                                       ", still showing the settings before the update" if stale else ""),
                                     endpoint_id=endpoint_id, endpoint_state=state)
             self._sleep(min(delay, remaining))
             delay = min(delay * 2, POLL_MAX_DELAY)
+
+
+class _Readiness:
+    """Tells, read after read, whether an endpoint being waited for is ready (see ``EndpointAPI.wait``)."""
+
+    def __init__(self, endpoint_id, expect, previous, warnings):
+        self.endpoint_id = endpoint_id
+        self.expect = expect
+        self.previous = previous
+        self.warnings = warnings
+        self.stable_state, self.stable_reads = None, 0
+
+    def ready(self, endpoint, state):
+        """Whether this read shows the endpoint ready; an endpoint that reports a failure raises."""
+        state_name = str(state.get("state") or "").strip().lower()
+        if state_name in FAILED_STATES or state.get("error"):
+            raise EndpointError("endpoint %s reports state %s: it failed; look at the endpoint's log in the Novita console, fix the cause"
+                                " and run the task again" % (self.endpoint_id, _state_text(state)),
+                                endpoint_id=self.endpoint_id, endpoint_state=state)
+        settled = settings_read_back(endpoint, self.expect, self.previous)
+        if settled is not False and state_name == SERVING_STATE:
+            if settled is None:
+                self._warn("endpoint %s serves, but reads back %s differently from what was sent" % (self.endpoint_id, ", ".join(sorted(self.expect))))
+            return True
+        return self._settled_without_workers(endpoint, state, state_name, settled)
+
+    def _settled_without_workers(self, endpoint, state, state_name, settled):
+        """An endpoint with min_num 0 whose settings read back is ready once one state that is no transition held long enough."""
+        if settled is not True or not _zero_workers(endpoint) or state_name in TRANSITIONAL_STATES:
+            self.stable_state, self.stable_reads = None, 0
+            return False
+        self.stable_reads = self.stable_reads + 1 if state_name == self.stable_state else 1
+        self.stable_state = state_name
+        if self.stable_reads < ZERO_WORKER_STABLE_READS:
+            return False
+        self._warn("endpoint %s has min_num 0 and reports state %s, not serving; its settings read back and the state held"
+                   " for %d reads, so the wait ended" % (self.endpoint_id, _state_text(state), self.stable_reads))
+        return True
+
+    def _warn(self, text):
+        if self.warnings is not None:
+            self.warnings.append(text)
 
 
 def settings_read_back(endpoint, expect, previous):
@@ -649,42 +672,53 @@ def resolve_names(api, params, problems=None):
     params = copy.deepcopy(params)
     errors = []
     if image.get("auth_name"):
-        name = image["auth_name"]
-        matches = [a for a in api.registry_auths() if a["name"] == name]
-        if len(matches) == 1:
-            params["image"]["auth_id"] = matches[0]["id"]
-        elif matches:
-            errors.append("image.auth_name: %d registry credentials are named %s (IDs: %s); set image.auth_id instead"
-                          % (len(matches), name, ", ".join(sorted(a["id"] for a in matches))))
-        else:
-            errors.append("image.auth_name: no registry credential is named %s" % name)
-        params["image"]["auth_name"] = None
+        _resolve_auth_name(api, params, errors)
     cluster_from = None
     for index, mount in enumerate(params.get("volume_mounts") or []):
-        name = mount.get("storage_name")
-        if not name:
-            continue
-        where = "volume_mounts[%d].storage_name" % index
-        matches = [st for st in api.network_storages(name) if st.get("storageName") == name]
-        mount["storage_name"] = None
-        if len(matches) != 1:
-            errors.append("%s: %s" % (where, "%d network storages are named %s (IDs: %s); set id instead"
-                                      % (len(matches), name, ", ".join(sorted(str(st.get("storageId")) for st in matches)))
-                                      if matches else "no network storage is named %s" % name))
-            continue
-        mount["id"] = str(matches[0].get("storageId"))
-        cluster = str(matches[0].get("clusterId") or "")
-        if params.get("cluster_id") and params["cluster_id"] != cluster:
-            errors.append("%s: network storage %s is in cluster %s, but %s is %s"
-                          % (where, name, cluster, "cluster_id" if cluster_from is None else cluster_from, params["cluster_id"]))
-            continue
-        if not params.get("cluster_id"):
-            params["cluster_id"], cluster_from = cluster, "the cluster of volume_mounts[%d]" % index
+        if mount.get("storage_name"):
+            cluster_from = _resolve_storage_name(api, params, index, mount, cluster_from, errors)
     if errors and problems is None:
         raise EndpointError("; ".join(errors), errors=errors)
     if errors:
         problems.extend(errors)
     return params
+
+
+def _resolve_auth_name(api, params, errors):
+    """Replace ``image.auth_name`` by the ID of the one registry credential with that name."""
+    name = params["image"]["auth_name"]
+    matches = [a for a in api.registry_auths() if a["name"] == name]
+    if len(matches) == 1:
+        params["image"]["auth_id"] = matches[0]["id"]
+    elif matches:
+        errors.append("image.auth_name: %d registry credentials are named %s (IDs: %s); set image.auth_id instead"
+                      % (len(matches), name, ", ".join(sorted(a["id"] for a in matches))))
+    else:
+        errors.append("image.auth_name: no registry credential is named %s" % name)
+    params["image"]["auth_name"] = None
+
+
+def _resolve_storage_name(api, params, index, mount, cluster_from, errors):
+    """Replace a mount's ``storage_name`` by the ID of the one network storage with that name, and fill ``cluster_id`` from
+    its cluster; returns what set ``cluster_id`` (for the message when a later mount disagrees)."""
+    name = mount["storage_name"]
+    where = "volume_mounts[%d].storage_name" % index
+    matches = [st for st in api.network_storages(name) if st.get("storageName") == name]
+    mount["storage_name"] = None
+    if len(matches) != 1:
+        errors.append("%s: %s" % (where, "%d network storages are named %s (IDs: %s); set id instead"
+                                  % (len(matches), name, ", ".join(sorted(str(st.get("storageId")) for st in matches)))
+                                  if matches else "no network storage is named %s" % name))
+        return cluster_from
+    mount["id"] = str(matches[0].get("storageId"))
+    cluster = str(matches[0].get("clusterId") or "")
+    if params.get("cluster_id") and params["cluster_id"] != cluster:
+        errors.append("%s: network storage %s is in cluster %s, but %s is %s"
+                      % (where, name, cluster, "cluster_id" if cluster_from is None else cluster_from, params["cluster_id"]))
+        return cluster_from
+    if not params.get("cluster_id"):
+        params["cluster_id"], cluster_from = cluster, "the cluster of volume_mounts[%d]" % index
+    return cluster_from
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)

@@ -440,7 +440,7 @@ class FleetConverger:
         # Nothing declares which variables of an undeclared endpoint are secret: all their values are masked.
         model = model_from_api(endpoint)
         hidden = hidden_env_names((), model["envs"])
-        self.client.add_secrets(*model["envs"].values())
+        self.client.add_echoed(*model["envs"].values())
         record = {"name": endpoint.get("name") or "", "id": endpoint.get("id"), "changed": True, "action": DELETED,
                   "endpoint": endpoint_result(endpoint, hidden, model=model), "failed": False, "msg": ""}
         if self.want_diff:

@@ -455,55 +455,65 @@ class RegistryAuthConverger:
         if users:
             self.result["repointed_endpoints"] = []
         for index, listed in enumerate(users):
-            endpoint_id = endpoint_ref(listed)["id"]
             left = users[index:]
             not_done = ("endpoint%s %s still use%s %s, which was not deleted"
                         % ("s" if len(left) > 1 else "", endpoints_text(left), "" if len(left) > 1 else "s", old["id"]))
-            try:
-                endpoint = self.endpoint_api.get(endpoint_id)
-            except NovitaError as exc:
-                raise self._partial(done + self._repointed_text(repointed), "reading endpoint %s failed: %s"
-                                    % (endpoints_text([listed]), exc.msg), not_done, exc)
-            auth_id = str(get_path(endpoint or {}, ("image", "authId")) or "")
-            if endpoint is None or auth_id != old["id"]:
-                self.warnings.append("endpoint %s was listed as using %s, but %s, so it was not updated"
-                                     % (endpoints_text([listed]), old["id"], "it no longer exists" if endpoint is None
-                                        else "read by ID it uses %s" % (auth_id or "no credential")))
-                continue
-            # An update's error may quote the endpoint's body, env values included.
-            self.client.add_secrets(*hidden_env_values(None, endpoint))
-            model = model_from_api(endpoint)
-            previous = copy.deepcopy(model["image"])
-            model["image"]["auth_id"] = new_id
-            images[endpoint_id] = (model["image"], previous)
-            body = dict(id=endpoint_id, **build_payload(model, for_create=False))
-            try:
-                self.endpoint_api.update(body)
-            except NovitaAPIError as exc:
-                if not exc.ambiguous:
-                    raise self._partial(done + self._repointed_text(repointed), "updating endpoint %s to it failed: %s; it was not applied"
-                                        % (endpoints_text([endpoint]), exc.msg), not_done, exc)
-                if not self._reads_auth(endpoint_id, new_id):
-                    self.result["changed"] = True
-                    raise self._partial(done + self._repointed_text(repointed), "updating endpoint %s to it failed: %s; it may or may not have"
-                                        " been applied (an update replaces the whole endpoint, never a part of it), so changed is true"
-                                        % (endpoints_text([endpoint]), exc.msg), not_done, exc)
-                self.warnings.append("the update of endpoint %s got no clear reply (%s); reading it back shows it uses %s, so it was applied"
-                                     % (endpoints_text([endpoint]), exc.msg, new_id))
-            repointed.append(endpoint)
-            self.result["repointed_endpoints"].append(endpoint_ref(endpoint))
-            self.result["changed"] = True
+            endpoint = self._repoint_one(listed, new_id, old, done + self._repointed_text(repointed), not_done, images)
+            if endpoint is not None:
+                repointed.append(endpoint)
+                self.result["repointed_endpoints"].append(endpoint_ref(endpoint))
+                self.result["changed"] = True
         if self.params.get("wait", True):
-            for endpoint in repointed:
-                endpoint_id = endpoint_ref(endpoint)["id"]
-                image, previous = images[endpoint_id]
-                try:
-                    self.endpoint_api.wait(endpoint_id, self.params["wait_timeout"], expect={"image": image}, previous={"image": previous},
-                                           warnings=self.warnings)
-                except NovitaError as exc:
-                    raise self._partial(done + self._repointed_text(repointed), exc.msg,
-                                        "%s was not deleted; run the task again to finish the replace" % old["id"], exc)
+            self._wait_repointed(repointed, images, old, done)
         return repointed
+
+    def _repoint_one(self, listed, new_id, old, done, not_done, images):
+        """Update one endpoint to ``new_id``, its body built from a read by ID; the endpoint, or None when it was left alone."""
+        endpoint_id = endpoint_ref(listed)["id"]
+        try:
+            endpoint = self.endpoint_api.get(endpoint_id)
+        except NovitaError as exc:
+            raise self._partial(done, "reading endpoint %s failed: %s" % (endpoints_text([listed]), exc.msg), not_done, exc)
+        auth_id = str(get_path(endpoint or {}, ("image", "authId")) or "")
+        if endpoint is None or auth_id != old["id"]:
+            self.warnings.append("endpoint %s was listed as using %s, but %s, so it was not updated"
+                                 % (endpoints_text([listed]), old["id"], "it no longer exists" if endpoint is None
+                                    else "read by ID it uses %s" % (auth_id or "no credential")))
+            return None
+        # An update's error may quote the endpoint's body, env values included.
+        self.client.add_echoed(*hidden_env_values(None, endpoint))
+        model = model_from_api(endpoint)
+        previous = copy.deepcopy(model["image"])
+        model["image"]["auth_id"] = new_id
+        images[endpoint_id] = (model["image"], previous)
+        try:
+            self.endpoint_api.update(dict(id=endpoint_id, **build_payload(model, for_create=False)))
+        except NovitaAPIError as exc:
+            self._unclear_repoint(endpoint, new_id, done, not_done, exc)
+        return endpoint
+
+    def _unclear_repoint(self, endpoint, new_id, done, not_done, exc):
+        """A repoint update failed: refused, or unclear and not shown by a read back, it raises; applied, it warns."""
+        if not exc.ambiguous:
+            raise self._partial(done, "updating endpoint %s to it failed: %s; it was not applied" % (endpoints_text([endpoint]), exc.msg),
+                                not_done, exc)
+        if not self._reads_auth(endpoint_ref(endpoint)["id"], new_id):
+            self.result["changed"] = True
+            raise self._partial(done, "updating endpoint %s to it failed: %s; it may or may not have been applied (an update replaces the"
+                                " whole endpoint, never a part of it), so changed is true" % (endpoints_text([endpoint]), exc.msg), not_done, exc)
+        self.warnings.append("the update of endpoint %s got no clear reply (%s); reading it back shows it uses %s, so it was applied"
+                             % (endpoints_text([endpoint]), exc.msg, new_id))
+
+    def _wait_repointed(self, repointed, images, old, done):
+        for endpoint in repointed:
+            endpoint_id = endpoint_ref(endpoint)["id"]
+            image, previous = images[endpoint_id]
+            try:
+                self.endpoint_api.wait(endpoint_id, self.params["wait_timeout"], expect={"image": image}, previous={"image": previous},
+                                       warnings=self.warnings)
+            except NovitaError as exc:
+                raise self._partial(done + self._repointed_text(repointed), exc.msg,
+                                    "%s was not deleted; run the task again to finish the replace" % old["id"], exc)
 
     def _reads_auth(self, endpoint_id, auth_id):
         """Whether the endpoint, read by ID, uses credential ``auth_id``; False when the read fails."""
@@ -593,7 +603,7 @@ class RegistryAuthConverger:
         users = endpoints_using(self.endpoint_api.list(), auth_ids)
         for endpoint in users:
             # An update's error may quote the endpoint's body, env values included.
-            self.client.add_secrets(*hidden_env_values(None, endpoint))
+            self.client.add_echoed(*hidden_env_values(None, endpoint))
         self.result["used_by"] = [endpoint_ref(e) for e in users]
         return users
 

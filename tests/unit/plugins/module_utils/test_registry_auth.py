@@ -567,7 +567,7 @@ def test_passwords_never_reach_a_result_a_diff_or_an_error_even_when_the_api_ech
 
 def test_the_env_values_of_an_endpoint_being_repointed_are_masked_in_errors():
     echo = NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/update: bad env TOKEN=env-secret-value", status=400,
-                          method="POST", path="/endpoint/update")
+                          method="POST", path="/endpoint/update", api_message="bad env TOKEN=env-secret-value")
     client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/endpoint/update": [(echo, False)]})
     task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     with pytest.raises(RegistryAuthError) as error:

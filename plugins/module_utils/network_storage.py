@@ -507,23 +507,12 @@ class NetworkStorageConverger:
         name = desired["name"]
         done = "created network storage %s%s" % (name, " (%s)" % storage_id if storage_id else "")
         if found is None:
-            try:
-                found = self.api.by_name(name)
-                if not any(_storage_key(s) == storage_id for s in found):
-                    own = self.api.get(storage_id)
-                    found = found + ([own] if own is not None else [])
-            except NovitaError as exc:
-                raise NetworkStorageError("%s, then reading it back failed: %s" % (done, exc.msg), network_storage_id=storage_id, **exc.details)
+            found = self._read_back_created(name, storage_id, done)
             if not found:
                 self._warn("%s, but the list does not show it yet; the result shows what was sent" % done)
                 return self._finish(planned, desired, None, changed=True)
         ids = sorted(_storage_text_id(s) for s in found)
-        if storage_id is not None:
-            mine = [s for s in found if _storage_key(s) == storage_id]
-        elif len(found) == 1:
-            mine = found
-        else:
-            mine = [s for s in found if model_from_api(s, self.schema) == desired]
+        mine = self._own(found, storage_id, desired)
         if not mine and not adopted:
             raise NetworkStorageError("%s, but none of the %d network storages with that name (IDs: %s) is the one it created. Check before"
                                       " running again" % (done, len(found), ", ".join(ids)), network_storage_ids=ids)
@@ -542,6 +531,26 @@ class NetworkStorageConverger:
         text = "%s; this run deleted %s and adopted %s" % (text, ("its own (%s)" % deleted) if extra else "nothing", _storage_text_id(kept))
         self._warn(text)
         return self._adopt(kept, text)
+
+    def _read_back_created(self, name, storage_id, done):
+        """The storages with the name after a create, the one with ``storage_id`` among them even when the list lags."""
+        try:
+            found = self.api.by_name(name)
+            if not any(_storage_key(s) == storage_id for s in found):
+                own = self.api.get(storage_id)
+                found = found + ([own] if own is not None else [])
+        except NovitaError as exc:
+            raise NetworkStorageError("%s, then reading it back failed: %s" % (done, exc.msg), network_storage_id=storage_id, **exc.details)
+        return found
+
+    def _own(self, found, storage_id, desired):
+        """Which of the storages with the name this run created: the one with the ID its create returned, the only one, or
+        (without an ID) the ones with its values."""
+        if storage_id is not None:
+            return [s for s in found if _storage_key(s) == storage_id]
+        if len(found) == 1:
+            return found
+        return [s for s in found if model_from_api(s, self.schema) == desired]
 
     def _delete_duplicates(self, extra, text, ids):
         """Delete the storages ``extra`` that concurrent creates of one name left, unless an endpoint mounts one."""
@@ -583,6 +592,26 @@ class NetworkStorageConverger:
         storage_id = str(current.get("storageId"))
         current_model = model_from_api(current, self.schema)
         where = "network storage %s" % describe(current)
+        self._check_change(current, current_model, where)
+        desired = self.schema.apply_options(current_model, dict(params, cluster_id=None))
+        if desired != current_model or self.problems:
+            self.result["action"] = UPDATED
+        self._stop_on_problems(network_storage_id=storage_id)
+        if desired == current_model:
+            return self._finish(current, current_model, current_model, changed=False)
+        body = dict(storageId=storage_id, **self.schema.build_payload(desired, for_create=False))
+        if self.check_mode:
+            return self._finish(current, desired, current_model, changed=True)
+        try:
+            self.api.update(body)
+        except NovitaAPIError as exc:
+            return self._unclear_update(exc, where, storage_id, desired, current_model)
+        self.result["changed"] = True
+        return self._read_back("updated %s" % where, storage_id, current, desired, current_model)
+
+    def _check_change(self, current, current_model, where):
+        """The problems of a change to an existing storage: another cluster, a smaller size."""
+        params = self.params
         if params.get("cluster_id") and params["cluster_id"] != current_model["cluster_id"]:
             self.problems.append("cluster_id: %s is in cluster %s; its cluster cannot change to %s (create a new storage in that"
                                  " cluster instead)" % (where, current_model["cluster_id"], params["cluster_id"]))
@@ -598,31 +627,19 @@ class NetworkStorageConverger:
         size = params.get("size")
         if size is not None and isinstance(current_model["size"], int) and size < current_model["size"]:
             self.problems.append("size: %s has %s GB; %s GB is smaller, and a network storage can only grow" % (where, current_model["size"], size))
-        desired = self.schema.apply_options(current_model, dict(params, cluster_id=None))
-        if desired != current_model or self.problems:
-            self.result["action"] = UPDATED
-        self._stop_on_problems(network_storage_id=storage_id)
-        if desired == current_model:
-            return self._finish(current, current_model, current_model, changed=False)
-        body = dict(storageId=storage_id, **self.schema.build_payload(desired, for_create=False))
-        if self.check_mode:
-            return self._finish(current, desired, current_model, changed=True)
-        try:
-            self.api.update(body)
-        except NovitaAPIError as exc:
-            if not exc.ambiguous:
-                raise NetworkStorageError("updating %s failed: %s; it was not applied" % (where, exc.msg), network_storage_id=storage_id,
-                                          failure=exc.to_dict())
-            # No clear answer: the storage read back tells whether the update took effect.
-            self.result["changed"] = True
-            final = self._read_applied(storage_id, desired)
-            if final is None:
-                raise NetworkStorageError("updating %s failed: %s; it may or may not have been applied, so changed is true; run the task again"
-                                          " to converge" % (where, exc.msg), network_storage_id=storage_id, failure=exc.to_dict())
-            self._warn("the update of %s got no clear reply (%s); reading it back shows it was applied" % (where, exc.msg))
-            return self._finish(final, None, current_model, changed=True)
+
+    def _unclear_update(self, exc, where, storage_id, desired, current_model):
+        """An update that failed: refused, it raises; unclear, the storage read back tells whether it took effect."""
+        if not exc.ambiguous:
+            raise NetworkStorageError("updating %s failed: %s; it was not applied" % (where, exc.msg), network_storage_id=storage_id,
+                                      failure=exc.to_dict())
         self.result["changed"] = True
-        return self._read_back("updated %s" % where, storage_id, current, desired, current_model)
+        final = self._read_applied(storage_id, desired)
+        if final is None:
+            raise NetworkStorageError("updating %s failed: %s; it may or may not have been applied, so changed is true; run the task again"
+                                      " to converge" % (where, exc.msg), network_storage_id=storage_id, failure=exc.to_dict())
+        self._warn("the update of %s got no clear reply (%s); reading it back shows it was applied" % (where, exc.msg))
+        return self._finish(final, None, current_model, changed=True)
 
     def _absent(self, current):
         if current is None:

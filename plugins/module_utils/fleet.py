@@ -385,28 +385,9 @@ class FleetConverger:
         ``action`` is ``none`` and ``planned`` says what it was about to do, when that was known.
         """
         partial = converger.result if converger is not None else {}
-        message = exc.msg if isinstance(exc, NovitaError) else \
-            "unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc)
-        errors = exc.details.get("errors") if isinstance(exc, NovitaError) else None
-        if errors:
-            # Each problem named by its path in the task: endpoints[2].worker_config.max_num
-            record["errors"] = [in_item(record["_index"], error) for error in errors]
-            message = record["errors"][0] if len(errors) == 1 else \
-                "%d problems, nothing was written: %s" % (len(errors), "; ".join(record["errors"]))
         planned_before = record["action"] if record["action"] not in (UNCHANGED, NONE) else record.get("planned")
-        record.update(failed=True, msg=message, changed=bool(partial.get("changed")))
-        action = partial.get("action")
-        if action not in (None, UNCHANGED, NONE):
-            # The converger did (or was doing) this.
-            record["action"] = action
-            record.pop("planned", None)
-        else:
-            record["action"] = NONE
-            planned = partial.get("planned") or planned_before
-            if planned:
-                record["planned"] = planned
-            else:
-                record.pop("planned", None)
+        record.update(failed=True, msg=self._failure_text(record, exc), changed=bool(partial.get("changed")))
+        self._failed_action(record, partial, planned_before)
         if partial.get("warnings"):
             record["warnings"] = list(partial["warnings"])
         # A recreate that deleted the old endpoint and then failed: the endpoint as it was is no more.
@@ -426,6 +407,32 @@ class FleetConverger:
         if not record["changed"]:
             record.pop("_diff", None)
         return record
+
+    @staticmethod
+    def _failure_text(record, exc):
+        """The record's message; each problem of a declaration named by its path in the task (endpoints[2].worker_config.max_num)."""
+        if not isinstance(exc, NovitaError):
+            return "unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc)
+        errors = exc.details.get("errors")
+        if not errors:
+            return exc.msg
+        record["errors"] = [in_item(record["_index"], error) for error in errors]
+        return record["errors"][0] if len(errors) == 1 else "%d problems, nothing was written: %s" % (len(errors), "; ".join(record["errors"]))
+
+    @staticmethod
+    def _failed_action(record, partial, planned_before):
+        """What the failed declaration did: the converger's action once it wrote, else ``none`` with what was planned."""
+        action = partial.get("action")
+        if action not in (None, UNCHANGED, NONE):
+            record["action"] = action
+            record.pop("planned", None)
+            return
+        record["action"] = NONE
+        planned = partial.get("planned") or planned_before
+        if planned:
+            record["planned"] = planned
+        else:
+            record.pop("planned", None)
 
     # -- exclusive deletions
 

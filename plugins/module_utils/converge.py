@@ -520,11 +520,13 @@ class EndpointConverger:
         try:
             restored_id, dummy = self.api.create(old_body)
         except NovitaError as again:
+            self._done(DELETED)  # what happened in the end: the endpoint is gone
             hidden = self.hidden_env_names(None, replaced_model, None)
             raise EndpointError("%s, then creating its replacement failed: %s; restoring the old endpoint failed too: %s. Its complete"
                                 " declaration is in lost_endpoint (secret values masked): create it again from there"
                                 % (done, exc.msg, again.msg), lost_endpoint=endpoint_result(None, hidden, model=replaced_model),
                                 **exc.details)
+        self._done(RECREATED)  # deleted and created again, with its old settings and a new ID
         self.result["restored_endpoint_id"] = restored_id
         raise EndpointError("%s, then creating its replacement failed: %s; the old endpoint was created again with its complete settings"
                             " as %s (a new ID). Fix the cause and run the task again" % (done, exc.msg, restored_id),

@@ -436,6 +436,8 @@ action:
     - What the module did to the endpoint, or in check mode would do. V(recreated) is a create and a delete, see O(recreate).
     - V(none) when the module failed before its write (a problem found, a write refused); nothing was done, and RV(planned)
       says what it was about to do. When it failed after a write, the action that was done, and C(changed) is V(true).
+    - After a refused O(recreate) that had deleted the old endpoint first, V(recreated) when the old endpoint was created
+      again (see RV(restored_endpoint_id)), V(deleted) when that failed too (see RV(lost_endpoint)).
   returned: always
   type: str
   choices: [created, updated, recreated, deleted, unchanged, none]

@@ -453,8 +453,9 @@ endpoints:
         - V(none) when a change was needed and not made, RV(endpoints[].planned) saying what it was to be, for a
           declaration that was not attempted because another one failed before any write (RV(endpoints[].msg) then says
           so), for a declaration that failed its own checks, and for one whose write was refused or that failed before its
-          write. RV(endpoints[].changed) is then false, except after a refused recreate that had deleted the old endpoint
-          (see RV(endpoints[].restored_endpoint_id)).
+          write. RV(endpoints[].changed) is then false.
+        - After a refused recreate that had deleted the old endpoint, V(recreated) when the old endpoint was created again
+          (see RV(endpoints[].restored_endpoint_id)), V(deleted) when that failed too (see RV(endpoints[].lost_endpoint)).
       type: str
       choices: [created, updated, recreated, deleted, unchanged, none]
       sample: updated

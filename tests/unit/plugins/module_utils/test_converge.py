@@ -14,7 +14,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIE
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import model_from_api
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, created_at, resolve_names
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec
-from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
+from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient, endpoint_data
 
 AUTHS = [{"id": "a1", "name": "hub", "username": "u", "password": "pw-secret"},
          {"id": "a2", "name": "twice", "username": "u", "password": "p"},
@@ -532,6 +532,7 @@ def test_a_recreate_that_keeps_its_app_name_deletes_first_and_restores_the_old_e
                              " BILLING_BALANCE_NOT_ENOUGH on POST /endpoint/create: balance; the old endpoint was created again with"
                              " its complete settings as new1 (a new ID). Fix the cause and run the task again")
     assert converger.result["changed"] is True and exc.value.details["restored_endpoint_id"] == "new1"
+    assert converger.result["action"] == "recreated" and "planned" not in converger.result
     # every setting of the old endpoint, the network mount's size and the credential included
     assert model_from_api(client.endpoints["new1"]) == model_from_api(with_app_name())
 
@@ -550,6 +551,7 @@ def test_a_recreate_whose_restore_fails_too_returns_the_complete_declaration_mas
     assert lost["volume_mounts"] == [{"type": "network", "id": "ns-1", "size": 80, "mount_path": "/models"}]
     assert lost["healthy"]["path"] == "/ready" and lost["product_id"] == "1" and "t0p" not in repr(exc.value.details)
     assert converger.result["changed"] is True and not client.endpoints
+    assert converger.result["action"] == "deleted" and "planned" not in converger.result
 
 
 # -- concurrent creates of one name

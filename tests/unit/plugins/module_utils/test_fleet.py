@@ -18,7 +18,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.fleet import (
     run_bounded,
     validate_fleet,
 )
-from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
+from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient, endpoint_data
 
 AUTHS = [{"id": "auth-1", "name": "hub", "username": "u", "password": "p"}]
 
@@ -429,7 +429,8 @@ def test_a_refused_recreate_reports_the_restored_endpoint():
     record = result["endpoints"][0]
     assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create"), ("POST", "/endpoint/create")]
     assert record["failed"] is True and record["changed"] is True
-    assert record["action"] == "none" and record["planned"] == "recreated"
+    # deleted and created again (with the old settings): a recreate was done
+    assert record["action"] == "recreated" and "planned" not in record
     # the old endpoint exists again under a new ID: the result names that one
     assert record["restored_endpoint_id"] == "new1" and record["id"] == "new1" and "new1" in client.endpoints
     assert record["failure"]["status"] == 400 and "lost_endpoint" not in record
@@ -441,6 +442,7 @@ def test_a_recreate_that_cannot_restore_the_old_endpoint_returns_its_declaration
     fleet, result = run_fleet(client, [item("a", product_id="2", recreate=True)])
     record = result["endpoints"][0]
     assert record["failed"] is True and record["changed"] is True and client.endpoints == {}
+    assert record["action"] == "deleted"
     assert record["lost_endpoint"]["app_name"] == "chat-app" and record["lost_endpoint"]["product_id"] == "1"
     assert record["lost_endpoint"]["envs"] == {"TOKEN": "********"} and "kept-secret" not in repr(result)
     assert "restored_endpoint_id" not in record and record["id"] is None

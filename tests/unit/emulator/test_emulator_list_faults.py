@@ -4,77 +4,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-EMULATOR_PATH = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "emulator", "novita_emulator.py"))
-_SPEC = importlib.util.spec_from_file_location("novita_emulator_list_faults", EMULATOR_PATH)
-novita_emulator = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(novita_emulator)
+from ansible_collections.novita.cloud.plugins.module_utils.api import API_PREFIX
+from ansible_collections.novita.cloud.tests.unit.helpers import EMULATOR_KEY, EmulatorClient, emulator_module
 
-KEY = "test-key"
-PREFIX = "/gpu-instance/openapi/v1"
-
-
-class Client:
-    def __init__(self, url):
-        self.url = url
-
-    def call(self, method, path, body=None, admin=False):
-        """Return (status, parsed JSON body)."""
-        data = json.dumps(body).encode("utf-8") if body is not None else None
-        request = urllib.request.Request(self.url + (path if admin else PREFIX + path), data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if not admin:
-            request.add_header("Authorization", "Bearer " + KEY)
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                status, payload = response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            status, payload = exc.code, exc.read()
-            exc.close()
-        return status, json.loads(payload.decode("utf-8"))
-
-    def ok(self, method, path, body=None):
-        status, payload = self.call(method, path, body)
-        assert status == 200, payload
-        return payload
-
-    def admin(self, method, path, body=None):
-        status, payload = self.call(method, "/_emulator" + path, body, admin=True)
-        assert status == 200, payload
-        return payload
-
-    def fault(self, **rule):
-        return self.admin("POST", "/faults", rule)["fault"]
-
-    def log(self):
-        return [(entry["method"], entry["path"], entry["status"], entry["fault_kind"], entry["processed"])
-                for entry in self.admin("GET", "/requests")["requests"]]
-
-
-@pytest.fixture(name="emulator", scope="module")
-def fixture_emulator():
-    emu = novita_emulator.Emulator(api_key=KEY)
-    emu.start()
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture(name="client")
-def fixture_client(emulator):
-    api = Client(emulator.url)
-    api.admin("POST", "/reset")
-    return api
+novita_emulator = emulator_module()
+EMULATOR_PATH = novita_emulator.__file__
 
 
 def seed_endpoints(client, count):
@@ -102,7 +42,7 @@ def storage_page(client, query):
 
 def test_short_page_loses_every_item_and_keeps_the_total(client):
     ids = seed_endpoints(client, 3)
-    fault = client.fault(kind="short_page", method="GET", path=PREFIX + "/endpoints")
+    fault = client.fault(kind="short_page", method="GET", path=API_PREFIX + "/endpoints")
     assert fault == {"id": 1, "kind": "short_page", "method": "GET", "path": "/endpoints", "count": 1, "skip": 0, "process": True,
                      "status": None, "retry_after": None, "body": None, "content_type": None, "delay_ms": 0, "drop_items": None}
     assert client.ok("GET", "/endpoints?pageSize=10&pageNum=1") == {"endpoints": [], "total": 3}
@@ -136,7 +76,7 @@ def test_short_page_gives_the_credential_list_a_total(client):
 
 def test_short_page_passes_an_error_reply_through(client):
     client.fault(kind="short_page", method="GET", path="/endpoints")
-    status, payload = client.call("GET", "/endpoints?pageNum=1")
+    status, payload = client.answer("GET", "/endpoints?pageNum=1")
     assert (status, payload) == (400, {"code": 400, "message": "missing required parameter: pageSize"})
     assert client.admin("GET", "/faults") == {"faults": []}  # the rule was used up
     assert client.log() == [("GET", "/endpoints", 400, "short_page", True)]
@@ -196,8 +136,8 @@ def test_malformed_200_on_every_list(client, path, query, items_key):
     for body in bodies:
         client.fault(method="GET", path=path, status=200, body=body)
     for body in bodies:
-        assert client.call("GET", path + query) == (200, body)
-    assert client.call("GET", path + query)[1][items_key]  # the real list again
+        assert client.answer("GET", path + query) == (200, body)
+    assert client.answer("GET", path + query)[1][items_key]  # the real list again
     assert client.log() == [("GET", path, 200, "status", False)] * 3 + [("GET", path, 200, None, True)]
 
 
@@ -209,7 +149,7 @@ def test_storage_list_page_base_and_below_base(client):
     # page 1 first by default; below it, a 400 (storage_below_base: error)
     assert client.admin("GET", "/config")["storage_below_base"] == "error"
     assert storage_page(client, "pageSize=2") == (ids[0:2], 5)
-    assert client.call("GET", "/networkstorages/list?pageNo=0&pageSize=2") == (
+    assert client.answer("GET", "/networkstorages/list?pageNo=0&pageSize=2") == (
         400, {"code": 400, "message": "pageNo: 0 is below the first page 1"})
     client.admin("POST", "/config", {"storage_below_base": "clamp"})
     assert storage_page(client, "pageNo=0&pageSize=2") == (ids[0:2], 5)
@@ -221,11 +161,11 @@ def test_storage_list_page_base_and_below_base(client):
     assert storage_page(client, "pageNo=1&pageSize=2") == (ids[2:4], 5)
     assert storage_page(client, "pageNo=2&pageSize=2") == (ids[4:5], 5)
     assert storage_page(client, "pageSize=2") == (ids[0:2], 5)  # no pageNo: the first page
-    assert client.call("GET", "/networkstorages/list?pageNo=-1&pageSize=2") == (
+    assert client.answer("GET", "/networkstorages/list?pageNo=-1&pageSize=2") == (
         400, {"code": 400, "message": "pageNo: -1 is below the first page 0"})
     # below_base is the endpoint list's own setting
     client.admin("POST", "/config", {"below_base": "clamp"})
-    assert client.call("GET", "/networkstorages/list?pageNo=-1")[0] == 400
+    assert client.answer("GET", "/networkstorages/list?pageNo=-1")[0] == 400
 
 
 def test_storage_list_pages_are_capped_by_max_page_size(client):
@@ -237,15 +177,15 @@ def test_storage_list_pages_are_capped_by_max_page_size(client):
 
 
 def test_storage_below_base_config_and_flag(client, tmp_path):
-    status, payload = client.call("POST", "/_emulator/config", {"storage_below_base": "x"}, admin=True)
+    status, payload = client.answer("POST", "/_emulator/config", {"storage_below_base": "x"}, admin=True)
     assert (status, payload["message"]) == (400, "storage_below_base: must be one of clamp, empty, error")
     with pytest.raises(ValueError):
         novita_emulator.Emulator(storage_below_base="wrap")
     url_file = tmp_path / "url"
-    args = ["--url-file", str(url_file), "--api-key", KEY, "--page-base", "0", "--storage-below-base", "empty", "--quiet"]
+    args = ["--url-file", str(url_file), "--api-key", EMULATOR_KEY, "--page-base", "0", "--storage-below-base", "empty", "--quiet"]
     with subprocess.Popen([sys.executable, EMULATOR_PATH] + args, stdout=subprocess.PIPE) as process:
         try:
-            api = Client(process.stdout.readline().decode("utf-8").strip())
+            api = EmulatorClient(process.stdout.readline().decode("utf-8").strip())
             config = api.admin("GET", "/config")
             assert (config["page_base"], config["storage_below_base"], config["below_base"]) == (0, "empty", "clamp")
             assert storage_page(api, "pageNo=-1&pageSize=2") == ([], 2)
@@ -279,7 +219,7 @@ def test_list_fault_rule_validation(client):
          "kind: page is not one of status, latency, timeout, drop, truncate, non_json, echo, short_page, repeat_page"),
     )
     for rule, message in cases:
-        status, payload = client.call("POST", "/_emulator/faults", rule, admin=True)
+        status, payload = client.answer("POST", "/_emulator/faults", rule, admin=True)
         assert (status, payload["message"]) == (400, message)
     assert client.admin("GET", "/faults") == {"faults": []}
 

@@ -4,59 +4,27 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import socket
-import urllib.error
-import urllib.request
 
 import pytest
 
-EMULATOR_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "emulator"))
-KEY = "test-key"
-PREFIX = "/gpu-instance/openapi/v1"
-ENDPOINT = {
-    "name": "demo",
-    "products": [{"id": "1"}],
-    "rootfsSize": 100,
-    "workerConfig": {"minNum": 0, "maxNum": 1, "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": 1},
-    "ports": [{"port": "8000"}],
-    "policy": {"type": "queue", "value": 60},
-    "image": {"image": "nginx:latest"},
-    "volumeMounts": [],
-    "healthy": {"path": "/health"},
-}
+from ansible_collections.novita.cloud.tests.unit.helpers import EMULATOR_KEY, EmulatorClient, emulator_module
 
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(EMULATOR_DIR, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-novita_emulator = load("novita_emulator")
-emulator_requests = load("emulator_requests")
-
-
-def api(url, method, path, body=None):
-    data = json.dumps(body).encode("utf-8") if body is not None else None
-    request = urllib.request.Request(url + PREFIX + path, data=data, method=method, headers={"Authorization": "Bearer " + KEY})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return json.load(response)
+novita_emulator = emulator_module()
+emulator_requests = emulator_module("emulator_requests")
 
 
 @pytest.fixture(name="url")
 def fixture_url():
-    emu = novita_emulator.Emulator(api_key=KEY)
+    emu = novita_emulator.Emulator(api_key=EMULATOR_KEY)
     yield emu.start()
     emu.stop()
 
 
 def test_list_writes_clear(url, capsys):
-    endpoint_id = api(url, "POST", "/endpoint/create", {"endpoint": ENDPOINT})["id"]
-    api(url, "GET", "/endpoint?id=" + endpoint_id)
+    client = EmulatorClient(url)
+    endpoint_id = client.create()
+    client.get(endpoint_id)
     assert emulator_requests.main(["list", url]) == 0
     assert capsys.readouterr().out.splitlines() == ["POST /endpoint/create 200", f"GET /endpoint?id={endpoint_id} 200"]
 
@@ -77,12 +45,9 @@ def test_list_writes_clear(url, capsys):
 
 
 def test_fault_marked(url, capsys):
-    request = urllib.request.Request(url + "/_emulator/faults", method="POST",
-                                     data=json.dumps({"method": "GET", "path": "/clusters", "status": 503}).encode("utf-8"))
-    with urllib.request.urlopen(request, timeout=5):
-        pass
-    with pytest.raises(urllib.error.HTTPError):
-        api(url, "GET", "/clusters")
+    client = EmulatorClient(url)
+    client.fault(method="GET", path="/clusters", status=503)
+    assert client.call("GET", "/clusters")[0] == 503
     assert emulator_requests.main(["list", url]) == 0
     assert capsys.readouterr().out == "GET /clusters 503 (fault: status)\n"
 

@@ -4,22 +4,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import json
-import os
 import urllib.error
-import urllib.request
 
 import pytest
 
-EMULATOR_PATH = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "emulator", "novita_emulator.py"))
-_SPEC = importlib.util.spec_from_file_location("novita_emulator_stack", EMULATOR_PATH)
-novita_emulator = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(novita_emulator)
+from ansible_collections.novita.cloud.plugins.module_utils.api import API_PREFIX
+from ansible_collections.novita.cloud.tests.unit.helpers import EMULATOR_KEY, EmulatorClient, emulator_module
 
-KEY = "test-key"
-PREFIX = "/gpu-instance/openapi/v1"
+novita_emulator = emulator_module()
+
 PROFILES = ("strict", "documented")
 
 ENDPOINT = {
@@ -38,61 +32,6 @@ UPDATE = {
     "ports": [{"port": 8000}],
     "policy": {"type": "queue", "value": 60},
 }
-
-
-class Client:
-    def __init__(self, url):
-        self.url = url
-
-    def call(self, method, path, body=None, key=KEY, admin=False):
-        """Return (status, parsed JSON body)."""
-        data = json.dumps(body).encode("utf-8") if body is not None else None
-        request = urllib.request.Request(self.url + (path if admin else PREFIX + path), data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if key and not admin:
-            request.add_header("Authorization", "Bearer " + key)
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                status, payload = response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            status, payload = exc.code, exc.read()
-            exc.close()
-        return status, json.loads(payload.decode("utf-8"))
-
-    def ok(self, method, path, body=None):
-        status, payload = self.call(method, path, body)
-        assert status == 200, payload
-        return payload
-
-    def admin(self, method, path, body=None):
-        status, payload = self.call(method, "/_emulator" + path, body, admin=True)
-        assert status == 200, payload
-        return payload
-
-    def auths(self):
-        return self.ok("GET", "/repository/auths")["data"]
-
-    def storages(self, query="pageNo=1&pageSize=100"):
-        return self.ok("GET", "/networkstorages/list?" + query)
-
-    def storage_named(self, name):
-        return [item for item in self.storages()["data"] if item["storageName"] == name]
-
-
-@pytest.fixture(name="emulator", scope="module")
-def fixture_emulator():
-    emu = novita_emulator.Emulator(api_key=KEY)
-    emu.start()
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture(name="client")
-def fixture_client(emulator):
-    api = Client(emulator.url)
-    api.admin("POST", "/reset")
-    return api
 
 
 @pytest.fixture(name="profile", params=PROFILES)
@@ -150,7 +89,7 @@ def test_auth_names_repeat(client, profile):
     (auth(password=["x"]), "password: expected a string, got array"),
 ])
 def test_auth_save_validation(client, profile, body, message):
-    assert client.call("POST", "/repository/auth/save", body) == error(profile, 400, message)
+    assert client.answer("POST", "/repository/auth/save", body) == error(profile, 400, message)
     assert len(client.auths()) == 2
 
 
@@ -161,16 +100,16 @@ def test_auth_save_longest_values(client):
 
 
 def test_auth_save_body_must_be_an_object(client, profile):
-    assert client.call("POST", "/repository/auth/save", ["x"]) == error(profile, 400, "request body must be a JSON object")
+    assert client.answer("POST", "/repository/auth/save", ["x"]) == error(profile, 400, "request body must be a JSON object")
 
 
 def test_auth_delete(client, profile):
     assert client.ok("POST", "/repository/auth/delete", {"id": "auth-2"}) == {}
     assert [item["id"] for item in client.auths()] == ["auth-1"]
-    assert client.call("POST", "/repository/auth/delete", {"id": "auth-2"}) == error(
+    assert client.answer("POST", "/repository/auth/delete", {"id": "auth-2"}) == error(
         profile, 404, "registry auth auth-2 not found", "RESOURCE_NOT_FOUND")
-    assert client.call("POST", "/repository/auth/delete", {}) == error(profile, 400, "missing required field: id")
-    assert client.call("POST", "/repository/auth/delete", {"id": 1}) == error(profile, 400, "id: expected a string, got integer")
+    assert client.answer("POST", "/repository/auth/delete", {}) == error(profile, 400, "missing required field: id")
+    assert client.answer("POST", "/repository/auth/delete", {"id": 1}) == error(profile, 400, "id: expected a string, got integer")
 
 
 def test_auth_ids_are_never_reused(client):
@@ -186,7 +125,7 @@ def test_auth_in_use_can_be_deleted(client, profile):
     # The endpoint keeps the ID; an update that sends it again is refused.
     assert client.ok("GET", "/endpoint?id=" + endpoint_id)["endpoint"]["image"]["authId"] == "auth-1"
     body = dict(UPDATE, id=endpoint_id, image={"image": "x", "authId": "auth-1"})
-    assert client.call("POST", "/endpoint/update", body) == error(profile, 404, "registry auth auth-1 not found", "RESOURCE_NOT_FOUND")
+    assert client.answer("POST", "/endpoint/update", body) == error(profile, 404, "registry auth auth-1 not found", "RESOURCE_NOT_FOUND")
 
 
 def test_saved_auth_usable_by_an_endpoint(client):
@@ -246,7 +185,7 @@ def test_storage_names_repeat(client):
     ({"clusterId": "cluster-1", "storageName": "a"}, 400, "missing required field: storageSize", None),
 ])
 def test_storage_create_rules(client, profile, body, status, message, reason):
-    assert client.call("POST", "/networkstorage/create", body) == error(profile, status, message, reason)
+    assert client.answer("POST", "/networkstorage/create", body) == error(profile, status, message, reason)
     assert client.storages()["total"] == 2
 
 
@@ -273,7 +212,7 @@ def test_storage_update_grows_keeps_and_renames(client, profile):
 def test_storage_update_refuses_to_shrink(client, profile):
     expected = error(profile, 400, "storageSize: 99 is smaller than the current size 100 of network storage ns-1 "
                                    "(a network storage can only grow)")
-    assert client.call("POST", "/networkstorage/update", {"storageId": "ns-1", "storageSize": 99, "storageName": "renamed"}) == expected
+    assert client.answer("POST", "/networkstorage/update", {"storageId": "ns-1", "storageSize": 99, "storageName": "renamed"}) == expected
     assert client.storages("storageId=ns-1")["data"][0]["storageName"] == "models"  # nothing changed
 
 
@@ -286,11 +225,11 @@ def test_storage_update_refuses_to_shrink(client, profile):
     ({"storageId": 1, "storageSize": 100}, "storageId: expected a string, got integer"),
 ])
 def test_storage_update_validation(client, profile, body, message):
-    assert client.call("POST", "/networkstorage/update", body) == error(profile, 400, message)
+    assert client.answer("POST", "/networkstorage/update", body) == error(profile, 400, message)
 
 
 def test_storage_update_numeric_string_by_profile(client, profile):
-    status, payload = client.call("POST", "/networkstorage/update", {"storageId": "ns-1", "storageSize": "150"})
+    status, payload = client.answer("POST", "/networkstorage/update", {"storageId": "ns-1", "storageSize": "150"})
     if profile == "documented":
         assert (status, payload) == (200, {})
         assert client.storages("storageId=ns-1")["data"][0]["storageSize"] == 150
@@ -300,9 +239,9 @@ def test_storage_update_numeric_string_by_profile(client, profile):
 
 def test_storage_update_and_delete_unknown(client, profile):
     expected = error(profile, 404, "network storage ns-9 not found", "NETWORK_STORAGE_NOT_FOUND")
-    assert client.call("POST", "/networkstorage/update", {"storageId": "ns-9", "storageSize": 10}) == expected
-    assert client.call("POST", "/networkstorage/delete", {"storageId": "ns-9"}) == expected
-    assert client.call("POST", "/networkstorage/delete", {}) == error(profile, 400, "missing required field: storageId")
+    assert client.answer("POST", "/networkstorage/update", {"storageId": "ns-9", "storageSize": 10}) == expected
+    assert client.answer("POST", "/networkstorage/delete", {"storageId": "ns-9"}) == expected
+    assert client.answer("POST", "/networkstorage/delete", {}) == error(profile, 400, "missing required field: storageId")
 
 
 def test_storage_delete(client, profile):
@@ -310,7 +249,7 @@ def test_storage_delete(client, profile):
     assert client.ok("POST", "/networkstorage/delete", {"storageId": "ns-3"}) == {}
     assert client.storage_named("gone") == []
     assert client.storages()["total"] == 2
-    assert client.call("POST", "/networkstorage/delete", {"storageId": "ns-3"})[0] == (404 if profile == "strict" else 400)
+    assert client.answer("POST", "/networkstorage/delete", {"storageId": "ns-3"})[0] == (404 if profile == "strict" else 400)
     client.ok("POST", "/networkstorage/create", storage("next"))
     assert client.storage_named("next")[0]["storageId"] == "ns-4"  # IDs are not reused
 
@@ -331,14 +270,14 @@ def test_storage_list_filters_and_pages(client):
     assert [item["storageId"] for item in first["data"] + second["data"] + third["data"]] == ["ns-1", "ns-2", "ns-3", "ns-4", "ns-5"]
     assert client.storages("pageNo=4&pageSize=2") == {"data": [], "total": 5}
     assert len(client.storages("")["data"]) == 5  # pageNo 1 and pageSize 10 by default
-    assert client.call("GET", "/networkstorages/list?pageNo=0")[0] == 400
+    assert client.answer("GET", "/networkstorages/list?pageNo=0")[0] == 400
 
 
 def test_storage_size_as_string(client):
     client.admin("POST", "/config", {"storage_size_as_string": True})
     assert client.storages("storageId=ns-1")["data"][0]["storageSize"] == "100"
     assert client.admin("GET", "/storages")["storages"][0]["storageSize"] == 100  # the store keeps integers
-    status, payload = client.call("POST", "/_emulator/config", {"storage_size_as_string": "yes"}, admin=True)
+    status, payload = client.answer("POST", "/_emulator/config", {"storage_size_as_string": "yes"}, admin=True)
     assert (status, payload["message"]) == (400, "storage_size_as_string: expected a boolean, got string")
 
 
@@ -346,14 +285,14 @@ def test_created_storage_mounts_on_an_endpoint(client, profile):
     client.ok("POST", "/networkstorage/create", storage("weights", 50, "cluster-2"))
     storage_id = client.storage_named("weights")[0]["storageId"]
     mount = [{"type": "network", "id": storage_id, "mountPath": "/weights"}]
-    status, payload = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=mount, clusterID="cluster-1")})
+    status, payload = client.answer("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=mount, clusterID="cluster-1")})
     assert (status, payload["message"]) == (400, f"clusterID: cluster-1 does not match the cluster cluster-2 of network storage {storage_id}")
     endpoint_id = client.ok("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=mount, clusterID="cluster-2")})["id"]
     # Deleting a mounted storage is allowed; the endpoint keeps the mount, an update that sends it again is refused.
     assert client.ok("POST", "/networkstorage/delete", {"storageId": storage_id}) == {}
     assert client.ok("GET", "/endpoint?id=" + endpoint_id)["endpoint"]["volumeMounts"][0]["id"] == storage_id
     body = dict(UPDATE, id=endpoint_id, image={"image": "x"}, volumeMounts=mount, clusterID="cluster-2")
-    assert client.call("POST", "/endpoint/update", body) == error(
+    assert client.answer("POST", "/endpoint/update", body) == error(
         profile, 404, f"network storage {storage_id} not found", "NETWORK_STORAGE_NOT_FOUND")
 
 
@@ -375,8 +314,8 @@ def store(client):
 @pytest.mark.parametrize("path, body", WRITES)
 def test_api_key_is_checked(client, profile, path, body):
     before = store(client)
-    wrong = client.call("POST", path, body, key="wrong")
-    missing = client.call("POST", path, body, key="")
+    wrong = client.answer("POST", path, body, key="wrong")
+    missing = client.answer("POST", path, body, key="")
     if profile == "strict":
         assert wrong == missing == (401, {"code": 401, "message": "invalid or missing API key"})
     else:
@@ -389,7 +328,7 @@ def test_api_key_is_checked(client, profile, path, body):
 
 def test_fault_on_storage_create(client):
     fault = client.admin("POST", "/faults", {"method": "POST", "path": "/networkstorage/create", "status": 503, "retry_after": "1"})["fault"]
-    assert client.call("POST", "/networkstorage/create", storage("faulty")) == (503, {"code": 503, "message": "injected fault"})
+    assert client.answer("POST", "/networkstorage/create", storage("faulty")) == (503, {"code": 503, "message": "injected fault"})
     assert client.storage_named("faulty") == []  # not processed
     assert client.ok("POST", "/networkstorage/create", storage("faulty")) == {}  # the fault is used up
     assert len(client.storage_named("faulty")) == 1
@@ -400,10 +339,10 @@ def test_fault_on_storage_create(client):
 def test_fault_processed_write_still_happens(client):
     client.admin("POST", "/faults", {"method": "POST", "path": "/repository/auth/save", "status": 504, "process": True})
     client.admin("POST", "/faults", {"method": "POST", "path": "/gpu-instance/openapi/v1/networkstorage/update", "kind": "drop"})
-    assert client.call("POST", "/repository/auth/save", auth("written-anyway"))[0] == 504
+    assert client.answer("POST", "/repository/auth/save", auth("written-anyway"))[0] == 504
     assert client.auths()[-1]["name"] == "written-anyway"
     with pytest.raises((ConnectionError, urllib.error.URLError)):
-        client.call("POST", "/networkstorage/update", {"storageId": "ns-1", "storageSize": 120})
+        client.answer("POST", "/networkstorage/update", {"storageId": "ns-1", "storageSize": 120})
     assert client.storages("storageId=ns-1")["data"][0]["storageSize"] == 120
 
 
@@ -411,14 +350,14 @@ def test_faults_match_each_new_path(client):
     for path, _body in WRITES:
         client.admin("POST", "/faults", {"method": "POST", "path": path, "status": 500})
     for path, body in WRITES:
-        assert client.call("POST", path, body)[0] == 500
+        assert client.answer("POST", path, body)[0] == 500
     assert len(client.auths()) == 2 and client.storages()["total"] == 2
 
 
 def test_rate_limit_applies(client):
     client.admin("POST", "/config", {"rate_limit": 0.001, "rate_burst": 1})
     assert client.ok("POST", "/networkstorage/create", storage("first")) == {}
-    status, payload = client.call("POST", "/repository/auth/save", auth("limited"))
+    status, payload = client.answer("POST", "/repository/auth/save", auth("limited"))
     assert (status, payload) == (429, {"code": 429, "reason": "RATE_LIMIT_EXCEEDED", "message": "rate limit exceeded"})
     assert client.admin("GET", "/auths")["auths"][-1]["name"] != "limited"
     assert client.admin("GET", "/requests")["requests"][-1]["fault_kind"] == "rate_limit"
@@ -426,10 +365,10 @@ def test_rate_limit_applies(client):
 
 def test_request_log_keeps_the_password_the_access_log_does_not():
     stream = io.StringIO()
-    emu = novita_emulator.Emulator(api_key=KEY)
+    emu = novita_emulator.Emulator(api_key=EMULATOR_KEY)
     emu.start(access_log=stream)
     try:
-        api = Client(emu.url)
+        api = EmulatorClient(emu.url)
         api.ok("POST", "/repository/auth/save", auth("logged", "robot-user", "very-secret-password"))
         api.ok("POST", "/networkstorage/create", storage("logged"))
         api.admin("GET", "/auths")
@@ -442,10 +381,10 @@ def test_request_log_keeps_the_password_the_access_log_does_not():
     assert len(log) == 2  # admin calls are not logged
     lines = stream.getvalue().splitlines()
     assert [line.split(" ")[1:4] for line in lines] == [
-        ["POST", PREFIX + "/repository/auth/save", "200"], ["POST", PREFIX + "/networkstorage/create", "200"],
+        ["POST", API_PREFIX + "/repository/auth/save", "200"], ["POST", API_PREFIX + "/networkstorage/create", "200"],
         ["GET", "/_emulator/auths", "200"], ["GET", "/_emulator/requests", "200"]]
     text = stream.getvalue()
-    for secret in ("very-secret-password", "robot-user", KEY, "logged"):
+    for secret in ("very-secret-password", "robot-user", EMULATOR_KEY, "logged"):
         assert secret not in text
 
 
@@ -480,7 +419,7 @@ def test_seed_reference_data(client):
     # New IDs go on after the highest one given.
     client.ok("POST", "/networkstorage/create", storage("after-seed"))
     assert client.storage_named("after-seed")[0]["storageId"] == "ns-78"
-    assert client.call("POST", "/networkstorage/create", storage("lab", cluster="cluster-9"))[0] == 400
+    assert client.answer("POST", "/networkstorage/create", storage("lab", cluster="cluster-9"))[0] == 400
     # A seeded storage and cluster serve an endpoint's network mount.
     mount = [{"type": "network", "id": "ns-77", "mountPath": "/lab"}]
     client.ok("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=mount, clusterID="cluster-9")})
@@ -511,6 +450,6 @@ def test_seed_endpoints_reply_keeps_its_shape(client):
 ])
 def test_seed_refuses_bad_items_and_seeds_nothing(client, body, message):
     before = (store(client), client.admin("GET", "/clusters"))
-    status, payload = client.call("POST", "/_emulator/seed", body, admin=True)
+    status, payload = client.answer("POST", "/_emulator/seed", body, admin=True)
     assert (status, payload) == (400, {"code": 400, "message": message})
     assert (store(client), client.admin("GET", "/clusters")) == before

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import http.client
-import importlib.util
 import json
 import os
 import re
@@ -16,80 +15,15 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import pytest
 
-EMULATOR_PATH = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "emulator", "novita_emulator.py"))
-_SPEC = importlib.util.spec_from_file_location("novita_emulator", EMULATOR_PATH)
-novita_emulator = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(novita_emulator)
+from ansible_collections.novita.cloud.plugins.module_utils.api import API_PREFIX
+from ansible_collections.novita.cloud.tests.unit.helpers import EMULATOR_ENDPOINT, EMULATOR_KEY, EmulatorClient, emulator_module
 
-KEY = "test-key"
-PREFIX = "/gpu-instance/openapi/v1"
-
-ENDPOINT = {
-    "name": "demo",
-    "products": [{"id": "1"}],
-    "rootfsSize": 100,
-    "workerConfig": {"minNum": 1, "maxNum": 2, "freeTimeout": 300, "maxConcurrent": 4, "gpuNum": 1},
-    "ports": [{"port": "8000"}],
-    "policy": {"type": "queue", "value": 60},
-    "image": {"image": "nginx:latest", "authId": "auth-1", "command": "run"},
-    "volumeMounts": [{"type": "local", "size": 30, "mountPath": "/data"}],
-    "envs": [{"key": "B", "value": "2"}, {"key": "A", "value": "1"}],
-    "healthy": {"path": "/health"},
-}
-
-
-class Client:
-    def __init__(self, url, key=KEY):
-        self.url = url
-        self.key = key
-
-    def call(self, method, path, body=None, key=None, raw=None, headers=None, admin=False):
-        """Return (status, parsed JSON body or text, response headers)."""
-        url = self.url + (path if admin else PREFIX + path)
-        data = raw if raw is not None else (json.dumps(body).encode("utf-8") if body is not None else None)
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("User-Agent", "emulator-tests")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        auth_key = self.key if key is None else key
-        if auth_key and not admin:
-            request.add_header("Authorization", "Bearer " + auth_key)
-        for name, value in (headers or {}).items():
-            request.add_header(name, value)
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                status, payload, response_headers = response.status, response.read(), response.headers
-        except urllib.error.HTTPError as exc:
-            status, payload, response_headers = exc.code, exc.read(), exc.headers
-            exc.close()
-        text = payload.decode("utf-8")
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = text
-        return status, parsed, response_headers
-
-    def ok(self, method, path, body=None, admin=False):
-        status, payload, _headers = self.call(method, path, body, admin=admin)
-        assert status == 200, payload
-        return payload
-
-    def admin(self, method, path, body=None):
-        return self.ok(method, "/_emulator" + path, body, admin=True)
-
-    def create(self, **changes):
-        spec = copy.deepcopy(ENDPOINT)
-        spec.update(changes)
-        return self.ok("POST", "/endpoint/create", {"endpoint": spec})["id"]
-
-    def get(self, endpoint_id):
-        return self.ok("GET", "/endpoint?id=" + endpoint_id)["endpoint"]
+novita_emulator = emulator_module()
+EMULATOR_PATH = novita_emulator.__file__
 
 
 def update_body(endpoint_id, **changes):
@@ -104,28 +38,13 @@ def update_body(endpoint_id, **changes):
     return body
 
 
-@pytest.fixture(name="emulator", scope="module")
-def fixture_emulator():
-    emu = novita_emulator.Emulator(api_key=KEY)
-    emu.start()
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture(name="client")
-def fixture_client(emulator):
-    api = Client(emulator.url)
-    api.admin("POST", "/reset")
-    return api
-
-
 def test_auth_required(client):
     status, payload, _headers = client.call("GET", "/endpoint/limit", key="")
     assert status == 401
     assert payload == {"code": 401, "message": "invalid or missing API key"}
     status, _payload, _headers = client.call("GET", "/endpoint/limit", key="wrong")
     assert status == 401
-    status, _payload, _headers = client.call("GET", "/endpoint/limit", headers={"Authorization": "Basic " + KEY}, key="")
+    status, _payload, _headers = client.call("GET", "/endpoint/limit", headers={"Authorization": "Basic " + EMULATOR_KEY}, key="")
     assert status == 401
     auths = [entry["auth"] for entry in client.admin("GET", "/requests")["requests"]]
     assert auths == ["missing", "invalid", "invalid"]
@@ -158,19 +77,19 @@ def test_create_and_get_with_type_drift(client):
 
 
 def test_create_is_wrapped_and_validated(client):
-    status, payload, _headers = client.call("POST", "/endpoint/create", ENDPOINT)
+    status, payload, _headers = client.call("POST", "/endpoint/create", EMULATOR_ENDPOINT)
     assert (status, payload["message"]) == (400, "missing required field: endpoint")
 
-    spec = copy.deepcopy(ENDPOINT)
+    spec = copy.deepcopy(EMULATOR_ENDPOINT)
     del spec["workerConfig"]["maxNum"]
     status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": spec})
     assert (status, payload) == (400, {"code": 400, "message": "missing required field: workerConfig.maxNum"})
 
     cases = [
-        ({"workerConfig": dict(ENDPOINT["workerConfig"], maxNum=99)}, 400, "workerConfig.maxNum: 99 is out of range [0, 50]"),
-        ({"workerConfig": dict(ENDPOINT["workerConfig"], freeTimeout="300")}, 400, "workerConfig.freeTimeout: expected an integer, got string"),
-        ({"workerConfig": dict(ENDPOINT["workerConfig"], minNum=3)}, 400, "workerConfig.minNum: 3 is greater than workerConfig.maxNum 2"),
-        ({"workerConfig": dict(ENDPOINT["workerConfig"], cudaVersion="10.0")}, 400,
+        ({"workerConfig": dict(EMULATOR_ENDPOINT["workerConfig"], maxNum=99)}, 400, "workerConfig.maxNum: 99 is out of range [0, 50]"),
+        ({"workerConfig": dict(EMULATOR_ENDPOINT["workerConfig"], freeTimeout="300")}, 400, "workerConfig.freeTimeout: expected an integer, got string"),
+        ({"workerConfig": dict(EMULATOR_ENDPOINT["workerConfig"], minNum=3)}, 400, "workerConfig.minNum: 3 is greater than workerConfig.maxNum 2"),
+        ({"workerConfig": dict(EMULATOR_ENDPOINT["workerConfig"], cudaVersion="10.0")}, 400,
          "workerConfig.cudaVersion: 10.0 is not one of 11.8, 12.1, 12.2, 12.4, 12.6, 12.8"),
         ({"policy": {"type": "concurrency", "value": 101}}, 400, "policy.value: 101 is out of range [1, 100]"),
         ({"policy": {"type": "fifo", "value": 1}}, 400, "policy.type: fifo is not one of queue, concurrency"),
@@ -185,18 +104,18 @@ def test_create_is_wrapped_and_validated(client):
         ({"clusterID": "cluster-9"}, 404, "cluster cluster-9 not found"),
     ]
     for changes, status_wanted, message in cases:
-        spec = dict(copy.deepcopy(ENDPOINT), **changes)
+        spec = dict(copy.deepcopy(EMULATOR_ENDPOINT), **changes)
         status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": spec})
         assert (status, payload) == (status_wanted, {"code": status_wanted, "message": message}), changes
     assert client.admin("GET", "/endpoints")["endpoints"] == []
 
     client.admin("POST", "/limits", {"maxWorkerNum": 100})
-    assert client.create(workerConfig=dict(ENDPOINT["workerConfig"], maxNum=99))
+    assert client.create(workerConfig=dict(EMULATOR_ENDPOINT["workerConfig"], maxNum=99))
     assert client.ok("GET", "/endpoint/limit")["maxWorkerNum"] == 100
 
 
 def test_create_defaults_and_duplicate_names(client):
-    first = client.create(appName="my-app", ports=[{"port": 8080}], workerConfig=dict(ENDPOINT["workerConfig"], requestTimeout=30, cudaVersion="12.4"))
+    first = client.create(appName="my-app", ports=[{"port": 8080}], workerConfig=dict(EMULATOR_ENDPOINT["workerConfig"], requestTimeout=30, cudaVersion="12.4"))
     second = client.create()
     assert first != second
     endpoint = client.get(first)
@@ -209,12 +128,12 @@ def test_create_defaults_and_duplicate_names(client):
 
 def test_network_mount_cluster_rules(client):
     network = [{"type": "network", "id": "ns-1", "mountPath": "/models"}]
-    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=network)})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, volumeMounts=network)})
     assert (status, payload["message"]) == (400, "clusterID: required when network storage ns-1 is mounted")
-    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=network, clusterID="cluster-2")})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, volumeMounts=network, clusterID="cluster-2")})
     assert (status, payload["message"]) == (400, "clusterID: cluster-2 does not match the cluster cluster-1 of network storage ns-1")
     bad = [{"type": "network", "id": "ns-9", "mountPath": "/x"}]
-    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=bad, clusterID="cluster-1")})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, volumeMounts=bad, clusterID="cluster-1")})
     assert (status, payload["message"]) == (404, "network storage ns-9 not found")
     endpoint_id = client.create(volumeMounts=network, clusterID="cluster-1")
     endpoint = client.get(endpoint_id)
@@ -264,7 +183,7 @@ def test_list_paging(client):
 
 def test_update_is_a_full_replace(client):
     endpoint_id = client.create(volumeMounts=[{"type": "network", "id": "ns-1", "mountPath": "/m"}], clusterID="cluster-1",
-                                workerConfig=dict(ENDPOINT["workerConfig"], requestTimeout=30, cudaVersion="12.4"))
+                                workerConfig=dict(EMULATOR_ENDPOINT["workerConfig"], requestTimeout=30, cudaVersion="12.4"))
     before = client.get(endpoint_id)
     assert client.ok("POST", "/endpoint/update", update_body(endpoint_id)) == {}
     after = client.get(endpoint_id)
@@ -305,7 +224,8 @@ def test_update_errors(client):
         status, payload, _headers = client.call("POST", "/endpoint/update", update_body(endpoint_id, **{field: value}))
         assert (status, payload["message"]) == (400, field + " is immutable")
 
-    status, payload, _headers = client.call("POST", "/endpoint/update", update_body(endpoint_id, workerConfig=dict(ENDPOINT["workerConfig"], gpuNum=9)))
+    body = update_body(endpoint_id, workerConfig=dict(EMULATOR_ENDPOINT["workerConfig"], gpuNum=9))
+    status, payload, _headers = client.call("POST", "/endpoint/update", body)
     assert (status, payload["message"]) == (400, "workerConfig.gpuNum: 9 is out of range [1, 8]")
     status, payload, _headers = client.call("POST", "/endpoint/update", update_body("ffffffffffffffff"))
     assert (status, payload["message"]) == (404, "endpoint ffffffffffffffff not found")
@@ -370,13 +290,13 @@ def test_request_log(client):
     client.admin("GET", "/endpoints")  # admin calls are not logged
     log = client.admin("GET", "/requests")["requests"]
     assert [entry["seq"] for entry in log] == [1, 2]
-    assert log[0] == {"seq": 1, "method": "POST", "path": "/endpoint/create", "query": {}, "body": {"endpoint": ENDPOINT},
+    assert log[0] == {"seq": 1, "method": "POST", "path": "/endpoint/create", "query": {}, "body": {"endpoint": EMULATOR_ENDPOINT},
                       "status": 200, "auth": "ok", "user_agent": "emulator-tests", "fault": False, "fault_id": None,
                       "fault_kind": None, "processed": True}
     assert log[1]["path"] == "/endpoint/update" and log[1]["body"]["id"] == endpoint_id
     client.get(endpoint_id)
     assert client.admin("GET", "/requests")["requests"][-1]["query"] == {"id": endpoint_id}
-    assert KEY not in json.dumps(client.admin("GET", "/requests"))
+    assert EMULATOR_KEY not in json.dumps(client.admin("GET", "/requests"))
     client.admin("DELETE", "/requests")
     assert client.admin("GET", "/requests") == {"requests": []}
 
@@ -420,7 +340,7 @@ def test_config_validation(client):
                           ({"page_base": 2}, "page_base: 2 is out of range [0, 1]")):
         status, payload, _headers = client.call("POST", "/_emulator/config", body, admin=True)
         assert (status, payload["message"]) == (400, message)
-    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": ENDPOINT})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": EMULATOR_ENDPOINT})
     assert (status, payload["message"]) == (404, "product 1 not found")
     with pytest.raises(ValueError):
         novita_emulator.Emulator(page_base=5)
@@ -430,7 +350,7 @@ def add_fault(client, **rule):
     return client.admin("POST", "/faults", rule)["fault"]
 
 
-def raw_request(url, method, path, body=None, key=KEY, timeout=5):
+def raw_request(url, method, path, body=None, key=EMULATOR_KEY, timeout=5):
     """Send one API request with http.client; return (status, headers, body bytes) or raise what the client sees."""
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
@@ -439,7 +359,7 @@ def raw_request(url, method, path, body=None, key=KEY, timeout=5):
         headers = {"Authorization": "Bearer " + key}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        connection.request(method, PREFIX + path, body=data, headers=headers)
+        connection.request(method, API_PREFIX + path, body=data, headers=headers)
         response = connection.getresponse()
         return response.status, response.headers, response.read()
     finally:
@@ -451,7 +371,7 @@ def test_status_faults(client):
     fault = add_fault(client, method="get", path="/endpoint", status=429, retry_after="1", count=2)
     assert fault == {"id": 1, "kind": "status", "method": "GET", "path": "/endpoint", "count": 2, "skip": 0, "process": False,
                      "status": 429, "retry_after": "1", "body": None, "content_type": None, "delay_ms": 0, "drop_items": None}
-    add_fault(client, method="POST", path=PREFIX + "/endpoint/delete", status=503, body="upstream down")
+    add_fault(client, method="POST", path=API_PREFIX + "/endpoint/delete", status=503, body="upstream down")
     assert len(client.admin("GET", "/faults")["faults"]) == 2
 
     for _attempt in range(2):
@@ -487,7 +407,7 @@ def test_status_fault_bodies_and_processing(client):
 
     # process=true: the create happens although the client gets a 500
     add_fault(client, method="POST", path="/endpoint/create", status=500, process=True)
-    status, _payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": ENDPOINT})
+    status, _payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": EMULATOR_ENDPOINT})
     assert status == 500
     assert [endpoint["name"] for endpoint in client.admin("GET", "/endpoints")["endpoints"]] == ["demo"]
     assert client.admin("GET", "/requests")["requests"][-1]["processed"] is True
@@ -517,7 +437,7 @@ def test_timeout_fault_processes_then_holds_without_blocking_the_server(client):
     add_fault(client, kind="timeout", method="POST", path="/endpoint/create", delay_ms=1500)
     started = time.monotonic()
     with pytest.raises((socket.timeout, TimeoutError)):
-        raw_request(client.url, "POST", "/endpoint/create", {"endpoint": ENDPOINT}, timeout=0.5)
+        raw_request(client.url, "POST", "/endpoint/create", {"endpoint": EMULATOR_ENDPOINT}, timeout=0.5)
     # the create happened, and the server answers others while that response is held
     assert [endpoint["name"] for endpoint in client.admin("GET", "/endpoints")["endpoints"]] == ["demo"]
     assert client.ok("GET", "/endpoint/limit")["maxGPUNum"] == 8
@@ -534,7 +454,7 @@ def test_timeout_fault_processes_then_holds_without_blocking_the_server(client):
     # process=false: held, then closed; nothing happens
     add_fault(client, kind="timeout", method="POST", path="/endpoint/create", delay_ms=200, process=False)
     with pytest.raises(http.client.RemoteDisconnected):
-        raw_request(client.url, "POST", "/endpoint/create", {"endpoint": ENDPOINT})
+        raw_request(client.url, "POST", "/endpoint/create", {"endpoint": EMULATOR_ENDPOINT})
     assert len(client.admin("GET", "/endpoints")["endpoints"]) == 1
     entry = client.admin("GET", "/requests")["requests"][-1]
     assert (entry["status"], entry["fault_kind"], entry["processed"]) == (None, "timeout", False)
@@ -543,11 +463,11 @@ def test_timeout_fault_processes_then_holds_without_blocking_the_server(client):
 def test_drop_fault(client):
     add_fault(client, kind="drop", method="POST", path="/endpoint/create")
     with pytest.raises(http.client.RemoteDisconnected):
-        raw_request(client.url, "POST", "/endpoint/create", {"endpoint": ENDPOINT})
+        raw_request(client.url, "POST", "/endpoint/create", {"endpoint": EMULATOR_ENDPOINT})
     assert [endpoint["name"] for endpoint in client.admin("GET", "/endpoints")["endpoints"]] == ["demo"]
     add_fault(client, kind="drop", method="POST", path="/endpoint/create", process=False)
     with pytest.raises(http.client.RemoteDisconnected):  # urllib passes it through: a ConnectionResetError
-        client.call("POST", "/endpoint/create", {"endpoint": ENDPOINT})
+        client.call("POST", "/endpoint/create", {"endpoint": EMULATOR_ENDPOINT})
     assert len(client.admin("GET", "/endpoints")["endpoints"]) == 1
     log = client.admin("GET", "/requests")["requests"]
     assert [(entry["status"], entry["fault_kind"], entry["processed"]) for entry in log] == [(None, "drop", True), (None, "drop", False)]
@@ -571,7 +491,7 @@ def test_truncate_fault(client):
 
 def test_non_json_fault(client):
     add_fault(client, kind="non_json", method="POST", path="/endpoint/create")
-    status, headers, payload = raw_request(client.url, "POST", "/endpoint/create", {"endpoint": ENDPOINT})
+    status, headers, payload = raw_request(client.url, "POST", "/endpoint/create", {"endpoint": EMULATOR_ENDPOINT})
     assert (status, headers["Content-Type"]) == (200, "text/html; charset=utf-8")
     assert payload.startswith(b"<!DOCTYPE html>")
     assert len(client.admin("GET", "/endpoints")["endpoints"]) == 1
@@ -616,7 +536,7 @@ def test_command_line(tmp_path):
             url = process.stdout.readline().decode("utf-8").strip()
             assert url.startswith("http://127.0.0.1:")
             assert url_file.read_text() == url
-            api = Client(url, key="env-key")
+            api = EmulatorClient(url, key="env-key")
             assert api.admin("GET", "/config")["page_base"] == 0
             assert api.ok("GET", "/clusters")["data"]
             process.send_signal(signal.SIGTERM)
@@ -651,8 +571,8 @@ def test_profile_config(client):
 
 
 def test_profile_switch_and_reset_to_the_started_profile():
-    with novita_emulator.Emulator(api_key=KEY, profile="documented") as emu:
-        api = Client(emu.url)
+    with novita_emulator.Emulator(api_key=EMULATOR_KEY, profile="documented") as emu:
+        api = EmulatorClient(emu.url)
         assert api.admin("GET", "/config")["profile"] == "documented"
         assert api.call("GET", "/endpoint?id=0000000000000000")[0] == 400
         api.admin("POST", "/config", {"profile": "strict"})
@@ -668,17 +588,17 @@ def test_not_found_by_profile(client):
     for method, path, body in calls:
         status, payload, _headers = client.call(method, path, body)
         assert (status, payload) == (404, {"code": 404, "message": f"endpoint {unknown} not found"}), path
-    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, products=[{"id": "9"}])})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, products=[{"id": "9"}])})
     assert (status, payload) == (404, {"code": 404, "message": "product 9 not found"})
 
     documented(client)
     for method, path, body in calls:
         status, payload, _headers = client.call(method, path, body)
         assert (status, payload) == (400, {"code": 400, "reason": "SERVERLESS_ENDPOINT_NOT_FOUND", "message": f"endpoint {unknown} not found"}), path
-    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, products=[{"id": "9"}])})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, products=[{"id": "9"}])})
     assert (status, payload) == (400, {"code": 400, "reason": "SERVERLESS_PRODUCT_NOT_FOUND", "message": "product 9 not found"})
     bad = [{"type": "network", "id": "ns-9", "mountPath": "/x"}]
-    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=bad, clusterID="cluster-1")})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, volumeMounts=bad, clusterID="cluster-1")})
     assert (status, payload["reason"]) == (400, "NETWORK_STORAGE_NOT_FOUND")
     status, payload, _headers = client.call("GET", "/nope")
     assert (status, payload) == (404, {"code": 404, "message": "no route for GET /nope"})  # a wrong path is still a plain 404
@@ -688,7 +608,7 @@ def test_auth_by_profile(client):
     documented(client)
     status, payload, _headers = client.call("GET", "/endpoint/limit", key="")
     assert (status, payload) == (400, {"code": 400, "reason": "MISSING_API_KEY", "message": "missing api-key"})
-    for key, headers in (("wrong", None), ("", {"Authorization": "Basic " + KEY})):
+    for key, headers in (("wrong", None), ("", {"Authorization": "Basic " + EMULATOR_KEY})):
         status, payload, _headers = client.call("GET", "/endpoint/limit", key=key, headers=headers)
         assert (status, payload) == (403, {"code": 403, "reason": "INVALID_API_KEY", "message": "invalid api-key"})
     assert [entry["auth"] for entry in client.admin("GET", "/requests")["requests"]] == ["missing", "invalid", "invalid"]
@@ -696,7 +616,7 @@ def test_auth_by_profile(client):
 
 
 def test_validation_errors_carry_a_reason_under_documented(client):
-    spec = copy.deepcopy(ENDPOINT)
+    spec = copy.deepcopy(EMULATOR_ENDPOINT)
     del spec["workerConfig"]["maxNum"]
     status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": spec})
     assert (status, payload) == (400, {"code": 400, "message": "missing required field: workerConfig.maxNum"})
@@ -706,7 +626,7 @@ def test_validation_errors_carry_a_reason_under_documented(client):
     status, payload, _headers = client.call("POST", "/endpoint/create", raw=b"{not json")
     assert (status, payload["reason"]) == (400, "INVALID_PARAMETER")
     endpoint_id = client.create()
-    for body in (update_body(endpoint_id, workerConfig=dict(ENDPOINT["workerConfig"], gpuNum=9)), update_body(endpoint_id, appName="other")):
+    for body in (update_body(endpoint_id, workerConfig=dict(EMULATOR_ENDPOINT["workerConfig"], gpuNum=9)), update_body(endpoint_id, appName="other")):
         status, payload, _headers = client.call("POST", "/endpoint/update", body)
         assert status == 400 and payload["reason"] == "INVALID_PARAMETER"
         assert "NOT_FOUND" not in json.dumps(payload)
@@ -735,7 +655,7 @@ def test_numeric_strings_in_update(client):
                              ({"policy": {"type": "queue", "value": "1.5"}}, "policy.value: expected an integer, got string")):
         status, payload, _headers = client.call("POST", "/endpoint/update", dict(strings, **changes))
         assert (status, payload["message"]) == (400, message)
-    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, rootfsSize="100")})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, rootfsSize="100")})
     assert (status, payload["message"]) == (400, "rootfsSize: expected an integer, got string")  # create stays strict
 
 
@@ -793,14 +713,14 @@ def test_app_name_unique_and_format(client):
     first = client.create(appName="chat-1")
     for profile, reasons in (("strict", False), ("documented", True)):
         client.admin("POST", "/config", {"profile": profile})
-        status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, appName="chat-1")})
+        status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, appName="chat-1")})
         assert (status, payload) == (400, {"code": 400, "reason": "SERVERLESS_APP_NAME_IS_EXIST", "message": "app name chat-1 already exists"})
         for bad in ("Chat", "chat_1", "chat.1", "chät"):
-            status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, appName=bad)})
+            status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, appName=bad)})
             assert (status, payload["message"]) == (400, f"appName: {bad} may contain only lowercase letters, digits and hyphens")
             assert ("reason" in payload) is reasons
     default_named = client.create(appName="")  # empty: defaults to the ID, which is taken as well
-    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, appName=default_named)})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(EMULATOR_ENDPOINT, appName=default_named)})
     assert (status, payload["reason"]) == (400, "SERVERLESS_APP_NAME_IS_EXIST")
     client.ok("POST", "/endpoint/delete", {"name": first})
     assert client.create(appName="chat-1")  # free again once the endpoint is gone
@@ -810,12 +730,12 @@ def test_app_name_unique_and_format(client):
 # ------------------------------------------------------------------ states
 
 def test_zero_worker_state(client):
-    scaled = client.create(workerConfig=dict(ENDPOINT["workerConfig"], minNum=0))
+    scaled = client.create(workerConfig=dict(EMULATOR_ENDPOINT["workerConfig"], minNum=0))
     running = client.create()
     assert client.get(scaled)["state"]["state"] == "serving"
     client.admin("POST", "/config", {"zero_worker_state": "stopped", "init_reads": 1})
     assert (client.get(scaled)["state"]["state"], client.get(running)["state"]["state"]) == ("stopped", "serving")
-    fresh = client.create(workerConfig=dict(ENDPOINT["workerConfig"], minNum=0))
+    fresh = client.create(workerConfig=dict(EMULATOR_ENDPOINT["workerConfig"], minNum=0))
     assert [client.get(fresh)["state"]["state"] for _read in range(2)] == ["initializing", "stopped"]  # once settled
     client.admin("POST", "/config", {"zero_worker_state": ""})
     assert client.ok("GET", "/endpoints?pageSize=10&pageNum=1")["endpoints"][0]["state"] == {"state": "", "error": "", "message": ""}
@@ -900,8 +820,8 @@ def test_created_at_formats(client):
 
 def test_created_at_strictly_increasing_within_one_microsecond(monkeypatch):
     monkeypatch.setattr(novita_emulator, "_now_us", lambda: 1795810311123456)  # a clock that does not move
-    with novita_emulator.Emulator(api_key=KEY) as emu:
-        api = Client(emu.url)
+    with novita_emulator.Emulator(api_key=EMULATOR_KEY) as emu:
+        api = EmulatorClient(emu.url)
         ids = [api.create() for _index in range(3)]
         ids += api.admin("POST", "/seed", {"endpoints": [{}, {}]})["ids"]
         stamps = [api.get(endpoint_id)["createdAt"] for endpoint_id in ids]
@@ -929,7 +849,7 @@ def test_seed_created_at(client):
 def test_echo_fault_quotes_body_and_headers(client):
     secret = 'pa"ss\\word'
     add_fault(client, kind="echo", method="POST", path="/endpoint/create")
-    body = {"endpoint": dict(ENDPOINT, envs=[{"key": "TOKEN", "value": secret}])}
+    body = {"endpoint": dict(EMULATOR_ENDPOINT, envs=[{"key": "TOKEN", "value": secret}])}
     status, headers, raw = raw_request(client.url, "POST", "/endpoint/create", body)
     assert (status, headers["Content-Type"]) == (400, "application/json")
     sent = json.dumps(body)
@@ -937,7 +857,7 @@ def test_echo_fault_quotes_body_and_headers(client):
     assert (payload["code"], payload["reason"]) == (400, "INVALID_PARAMETER")
     assert payload["message"].startswith("invalid request: " + sent + " headers: {")
     quoted = json.loads(payload["message"].split(" headers: ", 1)[1])
-    assert quoted["Authorization"] == "Bearer " + KEY and quoted["Content-Type"] == "application/json"
+    assert quoted["Authorization"] == "Bearer " + EMULATOR_KEY and quoted["Content-Type"] == "application/json"
     # on the wire the body is JSON-escaped inside the message: the secret appears escaped twice
     assert json.dumps(sent)[1:-1].encode("utf-8") in raw
     assert json.dumps(json.dumps(secret)[1:-1])[1:-1].encode("utf-8") in raw
@@ -1020,11 +940,11 @@ def test_stats_and_reset(client):
 
 def test_command_line_new_flags(tmp_path):
     url_file = tmp_path / "url"
-    args = ["--url-file", str(url_file), "--api-key", KEY, "--profile", "documented", "--rate-limit", "10", "--rate-burst", "20",
+    args = ["--url-file", str(url_file), "--api-key", EMULATOR_KEY, "--profile", "documented", "--rate-limit", "10", "--rate-burst", "20",
             "--created-at", "epoch_ms", "--zero-worker-state", "stopped"]
     with subprocess.Popen([sys.executable, EMULATOR_PATH] + args, stdout=subprocess.PIPE) as process:
         try:
-            api = Client(process.stdout.readline().decode("utf-8").strip())
+            api = EmulatorClient(process.stdout.readline().decode("utf-8").strip())
             config = api.admin("GET", "/config")
             assert (config["profile"], config["stale_reads"], config["rate_limit"], config["rate_burst"]) == ("documented", 1, 10.0, 20.0)
             assert (config["created_at"], config["zero_worker_state"]) == ("epoch_ms", "stopped")
@@ -1061,7 +981,7 @@ class _Lines:
 def fixture_logged():
     """An emulator writing its access log to a _Lines stream: (emulator, stream)."""
     stream = _Lines()
-    emu = novita_emulator.Emulator(api_key=KEY)
+    emu = novita_emulator.Emulator(api_key=EMULATOR_KEY)
     emu.start(access_log=stream)
     yield emu, stream
     emu.stop()
@@ -1069,8 +989,8 @@ def fixture_logged():
 
 def test_access_log_line_format(logged):
     emu, stream = logged
-    client = Client(emu.url)
-    secret_body = dict(copy.deepcopy(ENDPOINT), envs=[{"key": "TOKEN", "value": "body-secret-value"}])
+    client = EmulatorClient(emu.url)
+    secret_body = dict(copy.deepcopy(EMULATOR_ENDPOINT), envs=[{"key": "TOKEN", "value": "body-secret-value"}])
     endpoint_id = client.ok("POST", "/endpoint/create", {"endpoint": secret_body})["id"]
     client.get(endpoint_id)
     client.call("GET", "/endpoint/limit", key="wrong")
@@ -1082,34 +1002,34 @@ def test_access_log_line_format(logged):
     parsed = [ACCESS_LINE.match(line) for line in lines]
     assert all(parsed), lines
     assert [(m["client"], m["method"], m["path"], m["status"]) for m in parsed] == [
-        ("127.0.0.1", "POST", PREFIX + "/endpoint/create", "200"),
-        ("127.0.0.1", "GET", PREFIX + "/endpoint?id=" + endpoint_id, "200"),
-        ("127.0.0.1", "GET", PREFIX + "/endpoint/limit", "401"),
+        ("127.0.0.1", "POST", API_PREFIX + "/endpoint/create", "200"),
+        ("127.0.0.1", "GET", API_PREFIX + "/endpoint?id=" + endpoint_id, "200"),
+        ("127.0.0.1", "GET", API_PREFIX + "/endpoint/limit", "401"),
         ("127.0.0.1", "GET", "/_emulator/requests", "200"),
         ("127.0.0.1", "POST", "/_emulator/faults", "200"),
-        ("127.0.0.1", "GET", PREFIX + "/clusters", "-"),  # closed without an answer
+        ("127.0.0.1", "GET", API_PREFIX + "/clusters", "-"),  # closed without an answer
     ]
-    assert KEY not in stream.text and "wrong" not in stream.text and "body-secret-value" not in stream.text
+    assert EMULATOR_KEY not in stream.text and "wrong" not in stream.text and "body-secret-value" not in stream.text
 
 
 def test_access_log_control_characters(logged):
     emu, stream = logged
     parts = urllib.parse.urlsplit(emu.url)
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
-        sock.sendall(("GET " + PREFIX + "/endpoint?id=a\x1b[31mb HTTP/1.0\r\nAuthorization: Bearer " + KEY + "\r\n\r\n").encode("latin-1"))
+        sock.sendall(("GET " + API_PREFIX + "/endpoint?id=a\x1b[31mb HTTP/1.0\r\nAuthorization: Bearer " + EMULATOR_KEY + "\r\n\r\n").encode("latin-1"))
         assert sock.recv(64).startswith(b"HTTP/1.0 404 ")
     assert len(stream.lines()) == 1
     assert "\x1b" not in stream.text
-    assert " GET " + PREFIX + "/endpoint?id=a\\x1b[31mb 404 " in stream.text
+    assert " GET " + API_PREFIX + "/endpoint?id=a\\x1b[31mb 404 " in stream.text
 
 
 def _run_command_line(tmp_path, *flags):
     """Start the emulator script with flags, send one API request, stop it; return its stderr."""
     url_file = tmp_path / "url"
-    with subprocess.Popen([sys.executable, EMULATOR_PATH, "--url-file", str(url_file), "--api-key", KEY] + list(flags),
+    with subprocess.Popen([sys.executable, EMULATOR_PATH, "--url-file", str(url_file), "--api-key", EMULATOR_KEY] + list(flags),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         try:
-            api = Client(process.stdout.readline().decode("utf-8").strip())
+            api = EmulatorClient(process.stdout.readline().decode("utf-8").strip())
             assert api.ok("GET", "/clusters")["data"]
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=5) == 0
@@ -1124,8 +1044,8 @@ def test_command_line_access_log(tmp_path):
     stderr = _run_command_line(tmp_path)
     match = ACCESS_LINE.match(stderr.strip())
     assert match, stderr
-    assert (match["client"], match["method"], match["path"], match["status"]) == ("127.0.0.1", "GET", PREFIX + "/clusters", "200")
-    assert KEY not in stderr
+    assert (match["client"], match["method"], match["path"], match["status"]) == ("127.0.0.1", "GET", API_PREFIX + "/clusters", "200")
+    assert EMULATOR_KEY not in stderr
 
 
 def test_command_line_quiet(tmp_path):

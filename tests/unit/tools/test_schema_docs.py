@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import os
 import re
 
@@ -13,11 +11,9 @@ import yaml
 
 from ansible_collections.novita.cloud.plugins.module_utils import endpoint
 from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Scalar, Schema
+from ansible_collections.novita.cloud.tests.unit.helpers import ROOT, load_file, module_docs
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
-_SPEC = importlib.util.spec_from_file_location("schema_docs", os.path.join(ROOT, "tools", "schema_docs.py"))
-schema_docs = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(schema_docs)
+schema_docs = load_file("schema_docs", "tools/schema_docs.py")
 
 MODULES = schema_docs.MODULES
 
@@ -25,15 +21,6 @@ MODULES = schema_docs.MODULES
 def read(path):
     with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
         return handle.read()
-
-
-def module_docs(text):
-    """DOCUMENTATION and RETURN of a module's source, parsed the way ansible-doc reads them (from the file, not by import)."""
-    docs = {}
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id in ("DOCUMENTATION", "RETURN"):
-            docs[node.targets[0].id] = yaml.safe_load(node.value.value)
-    return docs
 
 
 def one_line(data):

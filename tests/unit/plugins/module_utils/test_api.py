@@ -20,36 +20,9 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils import api
+from ansible_collections.novita.cloud.tests.unit.helpers import FakeOpener, FakeResponse
 
 KEY = "sk-unit-test-key"
-
-
-class FakeResponse:
-    status = 200
-
-    def __init__(self, body):
-        self._body = body
-
-    def read(self):
-        return self._body
-
-
-class FakeOpener:
-    """Records each call and answers from a script: a dict is a JSON 200, a tuple (status, body, headers) an HTTP error."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.calls = []
-
-    def __call__(self, url, data=None, headers=None, method=None, **kwargs):
-        self.calls.append(dict(url=url, data=json.loads(data) if data else None, headers=headers, method=method, **kwargs))
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        if isinstance(answer, tuple):
-            status, body, headers = answer
-            raise HTTPError(url, status, "error", headers, io.BytesIO(body.encode("utf-8")))
-        return FakeResponse(answer.encode("utf-8") if isinstance(answer, str) else json.dumps(answer).encode("utf-8"))
 
 
 BASE = "https://api.example.invalid/gpu-instance/openapi/v1"

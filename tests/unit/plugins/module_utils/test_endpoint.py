@@ -11,29 +11,27 @@ import copy
 import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils import endpoint as model
+from ansible_collections.novita.cloud.tests.unit.helpers import endpoint_data
 
 
 def api_endpoint(**overrides):
     """An endpoint as the v1 API returns it, with its string-typed numbers."""
-    data = {
-        "id": "ep1", "name": "chat", "appName": "ep1", "url": "https://ep1.example.invalid",
-        "state": {"state": "serving", "error": "", "message": ""},
-        "workerConfig": {"minNum": 0, "maxNum": 2, "freeTimeout": "300", "maxConcurrent": "1", "gpuNum": 1},
-        "policy": {"type": "queue", "value": "5"},
-        "image": {"image": "vllm/vllm-openai:latest", "authId": "", "command": "serve"},
-        "rootfsSize": 100,
-        "volumeMounts": [{"type": "local", "size": 30, "id": "", "mountPath": "/workspace"},
-                         {"type": "network", "size": "500", "id": "ns-1", "mountPath": "/models"}],
-        "envs": [{"key": "LOG_LEVEL", "value": "info"}, {"key": "hf_Token", "value": "s3cret"}],
-        "ports": [{"port": "8000"}],
-        "products": [{"id": "1"}],
-        "healthy": {"path": "/health", "initialDelay": 60, "successThreshold": 1},
-        "clusterID": "cluster-1",
-        "workers": [{"id": "w1", "state": {"state": "running"}}],
-        "createdAt": "2026-01-01T00:00:00Z",
-    }
+    data = dict(
+        url="https://ep1.example.invalid",
+        state={"state": "serving", "error": "", "message": ""},
+        workerConfig={"minNum": 0, "maxNum": 2, "freeTimeout": "300", "maxConcurrent": "1", "gpuNum": 1},
+        policy={"type": "queue", "value": "5"},
+        image={"image": "vllm/vllm-openai:latest", "authId": "", "command": "serve"},
+        volumeMounts=[{"type": "local", "size": 30, "id": "", "mountPath": "/workspace"},
+                      {"type": "network", "size": "500", "id": "ns-1", "mountPath": "/models"}],
+        envs=[{"key": "LOG_LEVEL", "value": "info"}, {"key": "hf_Token", "value": "s3cret"}],
+        healthy={"path": "/health", "initialDelay": 60, "successThreshold": 1},
+        clusterID="cluster-1",
+        workers=[{"id": "w1", "state": {"state": "running"}}],
+        createdAt="2026-01-01T00:00:00Z",
+    )
     data.update(overrides)
-    return data
+    return endpoint_data("ep1", "chat", **data)
 
 
 def options(**given):

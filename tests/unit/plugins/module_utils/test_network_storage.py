@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import ListPager, NovitaAPIError, NovitaListError
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaListError
 from ansible_collections.novita.cloud.plugins.module_utils.network_storage import (
     NETWORK_STORAGE_SCHEMA,
     NetworkStorageAPI,
@@ -22,83 +22,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.network_storage impor
     storage_result,
     validate_options,
 )
-from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
-
-CLUSTERS = [
-    {"id": "c1", "name": "us-east", "availableGpuType": ["RTX 4090 24GB"], "supportNetworkStorage": True, "supportInstanceNetwork": True},
-    {"id": "c2", "name": "eu-west", "availableGpuType": ["A100 80GB"], "supportNetworkStorage": "true", "supportInstanceNetwork": 0},
-    {"id": "c3", "name": "ap-south", "availableGpuType": [], "supportNetworkStorage": False, "supportInstanceNetwork": False},
-]
-
-
-def storage(storage_id, name, size=100, cluster="c1", cluster_name="us-east"):
-    return {"storageId": storage_id, "storageName": name, "storageSize": size, "clusterId": cluster, "clusterName": cluster_name,
-            "price": "0.07"}
-
-
-def mounting(endpoint_id, name, storage_id):
-    return endpoint_data(endpoint_id, name, volumeMounts=[{"type": "local", "size": 30, "mountPath": "/workspace"},
-                                                          {"type": "network", "id": storage_id, "mountPath": "/models"}],
-                         clusterID="c1")
-
-
-class StorageClient(FakeClient):
-    """FakeClient with the network storage and cluster calls: the list filters by name (a substring, as the API does) and by
-    ID and pages by ``pageNo`` from 1; create answers ``{}`` or, with ``reply_id``, ``{"storageId": ...}``; sizes come back as
-    ``size_type`` (int or str)."""
-
-    def __init__(self, storages=(), clusters=tuple(CLUSTERS), reply_id=True, size_type=int, page_size=None, **kwargs):
-        super(StorageClient, self).__init__(**kwargs)
-        self.storages = [copy.deepcopy(s) for s in storages]
-        self.clusters = copy.deepcopy(list(clusters))
-        self.reply_id = reply_id
-        self.size_type = size_type
-        self.page_size = page_size  # the page size the server caps at, if any
-        self.bodies = []  # (path, body) of every POST
-        self.queries = []  # the query of every storage list read
-        self.next_id = 10
-
-    def get(self, path, query=None):
-        if path == "/networkstorages/list":
-            self._record(("GET", path))
-            self.queries.append(dict(query))
-            matched = [dict(s, storageSize=self.size_type(s["storageSize"])) for s in self.storages
-                       if query.get("storageName", "") in s["storageName"] and query.get("storageId", s["storageId"]) == s["storageId"]]
-            size = min(query["pageSize"], self.page_size or query["pageSize"])
-            start = (query["pageNo"] - 1) * size
-            return {"data": matched[start:start + size], "total": len(matched)}
-        if path == "/clusters":
-            self._record(("GET", path))
-            return {"data": copy.deepcopy(self.clusters)}
-        return super(StorageClient, self).get(path, query)
-
-    def post(self, path, body, retry=False):
-        self.bodies.append((path, copy.deepcopy(body)))
-        return super(StorageClient, self).post(path, body, retry)
-
-    def _apply(self, path, body):
-        with self.lock:
-            if path == "/networkstorage/create":
-                self.next_id += 1
-                cluster = [c for c in self.clusters if c["id"] == body["clusterId"]][0]
-                new = storage("ns-%d" % self.next_id, body["storageName"], body["storageSize"], cluster["id"], cluster["name"])
-                self.storages.append(new)
-                return {"storageId": new["storageId"]} if self.reply_id else {}
-            if path == "/networkstorage/update":
-                target = [s for s in self.storages if s["storageId"] == body["storageId"]][0]
-                target.update(storageName=body["storageName"], storageSize=body["storageSize"])
-                return {}
-            if path == "/networkstorage/delete":
-                before = len(self.storages)
-                self.storages = [s for s in self.storages if s["storageId"] != body["storageId"]]
-                if len(self.storages) == before:
-                    raise NovitaAPIError("Novita API returned HTTP 400 NETWORK_STORAGE_NOT_FOUND", status=400, method="POST", path=path,
-                                         api_reason="NETWORK_STORAGE_NOT_FOUND")
-                return {}
-        return super(StorageClient, self)._apply(path, body)
-
-    def sent(self, path):
-        return [body for where, body in self.bodies if where == path]
+from ansible_collections.novita.cloud.tests.unit.helpers import CLUSTERS, FakeClient, endpoint_data, mounting, storage
 
 
 def params(**given):
@@ -130,20 +54,21 @@ CLUSTERS_READ = ("GET", "/clusters")
 
 @pytest.mark.parametrize("reply_id", [True, False], ids=["reply-with-id", "empty-reply"])
 def test_create_sends_cluster_name_size_and_returns_the_storage_read_back(reply_id):
-    client = StorageClient([storage("ns-1", "team-models-old")], reply_id=reply_id)
+    client = FakeClient(storages=[storage("ns-1", "team-models-old")], reply_id=reply_id)
     result = converge(client, name="team-models", cluster_name="us-east", size=50)
     assert result["changed"] is True and result["action"] == "created"
     assert client.sent("/networkstorage/create") == [{"clusterId": "c1", "storageName": "team-models", "storageSize": 50}]
     assert client.calls == [LIST, CLUSTERS_READ, ("POST", "/networkstorage/create"), LIST]
     # The lookup filters by name; so does the read back, which also shows any other storage a concurrent run created.
-    assert client.queries[0] == client.queries[1] == {"pageNo": 1, "pageSize": 100, "storageName": "team-models"}
+    queries = client.queries_of("/networkstorages/list")
+    assert queries[0] == queries[1] == {"pageNo": 1, "pageSize": 100, "storageName": "team-models"}
     assert result["network_storage"] == {"id": "ns-11", "name": "team-models", "size": 50, "cluster_id": "c1", "cluster_name": "us-east",
                                          "price": "0.07"}
     assert "warnings" not in result
 
 
 def test_create_check_mode_reads_the_same_and_writes_nothing():
-    client = StorageClient()
+    client = FakeClient()
     result = converge(client, check_mode=True, want_diff=True, name="team-models", cluster_name="us-east", size=50)
     assert result["changed"] is True and result["action"] == "created"
     assert client.calls == [LIST, CLUSTERS_READ]
@@ -154,7 +79,7 @@ def test_create_check_mode_reads_the_same_and_writes_nothing():
 
 
 def test_create_needs_size_and_cluster():
-    client = StorageClient()
+    client = FakeClient()
     error = failure(client, name="team-models")
     assert error.details["errors"] == ["size is required to create network storage team-models",
                                        "cluster_id or cluster_name is required to create network storage team-models"]
@@ -162,7 +87,7 @@ def test_create_needs_size_and_cluster():
 
 
 def test_unsupported_cluster_bad_name_and_small_size_are_reported_together_before_any_write():
-    client = StorageClient()
+    client = FakeClient()
     error = failure(client, name="team_models!", cluster_name="ap-south", size=5)
     assert error.details["errors"] == [
         "name: 'team_models!' is not allowed; a network storage name has letters (A-Z, a-z), digits and hyphens only",
@@ -175,7 +100,7 @@ def test_unsupported_cluster_bad_name_and_small_size_are_reported_together_befor
 
 
 def test_unknown_cluster_bad_name_and_small_size_are_reported_together_before_any_write():
-    client = StorageClient()
+    client = FakeClient()
     error = failure(client, name="bad.name", cluster_id="c9", size=9)
     assert error.details["errors"][2] == "cluster_id: no cluster has the ID c9; clusters that support network storage: c1 (us-east), c2 (eu-west)"
     assert len(error.details["errors"]) == 3
@@ -183,13 +108,13 @@ def test_unknown_cluster_bad_name_and_small_size_are_reported_together_before_an
 
 
 def test_a_cluster_name_two_clusters_have_is_an_error():
-    client = StorageClient(clusters=CLUSTERS + [dict(CLUSTERS[0], id="c4")])
+    client = FakeClient(clusters=CLUSTERS + [dict(CLUSTERS[0], id="c4")])
     error = failure(client, name="team-models", cluster_name="us-east", size=10)
     assert error.msg == "cluster_name: 2 clusters are named us-east (IDs: c1, c4); set cluster_id instead"
 
 
 def test_a_failed_cluster_read_still_reports_the_task_problems():
-    client = StorageClient()
+    client = FakeClient()
     original = client.get
 
     def get(path, query=None):
@@ -205,7 +130,7 @@ def test_a_failed_cluster_read_still_reports_the_task_problems():
 
 
 def test_an_unknown_id_is_not_created():
-    client = StorageClient([storage("ns-1", "models")])
+    client = FakeClient(storages=[storage("ns-1", "models")])
     error = failure(client, id="ns-404", name="models-2", size=10, cluster_id="c1")
     assert error.msg == ("id: no network storage has the ID ns-404; a storage cannot be created with a chosen ID: give name without id"
                          " to create one")
@@ -213,7 +138,7 @@ def test_an_unknown_id_is_not_created():
 
 
 def test_an_ambiguous_create_adopts_the_storage_the_api_made():
-    client = StorageClient(reply_id=True, faults={"/networkstorage/create": [
+    client = FakeClient(reply_id=True, faults={"/networkstorage/create": [
         (NovitaAPIError("no reply within the 30 s timeout", method="POST", path="/networkstorage/create", transient=True, ambiguous=True), True)]})
     result = converge(client, name="team-models", cluster_id="c1", size=10)
     assert client.count("POST") == 1
@@ -222,7 +147,7 @@ def test_an_ambiguous_create_adopts_the_storage_the_api_made():
 
 
 def test_an_ambiguous_create_that_made_nothing_is_sent_again():
-    client = StorageClient(faults={"/networkstorage/create": [
+    client = FakeClient(faults={"/networkstorage/create": [
         (NovitaAPIError("no reply within the 30 s timeout", method="POST", path="/networkstorage/create", transient=True, ambiguous=True), False)]})
     result = converge(client, name="team-models", cluster_id="c1", size=10)
     assert client.count("POST") == 2 and len(client.storages) == 1
@@ -235,7 +160,7 @@ def test_an_ambiguous_create_that_made_nothing_is_sent_again():
 
 @pytest.mark.parametrize("size_type", [int, str], ids=["int-size", "string-size"])
 def test_rerun_unchanged_is_one_read(size_type):
-    client = StorageClient([storage("ns-1", "models", 100), storage("ns-2", "models-old", 10)], size_type=size_type)
+    client = FakeClient(storages=[storage("ns-1", "models", 100), storage("ns-2", "models-old", 10)], size_type=size_type)
     result = converge(client, want_diff=True, name="models", cluster_name="us-east", size=100)
     assert result["changed"] is False and result["action"] == "unchanged"
     assert client.calls == [LIST]
@@ -244,14 +169,14 @@ def test_rerun_unchanged_is_one_read(size_type):
 
 
 def test_rerun_by_id_with_cluster_id_is_one_read():
-    client = StorageClient([storage("ns-1", "models", 100)])
+    client = FakeClient(storages=[storage("ns-1", "models", 100)])
     result = converge(client, id="ns-1", name="models", cluster_id="c1", size=100)
     assert result["changed"] is False and client.calls == [LIST]
-    assert client.queries == [{"pageNo": 1, "pageSize": 100, "storageId": "ns-1"}]
+    assert client.queries_of("/networkstorages/list") == [{"pageNo": 1, "pageSize": 100, "storageId": "ns-1"}]
 
 
 def test_grow_sends_the_complete_body():
-    client = StorageClient([storage("ns-1", "models", "100")], size_type=str)
+    client = FakeClient(storages=[storage("ns-1", "models", "100")], size_type=str)
     result = converge(client, want_diff=True, name="models", size=150)
     assert result["changed"] is True and result["action"] == "updated"
     assert client.sent("/networkstorage/update") == [{"storageId": "ns-1", "storageName": "models", "storageSize": 150}]
@@ -262,14 +187,14 @@ def test_grow_sends_the_complete_body():
 
 
 def test_grow_in_check_mode_writes_nothing():
-    client = StorageClient([storage("ns-1", "models", 100)])
+    client = FakeClient(storages=[storage("ns-1", "models", 100)])
     result = converge(client, check_mode=True, name="models", size=150)
     assert result["changed"] is True and result["action"] == "updated" and result["network_storage"]["size"] == 150
     assert client.writes() == [] and client.calls == [LIST]
 
 
 def test_shrink_is_refused_before_any_write_naming_both_sizes():
-    client = StorageClient([storage("ns-1", "models", 100)])
+    client = FakeClient(storages=[storage("ns-1", "models", 100)])
     error = failure(client, name="models", size=50)
     assert error.msg == "size: network storage models (ns-1) has 100 GB; 50 GB is smaller, and a network storage can only grow"
     assert error.details["network_storage_id"] == "ns-1"
@@ -277,7 +202,7 @@ def test_shrink_is_refused_before_any_write_naming_both_sizes():
 
 
 def test_rename_by_id_keeps_the_size():
-    client = StorageClient([storage("ns-1", "models", 100)])
+    client = FakeClient(storages=[storage("ns-1", "models", 100)])
     result = converge(client, want_diff=True, id="ns-1", name="models-v2")
     assert client.sent("/networkstorage/update") == [{"storageId": "ns-1", "storageName": "models-v2", "storageSize": 100}]
     assert result["network_storage"]["name"] == "models-v2"
@@ -286,7 +211,7 @@ def test_rename_by_id_keeps_the_size():
 
 
 def test_cluster_change_is_refused_naming_both_together_with_a_shrink():
-    client = StorageClient([storage("ns-1", "models", 100)])
+    client = FakeClient(storages=[storage("ns-1", "models", 100)])
     error = failure(client, name="models", cluster_id="c2", size=20)
     assert error.details["errors"] == [
         "cluster_id: network storage models (ns-1) is in cluster c1; its cluster cannot change to c2 (create a new storage in that cluster instead)",
@@ -299,7 +224,7 @@ def test_cluster_change_is_refused_naming_both_together_with_a_shrink():
 
 
 def test_duplicate_names_fail_before_any_write_listing_the_ids_and_id_picks_one():
-    client = StorageClient([storage("ns-1", "models"), storage("ns-2", "models", cluster="c2"), storage("ns-3", "models-x")])
+    client = FakeClient(storages=[storage("ns-1", "models"), storage("ns-2", "models", cluster="c2"), storage("ns-3", "models-x")])
     error = failure(client, name="models", size=200)
     assert error.msg == "name: 2 network storages are named models (IDs: ns-1, ns-2); set id to choose the one to manage"
     assert error.details["network_storage_ids"] == ["ns-1", "ns-2"]
@@ -311,7 +236,7 @@ def test_duplicate_names_fail_before_any_write_listing_the_ids_and_id_picks_one(
 
 
 def test_a_failed_update_says_it_was_not_applied():
-    client = StorageClient([storage("ns-1", "models", 100)], faults={"/networkstorage/update": [
+    client = FakeClient(storages=[storage("ns-1", "models", 100)], faults={"/networkstorage/update": [
         (NovitaAPIError("Novita API returned HTTP 400 on POST /networkstorage/update: too big", status=400, method="POST",
                         path="/networkstorage/update"), False)]})
     error = failure(client, name="models", size=5000)
@@ -323,7 +248,7 @@ def test_a_failed_update_says_it_was_not_applied():
 
 
 def test_delete_is_refused_while_an_endpoint_mounts_it_naming_the_endpoint():
-    client = StorageClient([storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1"), endpoint_data("ep-2", "other")])
+    client = FakeClient(storages=[storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1"), endpoint_data("ep-2", "other")])
     error = failure(client, name="models", state="absent")
     assert error.msg == ("network storage models (ns-1) is mounted by 1 endpoint(s): chat (ep-1); nothing was deleted. Remove the mount"
                          " from those endpoints first, or set force=true to delete it anyway")
@@ -332,7 +257,7 @@ def test_delete_is_refused_while_an_endpoint_mounts_it_naming_the_endpoint():
 
 
 def test_forced_delete_warns_naming_the_endpoints():
-    client = StorageClient([storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1")])
+    client = FakeClient(storages=[storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1")])
     result = converge(client, want_diff=True, name="models", state="absent", force=True)
     assert result["changed"] is True and result["action"] == "deleted"
     assert client.sent("/networkstorage/delete") == [{"storageId": "ns-1"}]
@@ -342,7 +267,7 @@ def test_forced_delete_warns_naming_the_endpoints():
 
 
 def test_delete_then_delete_again_is_unchanged():
-    client = StorageClient([storage("ns-1", "models")])
+    client = FakeClient(storages=[storage("ns-1", "models")])
     result = converge(client, name="models", state="absent")
     assert result["changed"] is True and client.calls == [LIST, ("LIST", "/endpoints"), ("POST", "/networkstorage/delete")]
     client.calls = []
@@ -352,14 +277,14 @@ def test_delete_then_delete_again_is_unchanged():
 
 
 def test_delete_in_check_mode_reads_the_endpoints_and_writes_nothing():
-    client = StorageClient([storage("ns-1", "models")])
+    client = FakeClient(storages=[storage("ns-1", "models")])
     result = converge(client, check_mode=True, id="ns-1", state="absent")
     assert result["changed"] is True and result["action"] == "deleted"
     assert client.writes() == [] and client.calls == [LIST, ("LIST", "/endpoints")]
 
 
 def test_absent_ignores_the_create_rules():
-    client = StorageClient([storage("ns-1", "old_style")])
+    client = FakeClient(storages=[storage("ns-1", "old_style")])
     result = converge(client, name="old_style", size=1, state="absent")
     assert result["changed"] is True
 
@@ -372,36 +297,10 @@ CREATE, UPDATE, DELETE = ("POST", "/networkstorage/create"), ("POST", "/networks
 UNCLEAR = NovitaAPIError("Novita API returned HTTP 502", status=502, method="POST", path="/networkstorage", transient=True, ambiguous=True)
 
 
-class BadReads(StorageClient):
-    """StorageClient whose reads of the paths in ``bad`` answer that reply at status 200 (the endpoint list then pages through
-    the real pager); ``fail_after`` (path -> n): the reads of the path after the first n raise a 503."""
-
-    def __init__(self, storages=(), bad=None, fail_after=None, **kwargs):
-        super(BadReads, self).__init__(storages, **kwargs)
-        self.bad = dict(bad or {})
-        self.fail_after = dict(fail_after or {})
-
-    def get(self, path, query=None):
-        if path in self.fail_after:
-            if self.fail_after[path] <= 0:
-                self._record(("GET", path))
-                raise NovitaAPIError("Novita API returned HTTP 503 on GET %s" % path, status=503, method="GET", path=path, transient=True)
-            self.fail_after[path] -= 1
-        if path in self.bad:
-            self._record(("GET", path))
-            return copy.deepcopy(self.bad[path])
-        return super(BadReads, self).get(path, query)
-
-    def list_all(self, path, items_key, query=None, page_param="pageNum", key=None):
-        if path in self.bad:
-            return ListPager(self, path, items_key, query=query, page_param=page_param, key=key).read_all()
-        return super(BadReads, self).list_all(path, items_key, query, page_param, key)
-
-
 @pytest.mark.parametrize("reply", [GATEWAY_ERROR, {"data": [], "total": 3}, {"data": [storage("ns-1", "models")], "total": "many"}],
                          ids=["error-body-at-200", "short-of-total", "total-not-a-number"])
 def test_a_bad_storage_list_creates_nothing_and_deletes_nothing(reply):
-    client = BadReads([storage("ns-1", "models")], bad={"/networkstorages/list": reply})
+    client = FakeClient(storages=[storage("ns-1", "models")], bad_replies={"/networkstorages/list": reply})
     with pytest.raises(NovitaListError) as error:
         converge(client, name="models", cluster_id="c1", size=100)
     assert "/networkstorages/list" in error.value.msg and " cannot be trusted: " in error.value.msg
@@ -411,14 +310,14 @@ def test_a_bad_storage_list_creates_nothing_and_deletes_nothing(reply):
 
 
 def test_a_bad_endpoint_list_deletes_no_storage():
-    client = BadReads([storage("ns-1", "models")], bad={"/endpoints": GATEWAY_ERROR}, endpoints=[mounting("ep-1", "chat", "ns-1")])
+    client = FakeClient([mounting("ep-1", "chat", "ns-1")], storages=[storage("ns-1", "models")], bad_replies={"/endpoints": GATEWAY_ERROR})
     with pytest.raises(NovitaListError):
         converge(client, name="models", state="absent")
     assert client.writes() == [] and len(client.storages) == 1
 
 
 def test_a_bad_cluster_list_creates_nothing():
-    client = BadReads(bad={"/clusters": GATEWAY_ERROR})
+    client = FakeClient(bad_replies={"/clusters": GATEWAY_ERROR})
     with pytest.raises(NovitaListError) as error:
         converge(client, name="models", cluster_name="us-east", size=100)
     assert "/clusters cannot be trusted: the reply has no data list" in error.value.msg
@@ -426,7 +325,7 @@ def test_a_bad_cluster_list_creates_nothing():
 
 
 def test_a_create_without_an_id_whose_lookup_fails_reports_changed():
-    client = BadReads(reply_id=False, fail_after={"/networkstorages/list": 1})
+    client = FakeClient(reply_id=False, fail_reads={"/networkstorages/list": 1})
     task = params(name="models", cluster_id="c1", size=100)
     converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
     with pytest.raises(NetworkStorageError) as error:
@@ -437,7 +336,7 @@ def test_a_create_without_an_id_whose_lookup_fails_reports_changed():
 
 
 def test_a_create_with_no_clear_reply_whose_lookup_fails_reports_changed():
-    client = BadReads(fail_after={"/networkstorages/list": 1}, faults={"/networkstorage/create": [(UNCLEAR, True)]})
+    client = FakeClient(fail_reads={"/networkstorages/list": 1}, faults={"/networkstorage/create": [(UNCLEAR, True)]})
     task = params(name="models", cluster_id="c1", size=100)
     converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
     with pytest.raises(NetworkStorageError) as error:
@@ -448,7 +347,7 @@ def test_a_create_with_no_clear_reply_whose_lookup_fails_reports_changed():
 
 
 def test_an_update_with_no_clear_reply_that_took_effect_succeeds_with_a_warning():
-    client = StorageClient([storage("ns-1", "models", 100)], faults={"/networkstorage/update": [(UNCLEAR, True)]})
+    client = FakeClient(storages=[storage("ns-1", "models", 100)], faults={"/networkstorage/update": [(UNCLEAR, True)]})
     result = converge(client, name="models", size=150)
     assert result["changed"] is True and result["action"] == "updated" and result["network_storage"]["size"] == 150
     assert result["warnings"] == ["the update of network storage models (ns-1) got no clear reply (Novita API returned HTTP 502); reading it"
@@ -456,7 +355,7 @@ def test_an_update_with_no_clear_reply_that_took_effect_succeeds_with_a_warning(
 
 
 def test_an_update_with_no_clear_reply_that_does_not_read_back_reports_changed():
-    client = StorageClient([storage("ns-1", "models", 100)], faults={"/networkstorage/update": [(UNCLEAR, False)]})
+    client = FakeClient(storages=[storage("ns-1", "models", 100)], faults={"/networkstorage/update": [(UNCLEAR, False)]})
     task = params(name="models", size=150)
     converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
     with pytest.raises(NetworkStorageError) as error:
@@ -467,12 +366,12 @@ def test_an_update_with_no_clear_reply_that_does_not_read_back_reports_changed()
 
 
 def test_a_delete_with_no_clear_reply_is_read_back():
-    client = StorageClient([storage("ns-1", "models")], faults={"/networkstorage/delete": [(UNCLEAR, True)]})
+    client = FakeClient(storages=[storage("ns-1", "models")], faults={"/networkstorage/delete": [(UNCLEAR, True)]})
     result = converge(client, name="models", state="absent")
     assert result["changed"] is True and client.storages == []
     assert result["warnings"] == ["the delete of network storage models (ns-1) got no clear reply (Novita API returned HTTP 502); reading it"
                                   " back shows it is gone"]
-    client = StorageClient([storage("ns-1", "models")], faults={"/networkstorage/delete": [(UNCLEAR, False)]})
+    client = FakeClient(storages=[storage("ns-1", "models")], faults={"/networkstorage/delete": [(UNCLEAR, False)]})
     task = params(name="models", state="absent")
     converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
     with pytest.raises(NetworkStorageError) as error:
@@ -486,7 +385,7 @@ def test_a_delete_with_no_clear_reply_is_read_back():
 # two runs creating one storage at the same moment
 
 
-class TwoRuns(StorageClient):
+class TwoRuns(FakeClient):
     """Runs A and B create one storage name at the same moment. This client receives A's create first; B's (``rival``: its
     size) lands right after it, with the createdAt stamps ``created`` (A's, B's) if given. ``as_run_b`` then replays B:
     its lookup by name sees the storages as before both creates, its create was made already (the reply carries B's ID
@@ -494,7 +393,7 @@ class TwoRuns(StorageClient):
     both runs list before either deletes."""
 
     def __init__(self, storages=(), rival=None, created=(None, None), **kwargs):
-        super(TwoRuns, self).__init__(storages, **kwargs)
+        super(TwoRuns, self).__init__(storages=storages, **kwargs)
         self.rival = rival
         self.created = created
         self.replayed = []
@@ -586,21 +485,21 @@ def test_a_new_duplicate_an_endpoint_already_mounts_is_not_deleted():
 
 
 def test_list_reads_every_page_and_refuses_pages_that_repeat_short_of_the_total():
-    client = StorageClient([storage("ns-%d" % i, "s%d" % i) for i in range(5)], page_size=2)
+    client = FakeClient(storages=[storage("ns-%d" % i, "s%d" % i) for i in range(5)], page_size=2)
     assert [s["storageId"] for s in NetworkStorageAPI(client).list()] == ["ns-0", "ns-1", "ns-2", "ns-3", "ns-4"]
-    assert [q["pageNo"] for q in client.queries] == [1, 2, 3]
+    assert [q["pageNo"] for q in client.queries_of("/networkstorages/list")] == [1, 2, 3]
 
-    class IgnoresPages(StorageClient):
+    class IgnoresPages(FakeClient):
         def get(self, path, query=None):
             return super(IgnoresPages, self).get(path, dict(query, pageNo=1) if path == "/networkstorages/list" else query)
-    client = IgnoresPages([storage("ns-%d" % i, "s%d" % i) for i in range(5)], page_size=2)
+    client = IgnoresPages(storages=[storage("ns-%d" % i, "s%d" % i) for i in range(5)], page_size=2)
     with pytest.raises(NovitaListError) as error:
         NetworkStorageAPI(client).list()
     assert "2 of 5 data read: page 2 repeated data of earlier pages" in error.value.msg
 
 
 def test_name_filter_keeps_exact_matches_only():
-    client = StorageClient([storage("ns-1", "models"), storage("ns-2", "models-2"), storage("ns-3", "old-models")])
+    client = FakeClient(storages=[storage("ns-1", "models"), storage("ns-2", "models-2"), storage("ns-3", "old-models")])
     assert [s["storageId"] for s in NetworkStorageAPI(client).by_name("models")] == ["ns-1"]
 
 

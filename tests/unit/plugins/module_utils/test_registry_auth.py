@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import ListPager, NovitaAPIError, NovitaListError
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaListError
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, fail
 from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import (
     RegistryAuthConverger,
@@ -21,62 +21,10 @@ from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import 
     registry_auths_info,
     validate_options,
 )
-from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
+from ansible_collections.novita.cloud.tests.unit.helpers import HUB_PASSWORD, NEW_PASSWORD, OTHER_PASSWORD, FakeClient, auths, using
 
-HUB_PASSWORD = "hub-password-0ld"
-NEW_PASSWORD = "hub-password-n3w"
-OTHER_PASSWORD = "other-password-9x"
 GET_AUTHS, LIST_ENDPOINTS, GET_ENDPOINT = ("GET", "/repository/auths"), ("LIST", "/endpoints"), ("GET", "/endpoint")
 SAVE, DELETE, UPDATE = ("POST", "/repository/auth/save"), ("POST", "/repository/auth/delete"), ("POST", "/endpoint/update")
-
-
-def auths(*extra):
-    return [{"id": "a1", "name": "hub", "username": "bot", "password": HUB_PASSWORD},
-            {"id": "a2", "name": "other", "username": "someone", "password": OTHER_PASSWORD}] + list(extra)
-
-
-def using(endpoint_id, name, auth_id="a1"):
-    """An endpoint whose image is pulled with registry credential ``auth_id``, with settings of its own to keep."""
-    return endpoint_data(endpoint_id, name, image={"image": "ghcr.io/team/server:2", "authId": auth_id, "command": "serve --port 8000"},
-                         envs=[{"key": "LOG_LEVEL", "value": "debug"}, {"key": "TOKEN", "value": "env-secret-value"}],
-                         healthy={"path": "/ready"}, clusterID="cluster-1",
-                         volumeMounts=[{"type": "local", "size": 30, "mountPath": "/workspace"},
-                                       {"type": "network", "id": "ns-1", "mountPath": "/models"}],
-                         workerConfig={"minNum": 1, "maxNum": 3, "freeTimeout": "120", "maxConcurrent": "4", "gpuNum": 2,
-                                       "requestTimeout": 90, "cudaVersion": "12.4"},
-                         policy={"type": "concurrency", "value": "5"})
-
-
-class AuthFakeClient(FakeClient):
-    """FakeClient that also answers the registry credential writes: save (no ID back) and delete by ``id``; ``bodies`` holds
-    every POST body."""
-
-    def __init__(self, endpoints=(), auths=(), **kwargs):
-        super(AuthFakeClient, self).__init__(endpoints, auths=auths, **kwargs)
-        self.saved = 0
-        self.bodies = []
-
-    def post(self, path, body, retry=False):
-        with self.lock:
-            self.bodies.append((path, copy.deepcopy(body)))
-        return super(AuthFakeClient, self).post(path, body, retry)
-
-    def _apply(self, path, body):
-        with self.lock:
-            if path == "/repository/auth/save":
-                self.saved += 1
-                self.auths.append(dict(id="auth-new%d" % self.saved, name=body["name"], username=body["username"], password=body["password"]))
-                return {}
-            if path == "/repository/auth/delete":
-                if not any(a["id"] == body["id"] for a in self.auths):
-                    raise NovitaAPIError("Novita API returned HTTP 400 RESOURCE_NOT_FOUND", status=400, method="POST", path=path,
-                                         api_reason="RESOURCE_NOT_FOUND")
-                self.auths = [a for a in self.auths if a["id"] != body["id"]]
-                return {}
-        return super(AuthFakeClient, self)._apply(path, body)
-
-    def auth_ids(self, name):
-        return [a["id"] for a in self.auths if a["name"] == name]
 
 
 def params(**given):
@@ -103,7 +51,7 @@ def everything(result):
 # ---------------------------------------------------------------- create and idempotence
 
 def test_create_saves_then_finds_the_new_id_by_listing_again():
-    client = AuthFakeClient(auths=auths())
+    client = FakeClient(auths=auths())
     result = converge(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
     assert result["changed"] is True and result["action"] == "created"
     assert result["registry_auth"] == {"id": "auth-new1", "name": "ghcr", "username": "ci-bot"}
@@ -112,7 +60,7 @@ def test_create_saves_then_finds_the_new_id_by_listing_again():
 
 
 def test_rerun_is_one_read_and_no_write():
-    client = AuthFakeClient(auths=auths())
+    client = FakeClient(auths=auths())
     result = converge(client, want_diff=True, name="hub", username="bot", password=HUB_PASSWORD)
     assert result["changed"] is False and result["action"] == "unchanged"
     assert client.calls == [GET_AUTHS]
@@ -122,7 +70,7 @@ def test_rerun_is_one_read_and_no_write():
 
 
 def test_options_left_out_keep_the_credential_values():
-    client = AuthFakeClient(auths=auths())
+    client = FakeClient(auths=auths())
     assert converge(client, name="hub")["changed"] is False
     assert converge(client, name="hub", username="bot")["changed"] is False
     assert converge(client, name="hub", password=HUB_PASSWORD)["changed"] is False
@@ -130,7 +78,7 @@ def test_options_left_out_keep_the_credential_values():
 
 
 def test_create_in_check_mode_makes_the_same_read_and_no_write():
-    client = AuthFakeClient(auths=auths())
+    client = FakeClient(auths=auths())
     result = converge(client, check_mode=True, want_diff=True, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
     assert result["changed"] is True and result["action"] == "created"
     assert result["registry_auth"] == {"id": None, "name": "ghcr", "username": "ci-bot"}
@@ -140,7 +88,7 @@ def test_create_in_check_mode_makes_the_same_read_and_no_write():
 
 
 def test_create_needs_username_and_password_and_writes_nothing_without():
-    client = AuthFakeClient(auths=auths())
+    client = FakeClient(auths=auths())
     with pytest.raises(RegistryAuthProblems) as error:
         converge(client, name="ghcr", username="ci-bot")
     assert error.value.msg == "password is required to create a registry credential"
@@ -148,7 +96,7 @@ def test_create_needs_username_and_password_and_writes_nothing_without():
 
 
 def test_a_save_that_lists_no_new_credential_is_an_error():
-    class Forgetful(AuthFakeClient):
+    class Forgetful(FakeClient):
         def _apply(self, path, body):
             return {} if path == "/repository/auth/save" else super(Forgetful, self)._apply(path, body)
 
@@ -161,7 +109,7 @@ def test_a_save_that_lists_no_new_credential_is_an_error():
 
 def test_an_ambiguous_save_that_went_through_is_adopted_not_repeated():
     timeout = NovitaAPIError("no reply", method="POST", path="/repository/auth/save", transient=True, ambiguous=True)
-    client = AuthFakeClient(auths=auths(), faults={"/repository/auth/save": [(timeout, True)]})
+    client = FakeClient(auths=auths(), faults={"/repository/auth/save": [(timeout, True)]})
     task = converger(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
     result = task.run()
     assert result["changed"] is True and result["registry_auth"]["id"] == "auth-new1"
@@ -171,20 +119,20 @@ def test_an_ambiguous_save_that_went_through_is_adopted_not_repeated():
 
 def test_an_ambiguous_save_that_did_not_go_through_is_sent_again():
     timeout = NovitaAPIError("no reply", method="POST", path="/repository/auth/save", transient=True, ambiguous=True)
-    client = AuthFakeClient(auths=auths(), faults={"/repository/auth/save": [(timeout, False)]})
+    client = FakeClient(auths=auths(), faults={"/repository/auth/save": [(timeout, False)]})
     result = converge(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
     assert result["registry_auth"]["id"] == "auth-new1"
     assert client.calls == [GET_AUTHS, SAVE, GET_AUTHS, SAVE, GET_AUTHS]
 
 
-class TwoRuns(AuthFakeClient):
+class TwoRuns(FakeClient):
     """Runs A and B save one credential name at the same moment. This client receives A's save first; B's save (with the
     ``rival`` user name and password, and the ``rival_created`` createdAt if given) lands right after it. ``as_run_b``
     then replays B: its first list read sees the credentials as they were before both saves, its save was already made,
     and (``settled_late``) its list after the save sees both new credentials, as when both runs list before either deletes."""
 
     def __init__(self, endpoints=(), auths=(), rival=("bot", NEW_PASSWORD), created=None, rival_created=None, **kwargs):
-        super(TwoRuns, self).__init__(endpoints, auths, **kwargs)
+        super(TwoRuns, self).__init__(endpoints, auths=auths, **kwargs)
         self.rival = rival
         self.created_stamps = (created, rival_created)
         self.replayed = []
@@ -270,7 +218,7 @@ def test_a_run_whose_values_lost_the_race_deletes_its_own_and_fails_and_a_rerun_
 
 
 def test_a_new_duplicate_an_endpoint_already_uses_is_not_deleted():
-    client = TwoRuns([using("ep1", "chat", auth_id="auth-new2")], auths())
+    client = TwoRuns([using("ep1", "chat", auth_id="auth-new2")], auths=auths())
     task = converger(client, name="ghcr", username="bot", password=NEW_PASSWORD)
     with pytest.raises(RegistryAuthError) as error:
         task.run()
@@ -282,7 +230,7 @@ def test_a_new_duplicate_an_endpoint_already_uses_is_not_deleted():
 
 def test_a_rerun_with_two_identical_credentials_adopts_the_first_by_id_with_a_warning():
     twin = {"id": "a10", "name": "hub", "username": "bot", "password": HUB_PASSWORD}
-    client = AuthFakeClient(auths=[twin] + auths())
+    client = FakeClient(auths=[twin] + auths())
     task = converger(client, name="hub", username="bot", password=HUB_PASSWORD)
     result = task.run()
     assert result["changed"] is False and result["registry_auth"]["id"] == "a1" and client.writes() == []
@@ -300,7 +248,7 @@ def test_a_rerun_with_two_identical_credentials_adopts_the_first_by_id_with_a_wa
 # ---------------------------------------------------------------- replace (rotation)
 
 def test_rotation_is_refused_before_any_write_naming_the_endpoints_that_use_it():
-    client = AuthFakeClient([using("ep1", "chat"), using("ep2", "embed", auth_id="a2"), using("ep3", "batch")], auths())
+    client = FakeClient([using("ep1", "chat"), using("ep2", "embed", auth_id="a2"), using("ep3", "batch")], auths=auths())
     with pytest.raises(RegistryAuthProblems) as error:
         converge(client, name="hub", password=NEW_PASSWORD)
     assert error.value.msg == ("registry credential hub (a1) is used by endpoints chat (ep1), batch (ep3); changing its username or password"
@@ -310,7 +258,7 @@ def test_rotation_is_refused_before_any_write_naming_the_endpoints_that_use_it()
 
 
 def test_rotation_of_an_unused_credential_saves_the_new_one_then_deletes_the_old():
-    client = AuthFakeClient([using("ep2", "embed", auth_id="a2")], auths())
+    client = FakeClient([using("ep2", "embed", auth_id="a2")], auths=auths())
     result = converge(client, want_diff=True, name="hub", password=NEW_PASSWORD)
     assert result["changed"] is True and result["action"] == "replaced"
     assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, DELETE]
@@ -325,7 +273,7 @@ def test_rotation_of_an_unused_credential_saves_the_new_one_then_deletes_the_old
 
 
 def test_a_new_username_alone_is_a_replace_and_the_password_is_not_marked_changed():
-    client = AuthFakeClient(auths=auths())
+    client = FakeClient(auths=auths())
     result = converge(client, want_diff=True, name="hub", username="bot-2")
     assert result["action"] == "replaced" and client.bodies[0][1] == {"name": "hub", "username": "bot-2", "password": HUB_PASSWORD}
     assert result["diff"]["after"] == {"name": "hub", "username": "bot-2", "password": "********"}
@@ -333,7 +281,7 @@ def test_a_new_username_alone_is_a_replace_and_the_password_is_not_marked_change
 
 def test_rotation_with_repoint_sends_the_whole_endpoint_with_only_the_new_auth_id():
     endpoint = using("ep1", "chat")
-    client = AuthFakeClient([endpoint, using("ep2", "embed", auth_id="a2")], auths())
+    client = FakeClient([endpoint, using("ep2", "embed", auth_id="a2")], auths=auths())
     result = converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     assert result["changed"] is True and result["action"] == "replaced"
     assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, GET_ENDPOINT, UPDATE, GET_ENDPOINT, DELETE]
@@ -359,13 +307,13 @@ def test_rotation_with_repoint_sends_the_whole_endpoint_with_only_the_new_auth_i
 
 
 def test_repoint_without_wait_deletes_the_old_credential_right_after_the_updates():
-    client = AuthFakeClient([using("ep1", "chat"), using("ep3", "batch")], auths())
+    client = FakeClient([using("ep1", "chat"), using("ep3", "batch")], auths=auths())
     converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True, wait=False)
     assert client.calls == [GET_AUTHS, LIST_ENDPOINTS, SAVE, GET_AUTHS, GET_ENDPOINT, UPDATE, GET_ENDPOINT, UPDATE, DELETE]
 
 
 def test_the_wait_after_a_repoint_ignores_a_stale_read():
-    client = AuthFakeClient([using("ep1", "chat")], auths())
+    client = FakeClient([using("ep1", "chat")], auths=auths())
     stale = dict(using("ep1", "chat"), state={"state": "serving"})
     client.states = {"ep1": ["serving", stale, {"state": "updating"}]}
     converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
@@ -374,7 +322,7 @@ def test_the_wait_after_a_repoint_ignores_a_stale_read():
 
 
 def test_rotation_in_check_mode_makes_the_same_reads_and_no_write():
-    client = AuthFakeClient([using("ep1", "chat")], auths())
+    client = FakeClient([using("ep1", "chat")], auths=auths())
     result = converge(client, check_mode=True, want_diff=True, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     assert result["changed"] is True and result["action"] == "replaced"
     assert client.calls == [GET_AUTHS, LIST_ENDPOINTS] and client.writes() == []
@@ -387,8 +335,8 @@ def test_rotation_in_check_mode_makes_the_same_reads_and_no_write():
 def test_a_failure_part_of_the_way_says_what_was_done_and_a_rerun_finishes_the_replace():
     refused = NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/update: bad request", status=400, method="POST",
                              path="/endpoint/update")
-    client = AuthFakeClient([using("ep1", "chat"), using("ep3", "batch")], auths(),
-                            faults={"/endpoint/update": [None, (refused, False)]})
+    client = FakeClient([using("ep1", "chat"), using("ep3", "batch")], auths=auths(),
+                        faults={"/endpoint/update": [None, (refused, False)]})
     task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     with pytest.raises(RegistryAuthError) as error:
         task.run()
@@ -417,7 +365,7 @@ def test_a_failure_part_of_the_way_says_what_was_done_and_a_rerun_finishes_the_r
 def test_a_failed_delete_of_the_old_credential_says_the_new_one_is_in_use():
     broken = NovitaAPIError("Novita API returned HTTP 400 on POST /repository/auth/delete: locked", status=400, method="POST",
                             path="/repository/auth/delete")
-    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/repository/auth/delete": [(broken, False)]})
+    client = FakeClient([using("ep1", "chat")], auths=auths(), faults={"/repository/auth/delete": [(broken, False)]})
     with pytest.raises(RegistryAuthError) as error:
         converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     assert error.value.msg == (
@@ -427,7 +375,7 @@ def test_a_failed_delete_of_the_old_credential_says_the_new_one_is_in_use():
 
 
 def test_a_wait_that_times_out_keeps_the_old_credential():
-    client = AuthFakeClient([using("ep1", "chat")], auths())
+    client = FakeClient([using("ep1", "chat")], auths=auths())
     client.states = {"ep1": ["serving", "failed"]}
     with pytest.raises(RegistryAuthError) as error:
         converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
@@ -440,8 +388,8 @@ def test_a_wait_that_times_out_keeps_the_old_credential():
 # ---------------------------------------------------------------- duplicate names
 
 def test_several_credentials_with_the_name_fail_before_any_write_listing_their_ids():
-    client = AuthFakeClient(auths=auths({"id": "a3", "name": "hub", "username": "bot", "password": "third-one"},
-                                        {"id": "a4", "name": "hub", "username": "x", "password": "fourth-one"}))
+    client = FakeClient(auths=auths({"id": "a3", "name": "hub", "username": "bot", "password": "third-one"},
+                                    {"id": "a4", "name": "hub", "username": "x", "password": "fourth-one"}))
     with pytest.raises(RegistryAuthProblems) as error:
         converge(client, name="hub", username="bot", password=HUB_PASSWORD)
     assert error.value.msg.startswith("name: 3 registry credentials are named hub (IDs: a1, a3, a4); the module cannot tell which to manage.")
@@ -449,7 +397,7 @@ def test_several_credentials_with_the_name_fail_before_any_write_listing_their_i
 
 
 def test_two_with_the_name_and_neither_matching_the_task_fail():
-    client = AuthFakeClient(auths=auths({"id": "a3", "name": "hub", "username": "bot", "password": "third-one"}))
+    client = FakeClient(auths=auths({"id": "a3", "name": "hub", "username": "bot", "password": "third-one"}))
     with pytest.raises(RegistryAuthProblems) as error:
         converge(client, name="hub", username="bot", password=NEW_PASSWORD)
     assert "one of them must have exactly the task's username and password to be kept" in error.value.msg
@@ -459,14 +407,14 @@ def test_two_with_the_name_and_neither_matching_the_task_fail():
 # ---------------------------------------------------------------- delete
 
 def test_delete_of_a_missing_credential_is_one_read_and_unchanged():
-    client = AuthFakeClient(auths=auths())
+    client = FakeClient(auths=auths())
     result = converge(client, want_diff=True, name="nothing", state="absent")
     assert result["changed"] is False and result["action"] == "unchanged" and result["registry_auth"] == {}
     assert client.calls == [GET_AUTHS]
 
 
 def test_delete_is_refused_while_an_endpoint_uses_the_credential():
-    client = AuthFakeClient([using("ep1", "chat")], auths())
+    client = FakeClient([using("ep1", "chat")], auths=auths())
     task = converger(client, name="hub", state="absent")
     with pytest.raises(RegistryAuthProblems) as error:
         task.run()
@@ -478,7 +426,7 @@ def test_delete_is_refused_while_an_endpoint_uses_the_credential():
 
 
 def test_forced_delete_deletes_and_warns_naming_the_endpoints():
-    client = AuthFakeClient([using("ep1", "chat")], auths())
+    client = FakeClient([using("ep1", "chat")], auths=auths())
     task = converger(client, want_diff=True, name="hub", state="absent", force=True)
     result = task.run()
     assert result["changed"] is True and result["action"] == "deleted"
@@ -492,14 +440,14 @@ def test_forced_delete_deletes_and_warns_naming_the_endpoints():
 
 
 def test_delete_in_check_mode_writes_nothing():
-    client = AuthFakeClient(auths=auths())
+    client = FakeClient(auths=auths())
     result = converge(client, check_mode=True, name="hub", state="absent")
     assert result["changed"] is True and result["action"] == "deleted" and result["deleted_auth_ids"] == ["a1"]
     assert client.writes() == []
 
 
 def test_delete_removes_every_credential_with_the_name():
-    client = AuthFakeClient(auths=auths({"id": "a3", "name": "hub", "username": "x", "password": "third-one"}))
+    client = FakeClient(auths=auths({"id": "a3", "name": "hub", "username": "x", "password": "third-one"}))
     result = converge(client, name="hub", state="absent")
     assert result["deleted_auth_ids"] == ["a1", "a3"] and client.auth_ids("hub") == [] and client.auth_ids("other") == ["a2"]
     assert client.bodies == [("/repository/auth/delete", {"id": "a1"}), ("/repository/auth/delete", {"id": "a3"})]
@@ -508,7 +456,7 @@ def test_delete_removes_every_credential_with_the_name():
 # ---------------------------------------------------------------- validation and secrets
 
 def test_lengths_and_empty_values_are_refused_before_any_request_naming_the_option_never_the_value():
-    client = AuthFakeClient(auths=auths())
+    client = FakeClient(auths=auths())
     secret = "p" * 1025
     with pytest.raises(RegistryAuthProblems) as error:
         converge(client, name="n" * 256, username="u" * 512, password=secret)
@@ -544,7 +492,7 @@ def test_passwords_never_reach_a_result_a_diff_or_an_error_even_when_the_api_ech
     echo = NovitaAPIError("Novita API returned HTTP 400 on POST /repository/auth/save: invalid body {\"password\": \"%s\"}" % NEW_PASSWORD,
                           status=400, method="POST", path="/repository/auth/save",
                           api_message="invalid body {\"password\": \"%s\", \"other\": \"%s\"}" % (NEW_PASSWORD, OTHER_PASSWORD))
-    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/repository/auth/save": [(echo, False)]})
+    client = FakeClient([using("ep1", "chat")], auths=auths(), faults={"/repository/auth/save": [(echo, False)]})
     task = converger(client, want_diff=True, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     with pytest.raises(NovitaAPIError) as error:
         task.run()
@@ -556,7 +504,7 @@ def test_passwords_never_reach_a_result_a_diff_or_an_error_even_when_the_api_ech
     for secret in (NEW_PASSWORD, HUB_PASSWORD, OTHER_PASSWORD):
         assert secret not in text
 
-    client = AuthFakeClient([using("ep1", "chat")], auths())
+    client = FakeClient([using("ep1", "chat")], auths=auths())
     for task in (dict(name="hub", password=NEW_PASSWORD, repoint_endpoints=True), dict(name="new", username="u", password=NEW_PASSWORD),
                  dict(name="other", state="absent")):
         for check_mode in (True, False):
@@ -568,7 +516,7 @@ def test_passwords_never_reach_a_result_a_diff_or_an_error_even_when_the_api_ech
 def test_the_env_values_of_an_endpoint_being_repointed_are_masked_in_errors():
     echo = NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/update: bad env TOKEN=env-secret-value", status=400,
                           method="POST", path="/endpoint/update", api_message="bad env TOKEN=env-secret-value")
-    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/endpoint/update": [(echo, False)]})
+    client = FakeClient([using("ep1", "chat")], auths=auths(), faults={"/endpoint/update": [(echo, False)]})
     task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     with pytest.raises(RegistryAuthError) as error:
         task.run()
@@ -582,36 +530,10 @@ def test_the_env_values_of_an_endpoint_being_repointed_are_masked_in_errors():
 GATEWAY_ERROR = {"code": 500, "message": "internal error"}
 
 
-class BadReads(AuthFakeClient):
-    """AuthFakeClient whose reads of the paths in ``bad`` answer that reply (at status 200); the endpoint list then pages
-    through the real pager too. ``fail_reads_after`` (path -> n): reads of the path after the first n raise a 503."""
-
-    def __init__(self, endpoints=(), auths=(), bad=None, fail_reads_after=None, **kwargs):
-        super(BadReads, self).__init__(endpoints, auths, **kwargs)
-        self.bad = dict(bad or {})
-        self.fail_reads_after = dict(fail_reads_after or {})
-
-    def get(self, path, query=None):
-        if path in self.fail_reads_after:
-            if self.fail_reads_after[path] <= 0:
-                self._record(("GET", path))
-                raise NovitaAPIError("Novita API returned HTTP 503 on GET %s" % path, status=503, method="GET", path=path, transient=True)
-            self.fail_reads_after[path] -= 1
-        if path in self.bad:
-            self._record(("GET", path))
-            return copy.deepcopy(self.bad[path])
-        return super(BadReads, self).get(path, query)
-
-    def list_all(self, path, items_key, query=None, page_param="pageNum", key=None):
-        if path in self.bad:
-            return ListPager(self, path, items_key, query=query, page_param=page_param, key=key).read_all()
-        return super(BadReads, self).list_all(path, items_key, query, page_param, key)
-
-
 @pytest.mark.parametrize("reply", [GATEWAY_ERROR, {"data": [], "total": 3}, {"data": "none"}, {"data": [auths()[0], "x"]}],
                          ids=["error-body-at-200", "short-of-total", "data-not-a-list", "item-not-an-object"])
 def test_a_bad_credential_list_saves_nothing_rather_than_a_second_credential(reply):
-    client = BadReads(auths=auths(), bad={"/repository/auths": reply})
+    client = FakeClient(auths=auths(), bad_replies={"/repository/auths": reply})
     with pytest.raises(NovitaListError) as error:
         converge(client, name="hub", username="bot", password=HUB_PASSWORD)
     assert "GET https://api.example.invalid/gpu-instance/openapi/v1/repository/auths cannot be trusted" in error.value.msg
@@ -619,7 +541,7 @@ def test_a_bad_credential_list_saves_nothing_rather_than_a_second_credential(rep
 
 
 def test_a_bad_endpoint_list_deletes_nothing_and_replaces_nothing():
-    client = BadReads([using("ep1", "chat")], auths(), bad={"/endpoints": GATEWAY_ERROR})
+    client = FakeClient([using("ep1", "chat")], auths=auths(), bad_replies={"/endpoints": GATEWAY_ERROR})
     with pytest.raises(NovitaListError):
         converge(client, name="hub", state="absent")
     with pytest.raises(NovitaListError):
@@ -628,7 +550,7 @@ def test_a_bad_endpoint_list_deletes_nothing_and_replaces_nothing():
 
 
 def test_a_save_whose_follow_up_list_fails_reports_changed():
-    client = BadReads(auths=auths(), fail_reads_after={"/repository/auths": 1})
+    client = FakeClient(auths=auths(), fail_reads={"/repository/auths": 1})
     task = converger(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
     with pytest.raises(RegistryAuthError) as error:
         task.run()
@@ -640,7 +562,7 @@ def test_a_save_whose_follow_up_list_fails_reports_changed():
 
 def test_a_save_with_no_clear_reply_whose_lookup_fails_says_it_may_have_been_saved():
     timeout = NovitaAPIError("no reply within the 30 s timeout", method="POST", path="/repository/auth/save", transient=True, ambiguous=True)
-    client = BadReads(auths=auths(), fail_reads_after={"/repository/auths": 1}, faults={"/repository/auth/save": [(timeout, True)]})
+    client = FakeClient(auths=auths(), fail_reads={"/repository/auths": 1}, faults={"/repository/auth/save": [(timeout, True)]})
     task = converger(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
     with pytest.raises(RegistryAuthError) as error:
         task.run()
@@ -651,7 +573,7 @@ def test_a_save_with_no_clear_reply_whose_lookup_fails_says_it_may_have_been_sav
 def test_repointed_endpoints_lists_only_the_updates_done():
     refused = NovitaAPIError("Novita API returned HTTP 400 on POST /endpoint/update: bad request", status=400, method="POST",
                              path="/endpoint/update")
-    client = AuthFakeClient([using("ep1", "chat"), using("ep3", "batch")], auths(), faults={"/endpoint/update": [None, (refused, False)]})
+    client = FakeClient([using("ep1", "chat"), using("ep3", "batch")], auths=auths(), faults={"/endpoint/update": [None, (refused, False)]})
     task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     with pytest.raises(RegistryAuthError):
         task.run()
@@ -660,7 +582,7 @@ def test_repointed_endpoints_lists_only_the_updates_done():
     # A save that fails repoints nothing.
     broken = NovitaAPIError("Novita API returned HTTP 400 on POST /repository/auth/save: no", status=400, method="POST",
                             path="/repository/auth/save")
-    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/repository/auth/save": [(broken, False)]})
+    client = FakeClient([using("ep1", "chat")], auths=auths(), faults={"/repository/auth/save": [(broken, False)]})
     task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     with pytest.raises(NovitaAPIError):
         task.run()
@@ -670,7 +592,7 @@ def test_repointed_endpoints_lists_only_the_updates_done():
 def test_a_repoint_update_with_no_clear_reply_that_took_effect_goes_on():
     unclear = NovitaAPIError("Novita API returned HTTP 502 on POST /endpoint/update", status=502, method="POST", path="/endpoint/update",
                              transient=True, ambiguous=True)
-    client = AuthFakeClient([using("ep1", "chat")], auths(), faults={"/endpoint/update": [(unclear, True)]})
+    client = FakeClient([using("ep1", "chat")], auths=auths(), faults={"/endpoint/update": [(unclear, True)]})
     task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     result = task.run()
     assert result["changed"] is True and result["repointed_endpoints"] == [{"id": "ep1", "name": "chat"}]
@@ -683,8 +605,8 @@ def test_a_repoint_update_with_no_clear_reply_not_read_back_reports_changed():
     unclear = NovitaAPIError("Novita API returned HTTP 502 on POST /endpoint/update", status=502, method="POST", path="/endpoint/update",
                              transient=True, ambiguous=True)
     # The interrupted replace left both credentials: this run saves nothing, its only write is the update.
-    client = AuthFakeClient([using("ep1", "chat")], auths({"id": "a9", "name": "hub", "username": "bot", "password": NEW_PASSWORD}),
-                            faults={"/endpoint/update": [(unclear, False)]})
+    client = FakeClient([using("ep1", "chat")], auths=auths({"id": "a9", "name": "hub", "username": "bot", "password": NEW_PASSWORD}),
+                        faults={"/endpoint/update": [(unclear, False)]})
     task = converger(client, name="hub", username="bot", password=NEW_PASSWORD, repoint_endpoints=True)
     with pytest.raises(RegistryAuthError) as error:
         task.run()
@@ -696,13 +618,13 @@ def test_a_repoint_update_with_no_clear_reply_not_read_back_reports_changed():
 
 def test_a_delete_with_no_clear_reply_that_went_through_counts_as_done():
     unclear = NovitaAPIError("no reply within the 30 s timeout", method="POST", path="/repository/auth/delete", transient=True, ambiguous=True)
-    client = AuthFakeClient(auths=auths(), faults={"/repository/auth/delete": [(unclear, True)]})
+    client = FakeClient(auths=auths(), faults={"/repository/auth/delete": [(unclear, True)]})
     task = converger(client, name="hub", state="absent")
     result = task.run()
     assert result["changed"] is True and result["deleted_auth_ids"] == ["a1"] and client.auth_ids("hub") == []
     assert task.warnings == ["the delete of registry credential hub (a1) got no clear reply (no reply within the 30 s timeout); listing the"
                              " credentials shows it is gone"]
-    client = AuthFakeClient(auths=auths(), faults={"/repository/auth/delete": [(unclear, False)]})
+    client = FakeClient(auths=auths(), faults={"/repository/auth/delete": [(unclear, False)]})
     task = converger(client, name="hub", state="absent")
     with pytest.raises(RegistryAuthError) as error:
         task.run()
@@ -711,11 +633,11 @@ def test_a_delete_with_no_clear_reply_that_went_through_counts_as_done():
     assert task.result["changed"] is False
 
 
-class StaleList(AuthFakeClient):
+class StaleList(FakeClient):
     """The endpoint list shows each endpoint as ``listed`` holds it (a read from before its last update); GET by ID is current."""
 
     def __init__(self, endpoints=(), auths=(), listed=(), **kwargs):
-        super(StaleList, self).__init__(endpoints, auths, **kwargs)
+        super(StaleList, self).__init__(endpoints, auths=auths, **kwargs)
         self.listed = [copy.deepcopy(e) for e in listed]
 
     def list_all(self, path, items_key, query=None, page_param="pageNum", key=None):
@@ -728,7 +650,7 @@ class StaleList(AuthFakeClient):
 def test_a_repoint_builds_the_update_from_a_read_by_id_not_from_a_stale_list():
     current = using("ep1", "chat")
     current["workerConfig"] = dict(current["workerConfig"], maxNum=5)
-    client = StaleList([current], auths(), listed=[using("ep1", "chat")])
+    client = StaleList([current], auths=auths(), listed=[using("ep1", "chat")])
     converge(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     sent = [body for path, body in client.bodies if path == "/endpoint/update"]
     assert len(sent) == 1 and sent[0]["workerConfig"]["maxNum"] == 5 and sent[0]["image"]["authId"] == "auth-new1"
@@ -736,7 +658,7 @@ def test_a_repoint_builds_the_update_from_a_read_by_id_not_from_a_stale_list():
 
 
 def test_an_endpoint_that_no_longer_uses_the_credential_when_read_by_id_is_not_updated():
-    client = StaleList([using("ep1", "chat", auth_id="a2")], auths(), listed=[using("ep1", "chat")])
+    client = StaleList([using("ep1", "chat", auth_id="a2")], auths=auths(), listed=[using("ep1", "chat")])
     task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
     result = task.run()
     assert client.count(*UPDATE) == 0 and result["repointed_endpoints"] == [] and client.auth_ids("hub") == ["auth-new1"]
@@ -746,7 +668,7 @@ def test_an_endpoint_that_no_longer_uses_the_credential_when_read_by_id_is_not_u
 # ---------------------------------------------------------------- the info helper
 
 def test_info_lists_all_or_by_name_without_passwords_and_with_usage_on_request():
-    client = AuthFakeClient([using("ep1", "chat"), using("ep2", "embed", auth_id="a2"), using("ep3", "batch")], auths())
+    client = FakeClient([using("ep1", "chat"), using("ep2", "embed", auth_id="a2"), using("ep3", "batch")], auths=auths())
     assert registry_auths_info(client) == [{"id": "a1", "name": "hub", "username": "bot"}, {"id": "a2", "name": "other", "username": "someone"}]
     assert client.calls == [GET_AUTHS]
     assert registry_auths_info(client, name="hub", gather_usage=True) == [

@@ -7,17 +7,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.novita.cloud.plugins.modules import novita_cluster_info
-from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.test_network_storage import StorageClient
-from ansible_collections.novita.cloud.tests.unit.plugins.modules import module_runner
+from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient
 
 
-def run(monkeypatch, args, client, check_mode=False):
-    return module_runner.run_module(monkeypatch, novita_cluster_info.main, dict(args, _ansible_check_mode=check_mode), client=client)
-
-
-def test_every_cluster_with_snake_case_keys_and_boolean_flags(monkeypatch):
-    client = StorageClient()
-    failed, result = run(monkeypatch, {}, client)
+def test_every_cluster_with_snake_case_keys_and_boolean_flags(run_module):
+    client = FakeClient()
+    failed, result = run_module(novita_cluster_info.main, {}, client)
     assert failed is False and result["changed"] is False
     assert result["clusters"] == [
         {"id": "c1", "name": "us-east", "available_gpu_type": ["RTX 4090 24GB"], "support_network_storage": True, "support_instance_network": True},
@@ -27,8 +22,8 @@ def test_every_cluster_with_snake_case_keys_and_boolean_flags(monkeypatch):
     assert client.calls == [("GET", "/clusters")]
 
 
-def test_network_storage_only_in_check_mode(monkeypatch):
-    client = StorageClient()
-    failed, result = run(monkeypatch, {"network_storage_only": True}, client, check_mode=True)
+def test_network_storage_only_in_check_mode(run_module):
+    client = FakeClient()
+    failed, result = run_module(novita_cluster_info.main, {"network_storage_only": True}, client, check_mode=True)
     assert [c["id"] for c in result["clusters"]] == ["c1", "c2"]
     assert client.calls == [("GET", "/clusters")]

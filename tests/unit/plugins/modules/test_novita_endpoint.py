@@ -11,17 +11,11 @@ from urllib.error import URLError
 import pytest
 
 from ansible_collections.novita.cloud.plugins.modules import novita_endpoint
-from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.fake_api import FakeClient, endpoint_data
-from ansible_collections.novita.cloud.tests.unit.plugins.modules import module_runner
+from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient, endpoint_data
 
 
 def existing():
     return endpoint_data("ep1", "chat")
-
-
-def run_module(monkeypatch, args):
-    """Run the module's main() and return (failed, result); any HTTP request fails the test."""
-    return module_runner.run_module(monkeypatch, novita_endpoint.main, args)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -34,8 +28,8 @@ def run_module(monkeypatch, args):
     ({"name": "x", "volume_mounts": [{"type": "network", "id": "ns-1", "storage_name": "m", "mount_path": "/m"}]},
      "parameters are mutually exclusive: id|storage_name found in volume_mounts"),
 ])
-def test_bad_input_fails_before_any_request(monkeypatch, args, message):
-    failed, result = run_module(monkeypatch, args)
+def test_bad_input_fails_before_any_request(run_module, args, message):
+    failed, result = run_module(novita_endpoint.main, args)
     assert failed is True
     assert message in result["msg"]
 
@@ -49,18 +43,18 @@ def test_bad_input_fails_before_any_request(monkeypatch, args, message):
     ({"name": "x", "volume_mounts": [{"type": "local", "size": 5, "storage_name": "m", "mount_path": "/m"}]},
      "volume_mounts[0].storage_name: only a network mount takes a storage_name"),
 ])
-def test_bad_input_fails_before_any_write(monkeypatch, args, message):
+def test_bad_input_fails_before_any_write(run_module, args, message):
     client = FakeClient()
-    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, args, client=client)
+    failed, result = run_module(novita_endpoint.main, args, client=client)
     assert failed is True
     assert message in result["msg"] and message in " ".join(result["errors"])
     assert client.writes() == []
 
 
-def test_every_problem_is_reported_together_before_any_write(monkeypatch):
+def test_every_problem_is_reported_together_before_any_write(run_module):
     """A create-only change, two values outside the account's limits and a name too long: one error lists them all."""
     client = FakeClient([existing()])
-    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, {
+    failed, result = run_module(novita_endpoint.main, {
         "id": "ep1", "name": "n" * 221, "product_id": "2", "worker_config": {"max_num": 99, "gpu_num": 9}}, client=client)
     assert failed is True and result["changed"] is False
     errors = result["errors"]
@@ -78,10 +72,10 @@ def test_every_problem_is_reported_together_before_any_write(monkeypatch):
     assert result["action"] == "none" and result["planned"] == "recreated"
 
 
-def test_undeclared_env_values_that_are_ordinary_words_do_not_mangle_messages(monkeypatch):
+def test_undeclared_env_values_that_are_ordinary_words_do_not_mangle_messages(run_module):
     """Values of variables the task does not declare are masked where the API may echo them, not in the module's sentences."""
     client = FakeClient([endpoint_data("ep1", "chat", envs=[{"key": "FLAG", "value": "true"}, {"key": "MAX", "value": "1000"}])])
-    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, {
+    failed, result = run_module(novita_endpoint.main, {
         "id": "ep1", "product_id": "2", "worker_config": {"max_num": 1000}}, client=client)
     assert failed is True
     assert "set recreate=true to delete the endpoint" in result["msg"]
@@ -93,25 +87,25 @@ def refuse(*args, **kwargs):
     raise URLError(ConnectionRefusedError(111, "Connection refused"))
 
 
-def test_problems_are_still_reported_when_the_api_cannot_be_read(monkeypatch):
-    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, {"name": "x", "port": 2223, "retries": 0}, opener=refuse)
+def test_problems_are_still_reported_when_the_api_cannot_be_read(run_module):
+    failed, result = run_module(novita_endpoint.main, {"name": "x", "port": 2223, "retries": 0}, opener=refuse)
     assert failed is True
     assert result["errors"][0] == "port: 2223 is not allowed; use 1-65535 except 2222, 2223 and 2224"
     assert result["errors"][1].startswith("the checks that need the API could not be made: Novita API request GET http://127.0.0.1:9")
     assert result["msg"].startswith("2 problems, nothing was written: port: 2223 is not allowed")
 
 
-def test_api_key_is_required(monkeypatch):
+def test_api_key_is_required(run_module, monkeypatch):
     monkeypatch.delenv("NOVITA_API_KEY", raising=False)
-    failed, result = run_module(monkeypatch, {"name": "x", "api_key": ""})
+    failed, result = run_module(novita_endpoint.main, {"name": "x", "api_key": ""})
     assert failed is True
     assert result["msg"] == ("api_key is not set: give the api_key option or set the NOVITA_API_KEY environment variable"
                              " (for example in module_defaults for group/novita.cloud.novita)")
 
 
-def test_retry_options_fall_back_to_the_environment(monkeypatch):
+def test_retry_options_fall_back_to_the_environment(run_module, monkeypatch):
     monkeypatch.setenv("NOVITA_RETRIES", "-2")
-    failed, result = run_module(monkeypatch, {"name": "x"})
+    failed, result = run_module(novita_endpoint.main, {"name": "x"})
     assert failed is True and result["msg"] == "retries: -2 is not allowed; it must be a whole number of at least 0"
 
 
@@ -129,9 +123,9 @@ def assert_no_secret(result):
 
 
 @pytest.mark.parametrize("secret_envs", SECRET_FORMS, ids=["dict", "json", "key=value"])
-def test_secret_envs_values_are_hidden_in_the_invocation_whatever_form_they_are_given_in(monkeypatch, secret_envs):
+def test_secret_envs_values_are_hidden_in_the_invocation_whatever_form_they_are_given_in(run_module, secret_envs):
     client = FakeClient()
-    failed, result = module_runner.run_module(monkeypatch, novita_endpoint.main, {
+    failed, result = run_module(novita_endpoint.main, {
         "name": "chat", "product_id": "1", "image": {"image": "img"}, "port": 8000, "wait": False, "secret_envs": secret_envs}, client=client)
     assert failed is False and result["action"] == "created"
     # The values were sent: the module had them in clear.
@@ -143,7 +137,7 @@ def test_secret_envs_values_are_hidden_in_the_invocation_whatever_form_they_are_
 
 
 @pytest.mark.parametrize("secret_envs", SECRET_FORMS[1:], ids=["json", "key=value"])
-def test_secret_envs_values_are_hidden_when_another_option_is_refused(monkeypatch, secret_envs):
-    failed, result = run_module(monkeypatch, {"name": "chat", "port": "eighty", "secret_envs": secret_envs})
+def test_secret_envs_values_are_hidden_when_another_option_is_refused(run_module, secret_envs):
+    failed, result = run_module(novita_endpoint.main, {"name": "chat", "port": "eighty", "secret_envs": secret_envs})
     assert failed is True and "argument 'port' is of type" in result["msg"]
     assert_no_secret(result)

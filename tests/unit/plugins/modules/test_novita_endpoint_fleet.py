@@ -6,30 +6,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import io
-import json
-from urllib.error import HTTPError
-
 import pytest
 
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.novita.cloud.plugins.modules import novita_endpoint_fleet
-from ansible_collections.novita.cloud.tests.unit.plugins.modules import module_runner
-from ansible_collections.novita.cloud.tests.unit.plugins.modules.module_runner import no_http
-
-
-class Response:
-    def __init__(self, body):
-        self.body = body
-
-    def read(self):
-        return to_bytes(json.dumps(self.body))
-
-
-def run_module(monkeypatch, args, opener=no_http):
-    return module_runner.run_module(monkeypatch, novita_endpoint_fleet.main, args, opener)
-
+from ansible_collections.novita.cloud.tests.unit.helpers import FakeOpener
 
 NEW = {"product_id": "1", "image": {"image": "img"}, "port": 8000}
 
@@ -40,15 +20,15 @@ NEW = {"product_id": "1", "image": {"image": "img"}, "port": 8000}
     ({"endpoints": [{"name": "a"}], "exclusive": True}, "exclusive is True but all of the following are missing: exclusive_match"),
     ({"endpoints": [{"product_id": "1"}]}, "endpoints[0]: missing required arguments: name"),
 ])
-def test_bad_input_fails_before_any_request(monkeypatch, args, message):
-    failed, result = run_module(monkeypatch, args)
+def test_bad_input_fails_before_any_request(run_module, args, message):
+    failed, result = run_module(novita_endpoint_fleet.main, args)
     assert failed is True
     assert message in result["msg"]
 
 
 @pytest.mark.parametrize("pattern", ["", ".*", "^", ".*?", "(?:)", "$|", ".+", ".", "team-a-|", "(?!team-b-)"])
-def test_an_exclusive_scope_that_matches_every_name_is_refused_before_any_request(monkeypatch, pattern):
-    failed, result = run_module(monkeypatch, {"endpoints": [{"name": "team-a-chat"}], "exclusive": True, "exclusive_match": pattern})
+def test_an_exclusive_scope_that_matches_every_name_is_refused_before_any_request(run_module, pattern):
+    failed, result = run_module(novita_endpoint_fleet.main, {"endpoints": [{"name": "team-a-chat"}], "exclusive": True, "exclusive_match": pattern})
     assert failed is True and result["changed"] is False and result["deleted"] == []
     assert result["msg"] == ("exclusive_match: %s matches every endpoint name (even 'a', 'Z', '0', '-' and 'zz-other-team-9'): with"
                              " exclusive=true, every endpoint of the account that is not declared would be deleted, other teams' too."
@@ -58,16 +38,16 @@ def test_an_exclusive_scope_that_matches_every_name_is_refused_before_any_reques
 
 
 @pytest.mark.parametrize("pattern", ["team-a-", "b", "(team-a-|team-b-)", r"\w+-prod$"])
-def test_an_exclusive_scope_of_some_names_is_accepted(monkeypatch, pattern):
-    fake = FakeAPI()
-    failed, result = run_module(monkeypatch, {"endpoints": [], "exclusive": True, "exclusive_match": pattern}, opener=fake)
+def test_an_exclusive_scope_of_some_names_is_accepted(run_module, pattern):
+    fake = fake_api()
+    failed, result = run_module(novita_endpoint_fleet.main, {"endpoints": [], "exclusive": True, "exclusive_match": pattern}, opener=fake)
     assert failed is False, result["msg"]
     assert [p for m, p, b in fake.requests] == ["/endpoints"]
 
 
-def test_an_all_matching_scope_without_exclusive_deletes_nothing_and_is_accepted(monkeypatch):
-    fake = FakeAPI()
-    failed, result = run_module(monkeypatch, {"endpoints": [], "exclusive": False, "exclusive_match": ""}, opener=fake)
+def test_an_all_matching_scope_without_exclusive_deletes_nothing_and_is_accepted(run_module):
+    fake = fake_api()
+    failed, result = run_module(novita_endpoint_fleet.main, {"endpoints": [], "exclusive": False, "exclusive_match": ""}, opener=fake)
     assert failed is False and result["deleted"] == [] and [m for m, p, b in fake.requests] == ["GET"]
 
 
@@ -81,8 +61,8 @@ def test_an_all_matching_scope_without_exclusive_deletes_nothing_and_is_accepted
         "endpoints[2].state: gone is not one of present, absent"]),
     (["just-a-name"], ["endpoints[0]: an item must be a dictionary of endpoint options, not a str"]),
 ])
-def test_argument_spec_errors_name_the_item(monkeypatch, endpoints, errors):
-    failed, result = run_module(monkeypatch, {"endpoints": endpoints})
+def test_argument_spec_errors_name_the_item(run_module, endpoints, errors):
+    failed, result = run_module(novita_endpoint_fleet.main, {"endpoints": endpoints})
     assert failed is True
     assert len(result.get("errors", [])) == len(errors), result["msg"]
     assert all(got.startswith(want) for got, want in zip(result["errors"], errors)), result["errors"]
@@ -91,49 +71,46 @@ def test_argument_spec_errors_name_the_item(monkeypatch, endpoints, errors):
     assert result["msg"] == (result["errors"][0] if len(errors) == 1 else "%d problems in endpoints: %s" % (len(errors), "; ".join(result["errors"])))
 
 
-def test_a_declaration_with_bad_options_is_reported_by_its_path_and_nothing_is_written(monkeypatch):
-    fake = FakeAPI()
+def test_a_declaration_with_bad_options_is_reported_by_its_path_and_nothing_is_written(run_module):
+    fake = fake_api()
     args = {"endpoints": [{"name": "a", "worker_config": {"max_num": 2}}, dict(NEW, name="new", port=2223)], "wait": False}
-    failed, result = run_module(monkeypatch, args, opener=fake)
+    failed, result = run_module(novita_endpoint_fleet.main, args, opener=fake)
     assert failed is True
     assert result["msg"] == ("1 of 2 endpoints failed before any write: new: endpoints[1].port: 2223 is not allowed; use 1-65535 except"
                              " 2222, 2223 and 2224. Written: none. Not attempted: a")
     assert [m for m, p, b in fake.requests if m != "GET"] == []
 
 
-class FakeAPI:
+ENDPOINT = {"id": "e1", "name": "a", "state": {"state": "serving"}, "ports": [{"port": 8000}], "products": [{"id": "1"}],
+            "image": {"image": "img"}, "envs": [{"key": "TOKEN", "value": "old-secret"}]}
+
+
+def one_endpoint(method, path, body):
     """Answers the module's HTTP calls: one existing endpoint, creates of 'bad' fail with HTTP 400."""
-
-    ENDPOINT = {"id": "e1", "name": "a", "state": {"state": "serving"}, "ports": [{"port": 8000}], "products": [{"id": "1"}],
-                "image": {"image": "img"}, "envs": [{"key": "TOKEN", "value": "old-secret"}]}
-
-    def __init__(self):
-        self.requests = []
-
-    def __call__(self, url, data=None, method=None, **kwargs):
-        path = url.split("/gpu-instance/openapi/v1", 1)[1].split("?")[0]
-        body = json.loads(data) if data else None
-        self.requests.append((method, path, body))
-        if path == "/endpoints":
-            return Response({"endpoints": [self.ENDPOINT], "total": 1})
-        if path == "/endpoint/limit":
-            return Response({})
-        if path == "/endpoint":
-            return Response({"endpoint": self.ENDPOINT})
-        if path == "/endpoint/create":
-            if body["endpoint"]["name"] == "bad":
-                raise HTTPError(url, 400, "Bad Request", {}, io.BytesIO(b'{"code": 400, "message": "no capacity"}'))
-            return Response({"id": "e2"})
-        if path == "/endpoint/update":
-            return Response({})
-        raise AssertionError(path)
+    if path == "/endpoints":
+        return {"endpoints": [ENDPOINT], "total": 1}
+    if path == "/endpoint/limit":
+        return {}
+    if path == "/endpoint":
+        return {"endpoint": ENDPOINT}
+    if path == "/endpoint/create":
+        if body["endpoint"]["name"] == "bad":
+            return (400, '{"code": 400, "message": "no capacity"}', {})
+        return {"id": "e2"}
+    if path == "/endpoint/update":
+        return {}
+    raise AssertionError(path)
 
 
-def test_one_failure_fails_the_module_with_every_result_and_no_secret(monkeypatch):
-    fake = FakeAPI()
+def fake_api():
+    return FakeOpener(route=one_endpoint)
+
+
+def test_one_failure_fails_the_module_with_every_result_and_no_secret(run_module):
+    fake = fake_api()
     args = {"endpoints": [dict(NEW, name="bad"), {"name": "a", "secret_envs": {"TOKEN": "new-secret"}}, dict(NEW, name="good")],
             "wait": False}
-    failed, result = run_module(monkeypatch, args, opener=fake)
+    failed, result = run_module(novita_endpoint_fleet.main, args, opener=fake)
     assert failed is True
     assert result["msg"] == ("1 of 3 endpoints failed: bad: Novita API returned HTTP 400 on POST /endpoint/create: no capacity."
                              " Written: a (updated), good (created)")
@@ -150,9 +127,9 @@ def test_one_failure_fails_the_module_with_every_result_and_no_secret(monkeypatc
 
 
 @pytest.mark.parametrize("secret_envs", ['{"TOKEN": "fleet-unit-secret"}', "TOKEN=fleet-unit-secret"], ids=["json", "key=value"])
-def test_secret_envs_given_as_a_string_are_hidden_in_the_invocation(monkeypatch, secret_envs):
-    fake = FakeAPI()
-    failed, result = run_module(monkeypatch, {"endpoints": [{"name": "a", "secret_envs": secret_envs}], "wait": False}, opener=fake)
+def test_secret_envs_given_as_a_string_are_hidden_in_the_invocation(run_module, secret_envs):
+    fake = fake_api()
+    failed, result = run_module(novita_endpoint_fleet.main, {"endpoints": [{"name": "a", "secret_envs": secret_envs}], "wait": False}, opener=fake)
     assert failed is False and result["endpoints"][0]["action"] == "updated"
     update = [b for m, p, b in fake.requests if p == "/endpoint/update"][0]
     assert update["envs"] == [{"key": "TOKEN", "value": "fleet-unit-secret"}]
@@ -161,7 +138,7 @@ def test_secret_envs_given_as_a_string_are_hidden_in_the_invocation(monkeypatch,
 
 
 @pytest.mark.parametrize("secret_envs", ['{"TOKEN": "fleet-unit-secret"}', "TOKEN=fleet-unit-secret"], ids=["json", "key=value"])
-def test_secret_envs_given_as_a_string_are_hidden_when_the_task_is_refused(monkeypatch, secret_envs):
-    failed, result = run_module(monkeypatch, {"endpoints": [{"name": "a", "secret_envs": secret_envs}, {"name": "b", "bogus": 1}]})
+def test_secret_envs_given_as_a_string_are_hidden_when_the_task_is_refused(run_module, secret_envs):
+    failed, result = run_module(novita_endpoint_fleet.main, {"endpoints": [{"name": "a", "secret_envs": secret_envs}, {"name": "b", "bogus": 1}]})
     assert failed is True and result["errors"][0].startswith("endpoints[1].bogus: not an option")
     assert "fleet-unit-secret" not in repr(result)

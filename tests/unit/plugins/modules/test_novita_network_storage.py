@@ -6,51 +6,38 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import ast
-import importlib.util
-import os
-
 import pytest
-import yaml
 
 from ansible_collections.novita.cloud.plugins.module_utils import api, network_storage
 from ansible_collections.novita.cloud.plugins.modules import novita_network_storage
-from ansible_collections.novita.cloud.tests.unit.plugins.module_utils.test_network_storage import StorageClient, mounting, storage
-from ansible_collections.novita.cloud.tests.unit.plugins.modules import module_runner
-
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".."))
+from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient, load_file, module_docs, mounting, storage
 
 
-def run(monkeypatch, args, client, check_mode=False, diff=False):
-    return module_runner.run_module(monkeypatch, novita_network_storage.main, dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff),
-                                    client=client)
-
-
-def test_create_then_rerun_unchanged(monkeypatch):
-    client = StorageClient(reply_id=False)
-    failed, result = run(monkeypatch, {"name": "team-models", "cluster_name": "us-east", "size": 50}, client)
+def test_create_then_rerun_unchanged(run_module):
+    client = FakeClient(reply_id=False)
+    failed, result = run_module(novita_network_storage.main, {"name": "team-models", "cluster_name": "us-east", "size": 50}, client)
     assert failed is False and result["changed"] is True and result["action"] == "created"
     assert result["network_storage"] == {"id": "ns-11", "name": "team-models", "size": 50, "cluster_id": "c1", "cluster_name": "us-east",
                                          "price": "0.07"}
     assert "diff" not in result
     client.calls = []
-    failed, result = run(monkeypatch, {"name": "team-models", "cluster_name": "us-east", "size": 50}, client)
+    failed, result = run_module(novita_network_storage.main, {"name": "team-models", "cluster_name": "us-east", "size": 50}, client)
     assert failed is False and result["changed"] is False and result["action"] == "unchanged"
     assert client.calls == [("GET", "/networkstorages/list")]
 
 
-def test_check_mode_and_diff_write_nothing(monkeypatch):
-    client = StorageClient([storage("ns-1", "models", 100)])
-    failed, result = run(monkeypatch, {"name": "models", "size": 120}, client, check_mode=True, diff=True)
+def test_check_mode_and_diff_write_nothing(run_module):
+    client = FakeClient(storages=[storage("ns-1", "models", 100)])
+    failed, result = run_module(novita_network_storage.main, {"name": "models", "size": 120}, client, check_mode=True, diff=True)
     assert failed is False and result["changed"] is True and result["action"] == "updated"
     assert result["diff"]["before"]["size"] == 100 and result["diff"]["after"]["size"] == 120
     assert result["diff"]["before_header"] == "network storage models (ns-1)"
     assert client.writes() == []
 
 
-def test_every_problem_of_the_task_is_reported_with_no_write(monkeypatch):
-    client = StorageClient()
-    failed, result = run(monkeypatch, {"name": "my storage", "cluster_name": "nowhere", "size": 0}, client)
+def test_every_problem_of_the_task_is_reported_with_no_write(run_module):
+    client = FakeClient()
+    failed, result = run_module(novita_network_storage.main, {"name": "my storage", "cluster_name": "nowhere", "size": 0}, client)
     assert failed is True
     assert result["errors"] == [
         "name: 'my storage' is not allowed; a network storage name has letters (A-Z, a-z), digits and hyphens only",
@@ -62,10 +49,9 @@ def test_every_problem_of_the_task_is_reported_with_no_write(monkeypatch):
     assert client.writes() == []
 
 
-def test_a_missing_api_key_is_reported_with_the_task_problems(monkeypatch):
+def test_a_missing_api_key_is_reported_with_the_task_problems(run_module, monkeypatch):
     monkeypatch.delenv("NOVITA_API_KEY", raising=False)
-    failed, result = module_runner.run_module(monkeypatch, novita_network_storage.main,
-                                              {"api_key": "", "name": "bad_name", "size": 5, "cluster_id": "c1"})
+    failed, result = run_module(novita_network_storage.main, {"api_key": "", "name": "bad_name", "size": 5, "cluster_id": "c1"})
     assert failed is True
     assert len(result["errors"]) == 3 and result["errors"][2] == api.KEY_MISSING_MESSAGE
 
@@ -74,57 +60,57 @@ def test_a_missing_api_key_is_reported_with_the_task_problems(monkeypatch):
     ({"name": "a", "cluster_id": "c1", "cluster_name": "us-east"}, "parameters are mutually exclusive: cluster_id|cluster_name"),
     ({"size": 10}, "one of the following is required: id, name"),
 ])
-def test_option_rules_of_the_argument_spec(monkeypatch, args, message):
-    client = StorageClient()
-    failed, result = run(monkeypatch, args, client)
+def test_option_rules_of_the_argument_spec(run_module, args, message):
+    client = FakeClient()
+    failed, result = run_module(novita_network_storage.main, args, client)
     assert failed is True and result["msg"] == message and client.calls == []
 
 
-def test_delete_refused_while_mounted_then_forced(monkeypatch):
-    client = StorageClient([storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1")])
-    failed, result = run(monkeypatch, {"name": "models", "state": "absent"}, client)
+def test_delete_refused_while_mounted_then_forced(run_module, monkeypatch):
+    client = FakeClient(storages=[storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1")])
+    failed, result = run_module(novita_network_storage.main, {"name": "models", "state": "absent"}, client)
     assert failed is True and result["changed"] is False and result["action"] == "none" and result["planned"] == "deleted"
     assert "mounted by 1 endpoint(s): chat (ep-1)" in result["msg"]
     assert result["used_by"] == [{"id": "ep-1", "name": "chat"}] and result["network_storage_id"] == "ns-1"
     assert client.writes() == []
     warnings = []
     monkeypatch.setattr(novita_network_storage.AnsibleModule, "warn", lambda self, text: warnings.append(text))
-    failed, result = run(monkeypatch, {"name": "models", "state": "absent", "force": True}, client)
+    failed, result = run_module(novita_network_storage.main, {"name": "models", "state": "absent", "force": True}, client)
     assert failed is False and result["changed"] is True and result["action"] == "deleted"
     assert "warnings" not in result and "chat (ep-1)" in warnings[0]
     assert client.storages == []
 
 
 @pytest.mark.parametrize("args", [{"size": 50}, {"cluster_id": "c2"}], ids=["shrink", "other-cluster"])
-def test_a_refused_change_says_it_was_an_update(monkeypatch, args):
-    client = StorageClient([storage("ns-1", "models", 100)])
-    failed, result = run(monkeypatch, dict(args, name="models"), client)
+def test_a_refused_change_says_it_was_an_update(run_module, args):
+    client = FakeClient(storages=[storage("ns-1", "models", 100)])
+    failed, result = run_module(novita_network_storage.main, dict(args, name="models"), client)
     assert failed is True and result["action"] == "none" and result["planned"] == "updated" and result["changed"] is False
     assert result["network_storage_id"] == "ns-1" and client.writes() == []
 
 
-def test_duplicate_names_fail_listing_the_ids(monkeypatch):
-    client = StorageClient([storage("ns-1", "models"), storage("ns-2", "models", size=50)])
-    failed, result = run(monkeypatch, {"name": "models", "size": 200}, client)
+def test_duplicate_names_fail_listing_the_ids(run_module):
+    client = FakeClient(storages=[storage("ns-1", "models"), storage("ns-2", "models", size=50)])
+    failed, result = run_module(novita_network_storage.main, {"name": "models", "size": 200}, client)
     assert failed is True and result["network_storage_ids"] == ["ns-1", "ns-2"]
     assert result["msg"] == "name: 2 network storages are named models (IDs: ns-1, ns-2); set id to choose the one to manage"
     assert client.writes() == []
 
 
-def test_identical_duplicates_are_managed_through_the_first_by_id_with_a_warning(monkeypatch):
-    client = StorageClient([storage("ns-10", "models"), storage("ns-9", "models")])
+def test_identical_duplicates_are_managed_through_the_first_by_id_with_a_warning(run_module, monkeypatch):
+    client = FakeClient(storages=[storage("ns-10", "models"), storage("ns-9", "models")])
     warnings = []
     monkeypatch.setattr(novita_network_storage.AnsibleModule, "warn", lambda self, text: warnings.append(text))
-    failed, result = run(monkeypatch, {"name": "models", "size": 100, "cluster_id": "c1"}, client)
+    failed, result = run_module(novita_network_storage.main, {"name": "models", "size": 100, "cluster_id": "c1"}, client)
     assert failed is False and result["changed"] is False and result["network_storage"]["id"] == "ns-9"
     assert warnings == ["2 network storages are named models, with the same size and cluster (IDs: ns-10, ns-9); this run manages ns-9,"
                         " the first by ID, and leaves ns-10 alone: delete it if nothing mounts it"]
-    failed, result = run(monkeypatch, {"name": "models", "size": 200}, client)
+    failed, result = run_module(novita_network_storage.main, {"name": "models", "size": 200}, client)
     assert failed is False and result["changed"] is True and result["network_storage"]["id"] == "ns-9"
     assert client.sent("/networkstorage/update") == [{"storageId": "ns-9", "storageName": "models", "storageSize": 200}]
     # They differ now; the one with the task's values is still the one managed, and the rerun changes nothing.
     del warnings[:]
-    failed, result = run(monkeypatch, {"name": "models", "size": 200}, client)
+    failed, result = run_module(novita_network_storage.main, {"name": "models", "size": 200}, client)
     assert failed is False and result["changed"] is False and result["network_storage"]["id"] == "ns-9"
     assert warnings == ["2 network storages are named models (IDs: ns-10, ns-9); this run manages ns-9, the only one with the task's"
                         " values, and leaves ns-10 alone: delete it if nothing mounts it"]
@@ -133,21 +119,6 @@ def test_identical_duplicates_are_managed_through_the_first_by_id_with_a_warning
 
 # ---------------------------------------------------------------------------
 # the documentation
-
-
-def module_docs(name):
-    with open(os.path.join(ROOT, "plugins", "modules", name + ".py")) as handle:
-        tree = ast.parse(handle.read())
-    return dict((node.targets[0].id, node.value.value) for node in tree.body
-                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id in ("DOCUMENTATION", "EXAMPLES", "RETURN"))
-
-
-def schema_docs():
-    spec = importlib.util.spec_from_file_location("schema_docs", os.path.join(ROOT, "tools", "schema_docs.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 SCHEMA = network_storage.NETWORK_STORAGE_SCHEMA
@@ -164,12 +135,12 @@ GENERATED += [(module, "RETURN", "api_requests", 0, api.API_REQUESTS_DOCS) for m
 @pytest.mark.parametrize("module, docstring, block, indent, data", GENERATED, ids=["%s-%s" % (g[0], g[2]) for g in GENERATED])
 def test_generated_doc_blocks_match_the_schema(module, docstring, block, indent, data):
     """The blocks between the BEGIN/END generated markers are what tools/schema_docs.py renders from the rows."""
-    text = module_docs(module)[docstring]
-    assert schema_docs().replace_block(text, block, indent, data) == text
+    text = module_docs(module, parse=False)[docstring]
+    assert load_file("schema_docs", "tools/schema_docs.py").replace_block(text, block, indent, data) == text
 
 
 def test_documented_options_match_the_argument_spec():
-    options = yaml.safe_load(module_docs("novita_network_storage")["DOCUMENTATION"])["options"]
+    options = module_docs("novita_network_storage")["DOCUMENTATION"]["options"]
     spec = network_storage.network_storage_argument_spec()
     assert sorted(options) == sorted(spec)
     for name, data in options.items():

@@ -3,317 +3,50 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Endpoint operations on the API and the convergence of one declared endpoint."""
+"""The convergence of one declared endpoint, and the resolution of the names an endpoint task gives (credential, storages)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import datetime
-import re
-import time
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, create_once, delete_by_id, error_name, is_not_found, raise_problems
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
-    apply_options,
-    build_payload,
+    ENDPOINT_SCHEMA,
     check_limits,
-    create_base,
-    diff_header,
     diff_views,
     endpoint_result,
     env_value,
     hidden_env_names,
     hidden_env_values,
-    immutable_changes,
-    model_from_api,
     validate_model,
 )
-
-SERVING_STATE = "serving"
-FAILED_STATES = ("failed", "error")
-# States that say the endpoint is on its way somewhere: never "settled", whatever else the read shows.
-TRANSITIONAL_STATES = ("pending", "creating", "initializing", "updating", "deleting", "terminating")
-# An endpoint with min_num 0 may never report serving (no worker runs): its wait ends when its settings read back,
-# it reports no error and the same non-transitional state holds for this many reads in a row.
-ZERO_WORKER_STABLE_READS = 3
-POLL_FIRST_DELAY = 1.0
-# Reads of an endpoint whose update got no clear reply, to tell an applied update from a stale read.
-READ_BACK_READS = 3
-POLL_MAX_DELAY = 5.0
-APP_NAME_TAKEN = "SERVERLESS_APP_NAME_IS_EXIST"
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import POLL_FIRST_DELAY, READ_BACK_READS, EndpointError, settings_read_back
+from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, NONE, RECREATED, UPDATED
+from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, created_at
 
 
-# What a converger did (or, in check mode, would do) to its endpoint: the ``action`` of its result.
-CREATED, UPDATED, RECREATED, DELETED, UNCHANGED = "created", "updated", "recreated", "deleted", "unchanged"
-# The action of a run that failed before its write: nothing was done; ``planned`` says what it was about to do.
-NONE = "none"
-
-
-class EndpointError(NovitaError):
-    """A failure of an endpoint operation that is not one API request's error (those are NovitaAPIError)."""
-
-
-class ProblemsError(EndpointError):
-    """The problems a run found before any write (``errors`` lists them); nothing was written."""
-
-
-class EndpointAPI:
-    """The v1 endpoint calls, in the shapes the API uses (wrapped create and get, delete by ``name``)."""
-
-    def __init__(self, client, sleep=time.sleep, clock=time.monotonic):
-        self.client = client
-        self._sleep = sleep
-        self._clock = clock
-        # Endpoints a create must never be taken to have made (the one a recreate replaces has the same name).
-        self.excluded_ids = set()
-
-    def pause(self, seconds):
-        self._sleep(seconds)
-
-    def get(self, endpoint_id):
-        """The endpoint with this ID, or None when the API does not know it."""
-        try:
-            data = self.client.get("/endpoint", {"id": endpoint_id})
-        except NovitaAPIError as exc:
-            # Not found comes as a 404 or as a 400 whose reason is SERVERLESS_ENDPOINT_NOT_FOUND.
-            if is_not_found(exc):
-                return None
-            raise
-        endpoint = data.get("endpoint") if isinstance(data, dict) else None
-        return endpoint if isinstance(endpoint, dict) and endpoint else None
-
-    def list(self):
-        return self.client.list_all("/endpoints", "endpoints")
-
-    def find_by_name(self, name):
-        """The one endpoint with this name, None if there is none; several are an error (names are not unique in the API)."""
-        matches = [e for e in self.list() if e.get("name") == name]
-        if len(matches) > 1:
-            ids = sorted(str(e.get("id")) for e in matches)
-            raise EndpointError("%d endpoints are named %s (IDs: %s); set id to choose the one to manage" % (len(matches), name, ", ".join(ids)),
-                                endpoint_ids=ids)
-        return matches[0] if matches else None
-
-    def limits(self):
-        return self.client.get("/endpoint/limit")
-
-    def registry_auths(self):
-        """The account's registry credentials (only their ``id`` and ``name`` are kept: the API also sends the password)."""
-        items = self.client.read_list("/repository/auths", "data")
-        # The passwords came with the list: never in a message from now on.
-        self.client.add_secrets(*[str(a["password"]) for a in items if a.get("password")])
-        return [dict(id=str(a.get("id")), name=a.get("name")) for a in items]
-
-    def network_storages(self, name):
-        """The network storages whose name contains ``name`` (the API's filter), every page, checked by the pager."""
-        return self.client.list_all("/networkstorages/list", "data", query={"storageName": name}, page_param="pageNo",
-                                    key=lambda storage: storage.get("storageId"))
-
-    def create(self, body):
-        """Create the endpoint and return ``(id, adopted)``, never making two endpoints with one name.
-
-        The create is sent once (see ``create_once``): after a failure that leaves open whether the API created the
-        endpoint, the list is read again and an endpoint with the name is adopted (``adopted`` is True); only when none
-        exists is the create sent again. A create without a name cannot be looked up: its transient failures are final.
-        """
-        name = body.get("name")
-
-        def gave_up(exc, attempts):
-            return EndpointError("%s; no endpoint named %s exists, so none was created (gave up after %d attempts)"
-                                 % (exc.msg, name, attempts), failure=exc.to_dict())
-
-        data, found = create_once(self.client, lambda: self._send_create(body), (lambda exc: self._find_after_ambiguous_create(name, exc))
-                                  if name else None, gave_up)
-        if found is not None:
-            return str(found["id"]), True
-        endpoint_id = data.get("id") if isinstance(data, dict) else None
-        if not endpoint_id:
-            raise EndpointError("Novita API accepted the create request for %s but returned no endpoint ID (response: %s)"
-                                % (name, self.client.scrub(repr(data))))
-        return str(endpoint_id), False
-
-    def _send_create(self, body):
-        try:
-            return self.client.post("/endpoint/create", {"endpoint": body})
-        except NovitaAPIError as exc:
-            if _names_reason(exc, APP_NAME_TAKEN):
-                raise EndpointError("app_name: %s is already used by another endpoint of this account (%s); app names are unique per account:"
-                                    " choose another app_name, or leave it out to use the endpoint ID. Nothing was created"
-                                    % (body.get("appName"), APP_NAME_TAKEN), failure=exc.to_dict())
-            raise
-
-    def _find_after_ambiguous_create(self, name, exc):
-        try:
-            matches = [e for e in self.list() if e.get("name") == name and str(e.get("id")) not in self.excluded_ids]
-            if len(matches) > 1:
-                self.find_by_name(name)  # raises, naming them
-            return matches[0] if matches else None
-        except NovitaAPIError as lookup:
-            unknown = EndpointError("%s; whether endpoint %s was created is unknown: looking it up failed too: %s. Check before running again"
-                                    % (exc.msg, name, lookup.msg), failure=exc.to_dict())
-            unknown.outcome_unknown = True
-            raise unknown
-
-    def update(self, body):
-        """Send the full replacement; repeating it is harmless, so transient failures are retried."""
-        self.client.post("/endpoint/update", body, retry=True)
-
-    def delete(self, endpoint_id):
-        """Delete by ID (the API's key is ``name``), retried on transient failures; an endpoint already gone counts as deleted."""
-        delete_by_id(self.client, "/endpoint/delete", {"name": endpoint_id})
-
-    def wait(self, endpoint_id, timeout, gone=False, expect=None, previous=None, warnings=None):
-        """Poll until the endpoint is ready (or, with ``gone``, until it no longer exists); returns the last read.
-
-        Ready means: no error, and the state is ``serving``, and, when ``expect`` (option -> value of the model) is
-        given, the read shows those settings. ``previous`` holds the same options' values before the write: a read that
-        still shows them is stale (the API may report the old ``serving`` endpoint for a moment after an update) and the
-        wait goes on. An endpoint with ``min_num`` 0 may run no worker and never report ``serving``: it is ready once its
-        settings read back, it reports no error and the same state that is not a transition (pending, creating, ...)
-        holds for ``ZERO_WORKER_STABLE_READS`` reads; a warning then names the state. Any state the module does not know
-        is "not ready yet"; ``failed``, ``error`` or a non-empty ``state.error`` fails at once.
-        """
-        deadline = self._clock() + timeout
-        delay = POLL_FIRST_DELAY
-        readiness = None if gone else _Readiness(endpoint_id, expect, previous, warnings)
-        while True:
-            endpoint = self.get(endpoint_id)
-            if endpoint is None:
-                if gone:
-                    return None
-                raise EndpointError("endpoint %s disappeared while waiting for it to serve" % endpoint_id, endpoint_id=endpoint_id)
-            state = endpoint.get("state") if isinstance(endpoint.get("state"), dict) else {}
-            if readiness is not None and readiness.ready(endpoint, state):
-                return endpoint
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                stale = not gone and settings_read_back(endpoint, expect, previous) is False
-                raise EndpointError("timed out waiting for endpoint %s to %s; last state: %s%s"
-                                    % (endpoint_id, "be deleted" if gone else "serve", _state_text(state),
-                                       ", still showing the settings before the update" if stale else ""),
-                                    endpoint_id=endpoint_id, endpoint_state=state)
-            self._sleep(min(delay, remaining))
-            delay = min(delay * 2, POLL_MAX_DELAY)
-
-
-class _Readiness:
-    """Tells, read after read, whether an endpoint being waited for is ready (see ``EndpointAPI.wait``)."""
-
-    def __init__(self, endpoint_id, expect, previous, warnings):
-        self.endpoint_id = endpoint_id
-        self.expect = expect
-        self.previous = previous
-        self.warnings = warnings
-        self.stable_state, self.stable_reads = None, 0
-
-    def ready(self, endpoint, state):
-        """Whether this read shows the endpoint ready; an endpoint that reports a failure raises."""
-        state_name = str(state.get("state") or "").strip().lower()
-        if state_name in FAILED_STATES or state.get("error"):
-            raise EndpointError("endpoint %s reports state %s: it failed; look at the endpoint's log in the Novita console, fix the cause"
-                                " and run the task again" % (self.endpoint_id, _state_text(state)),
-                                endpoint_id=self.endpoint_id, endpoint_state=state)
-        settled = settings_read_back(endpoint, self.expect, self.previous)
-        if settled is not False and state_name == SERVING_STATE:
-            if settled is None:
-                self._warn("endpoint %s serves, but reads back %s differently from what was sent" % (self.endpoint_id, ", ".join(sorted(self.expect))))
-            return True
-        return self._settled_without_workers(endpoint, state, state_name, settled)
-
-    def _settled_without_workers(self, endpoint, state, state_name, settled):
-        """An endpoint with min_num 0 whose settings read back is ready once one state that is no transition held long enough."""
-        if settled is not True or not _zero_workers(endpoint) or state_name in TRANSITIONAL_STATES:
-            self.stable_state, self.stable_reads = None, 0
-            return False
-        self.stable_reads = self.stable_reads + 1 if state_name == self.stable_state else 1
-        self.stable_state = state_name
-        if self.stable_reads < ZERO_WORKER_STABLE_READS:
-            return False
-        self._warn("endpoint %s has min_num 0 and reports state %s, not serving; its settings read back and the state held"
-                   " for %d reads, so the wait ended" % (self.endpoint_id, _state_text(state), self.stable_reads))
-        return True
-
-    def _warn(self, text):
-        if self.warnings is not None:
-            self.warnings.append(text)
-
-
-def settings_read_back(endpoint, expect, previous):
-    """Whether a read shows the settings a write sent: True; False while it still shows the ones before (a stale read);
-    None when it shows neither (the API stored something else). Without ``expect`` there is nothing to compare: True."""
-    if not expect:
-        return True
-    model = model_from_api(endpoint)
-    if all(model.get(key) == value for key, value in expect.items()):
-        return True
-    if previous is None or any(model.get(key) == previous.get(key) for key in expect):
-        return False
-    return None
-
-
-def _zero_workers(endpoint):
-    worker_config = endpoint.get("workerConfig") if isinstance(endpoint.get("workerConfig"), dict) else {}
-    try:
-        return int(worker_config.get("minNum")) == 0
-    except (TypeError, ValueError):
-        return False
-
-
-def _names_reason(exc, reason):
-    """Whether an API error names this reason: its error name, or failing one, its message."""
-    return reason in str(error_name(exc) or exc.api_message or "")
-
-
-def _state_text(state):
-    text = str(state.get("state") or "unknown")
-    extra = [str(state[k]) for k in ("error", "message") if state.get(k)]
-    return text + (" (%s)" % "; ".join(extra) if extra else "")
-
-
-class EndpointConverger:
+class EndpointConverger(Converger):
     """Brings one endpoint to the state a task declares, within the request budget:
 
     by id 1 read, by name the list pages; the limits only when a write is coming; then the one write
     and the wait polls. Check mode makes the same reads and no write.
     """
 
+    NOUN = RESULT_KEY = "endpoint"
+
     def __init__(self, api, params, check_mode=False, want_diff=False, problems=()):
-        self.api = api
-        self.params = params
-        self.check_mode = check_mode
-        self.want_diff = want_diff
         # Problems found so far (``problems``: the task's own, see ``validate_options``). The run goes on with its reads
         # to find the rest (names that do not resolve, create-only changes, account limits) and reports them all
         # together before any write.
-        self.problems = list(problems)
+        super(EndpointConverger, self).__init__(params, check_mode, want_diff, problems)
+        self.api = api
         self._names_resolved = True
         self._replaced_id = None  # with recreate: the endpoint the diff's before side is about
         self.secret_names = set(str(k) for k in (params.get("secret_envs") or {}))
-        self.result = {"changed": False, "action": UNCHANGED, "endpoint": {}}
         # Error replies may quote a request body, which carries every env value: the client scrubs the task's
         # secret values, and (once the endpoint is read) the values of variables the task does not declare plain.
         self.api.client.add_secrets(*[env_value(v) for v in (params.get("secret_envs") or {}).values()])
-
-    def run(self):
-        """Converge and return the module result.
-
-        Every problem found before the first write is reported together, in one error: the task's own (given to
-        the constructor), names that do not resolve, create-only changes without ``recreate``, the values the
-        endpoint would have outside the account's limits. Nothing is written when there is one.
-        """
-        if self.params.get("state") == "absent":
-            self._stop_on_problems()
-            return self._absent(self._lookup())
-        try:
-            return self._present()
-        except NovitaError as exc:
-            if not self.problems or isinstance(exc, ProblemsError):
-                raise
-            # A read failed, so the rest cannot be checked; the problems found so far are still the answer.
-            self.problems.append("the checks that need the API could not be made: %s" % exc.msg)
-            self._stop_on_problems(**exc.details)
-            raise
 
     def _lookup(self):
         params = self.params
@@ -338,19 +71,19 @@ class EndpointConverger:
                 self.problems.append("id: no endpoint with id %s exists; to create an endpoint, give name without id" % params["id"])
                 self._stop_on_problems()
             return self._create(None)
-        current_model = model_from_api(current)
+        current_model = ENDPOINT_SCHEMA.model_from_api(current)
         if not params.get("id") and self._needs_write(current_model):
             # The list may lag behind the last write: a full replace is built from a read by ID, never from the list.
             current = self._read_fresh(current)
-            current_model = model_from_api(current)
-        immutable = immutable_changes(current_model, params)
+            current_model = ENDPOINT_SCHEMA.model_from_api(current)
+        immutable = ENDPOINT_SCHEMA.immutable_changes(current_model, params)
         if immutable and not params.get("recreate"):
             self.problems.extend("%s: endpoint %s cannot change %s from %r to %r: it is set at creation only; set recreate=true to"
                                  " delete the endpoint and create it anew" % (option, current.get("id"), option, old, new)
                                  for option, old, new in immutable)
             # What the update would be, checked too: every problem shows now, not after recreate=true is added.
             self._plan(RECREATED)
-            self._validate(apply_options(current_model, params), creating=False)
+            self._validate(ENDPOINT_SCHEMA.apply_options(current_model, params), creating=False)
         if immutable:
             return self._create(current, current_model)
         return self._update(current, current_model)
@@ -370,7 +103,7 @@ class EndpointConverger:
         return False
 
     def _needs_write(self, current_model):
-        return bool(immutable_changes(current_model, self.params)) or apply_options(current_model, self.params) != current_model
+        return bool(ENDPOINT_SCHEMA.immutable_changes(current_model, self.params)) or ENDPOINT_SCHEMA.apply_options(current_model, self.params) != current_model
 
     def _read_fresh(self, listed):
         """The endpoint the list showed, read again by ID; it must still exist."""
@@ -399,7 +132,7 @@ class EndpointConverger:
         if current is None:
             return self._finish(None, None, None, None, changed=False)
         endpoint_id = current["id"]
-        before = model_from_api(current)
+        before = ENDPOINT_SCHEMA.model_from_api(current)
         self._plan(DELETED)
         # changed becomes true once the delete was accepted, not before: a refused delete changed nothing.
         self._finish(current, before, before, None, changed=self.check_mode)
@@ -413,13 +146,13 @@ class EndpointConverger:
         return self.result
 
     def _update(self, current, current_model):
-        desired = apply_options(current_model, self.params)
+        desired = ENDPOINT_SCHEMA.apply_options(current_model, self.params)
         if desired == current_model and not self.problems:
             return self._finish(current, current_model, current_model, desired, changed=False)
         self._plan(UPDATED)
         self._validate(desired, creating=False)
         endpoint_id = current["id"]
-        body = dict(id=endpoint_id, **build_payload(desired, for_create=False))
+        body = dict(id=endpoint_id, **ENDPOINT_SCHEMA.build_payload(desired, for_create=False))
         if self.check_mode:
             self._done()
             return self._finish(current, desired, current_model, desired, changed=True)
@@ -460,16 +193,16 @@ class EndpointConverger:
     def _create(self, replaced, replaced_model=None):
         """Create the endpoint; with ``replaced`` (``recreate``), replace that one, keeping its settings (see ``_recreate``)."""
         if replaced is None:
-            desired = apply_options(create_base(), self.params)
+            desired = ENDPOINT_SCHEMA.apply_options(ENDPOINT_SCHEMA.create_base(), self.params)
         else:
             base = dict(replaced_model)
             if base["app_name"] == replaced.get("id"):
                 base["app_name"] = ""  # the API's default (the ID) goes with the old endpoint
-            desired = apply_options(base, self.params)
+            desired = ENDPOINT_SCHEMA.apply_options(base, self.params)
         self._plan(CREATED if replaced is None else RECREATED)
         self._replaced_id = replaced["id"] if replaced is not None else None
         self._validate(desired, creating=True)
-        body = build_payload(desired, for_create=True)
+        body = ENDPOINT_SCHEMA.build_payload(desired, for_create=True)
         if self.check_mode:
             self._done()
             return self._finish({"id": None, "state": None}, desired, replaced_model, desired, changed=True)
@@ -516,7 +249,7 @@ class EndpointConverger:
 
     def _restore(self, replaced_model, done, exc):
         """The replacement was refused after the old endpoint was deleted: create the old one again, with every setting it had."""
-        old_body = build_payload(replaced_model, for_create=True)
+        old_body = ENDPOINT_SCHEMA.build_payload(replaced_model, for_create=True)
         try:
             restored_id, dummy = self.api.create(old_body)
         except NovitaError as again:
@@ -559,8 +292,8 @@ class EndpointConverger:
     def _adopt_rival(self, kept, done, replaced_model, desired, warnings):
         """Another run created the same name first: its endpoint is kept (and converged), this run's copy is gone."""
         action = self.result["action"]
-        kept_model = model_from_api(kept)
-        if apply_options(kept_model, self.params) != kept_model:
+        kept_model = ENDPOINT_SCHEMA.model_from_api(kept)
+        if ENDPOINT_SCHEMA.apply_options(kept_model, self.params) != kept_model:
             result = self._update(kept, kept_model)
         else:
             final = kept
@@ -622,10 +355,6 @@ class EndpointConverger:
             self.problems.append("the account's limits could not be read to check the values against them: %s" % exc.msg)
         self._stop_on_problems()
 
-    def _stop_on_problems(self, **details):
-        """Raise one error listing every problem found, if there is one (see ``raise_problems``); nothing was written."""
-        raise_problems(self.problems, ProblemsError, **details)
-
     def _after_write(self, done, endpoint_id, func, *args, **kwargs):
         """Run a step that follows a write; if it fails, the message says what was already done."""
         try:
@@ -643,21 +372,14 @@ class EndpointConverger:
     def _finish(self, endpoint, model, before, after, changed):
         """The result: ``endpoint`` is the API object (its ``id``, ``state``... are returned), ``model`` its settings
         (None: read them from ``endpoint``); ``before`` and ``after`` are the models for the diff."""
-        self.result["changed"] = changed
-        if not self.result.get("warnings"):
-            self.result.pop("warnings", None)
         hidden = self.hidden_env_names(endpoint, before, after)
-        self.result["endpoint"] = endpoint_result(endpoint, hidden, model=model)
+        diff = None
         if self.want_diff:
-            before_view, after_view = diff_views(before, after, hidden)
             endpoint_id = (endpoint or {}).get("id")
-            self.result["diff"] = {
-                "before": before_view,
-                "after": after_view,
-                "before_header": diff_header((before or after or {}).get("name") or self.params.get("name"), self._replaced_id or endpoint_id),
-                "after_header": diff_header((after or before or {}).get("name") or self.params.get("name"), endpoint_id),
-            }
-        return self.result
+            diff = diff_views(before, after, hidden) + (
+                self._header((before or after or {}).get("name") or self.params.get("name"), self._replaced_id or endpoint_id),
+                self._header((after or before or {}).get("name") or self.params.get("name"), endpoint_id))
+        return self._finished(changed, endpoint_result(endpoint, hidden, model=model), diff)
 
 
 def resolve_names(api, params, problems=None):
@@ -689,12 +411,11 @@ def resolve_names(api, params, problems=None):
 def _resolve_auth_name(api, params, errors):
     """Replace ``image.auth_name`` by the ID of the one registry credential with that name."""
     name = params["image"]["auth_name"]
-    matches = [a for a in api.registry_auths() if a["name"] == name]
-    if len(matches) == 1:
-        params["image"]["auth_id"] = matches[0]["id"]
-    elif matches:
-        errors.append("image.auth_name: %d registry credentials are named %s (IDs: %s); set image.auth_id instead"
-                      % (len(matches), name, ", ".join(sorted(a["id"] for a in matches))))
+    named = Named(api.registry_auths(), name, "registry credentials")
+    if named.one is not None:
+        params["image"]["auth_id"] = named.one["id"]
+    elif named.several:
+        errors.append("image.auth_name: %s; set image.auth_id instead" % named.several)
     else:
         errors.append("image.auth_name: no registry credential is named %s" % name)
     params["image"]["auth_name"] = None
@@ -705,15 +426,13 @@ def _resolve_storage_name(api, params, index, mount, cluster_from, errors):
     its cluster; returns what set ``cluster_id`` (for the message when a later mount disagrees)."""
     name = mount["storage_name"]
     where = "volume_mounts[%d].storage_name" % index
-    matches = [st for st in api.network_storages(name) if st.get("storageName") == name]
+    named = Named(api.network_storages(name), name, "network storages", name_key="storageName", id_key="storageId")
     mount["storage_name"] = None
-    if len(matches) != 1:
-        errors.append("%s: %s" % (where, "%d network storages are named %s (IDs: %s); set id instead"
-                                  % (len(matches), name, ", ".join(sorted(str(st.get("storageId")) for st in matches)))
-                                  if matches else "no network storage is named %s" % name))
+    if named.one is None:
+        errors.append("%s: %s" % (where, "%s; set id instead" % named.several if named.several else "no network storage is named %s" % name))
         return cluster_from
-    mount["id"] = str(matches[0].get("storageId"))
-    cluster = str(matches[0].get("clusterId") or "")
+    mount["id"] = str(named.one.get("storageId"))
+    cluster = str(named.one.get("clusterId") or "")
     if params.get("cluster_id") and params["cluster_id"] != cluster:
         errors.append("%s: network storage %s is in cluster %s, but %s is %s"
                       % (where, name, cluster, "cluster_id" if cluster_from is None else cluster_from, params["cluster_id"]))
@@ -721,61 +440,3 @@ def _resolve_storage_name(api, params, index, mount, cluster_from, errors):
     if not params.get("cluster_id"):
         params["cluster_id"], cluster_from = cluster, "the cluster of volume_mounts[%d]" % index
     return cluster_from
-
-
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-_ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
-
-
-def created_at(value):
-    """Seconds since the epoch of a ``createdAt`` value: ISO 8601 (UTC when no offset is given), or epoch seconds or milliseconds
-    (a number or a numeric string); None when it is missing or unreadable."""
-    if value is None or isinstance(value, bool):
-        return None
-    text = str(value).strip()
-    try:
-        number = float(text)
-    except ValueError:
-        number = None
-    if number is not None:
-        # More than 10^11 seconds is beyond the year 5000: such a number counts milliseconds.
-        return number / 1000.0 if abs(number) > 1e11 else number
-    match = _ISO_TIME.match(text)
-    if not match:
-        return None
-    day, clock, fraction, zone = match.groups()
-    try:
-        when = datetime.datetime.strptime(day + "T" + clock, "%Y-%m-%dT%H:%M:%S")
-    except ValueError:
-        return None
-    offset = 0
-    if zone and zone != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    seconds = (when.replace(tzinfo=datetime.timezone.utc) - _EPOCH).total_seconds() - offset
-    return seconds + (float(fraction) if fraction else 0.0)
-
-
-def fail(module, client, exc, result=None, **extra):
-    """End the module run with ``exc``: the message, the failure details and the partial result, every message scrubbed of
-    the API key and the secret values the client has learnt (including ones learnt after the error was made)."""
-    details = dict(result or {})
-    details.update(exc.details)
-    details.update(extra)
-    if details.get("changed") is False and details.get("action") not in (None, UNCHANGED, NONE):
-        # Nothing was written: the action says so, and ``planned`` what the run was about to do.
-        details["planned"] = details["action"]
-        details["action"] = NONE
-    msg, failure = client.scrub_failure(exc.msg, details.get("failure") if isinstance(details.get("failure"), dict) else None)
-    if isinstance(details.get("failure"), dict):
-        details["failure"] = failure
-    warn(module, client, details.pop("warnings", None))
-    details.pop("msg", None)
-    module.fail_json(msg=msg, **client.add_trace(details))
-
-
-def warn(module, client, warnings):
-    """Hand the run's warnings to Ansible (``module.warn``; a ``warnings`` key in the result is deprecated), scrubbed."""
-    for text in warnings or ():
-        module.warn(client.scrub(text))

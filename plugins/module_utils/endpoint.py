@@ -21,7 +21,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.schema import (
     FirstItem,
     Option,
     Returned,
-    Scalar,
+    Codec,
     Schema,
     check_range,
     get_path,
@@ -67,7 +67,7 @@ def _mount_sort_key(mount):
     return (mount["mount_path"], mount["type"], str(mount.get("id", "")), str(mount.get("size", "")))
 
 
-class EnvList(Scalar):
+class EnvList(Codec):
     """``envs``: a list of ``{"key", "value"}`` in the API, a dict name -> value in the model.
 
     The task gives ``envs`` and ``secret_envs`` (both go into the one list); with ``purge_envs`` they
@@ -102,7 +102,7 @@ class EnvList(Scalar):
         return envs
 
 
-class MountList(Scalar):
+class MountList(Codec):
     """``volume_mounts``: in the model a list sorted by mount path, each mount in canonical form (see ``normalise_mount``)."""
 
     def __init__(self):
@@ -230,7 +230,7 @@ ENDPOINT_OPTIONS = (
         "The endpoint's name; it must not be empty.",
         "Without O(id), the endpoint is looked up by this name. The name must be unique; if several"
         " endpoints have it, the module fails and lists their IDs. If none has it, the endpoint is created.",
-    ], api=["name"], codec=Scalar("str"), max_length=NAME_MAX_LENGTH, required_to_create=True, check=_check_name,
+    ], api=["name"], codec=Codec("str"), max_length=NAME_MAX_LENGTH, required_to_create=True, check=_check_name,
         required={FLEET_SCOPE: True},
         docs={FLEET_SCOPE: [
             "The endpoint's name; it must not be empty. The endpoint is looked up by this name.",
@@ -249,11 +249,11 @@ ENDPOINT_OPTIONS = (
         "Lowercase letters, digits and hyphens only; anything else is refused before any request.",
         "App names are unique per account. A name another endpoint already uses is refused by the API"
         " (C(SERVERLESS_APP_NAME_IS_EXIST)); the module then fails naming O(app_name) and the value, and nothing is created.",
-    ], api=["appName"], codec=Scalar("str"), immutable=True, omit_when_empty=True, check=_check_app_name,
+    ], api=["appName"], codec=Codec("str"), immutable=True, omit_when_empty=True, check=_check_app_name,
         returned={"description": ["The application name in the endpoint URL."], "sample": "llama-chat"}),
     Option("rootfs_size", "int", [
         "Size of each worker's root file system in GB.",
-    ], api=["rootfsSize"], codec=Scalar("int"), create_default=100, limit="RootfsSize", immutable=True, minimum=0,
+    ], api=["rootfsSize"], codec=Codec("int"), create_default=100, limit="RootfsSize", immutable=True, minimum=0,
         returned={"description": ["Root file system size in GB."], "sample": 100}),
     Option("image", "dict", [
         "The container image the workers run.",
@@ -261,12 +261,12 @@ ENDPOINT_OPTIONS = (
     ], api=["image"], suboptions=(
         Option("image", "str", [
             "The image reference, for example V(vllm/vllm-openai:latest).",
-        ], api=["image"], codec=Scalar("str"), max_length=511, required_to_create=True),
+        ], api=["image"], codec=Codec("str"), max_length=511, required_to_create=True),
         Option("auth_id", "str", [
             "The ID of the registry credential used to pull a private image.",
             "An empty string removes the credential.",
             "Mutually exclusive with O(image.auth_name).",
-        ], api=["authId"], codec=Scalar("str"), max_length=255),
+        ], api=["authId"], codec=Codec("str"), max_length=255),
         Option("auth_name", "str", [
             "The name of the registry credential used to pull a private image, as an alternative to O(image.auth_id).",
             "The module reads the account's registry credentials (one request, only when this option is set) and uses the"
@@ -276,7 +276,7 @@ ENDPOINT_OPTIONS = (
         Option("command", "str", [
             "The command the container runs instead of the image's default.",
             "An empty string removes the command.",
-        ], api=["command"], codec=Scalar("str"), max_length=2047),
+        ], api=["command"], codec=Codec("str"), max_length=2047),
     ), mutually_exclusive=[("auth_id", "auth_name")],
         returned={"description": ["The image settings."], "sample": {"image": "vllm/vllm-openai:latest", "auth_id": "", "command": ""}}),
     Option("port", "int", [
@@ -287,21 +287,21 @@ ENDPOINT_OPTIONS = (
         "Scaling and worker settings. " + _GIVEN_ONLY,
     ], api=["workerConfig"], suboptions=(
         Option("min_num", "int", ["The minimum number of workers; not more than O(worker_config.max_num)."],
-               api=["minNum"], codec=Scalar("int"), create_default=0, limit="WorkerNum", minimum=0),
+               api=["minNum"], codec=Codec("int"), create_default=0, limit="WorkerNum", minimum=0),
         Option("max_num", "int", ["The maximum number of workers."],
-               api=["maxNum"], codec=Scalar("int"), create_default=1, limit="WorkerNum", minimum=0),
+               api=["maxNum"], codec=Codec("int"), create_default=1, limit="WorkerNum", minimum=0),
         Option("free_timeout", "int", ["Seconds a worker may stay idle before it is released."],
-               api=["freeTimeout"], codec=Scalar("int"), create_default=300, limit="FreeTimeout", minimum=0),
+               api=["freeTimeout"], codec=Codec("int"), create_default=300, limit="FreeTimeout", minimum=0),
         Option("max_concurrent", "int", ["Concurrent requests per worker."],
-               api=["maxConcurrent"], codec=Scalar("int"), create_default=1, limit="ConcurrencyNum", minimum=0),
+               api=["maxConcurrent"], codec=Codec("int"), create_default=1, limit="ConcurrencyNum", minimum=0),
         Option("gpu_num", "int", ["GPUs per worker."],
-               api=["gpuNum"], codec=Scalar("int"), create_default=1, limit="GPUNum", minimum=0),
+               api=["gpuNum"], codec=Codec("int"), create_default=1, limit="GPUNum", minimum=0),
         Option("request_timeout", "int", ["Seconds a request may take. Sent only when set; an existing value is kept when left out."],
-               api=["requestTimeout"], codec=Scalar("optional_int"), limit="RequestTimeout", minimum=0),
+               api=["requestTimeout"], codec=Codec("optional_int"), limit="RequestTimeout", minimum=0),
         Option("cuda_version", "str", [
             "The CUDA version the workers need, one of the account's C(cudaVersionList) limit.",
             "Sent only when set; an existing value is kept when left out.",
-        ], api=["cudaVersion"], codec=Scalar("optional_str")),
+        ], api=["cudaVersion"], codec=Codec("optional_str")),
     ), returned={"description": ["The worker settings; C(request_timeout) and C(cuda_version) are V(null) when not set."],
                  "sample": {"min_num": 0, "max_num": 2, "free_timeout": 300, "max_concurrent": 1, "gpu_num": 1,
                             "request_timeout": None, "cuda_version": None}}),
@@ -311,10 +311,10 @@ ENDPOINT_OPTIONS = (
         Option("type", "str", [
             "V(queue) scales on the time requests wait in the queue (value in seconds);"
             " V(concurrency) scales on the number of queued requests.",
-        ], api=["type"], codec=Scalar("str"), choices=["queue", "concurrency"], create_default="queue"),
+        ], api=["type"], codec=Codec("str"), choices=["queue", "concurrency"], create_default="queue"),
         Option("value", "int", [
             "The threshold for the policy type.",
-        ], api=["value"], codec=Scalar("int"), create_default=1, minimum=0,
+        ], api=["value"], codec=Codec("int"), create_default=1, minimum=0,
             limit_doc="Checked against the account's limits for the policy type before any write, C(minQueueWaitTime) and"
                       " C(maxQueueWaitTime) for V(queue), C(minRequestNum) and C(maxRequestNum) for V(concurrency)."),
     ), returned={"description": ["The auto-scaling policy."], "sample": {"type": "queue", "value": 1}}),
@@ -322,7 +322,7 @@ ENDPOINT_OPTIONS = (
         "The health check. Only the path can be set.",
     ], api=["healthy"], suboptions=(
         Option("path", "str", ["The HTTP path the platform probes on O(port)."],
-               api=["path"], codec=Scalar("str"), create_default="/health"),
+               api=["path"], codec=Codec("str"), create_default="/health"),
     ), result=_result_healthy,
         returned={"description": ["The health check settings."],
                   "sample": {"path": "/health", "initial_delay": 10, "period": 10, "timeout": 10, "success_threshold": 1,
@@ -382,7 +382,7 @@ ENDPOINT_OPTIONS = (
         "The cluster the workers run in. Required with network volumes given by O(volume_mounts[].id); it must be the"
         " network storage's cluster. With O(volume_mounts[].storage_name) it defaults to the storage's cluster.",
         "Left out, the endpoint's current cluster is kept.",
-    ], api=["clusterID"], codec=Scalar("str"), max_length=255, omit_when_empty=True,
+    ], api=["clusterID"], codec=Codec("str"), max_length=255, omit_when_empty=True,
         returned={"description": ["The cluster ID; empty when none is set."], "sample": ""}),
     Option("recreate", "bool", [
         "What to do when O(product_id), O(app_name) or O(rootfs_size) differs from the endpoint's value;"
@@ -454,37 +454,11 @@ def declaration_argument_spec(schema=ENDPOINT_SCHEMA):
 # ---------------------------------------------------------------------------
 # the model
 
-def model_from_api(api, schema=ENDPOINT_SCHEMA):
-    """The model of an endpoint as the API returns it (get or list item)."""
-    return schema.model_from_api(api)
-
-
-def apply_options(base, params, schema=ENDPOINT_SCHEMA):
-    """The model the task asks for: ``base`` (current endpoint or create defaults) with every option the task set laid over it.
-
-    An option the task leaves out keeps the base value; inside a dict option only the sub-options
-    given are changed. ``envs``/``secret_envs`` replace the env set when ``purge_envs`` is true,
-    and ``volume_mounts``, when given, is the exact list.
-    """
-    return schema.apply_options(base, params)
-
-
-def create_base(schema=ENDPOINT_SCHEMA):
-    """The model an endpoint starts from when it is created: empty, with the official CLI's defaults."""
-    return schema.create_base()
-
-
-def immutable_changes(current, params, schema=ENDPOINT_SCHEMA):
-    """Create-only options the task sets to a value other than the endpoint's: [(option, current, wanted)]."""
-    return schema.immutable_changes(current, params)
-
-
-def build_payload(model, for_create, schema=ENDPOINT_SCHEMA):
-    """The API body for a model: every field the call takes, so an update (a full replace) loses nothing.
-
-    ``for_create`` adds the create-only fields; the caller wraps a create body in ``{"endpoint": ...}``.
-    """
-    return schema.build_payload(model, for_create)
+# The model is the schema's: ``ENDPOINT_SCHEMA.model_from_api`` (an endpoint as the API returns it), ``apply_options``
+# (the model a task asks for: the options it sets laid over a base; inside a dict option only the sub-options given change,
+# ``envs``/``secret_envs`` replace the env set when ``purge_envs`` is true, ``volume_mounts`` when given is the exact list),
+# ``create_base`` (the create defaults, the official CLI's), ``immutable_changes`` and ``build_payload`` (every field the
+# call takes, so an update, a full replace, loses nothing; a create body is wrapped in ``{"endpoint": ...}`` by the caller).
 
 
 # ---------------------------------------------------------------------------
@@ -495,7 +469,7 @@ def endpoint_result(api, hidden_names, model=None, schema=ENDPOINT_SCHEMA):
     API-only keys (``id``, ``url``, ``state``, ``workers``) from ``api``; hidden env values masked. ``{}`` without either."""
     if not api and model is None:
         return {}
-    return schema.result(model_from_api(api, schema) if model is None else model, api or {}, hidden_names)
+    return schema.result(schema.model_from_api(api) if model is None else model, api or {}, hidden_names)
 
 
 def limits_result(limits):
@@ -553,11 +527,6 @@ def diff_views(before, after, hidden_names):
     if changes:
         after_view["env_changes"] = changes
     return before_view, after_view
-
-
-def diff_header(name, endpoint_id):
-    """How a diff names an endpoint: ``endpoint NAME (ID)``, or without the ID when it has none yet."""
-    return "endpoint %s (%s)" % (name, endpoint_id) if endpoint_id else "endpoint %s" % name
 
 
 # ---------------------------------------------------------------------------

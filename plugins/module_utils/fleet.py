@@ -35,17 +35,19 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaError
-from ansible_collections.novita.cloud.plugins.module_utils.converge import DELETED, NONE, UNCHANGED, EndpointAPI, EndpointConverger
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
+    ENDPOINT_SCHEMA,
     check_wait_timeout,
     declaration_argument_spec,
-    diff_header,
     diff_view,
     endpoint_result,
     hidden_env_names,
-    model_from_api,
     validate_options,
 )
+from ansible_collections.novita.cloud.plugins.module_utils.module import DELETED, NONE, UNCHANGED
+from ansible_collections.novita.cloud.plugins.module_utils.resource import diff_header
 from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule, endpoint_secret_values
 
 MIN_CONCURRENCY = 1
@@ -445,7 +447,7 @@ class FleetConverger:
 
     def _plan_exclusive_delete(self, endpoint):
         # Nothing declares which variables of an undeclared endpoint are secret: all their values are masked.
-        model = model_from_api(endpoint)
+        model = ENDPOINT_SCHEMA.model_from_api(endpoint)
         hidden = hidden_env_names((), model["envs"])
         self.client.add_echoed(*model["envs"].values())
         record = {"name": endpoint.get("name") or "", "id": endpoint.get("id"), "changed": True, "action": DELETED,
@@ -495,8 +497,8 @@ class FleetConverger:
         if warnings:
             result["warnings"] = warnings
         if self.want_diff:
-            result["diff"] = [dict(r["_diff"], before_header=diff_header(r["name"], r["id"]), after_header=diff_header(r["name"], r["id"]))
-                              for r in records if r.get("_diff")]
+            result["diff"] = [dict(r["_diff"], before_header=diff_header("endpoint", r["name"], r["id"]),
+                                   after_header=diff_header("endpoint", r["name"], r["id"])) for r in records if r.get("_diff")]
         return result
 
     def failure_message(self):

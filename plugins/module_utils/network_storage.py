@@ -15,10 +15,11 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, create_once, delete_by_id, raise_problems
-from ansible_collections.novita.cloud.plugins.module_utils.converge import CREATED, DELETED, UNCHANGED, UPDATED, EndpointAPI
-from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import keeper, may_have_written
-from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Returned, Scalar, Schema, snake_case
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, create_once, delete_by_id
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, UPDATED
+from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, keeper, may_have_written
+from ansible_collections.novita.cloud.plugins.module_utils.schema import Codec, Option, Returned, Schema, snake_case
 
 # Novita's rules for a network storage (its MCP server's tool descriptions): at least 10 GB; letters, digits, hyphens.
 MIN_SIZE_GB = 10
@@ -52,28 +53,19 @@ def _check_size(value, params, where):
     return []
 
 
-class _StorageOption(Option):
-    """An option row whose create-only sentence fits a network storage: there is no ``recreate`` to point to."""
-
-    CREATE_ONLY = "Set at creation only, see O(recreate)."
-
-    def description(self, scope, noun):
-        return [text for text in super(_StorageOption, self).description(scope, noun) if text != self.CREATE_ONLY]
-
-
 NETWORK_STORAGE_OPTIONS = (
-    _StorageOption("state", "str", [
+    Option("state", "str", [
         "V(present) creates the network storage or changes its name or size; V(absent) deletes it (nothing happens when"
         " it does not exist).",
     ], choices=["present", "absent"], default="present"),
-    _StorageOption("id", "str", [
+    Option("id", "str", [
         "The ID of the network storage to manage.",
         "With O(id), O(name) is the desired name, so setting both renames the storage.",
         "A network storage cannot be created with a chosen ID; with O(state=present), if no storage has this ID, the"
         " module fails.",
         "One of O(id) and O(name) is required.",
     ], check=_check_not_empty),
-    _StorageOption("name", "str", [
+    Option("name", "str", [
         "The network storage's name: letters, digits and hyphens only, checked before any request.",
         "Without O(id), the storage is looked up by this exact name (the API's name filter matches parts of names; the"
         " module keeps only the exact matches). If none has it, the storage is created.",
@@ -86,16 +78,16 @@ NETWORK_STORAGE_OPTIONS = (
         " the name again, every run keeps the same one (by the rule above) and deletes its own when it is not that one"
         " (never one an endpoint already mounts), then takes the one kept over and brings it to the task's values, with"
         " a warning.",
-    ], api=["storageName"], codec=Scalar("str"), check=_check_name, required_to_create=True,
+    ], api=["storageName"], codec=Codec("str"), check=_check_name, required_to_create=True,
         returned={"description": ["The network storage's name."], "sample": "team-models"}),
-    _StorageOption("size", "int", [
+    Option("size", "int", [
         "The size in GB, at least V(10).",
         "A network storage can only grow. A size smaller than the storage's current size is an error, naming both"
         " sizes, before any write.",
         "Left out, an existing storage keeps its size.",
-    ], api=["storageSize"], codec=Scalar("int"), check=_check_size, required_to_create=True,
+    ], api=["storageSize"], codec=Codec("int"), check=_check_size, required_to_create=True,
         returned={"description": ["The size in GB."], "sample": 100}),
-    _StorageOption("cluster_id", "str", [
+    Option("cluster_id", "str", [
         "The ID of the cluster the storage is in. Mutually exclusive with O(cluster_name); one of them is required to"
         " create a storage.",
         "On create, the module reads the clusters (one request) and fails before any write when no cluster has this ID or"
@@ -103,9 +95,9 @@ NETWORK_STORAGE_OPTIONS = (
         "The cluster of an existing storage cannot change. A different value is an error, naming both clusters, before"
         " any write; left out, the storage's cluster is kept.",
         "An endpoint that mounts the storage must run in the same cluster.",
-    ], api=["clusterId"], codec=Scalar("str"), immutable=True, check=_check_not_empty,
+    ], api=["clusterId"], codec=Codec("str"), immutable=True, check=_check_not_empty,
         returned={"description": ["The ID of the cluster the storage is in."], "sample": "us-dallas-1"}),
-    _StorageOption("cluster_name", "str", [
+    Option("cluster_name", "str", [
         "The name of the cluster the storage is in, as an alternative to O(cluster_id), for example V(us-east).",
         "On create, the module reads the clusters (one request) and uses the ID of the one cluster with this name. No"
         " cluster or several with the name, or a cluster that does not support network storage, is an error before any"
@@ -113,7 +105,7 @@ NETWORK_STORAGE_OPTIONS = (
         "For an existing storage it is compared with the cluster name the API lists for the storage; a different name is"
         " an error before any write.",
     ], check=_check_not_empty),
-    _StorageOption("force", "bool", [
+    Option("force", "bool", [
         "Used with O(state=absent). The module reads the account's endpoints before a delete and refuses to delete a"
         " storage that an endpoint mounts (a C(network) volume mount with the storage's ID), naming those endpoints.",
         "V(true) deletes the storage anyway, with a warning naming the endpoints. What breaks: the data on the storage is"
@@ -141,7 +133,8 @@ NETWORK_STORAGE_RETURNS = (
              lambda api: api.get("price")),
 )
 
-NETWORK_STORAGE_SCHEMA = Schema(NETWORK_STORAGE_OPTIONS, NETWORK_STORAGE_RETURNS, noun=NOUN)
+# A network storage has no ``recreate``: its create-only option gets no sentence pointing to one.
+NETWORK_STORAGE_SCHEMA = Schema(NETWORK_STORAGE_OPTIONS, NETWORK_STORAGE_RETURNS, noun=NOUN, create_only=None)
 
 # Module-level rules of novita_network_storage (AnsibleModule's own checks).
 MUTUALLY_EXCLUSIVE = [("cluster_id", "cluster_name")]
@@ -176,11 +169,6 @@ def storage_result(api, model=None, schema=NETWORK_STORAGE_SCHEMA):
 def diff_view(result):
     """The managed settings of a returned storage, for ``--diff``: everything but the ID (in the header) and the price."""
     return dict((key, result.get(key)) for key in ("name", "size", "cluster_id", "cluster_name")) if result else {}
-
-
-def diff_header(name, storage_id):
-    """How a diff names a storage: ``network storage NAME (ID)``, without the ID when it has none yet."""
-    return "network storage %s (%s)" % (name, storage_id) if storage_id else "network storage %s" % name
 
 
 def describe(storage):
@@ -344,7 +332,7 @@ def _storage_text_id(storage):
 # ---------------------------------------------------------------------------
 # the convergence of one declared storage
 
-class NetworkStorageConverger:
+class NetworkStorageConverger(Converger):
     """Brings one network storage to the state a task declares.
 
     Reads: the storage (one list page by ID, or the list pages filtered by name); on create, the clusters; on delete,
@@ -352,28 +340,13 @@ class NetworkStorageConverger:
     reads and no write.
     """
 
-    def __init__(self, api, params, check_mode=False, want_diff=False, problems=(), schema=NETWORK_STORAGE_SCHEMA):
-        self.api = api
-        self.params = params
-        self.check_mode = check_mode
-        self.want_diff = want_diff
-        self.schema = schema
-        self.problems = list(problems)
-        self.result = {"changed": False, "action": UNCHANGED, "network_storage": {}}
+    NOUN = "network storage"
+    RESULT_KEY = "network_storage"
 
-    def run(self):
-        if self.params.get("state") == "absent":
-            self._stop_on_problems()
-            return self._absent(self._lookup())
-        try:
-            return self._present()
-        except NovitaError as exc:
-            if not self.problems or isinstance(exc, NetworkStorageError) and exc.details.get("errors"):
-                raise
-            # A read failed, so the rest cannot be checked; the problems found so far are still the answer.
-            self.problems.append("the checks that need the API could not be made: %s" % exc.msg)
-            self._stop_on_problems(**exc.details)
-            raise
+    def __init__(self, api, params, check_mode=False, want_diff=False, problems=(), schema=NETWORK_STORAGE_SCHEMA):
+        super(NetworkStorageConverger, self).__init__(params, check_mode, want_diff, problems)
+        self.api = api
+        self.schema = schema
 
     # -- lookups
 
@@ -387,9 +360,9 @@ class NetworkStorageConverger:
             return self.api.get(params["id"])
         if not params.get("name"):
             return None  # an empty name is one of the task's problems already
-        found = self.api.by_name(params["name"])
-        if len(found) > 1:
-            ids = sorted(str(s.get("storageId")) for s in found)
+        named = Named(self.api.by_name(params["name"]), params["name"], "network storages", name_key="storageName", id_key="storageId")
+        found, ids = named.matches, named.ids
+        if named.several:
             if adopt_twins:
                 matching = [s for s in found if self._matches(s)]
                 if len(matching) == 1:
@@ -397,9 +370,8 @@ class NetworkStorageConverger:
                 if all(model_from_api(s, self.schema) == model_from_api(found[0], self.schema) for s in found):
                     kept, rule = keeper(found, _storage_text_id)
                     return self._manage_one(kept, ids, rule, ", with the same size and cluster")
-            raise NetworkStorageError("name: %d network storages are named %s (IDs: %s); set id to choose the one to manage"
-                                      % (len(found), params["name"], ", ".join(ids)), network_storage_ids=ids)
-        return found[0] if found else None
+            raise NetworkStorageError("name: %s; set id to choose the one to manage" % named.several, network_storage_ids=ids)
+        return named.one
 
     def _matches(self, storage):
         """Whether a listed storage has every value the task sets (name, size, cluster by ID or name)."""
@@ -670,29 +642,10 @@ class NetworkStorageConverger:
         """Delete one storage. When the delete gets no clear reply, the storage is read back: gone, the delete counts as
         done; still listed, it was not; unreadable, the error says it may have been, ``changed`` true."""
         storage_id = _storage_text_id(storage)
-        try:
-            self.api.delete(storage_id)
-            return
-        except NovitaAPIError as exc:
-            if not exc.ambiguous:
-                raise
-            error = exc
-        try:
-            gone = self.api.get(storage_id) is None
-        except NovitaError as exc:
-            self.result["changed"] = True
-            raise NetworkStorageError("deleting network storage %s failed: %s; it may or may not have been deleted (reading it back failed too:"
-                                      " %s), so changed is true; run the task again" % (describe(storage), error.msg, exc.msg),
-                                      network_storage_id=storage_id, failure=error.to_dict())
-        if not gone:
-            raise NetworkStorageError("deleting network storage %s failed: %s; it is still listed, so it was not deleted"
-                                      % (describe(storage), error.msg), network_storage_id=storage_id, failure=error.to_dict())
-        self._warn("the delete of network storage %s got no clear reply (%s); reading it back shows it is gone" % (describe(storage), error.msg))
+        self._delete_checked("network storage %s" % describe(storage), lambda: self.api.delete(storage_id), lambda: self.api.get(storage_id) is None,
+                             "reading it back", NetworkStorageError, network_storage_id=storage_id)
 
     # -- helpers
-
-    def _warn(self, text):
-        self.result.setdefault("warnings", []).append(text)
 
     def _read_applied(self, storage_id, desired):
         """The storage read by ID when it shows the ``desired`` settings; None when it does not, or the read fails."""
@@ -713,27 +666,19 @@ class NetworkStorageConverger:
             return self._finish(api_object, desired, before_model, changed=True)
         return self._finish(final, None, before_model, changed=True)
 
-    def _stop_on_problems(self, **details):
-        """Raise one error listing every problem found, if there is one (see ``raise_problems``); nothing was written."""
-        raise_problems(self.problems, NetworkStorageError, **details)
-
     def _finish(self, api_object, model, before_model, changed, after_exists=True):
         """The result: ``network_storage`` from ``api_object`` (``model``: the settings, None to read them from it); the diff
         from ``before_model`` (None: the storage did not exist) to the returned storage (or to nothing after a delete)."""
-        self.result["changed"] = changed
-        if not self.result.get("warnings"):
-            self.result.pop("warnings", None)
         returned = storage_result(api_object, model, self.schema)
-        self.result["network_storage"] = returned
+        diff = None
         if self.want_diff:
             before = storage_result(api_object, before_model, self.schema) if before_model is not None else {}
             after = returned if after_exists else {}
             name = returned.get("name") or self.params.get("name")
-            header = diff_header(name, returned.get("id"))
+            header = self._header(name, returned.get("id"))
             if before and before.get("name") != name:
-                before_header = diff_header(before.get("name"), returned.get("id"))
+                before_header = self._header(before.get("name"), returned.get("id"))
             else:
                 before_header = header
-            self.result["diff"] = {"before": diff_view(before), "after": diff_view(after), "before_header": before_header,
-                                   "after_header": header}
-        return self.result
+            diff = (diff_view(before), diff_view(after), before_header, header)
+        return self._finished(changed, returned, diff)

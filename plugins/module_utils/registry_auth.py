@@ -15,12 +15,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import re
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, NovitaAPIError, NovitaError, create_once, delete_by_id, raise_problems
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, created_at
-from ansible_collections.novita.cloud.plugins.module_utils.endpoint import build_payload, check_wait_timeout, hidden_env_values, model_from_api
-from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Returned, Scalar, Schema, get_path
+from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, NovitaAPIError, NovitaError, create_once, delete_by_id
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import ENDPOINT_SCHEMA, check_wait_timeout, hidden_env_values
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, REPLACED, ProblemsError
+from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, keeper, may_have_written
+from ansible_collections.novita.cloud.plugins.module_utils.schema import Codec, Option, Returned, Schema, get_path
 
 NAME_MAX_LENGTH = 255
 USERNAME_MAX_LENGTH = 511
@@ -28,16 +29,9 @@ PASSWORD_MAX_LENGTH = 1024
 # The scope of the schema's rows that novita_registry_auth takes.
 SCOPE = "registry_auth"
 
-# What the module did (or, in check mode, would do) to the credential: the ``action`` of its result.
-CREATED, REPLACED, DELETED, UNCHANGED = "created", "replaced", "deleted", "unchanged"
-
 
 class RegistryAuthError(NovitaError):
     """A failure of a registry credential operation that is not one API request's error (those are NovitaAPIError)."""
-
-
-class RegistryAuthProblems(RegistryAuthError):
-    """The problems a run found before any write (``errors`` lists them); nothing was written."""
 
 
 def _check_not_empty(value, params, where):
@@ -48,30 +42,6 @@ def _check_not_empty(value, params, where):
 def _auth_id(api):
     value = api.get("id")
     return None if value is None else str(value)
-
-
-def may_have_written(error):
-    """Mark ``error`` as raised after a write that was accepted, or may have been: the run's result says ``changed``."""
-    error.may_have_written = True
-    return error
-
-
-def _natural(text):
-    """A sort key for an ID that compares the numbers in it by value (``auth-9`` before ``auth-10``)."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"([0-9]+)", text) if part]
-
-
-def keeper(items, id_of):
-    """``(item, rule)``: the one of several same-named resources that every run keeps, and how it was chosen.
-
-    The oldest by ``createdAt`` when every item has a readable one; otherwise the one with the smallest ID (the numbers in
-    IDs compared by value), a rule every run applies alike. Ties on ``createdAt`` go to the smallest ID.
-    """
-    stamps = [created_at(item.get("createdAt")) for item in items]
-    if all(stamp is not None for stamp in stamps):
-        pairs = sorted(zip(stamps, [_natural(id_of(item)) for item in items], range(len(items))))
-        return items[pairs[0][2]], "the oldest"
-    return min(items, key=lambda item: _natural(id_of(item))), "the first by ID"
 
 
 REGISTRY_AUTH_OPTIONS = (
@@ -88,13 +58,13 @@ REGISTRY_AUTH_OPTIONS = (
         " ones that have its user name and password (never one an endpoint already uses), with a warning. A run whose"
         " values differ from the one kept deletes its own and fails, saying so; running it again replaces the one kept.",
         "With O(state=absent), every credential with this name is deleted.",
-    ], api=["name"], codec=Scalar("str"), max_length=NAME_MAX_LENGTH, required=True, check=_check_not_empty,
+    ], api=["name"], codec=Codec("str"), max_length=NAME_MAX_LENGTH, required=True, check=_check_not_empty,
         returned={"description": ["The credential's name."], "sample": "ghcr-team"}),
     Option("username", "str", [
         "The user name for the registry.",
         "Left out, an existing credential keeps its user name.",
         "The user name is not secret: it is returned and shown in the diff.",
-    ], api=["username"], codec=Scalar("str"), max_length=USERNAME_MAX_LENGTH, required_to_create=True, check=_check_not_empty,
+    ], api=["username"], codec=Codec("str"), max_length=USERNAME_MAX_LENGTH, required_to_create=True, check=_check_not_empty,
         returned={"description": ["The user name for the registry."], "sample": "ci-bot"}),
     Option("password", "str", [
         "The password or access token for the registry.",
@@ -103,7 +73,7 @@ REGISTRY_AUTH_OPTIONS = (
         " rerun with the same value changes nothing. The password is never returned; in the diff it is C(********),"
         " followed by the word C(changed) in parentheses when the task changes it. It is masked in every message, as"
         " are the passwords of the account's other credentials.",
-    ], api=["password"], codec=Scalar("str"), max_length=PASSWORD_MAX_LENGTH, no_log=True, required_to_create=True,
+    ], api=["password"], codec=Codec("str"), max_length=PASSWORD_MAX_LENGTH, no_log=True, required_to_create=True,
         check=_check_not_empty),
     Option("state", "str", [
         "V(present) creates the credential, or replaces it when its user name or password differs from the task's.",
@@ -185,11 +155,6 @@ def auth_text(auth):
     return "registry credential %s (%s)" % (auth.get("name"), auth.get("id"))
 
 
-def diff_header(name, auth_id):
-    """How a diff names a credential: ``registry credential NAME (ID)``, without the ID when it has none yet."""
-    return "registry credential %s (%s)" % (name, auth_id) if auth_id else "registry credential %s" % name
-
-
 def diff_view(model, password_changed=False):
     """The credential for ``--diff``: name and user name shown, the password masked (``******** (changed)`` when it changes)."""
     if not model:
@@ -264,31 +229,31 @@ def endpoints_using(endpoints, auth_ids):
     return [e for e in endpoints if str(get_path(e, ("image", "authId")) or "") in wanted]
 
 
-class RegistryAuthConverger:
+class RegistryAuthConverger(Converger):
     """Brings the registry credential a task declares about: one list read when nothing changes; the endpoint list
     pages only when a replace or a delete is coming; check mode makes the same reads and no write."""
 
+    NOUN = "registry credential"
+    RESULT_KEY = "registry_auth"
+
     def __init__(self, client, params, check_mode=False, want_diff=False, problems=(), endpoint_api=None):
+        super(RegistryAuthConverger, self).__init__(params, check_mode, want_diff, problems)
         self.client = client
         self.api = RegistryAuthAPI(client)
         self.endpoint_api = endpoint_api or EndpointAPI(client)
-        self.params = params
-        self.check_mode = check_mode
-        self.want_diff = want_diff
-        self.problems = list(problems)
-        self.result = {"changed": False, "action": UNCHANGED, "registry_auth": {}}
-        self.warnings = []
+        self._listed = []
         # Error replies may quote a request body: the task's password is masked in every message.
         client.add_secrets(params.get("password"))
 
-    def run(self):
+    def _lookup(self):
+        """The credentials with the task's name (every credential listed is kept in ``_listed``)."""
+        self._listed = self.api.list()
+        return Named(self._listed, self.params["name"], "registry credentials").matches
+
+    def _present(self):
         self._stop_on_problems()
-        auths = self.api.list()
-        name = self.params["name"]
-        matches = [a for a in auths if a.get("name") == name]
-        if self.params.get("state") == "absent":
-            return self._absent(matches)
-        known_ids = set(a["id"] for a in auths)
+        matches = self._lookup()
+        known_ids = set(a["id"] for a in self._listed)
         if not matches:
             return self._create(known_ids)
         if len(matches) > 1:
@@ -330,7 +295,7 @@ class RegistryAuthConverger:
     def _resume(self, matches, known_ids):
         """Several credentials have the name: finish an interrupted replace when that is what it looks like, else fail."""
         name = self.params["name"]
-        ids = sorted(a["id"] for a in matches)
+        named = Named(matches, name, "registry credentials")
         given = self.params.get("username") is not None and self.params.get("password") is not None
         same = [a for a in matches if given and self._desired(a) == self._model(a)]
         if len(matches) == 2 and len(same) == 1:
@@ -340,10 +305,8 @@ class RegistryAuthConverger:
                                  " after its save?), so it is kept and %s is replaced by it" % (name, kept["id"], old["id"]))
             return self._replace(old, kept, self._model(kept), known_ids)
         hint = ("; one of them must have exactly the task's username and password to be kept" if len(matches) == 2 else "")
-        raise RegistryAuthProblems("name: %d registry credentials are named %s (IDs: %s); the module cannot tell which to manage%s."
-                                   " state=absent deletes every credential with the name" % (len(matches), name, ", ".join(ids), hint),
-                                   errors=["name: %d registry credentials are named %s (IDs: %s)" % (len(matches), name, ", ".join(ids))],
-                                   auth_ids=ids)
+        raise ProblemsError("name: %s; the module cannot tell which to manage%s. state=absent deletes every credential with the name"
+                            % (named.several, hint), errors=["name: %s" % named.several], auth_ids=named.ids)
 
     def _replace(self, old, new, desired, known_ids):
         """Replace ``old`` by a credential with the ``desired`` values: save it (unless ``new`` exists already), repoint the
@@ -482,12 +445,12 @@ class RegistryAuthConverger:
             return None
         # An update's error may quote the endpoint's body, env values included.
         self.client.add_echoed(*hidden_env_values(None, endpoint))
-        model = model_from_api(endpoint)
+        model = ENDPOINT_SCHEMA.model_from_api(endpoint)
         previous = copy.deepcopy(model["image"])
         model["image"]["auth_id"] = new_id
         images[endpoint_id] = (model["image"], previous)
         try:
-            self.endpoint_api.update(dict(id=endpoint_id, **build_payload(model, for_create=False)))
+            self.endpoint_api.update(dict(id=endpoint_id, **ENDPOINT_SCHEMA.build_payload(model, for_create=False)))
         except NovitaAPIError as exc:
             self._unclear_repoint(endpoint, new_id, done, not_done, exc)
         return endpoint
@@ -540,25 +503,12 @@ class RegistryAuthConverger:
     def _delete(self, auth):
         """Delete one credential. When the delete gets no clear reply, the credential list tells whether it is gone: then
         the delete counts as done; still listed, it was not; unreadable, the error says it may have been, ``changed`` true."""
-        try:
-            self.api.delete(auth["id"])
-            return
-        except NovitaAPIError as exc:
-            if not exc.ambiguous:
-                raise
-            error = exc
-        try:
-            gone = not any(a["id"] == auth["id"] for a in self.api.list())
-        except NovitaError as exc:
-            self.result["changed"] = True
-            raise RegistryAuthError("deleting %s failed: %s; it may or may not have been deleted (listing the credentials failed too: %s),"
-                                    " so changed is true; run the task again" % (auth_text(auth), error.msg, exc.msg), failure=error.to_dict())
-        if not gone:
-            raise RegistryAuthError("deleting %s failed: %s; it is still listed, so it was not deleted" % (auth_text(auth), error.msg),
-                                    failure=error.to_dict())
-        self.warnings.append("the delete of %s got no clear reply (%s); listing the credentials shows it is gone" % (auth_text(auth), error.msg))
+        self._delete_checked(auth_text(auth), lambda: self.api.delete(auth["id"]), lambda: not any(a["id"] == auth["id"] for a in self.api.list()),
+                             "listing the credentials", RegistryAuthError)
 
-    def _absent(self, matches):
+    def _absent(self, current):
+        """Delete every credential with the name (``current``, the ones ``_lookup`` found)."""
+        matches = current
         if not matches:
             return self._finish(None, None, None, None, changed=False)
         first = matches[0]
@@ -616,27 +566,18 @@ class RegistryAuthConverger:
         base = self._model(current) if current is not None else REGISTRY_AUTH_SCHEMA.empty_model()
         return REGISTRY_AUTH_SCHEMA.apply_options(base, self.params)
 
-    def _stop_on_problems(self, **details):
-        """Raise one error listing every problem found, if there is one (see ``raise_problems``); nothing was written."""
-        raise_problems(self.problems, RegistryAuthProblems, **details)
-
     def _finish(self, auth, model, before, after, changed, old=None):
         """The result: ``auth`` is the API object returned (None: not saved yet), ``model`` its values when there is no
         object; ``before`` and ``after`` are the models for the diff, ``old`` the credential the before side is about."""
-        self.result["changed"] = changed
-        self.result["registry_auth"] = registry_auth_result(auth, model)
+        diff = None
         if self.want_diff:
             name = (after or before or {}).get("name") or self.params.get("name")
             before_id = (old or auth or {}).get("id") if before else None
             after_id = (auth or {}).get("id") if after else None
             password_changed = bool(before and after and before["password"] != after["password"])
-            self.result["diff"] = {
-                "before": diff_view(before),
-                "after": diff_view(after, password_changed),
-                "before_header": diff_header(name, before_id),
-                "after_header": diff_header(name, after_id or (before_id if not after else None)),
-            }
-        return self.result
+            diff = (diff_view(before), diff_view(after, password_changed), self._header(name, before_id),
+                    self._header(name, after_id or (before_id if not after else None)))
+        return self._finished(changed, registry_auth_result(auth, model), diff)
 
 
 def registry_auths_info(client, name=None, gather_usage=False):

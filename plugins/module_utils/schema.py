@@ -69,8 +69,10 @@ def normalise(value, kind):
     return "" if value is None else str(value)
 
 
-class Scalar:
-    """A string or number at one API path. ``kind``: str (unset is ""), int, optional_int, optional_str (unset is None)."""
+class Codec:
+    """How one option's value moves between the task, the model and the API body; this base class handles a string or
+    number at one API path. ``kind``: str (unset is ""), int, optional_int, optional_str (unset is None). The list codecs
+    (``FirstItem``, the endpoint's env and mount lists) derive from it."""
 
     def __init__(self, kind):
         self.kind = kind
@@ -94,7 +96,7 @@ class Scalar:
         return current if value is None else self.from_task(value)
 
 
-class FirstItem(Scalar):
+class FirstItem(Codec):
     """A scalar the API keeps in the first item of a list: ``products: [{"id": ...}]``, ``ports: [{"port": ...}]``."""
 
     def __init__(self, key, kind):
@@ -110,11 +112,19 @@ class FirstItem(Scalar):
         return None if value is None else [{self.key: value}]
 
 
-class Schema:
-    """The rows of a resource and everything derived from them; see the module docstring."""
+# The sentence a create-only option's docs end with, for a resource that can be recreated (see ``Schema``).
+CREATE_ONLY = "Set at creation only, see O(recreate)."
 
-    def __init__(self, options, returns=(), noun="the resource"):
+
+class Schema:
+    """The rows of a resource and everything derived from them; see the module docstring.
+
+    ``noun`` names the resource in derived sentences; ``create_only`` is the sentence added to the docs of a create-only
+    option (None: none, for a resource without ``recreate``)."""
+
+    def __init__(self, options, returns=(), noun="the resource", create_only=CREATE_ONLY):
         self.noun = noun
+        self.create_only = create_only
         self.options = tuple(options)
         self.returns = tuple(returns)
         self.fields = tuple(_walk_fields(self.options, (), ()))
@@ -276,7 +286,7 @@ class Schema:
         With ``prefix`` (the options sit under another option, such as ``endpoints[].``), the references
         ``O(x)`` to these options become ``O(<prefix>x)`` and ``RV(...)`` references are rewritten by ``return_rewrites``.
         """
-        docs = dict((o.name, o.doc_data(scope, self.noun)) for o in self.options if o.in_scope(scope))
+        docs = dict((o.name, o.doc_data(scope, self.noun, self.create_only)) for o in self.options if o.in_scope(scope))
         if prefix or return_rewrites:
             _rewrite_descriptions(docs, prefix, set(docs), return_rewrites)
         return docs
@@ -417,7 +427,7 @@ class Option:
             spec["mutually_exclusive"] = [tuple(group) for group in self.mutually_exclusive]
         return spec
 
-    def description(self, scope, noun):
+    def description(self, scope, noun, create_only=CREATE_ONLY):
         paragraphs = list(self.docs.get(scope, self.doc))
         if self.max_length is not None:
             paragraphs.append("At most %d characters." % self.max_length)
@@ -429,12 +439,12 @@ class Option:
             paragraphs.append("Checked against the account's limits C(min%s) and C(max%s) before any write." % (self.limit, self.limit))
         if self.required_to_create:
             paragraphs.append("Required to create %s." % noun)
-        if self.immutable:
-            paragraphs.append("Set at creation only, see O(recreate).")
+        if self.immutable and create_only:
+            paragraphs.append(create_only)
         return paragraphs
 
-    def doc_data(self, scope, noun):
-        data = {"description": self.description(scope, noun), "type": self.type}
+    def doc_data(self, scope, noun, create_only=CREATE_ONLY):
+        data = {"description": self.description(scope, noun, create_only), "type": self.type}
         if self.elements:
             data["elements"] = self.elements
         if self.choices:
@@ -444,7 +454,7 @@ class Option:
         if self._required(scope):
             data["required"] = True
         if self.suboptions:
-            data["suboptions"] = dict((o.name, o.doc_data(scope, noun)) for o in self.suboptions if o.in_scope(scope))
+            data["suboptions"] = dict((o.name, o.doc_data(scope, noun, create_only)) for o in self.suboptions if o.in_scope(scope))
         return data
 
     def return_doc_data(self):

@@ -188,8 +188,8 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import fail
+from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.module import Reading, run_module
 from ansible_collections.novita.cloud.plugins.module_utils.network_storage import NetworkStorageAPI, cluster_result
 
 
@@ -199,16 +199,14 @@ def main():
         network_storage_only=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = NovitaClient.from_module(module)
-    result = {"changed": False, "clusters": []}
-    try:
+
+    def read(client, result):
         clusters = [cluster_result(cluster) for cluster in NetworkStorageAPI(client).clusters()]
         if module.params["network_storage_only"]:
             clusters = [cluster for cluster in clusters if cluster["support_network_storage"]]
         result["clusters"] = clusters
-    except NovitaError as exc:
-        fail(module, client, exc, result)
-    module.exit_json(**client.add_trace(result))
+
+    run_module(module, lambda client: Reading(client, {"changed": False, "clusters": []}, read))
 
 
 if __name__ == "__main__":

@@ -705,9 +705,11 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, fail, warn
+from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec, validate_options
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.module import run_module
 from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule, endpoint_secret_values
 
 
@@ -723,14 +725,8 @@ def main():
     )
     # The task's own problems are reported together with the ones the reads find (limits, create-only changes).
     problems = validate_options(module.params)
-    client = NovitaClient.from_module(module, problems)
-    converger = EndpointConverger(EndpointAPI(client), module.params, check_mode=module.check_mode, want_diff=module._diff, problems=problems)
-    try:
-        result = converger.run()
-    except NovitaError as exc:
-        fail(module, client, exc, converger.result)
-    warn(module, client, result.pop("warnings", None))
-    module.exit_json(**client.add_trace(result))
+    run_module(module, lambda client: EndpointConverger(EndpointAPI(client), module.params, check_mode=module.check_mode,
+                                                        want_diff=module._diff, problems=problems), problems)
 
 
 if __name__ == "__main__":

@@ -631,9 +631,9 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import fail, warn
+from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
 from ansible_collections.novita.cloud.plugins.module_utils.fleet import FleetConverger, FleetModule, fleet_argument_spec, in_item, validate_fleet
+from ansible_collections.novita.cloud.plugins.module_utils.module import run_module
 
 
 def main():
@@ -650,17 +650,9 @@ def main():
         errors += [in_item(index, problem) for index in sorted(item_problems) for problem in item_problems[index]]
         module.fail_json(msg=errors[0] if len(errors) == 1 else "%d problems, nothing was sent: %s" % (len(errors), "; ".join(errors)),
                          errors=errors, changed=False, endpoints=[], deleted=[])
-    client = NovitaClient.from_module(module)
-    fleet = FleetConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff, problems=item_problems)
-    try:
-        result = fleet.run()
-    except NovitaError as exc:
-        fail(module, client, exc, dict(changed=False, endpoints=[], deleted=[]))
-    warn(module, client, result.pop("warnings", None))
-    message = fleet.failure_message()
-    if message:
-        module.fail_json(msg=client.scrub(message), **client.add_trace(result))
-    module.exit_json(**client.add_trace(result))
+    run_module(module, lambda client: FleetConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff,
+                                                     problems=item_problems),
+               partial=dict(changed=False, endpoints=[], deleted=[]), failure_message=lambda fleet: fleet.failure_message())
 
 
 if __name__ == "__main__":

@@ -350,9 +350,10 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, fail
+from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result, hidden_env_names, limits_result
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.module import Reading, run_module
 
 
 def find_endpoints(api, endpoint_id=None, name=None):
@@ -381,17 +382,15 @@ def main():
     )
     if module.params["id"] is not None and not module.params["id"].strip():
         module.fail_json(msg="id must not be empty; leave it out to list every endpoint")
-    client = NovitaClient.from_module(module)
-    api = EndpointAPI(client)
-    result = {"changed": False, "endpoints": []}
-    try:
+
+    def read(client, result):
+        api = EndpointAPI(client)
         found = find_endpoints(api, module.params["id"], module.params["name"])
         result["endpoints"] = [endpoint_result(endpoint, hidden_env_names(module.params["show_envs"], endpoint.get("envs"))) for endpoint in found]
         if module.params["gather_limits"]:
             result["limits"] = limits_result(api.limits())
-    except NovitaError as exc:
-        fail(module, client, exc, result)
-    module.exit_json(**client.add_trace(result))
+
+    run_module(module, lambda client: Reading(client, {"changed": False, "endpoints": []}, read))
 
 
 if __name__ == "__main__":

@@ -370,8 +370,8 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import fail, warn
+from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.module import run_module
 from ansible_collections.novita.cloud.plugins.module_utils.network_storage import (
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
@@ -393,15 +393,8 @@ def main():
     )
     # The task's own problems are reported together with the ones the reads find (cluster, sizes, names).
     problems = validate_options(module.params)
-    client = NovitaClient.from_module(module, problems)
-    converger = NetworkStorageConverger(NetworkStorageAPI(client), module.params, check_mode=module.check_mode,
-                                        want_diff=module._diff, problems=problems)
-    try:
-        result = converger.run()
-    except NovitaError as exc:
-        fail(module, client, exc, converger.result)
-    warn(module, client, result.pop("warnings", None))
-    module.exit_json(**client.add_trace(result))
+    run_module(module, lambda client: NetworkStorageConverger(NetworkStorageAPI(client), module.params, check_mode=module.check_mode,
+                                                              want_diff=module._diff, problems=problems), problems)
 
 
 if __name__ == "__main__":

@@ -217,8 +217,8 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import fail
+from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.module import Reading, run_module
 from ansible_collections.novita.cloud.plugins.module_utils.network_storage import NetworkStorageAPI, mounting_endpoints, storage_result
 
 
@@ -247,10 +247,9 @@ def main():
     for option in ("id", "name"):
         if module.params[option] is not None and not module.params[option].strip():
             module.fail_json(msg="%s must not be empty; leave it out to list every network storage" % option)
-    client = NovitaClient.from_module(module)
-    api = NetworkStorageAPI(client)
-    result = {"changed": False, "network_storages": []}
-    try:
+
+    def read(client, result):
+        api = NetworkStorageAPI(client)
         found = find_storages(api, module.params["id"], module.params["name"])
         storages = [storage_result(storage) for storage in found]
         if module.params["used_by"] and storages:
@@ -258,9 +257,8 @@ def main():
             for storage in storages:
                 storage["used_by"] = mounting_endpoints(endpoints, storage["id"])
         result["network_storages"] = storages
-    except NovitaError as exc:
-        fail(module, client, exc, result)
-    module.exit_json(**client.add_trace(result))
+
+    run_module(module, lambda client: Reading(client, {"changed": False, "network_storages": []}, read))
 
 
 if __name__ == "__main__":

@@ -446,8 +446,8 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import fail, warn
+from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.module import run_module
 from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import RegistryAuthConverger, registry_auth_argument_spec, validate_options
 from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule
 
@@ -459,14 +459,8 @@ def main():
     module = SecretsModule(argument_spec=argument_spec, supports_check_mode=True, secret_values=lambda params: [params.get("password")])
     # The task's own problems (lengths, empty values) are reported before any request.
     problems = validate_options(module.params)
-    client = NovitaClient.from_module(module, problems)
-    converger = RegistryAuthConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff, problems=problems)
-    try:
-        result = converger.run()
-    except NovitaError as exc:
-        fail(module, client, exc, dict(converger.result, warnings=converger.warnings))
-    warn(module, client, converger.warnings)
-    module.exit_json(**client.add_trace(result))
+    run_module(module, lambda client: RegistryAuthConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff,
+                                                            problems=problems), problems)
 
 
 if __name__ == "__main__":

@@ -216,8 +216,8 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError, novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.converge import fail
+from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
+from ansible_collections.novita.cloud.plugins.module_utils.module import Reading, run_module
 from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import registry_auths_info
 
 
@@ -228,13 +228,11 @@ def main():
         gather_usage=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = NovitaClient.from_module(module)
-    result = {"changed": False, "registry_auths": []}
-    try:
+
+    def read(client, result):
         result["registry_auths"] = registry_auths_info(client, module.params["name"], module.params["gather_usage"])
-    except NovitaError as exc:
-        fail(module, client, exc, result)
-    module.exit_json(**client.add_trace(result))
+
+    run_module(module, lambda client: Reading(client, {"changed": False, "registry_auths": []}, read))
 
 
 if __name__ == "__main__":

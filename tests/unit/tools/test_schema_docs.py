@@ -10,7 +10,7 @@ import re
 import yaml
 
 from ansible_collections.novita.cloud.plugins.module_utils import endpoint
-from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Scalar, Schema
+from ansible_collections.novita.cloud.plugins.module_utils.schema import Option, Codec, Schema
 from ansible_collections.novita.cloud.tests.unit.helpers import ROOT, load_file, module_docs
 
 schema_docs = load_file("schema_docs", "tools/schema_docs.py")
@@ -32,7 +32,7 @@ def one_line(data):
 
 def made_up_schema():
     """The endpoint schema with one more field: ``made_up``, API key ``madeUp``, at most 12 characters."""
-    row = Option("made_up", "str", ["A field that exists only in this test."], api=["madeUp"], codec=Scalar("str"), max_length=12,
+    row = Option("made_up", "str", ["A field that exists only in this test."], api=["madeUp"], codec=Codec("str"), max_length=12,
                  returned={"description": ["The made-up field."], "sample": "abc"})
     return Schema(endpoint.ENDPOINT_OPTIONS + (row,), endpoint.ENDPOINT_RETURNS + ("made_up",), noun="an endpoint")
 
@@ -122,12 +122,12 @@ def test_a_made_up_field_is_one_row_and_appears_everywhere():
     assert endpoint.endpoint_argument_spec(schema)["made_up"] == {"type": "str"}
     assert endpoint.declaration_argument_spec(schema)["made_up"] == {"type": "str"}
     # the API body, from a task laid over the current endpoint
-    current = endpoint.model_from_api({"name": "x", "madeUp": "old", "ports": [{"port": 80}]}, schema=schema)
+    current = schema.model_from_api({"name": "x", "madeUp": "old", "ports": [{"port": 80}]})
     assert current["made_up"] == "old"
-    desired = endpoint.apply_options(current, {"made_up": "new"}, schema=schema)
-    assert endpoint.build_payload(desired, for_create=False, schema=schema)["madeUp"] == "new"
+    desired = schema.apply_options(current, {"made_up": "new"})
+    assert schema.build_payload(desired, for_create=False)["madeUp"] == "new"
     # the model read back from the API, and the returned endpoint
-    assert endpoint.model_from_api({"madeUp": 42}, schema=schema)["made_up"] == "42"
+    assert schema.model_from_api({"madeUp": 42})["made_up"] == "42"
     assert endpoint.endpoint_result({"id": "e1", "madeUp": "abc"}, (), schema=schema)["made_up"] == "abc"
     # validation: its length limit
     assert endpoint.validate_options({"made_up": "x" * 13}, schema=schema) == ["made_up: 13 characters is longer than the allowed 12"]

@@ -11,8 +11,11 @@ import copy
 import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
-from ansible_collections.novita.cloud.plugins.module_utils.endpoint import model_from_api
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, EndpointConverger, EndpointError, created_at, resolve_names
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint import ENDPOINT_SCHEMA
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger, resolve_names
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI, EndpointError
+from ansible_collections.novita.cloud.plugins.module_utils.module import ProblemsError
+from ansible_collections.novita.cloud.plugins.module_utils.resource import created_at
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec
 from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient, endpoint_data
 
@@ -110,7 +113,7 @@ def test_failed_state_stops_the_wait():
 
 def test_immutable_change_refused_before_any_write():
     client = FakeClient([existing()])
-    with pytest.raises(EndpointError) as exc:
+    with pytest.raises(ProblemsError) as exc:
         converge(client, id="ep1", product_id="2")
     assert "cannot change product_id from '1' to '2'" in exc.value.msg and "recreate=true" in exc.value.msg
     assert client.writes() == []
@@ -148,7 +151,7 @@ def test_duplicate_names_refused_listing_ids():
 
 
 def test_unknown_id_fails():
-    with pytest.raises(EndpointError, match="no endpoint with id nope exists"):
+    with pytest.raises(ProblemsError, match="no endpoint with id nope exists"):
         converge(FakeClient(), id="nope", name="x")
 
 
@@ -163,7 +166,7 @@ def test_delete_and_delete_again():
 
 def test_limits_violation_refused_without_write():
     client = FakeClient([existing()])
-    with pytest.raises(EndpointError) as exc:
+    with pytest.raises(ProblemsError) as exc:
         converge(client, id="ep1", worker_config={"max_num": 11})
     assert exc.value.details["errors"] == ["worker_config.max_num: 11 is outside the allowed range 0 to 10 (account limits minWorkerNum/maxWorkerNum)"]
     assert client.writes() == []
@@ -323,7 +326,7 @@ def test_no_lookup_requests_unless_names_are_used():
 ])
 def test_unknown_ambiguous_or_conflicting_names_fail_before_any_write(given, message):
     client = FakeClient([existing()], auths=AUTHS, storages=STORAGES)
-    with pytest.raises(EndpointError) as exc:
+    with pytest.raises(ProblemsError) as exc:
         converge(client, id="ep1", **given)
     assert exc.value.msg == message
     assert exc.value.details["errors"] == [message]
@@ -366,7 +369,7 @@ def test_delete_waits_until_gone_whichever_status_not_found_has(not_found):
 
 @pytest.mark.parametrize("not_found", [404, 400])
 def test_get_by_deleted_id_and_delete_of_a_gone_endpoint(not_found):
-    with pytest.raises(EndpointError, match="no endpoint with id gone exists"):
+    with pytest.raises(ProblemsError, match="no endpoint with id gone exists"):
         converge(FakeClient(not_found=not_found), id="gone", name="x")
     assert EndpointAPI(FakeClient(not_found=not_found)).get("gone") is None
     client = FakeClient([existing()], not_found=not_found)
@@ -534,7 +537,7 @@ def test_a_recreate_that_keeps_its_app_name_deletes_first_and_restores_the_old_e
     assert converger.result["changed"] is True and exc.value.details["restored_endpoint_id"] == "new1"
     assert converger.result["action"] == "recreated" and "planned" not in converger.result
     # every setting of the old endpoint, the network mount's size and the credential included
-    assert model_from_api(client.endpoints["new1"]) == model_from_api(with_app_name())
+    assert ENDPOINT_SCHEMA.model_from_api(client.endpoints["new1"]) == ENDPOINT_SCHEMA.model_from_api(with_app_name())
 
 
 def test_a_recreate_whose_restore_fails_too_returns_the_complete_declaration_masked():

@@ -11,6 +11,7 @@ import copy
 import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils import endpoint as model
+from ansible_collections.novita.cloud.plugins.module_utils.resource import diff_header
 from ansible_collections.novita.cloud.tests.unit.helpers import endpoint_data
 
 
@@ -43,7 +44,7 @@ def options(**given):
 
 
 def test_model_from_api_normalises_types_and_order():
-    current = model.model_from_api(api_endpoint())
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
     assert current["worker_config"] == {"min_num": 0, "max_num": 2, "free_timeout": 300, "max_concurrent": 1, "gpu_num": 1,
                                         "request_timeout": None, "cuda_version": None}
     assert current["policy"] == {"type": "queue", "value": 5}
@@ -55,12 +56,12 @@ def test_model_from_api_normalises_types_and_order():
                                         {"type": "local", "size": 30, "mount_path": "/workspace"}]
     reordered = api_endpoint(volumeMounts=list(reversed(api_endpoint()["volumeMounts"])), ports=[{"port": 8000}],
                              workerConfig={"minNum": "0", "maxNum": "2", "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": "1"})
-    assert model.model_from_api(reordered) == current
+    assert model.ENDPOINT_SCHEMA.model_from_api(reordered) == current
 
 
 def test_same_task_as_current_is_equal():
-    current = model.model_from_api(api_endpoint())
-    desired = model.apply_options(current, options(
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
+    desired = model.ENDPOINT_SCHEMA.apply_options(current, options(
         name="chat", product_id="1", port=8000, image={"image": "vllm/vllm-openai:latest", "auth_id": None, "command": "serve"},
         worker_config={"min_num": 0, "max_num": 2, "free_timeout": None, "max_concurrent": None, "gpu_num": None,
                        "request_timeout": None, "cuda_version": None},
@@ -69,24 +70,24 @@ def test_same_task_as_current_is_equal():
 
 
 def test_partial_options_keep_everything_else():
-    current = model.model_from_api(api_endpoint())
-    desired = model.apply_options(current, options(worker_config={"max_num": 4}))
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
+    desired = model.ENDPOINT_SCHEMA.apply_options(current, options(worker_config={"max_num": 4}))
     expected = copy.deepcopy(current)
     expected["worker_config"]["max_num"] = 4
     assert desired == expected
 
 
 def test_purge_envs_false_adds_and_keeps():
-    current = model.model_from_api(api_endpoint())
-    desired = model.apply_options(current, options(envs={"NEW": 1, "FLAG": True}, purge_envs=False))
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
+    desired = model.ENDPOINT_SCHEMA.apply_options(current, options(envs={"NEW": 1, "FLAG": True}, purge_envs=False))
     assert desired["envs"] == {"LOG_LEVEL": "info", "hf_Token": "s3cret", "NEW": "1", "FLAG": "true"}
-    purged = model.apply_options(current, options(envs={"NEW": "1"}))
+    purged = model.ENDPOINT_SCHEMA.apply_options(current, options(envs={"NEW": "1"}))
     assert purged["envs"] == {"NEW": "1"}
 
 
 def test_update_payload_carries_every_field_and_no_create_only_field():
-    current = model.model_from_api(api_endpoint())
-    body = model.build_payload(model.apply_options(current, options(worker_config={"max_num": 3})), for_create=False)
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
+    body = model.ENDPOINT_SCHEMA.build_payload(model.ENDPOINT_SCHEMA.apply_options(current, options(worker_config={"max_num": 3})), for_create=False)
     assert body == {
         "name": "chat",
         "clusterID": "cluster-1",
@@ -102,9 +103,9 @@ def test_update_payload_carries_every_field_and_no_create_only_field():
 
 
 def test_create_payload_applies_cli_defaults():
-    desired = model.apply_options(model.create_base(), options(name="new", product_id="2", port=8080, image={"image": "img"},
-                                                               worker_config={"request_timeout": 120, "cuda_version": "12.4"}))
-    body = model.build_payload(desired, for_create=True)
+    desired = model.ENDPOINT_SCHEMA.apply_options(model.ENDPOINT_SCHEMA.create_base(), options(
+        name="new", product_id="2", port=8080, image={"image": "img"}, worker_config={"request_timeout": 120, "cuda_version": "12.4"}))
+    body = model.ENDPOINT_SCHEMA.build_payload(desired, for_create=True)
     assert body == {
         "name": "new",
         "rootfsSize": 100,
@@ -122,9 +123,9 @@ def test_create_payload_applies_cli_defaults():
 
 
 def test_immutable_changes_name_each_field():
-    current = model.model_from_api(api_endpoint())
-    assert model.immutable_changes(current, options(product_id="1", rootfs_size=100)) == []
-    assert model.immutable_changes(current, options(product_id="2", app_name="x", rootfs_size=200)) == [
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
+    assert model.ENDPOINT_SCHEMA.immutable_changes(current, options(product_id="1", rootfs_size=100)) == []
+    assert model.ENDPOINT_SCHEMA.immutable_changes(current, options(product_id="2", app_name="x", rootfs_size=200)) == [
         ("product_id", "1", "2"), ("app_name", "ep1", "x"), ("rootfs_size", 100, 200)]
 
 
@@ -181,11 +182,11 @@ def test_validate_options_accepts_a_good_task():
 
 
 def test_validate_model_requires_create_fields_and_cluster_for_network():
-    errors = model.validate_model(model.apply_options(model.create_base(), options(name="x")), creating=True)
+    errors = model.validate_model(model.ENDPOINT_SCHEMA.apply_options(model.ENDPOINT_SCHEMA.create_base(), options(name="x")), creating=True)
     assert errors == ["product_id is required to create an endpoint", "image.image is required to create an endpoint",
                       "port is required to create an endpoint"]
-    current = model.model_from_api(api_endpoint())
-    errors = model.validate_model(model.apply_options(current, options(cluster_id="")), creating=False)
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
+    errors = model.validate_model(model.ENDPOINT_SCHEMA.apply_options(current, options(cluster_id="")), creating=False)
     assert errors == ["cluster_id is required when a network volume is mounted"]
 
 
@@ -198,9 +199,9 @@ LIMITS = {
 
 
 def test_check_limits_reports_option_value_and_range():
-    current = model.model_from_api(api_endpoint())
-    desired = model.apply_options(current, options(worker_config={"max_num": 11, "gpu_num": 5, "cuda_version": "11.0"},
-                                                   policy={"type": "concurrency", "value": 30}))
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
+    desired = model.ENDPOINT_SCHEMA.apply_options(current, options(worker_config={"max_num": 11, "gpu_num": 5, "cuda_version": "11.0"},
+                                                                   policy={"type": "concurrency", "value": 30}))
     assert model.check_limits(desired, LIMITS, creating=False) == [
         "worker_config.max_num: 11 is outside the allowed range 0 to 10 (account limits minWorkerNum/maxWorkerNum)",
         "worker_config.gpu_num: 5 is outside the allowed range 1 to 4 (account limits minGPUNum/maxGPUNum)",
@@ -211,7 +212,7 @@ def test_check_limits_reports_option_value_and_range():
 
 
 def test_check_limits_rootfs_and_local_volume_on_create():
-    desired = model.apply_options(model.create_base(), options(rootfs_size=300, volume_mounts=[
+    desired = model.ENDPOINT_SCHEMA.apply_options(model.ENDPOINT_SCHEMA.create_base(), options(rootfs_size=300, volume_mounts=[
         {"type": "local", "size": 101, "id": None, "mount_path": "/data"}]))
     assert model.check_limits(desired, LIMITS, creating=True) == [
         "rootfs_size: 300 is outside the allowed range 50 to 200 (account limits minRootfsSize/maxRootfsSize)",
@@ -233,8 +234,8 @@ def test_endpoint_result_snake_case_ints_and_masked_secrets():
 
 
 def test_diff_masks_secrets_yet_shows_a_change():
-    before = model.model_from_api(api_endpoint())
-    after = model.apply_options(before, options(secret_envs={"hf_Token": "n3w"}, purge_envs=False))
+    before = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
+    after = model.ENDPOINT_SCHEMA.apply_options(before, options(secret_envs={"hf_Token": "n3w"}, purge_envs=False))
     before_view, after_view = model.diff_views(before, after, {"hf_Token"})
     assert before_view["envs"]["hf_Token"] == "********"
     assert after_view["envs"]["hf_Token"] == "******** (changed)"
@@ -245,7 +246,7 @@ def test_diff_masks_secrets_yet_shows_a_change():
 
 def test_diff_says_which_variables_are_added_removed_or_changed_masked_or_not():
     envs = {"KEEP": "1", "OLD_PLAIN": "a", "OLD_SECRET": "s1", "SAME_SECRET": "s2", "LEVEL": "info"}
-    before = dict(model.model_from_api(api_endpoint()), envs=envs)
+    before = dict(model.ENDPOINT_SCHEMA.model_from_api(api_endpoint()), envs=envs)
     after = dict(before, envs={"KEEP": "1", "NEW_SECRET": "s3", "SAME_SECRET": "s2", "LEVEL": "debug", "NEW_PLAIN": "b"})
     hidden = {"OLD_SECRET", "SAME_SECRET", "NEW_SECRET"}
     before_view, after_view = model.diff_views(before, after, hidden)
@@ -257,17 +258,17 @@ def test_diff_says_which_variables_are_added_removed_or_changed_masked_or_not():
 
 
 def test_a_diff_of_a_create_or_a_delete_has_no_change_words():
-    endpoint = dict(model.model_from_api(api_endpoint()), envs={"A": "1", "S": "secret"})
+    endpoint = dict(model.ENDPOINT_SCHEMA.model_from_api(api_endpoint()), envs={"A": "1", "S": "secret"})
     before_view, after_view = model.diff_views(None, endpoint, {"S"})
     assert before_view == {} and after_view["envs"] == {"A": "1", "S": "********"} and "env_changes" not in after_view
     before_view, after_view = model.diff_views(endpoint, None, {"S"})
     assert after_view == {} and before_view["envs"] == {"A": "1", "S": "********"}
-    assert model.diff_header("chat", "ep1") == "endpoint chat (ep1)" and model.diff_header("chat", None) == "endpoint chat"
+    assert diff_header("endpoint", "chat", "ep1") == "endpoint chat (ep1)" and diff_header("endpoint", "chat", None) == "endpoint chat"
 
 
 def test_result_of_a_desired_model_takes_the_settings_from_the_model_and_the_rest_from_the_api():
     current = api_endpoint()
-    desired = model.apply_options(model.model_from_api(current), options(
+    desired = model.ENDPOINT_SCHEMA.apply_options(model.ENDPOINT_SCHEMA.model_from_api(current), options(
         cluster_id="", worker_config={"max_num": 7}, volume_mounts=[{"type": "local", "size": 30, "id": None, "mount_path": "/workspace"}]))
     result = model.endpoint_result(current, {"hf_Token"}, model=desired)
     assert result["cluster_id"] == "" and result["worker_config"]["max_num"] == 7
@@ -293,22 +294,22 @@ def test_app_name_of_lowercase_letters_digits_and_hyphens_is_accepted(app_name):
 
 
 def test_an_update_keeps_the_size_the_api_returns_for_a_network_mount():
-    current = model.model_from_api(api_endpoint())
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
     # the task lists the same mounts (a network mount takes no size in a task) and changes something else
     mounts = [{"type": "network", "id": "ns-1", "mount_path": "/models"}, {"type": "local", "size": 30, "mount_path": "/workspace"}]
-    desired = model.apply_options(current, options(volume_mounts=mounts, worker_config={"max_num": 3}))
-    body = model.build_payload(desired, for_create=False)
+    desired = model.ENDPOINT_SCHEMA.apply_options(current, options(volume_mounts=mounts, worker_config={"max_num": 3}))
+    body = model.ENDPOINT_SCHEMA.build_payload(desired, for_create=False)
     assert {"type": "network", "id": "ns-1", "mountPath": "/models", "size": 500} in body["volumeMounts"]
     # the same mounts and nothing else: no change at all
-    same = model.apply_options(current, options(volume_mounts=mounts))
+    same = model.ENDPOINT_SCHEMA.apply_options(current, options(volume_mounts=mounts))
     assert same == current
     # a network mount the endpoint does not have yet gets no size
-    other = model.apply_options(current, options(volume_mounts=[{"type": "network", "id": "ns-2", "mount_path": "/models"}]))
+    other = model.ENDPOINT_SCHEMA.apply_options(current, options(volume_mounts=[{"type": "network", "id": "ns-2", "mount_path": "/models"}]))
     assert other["volume_mounts"] == [{"type": "network", "id": "ns-2", "mount_path": "/models"}]
 
 
 def test_an_empty_app_name_means_unset():
-    current = model.model_from_api(api_endpoint(appName="llama"))
-    assert model.immutable_changes(current, options(app_name="")) == []
-    assert model.apply_options(current, options(app_name=""))["app_name"] == "llama"
-    assert model.immutable_changes(current, options(app_name="other")) == [("app_name", "llama", "other")]
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint(appName="llama"))
+    assert model.ENDPOINT_SCHEMA.immutable_changes(current, options(app_name="")) == []
+    assert model.ENDPOINT_SCHEMA.apply_options(current, options(app_name=""))["app_name"] == "llama"
+    assert model.ENDPOINT_SCHEMA.immutable_changes(current, options(app_name="other")) == [("app_name", "llama", "other")]

@@ -11,6 +11,7 @@ import copy
 import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaListError
+from ansible_collections.novita.cloud.plugins.module_utils.module import ProblemsError
 from ansible_collections.novita.cloud.plugins.module_utils.network_storage import (
     NETWORK_STORAGE_SCHEMA,
     NetworkStorageAPI,
@@ -40,6 +41,13 @@ def converge(client, check_mode=False, want_diff=False, **given):
 
 def failure(client, **given):
     with pytest.raises(NetworkStorageError) as exc:
+        converge(client, **given)
+    return exc.value
+
+
+def problems(client, **given):
+    """The problems a run found before any write (one ProblemsError listing them all)."""
+    with pytest.raises(ProblemsError) as exc:
         converge(client, **given)
     return exc.value
 
@@ -80,7 +88,7 @@ def test_create_check_mode_reads_the_same_and_writes_nothing():
 
 def test_create_needs_size_and_cluster():
     client = FakeClient()
-    error = failure(client, name="team-models")
+    error = problems(client, name="team-models")
     assert error.details["errors"] == ["size is required to create network storage team-models",
                                        "cluster_id or cluster_name is required to create network storage team-models"]
     assert client.writes() == []
@@ -88,7 +96,7 @@ def test_create_needs_size_and_cluster():
 
 def test_unsupported_cluster_bad_name_and_small_size_are_reported_together_before_any_write():
     client = FakeClient()
-    error = failure(client, name="team_models!", cluster_name="ap-south", size=5)
+    error = problems(client, name="team_models!", cluster_name="ap-south", size=5)
     assert error.details["errors"] == [
         "name: 'team_models!' is not allowed; a network storage name has letters (A-Z, a-z), digits and hyphens only",
         "size: 5 GB is less than the allowed minimum of 10 GB",
@@ -101,7 +109,7 @@ def test_unsupported_cluster_bad_name_and_small_size_are_reported_together_befor
 
 def test_unknown_cluster_bad_name_and_small_size_are_reported_together_before_any_write():
     client = FakeClient()
-    error = failure(client, name="bad.name", cluster_id="c9", size=9)
+    error = problems(client, name="bad.name", cluster_id="c9", size=9)
     assert error.details["errors"][2] == "cluster_id: no cluster has the ID c9; clusters that support network storage: c1 (us-east), c2 (eu-west)"
     assert len(error.details["errors"]) == 3
     assert client.writes() == [] and client.calls == [LIST, CLUSTERS_READ]
@@ -109,7 +117,7 @@ def test_unknown_cluster_bad_name_and_small_size_are_reported_together_before_an
 
 def test_a_cluster_name_two_clusters_have_is_an_error():
     client = FakeClient(clusters=CLUSTERS + [dict(CLUSTERS[0], id="c4")])
-    error = failure(client, name="team-models", cluster_name="us-east", size=10)
+    error = problems(client, name="team-models", cluster_name="us-east", size=10)
     assert error.msg == "cluster_name: 2 clusters are named us-east (IDs: c1, c4); set cluster_id instead"
 
 
@@ -122,7 +130,7 @@ def test_a_failed_cluster_read_still_reports_the_task_problems():
             raise NovitaAPIError("Novita API returned HTTP 503 on GET /clusters", status=503, method="GET", path=path)
         return original(path, query)
     client.get = get
-    error = failure(client, name="bad_name", cluster_name="us-east", size=50)
+    error = problems(client, name="bad_name", cluster_name="us-east", size=50)
     assert error.details["errors"] == [
         "name: 'bad_name' is not allowed; a network storage name has letters (A-Z, a-z), digits and hyphens only",
         "the checks that need the API could not be made: Novita API returned HTTP 503 on GET /clusters",
@@ -131,7 +139,7 @@ def test_a_failed_cluster_read_still_reports_the_task_problems():
 
 def test_an_unknown_id_is_not_created():
     client = FakeClient(storages=[storage("ns-1", "models")])
-    error = failure(client, id="ns-404", name="models-2", size=10, cluster_id="c1")
+    error = problems(client, id="ns-404", name="models-2", size=10, cluster_id="c1")
     assert error.msg == ("id: no network storage has the ID ns-404; a storage cannot be created with a chosen ID: give name without id"
                          " to create one")
     assert client.writes() == []
@@ -195,7 +203,7 @@ def test_grow_in_check_mode_writes_nothing():
 
 def test_shrink_is_refused_before_any_write_naming_both_sizes():
     client = FakeClient(storages=[storage("ns-1", "models", 100)])
-    error = failure(client, name="models", size=50)
+    error = problems(client, name="models", size=50)
     assert error.msg == "size: network storage models (ns-1) has 100 GB; 50 GB is smaller, and a network storage can only grow"
     assert error.details["network_storage_id"] == "ns-1"
     assert client.writes() == []
@@ -212,12 +220,12 @@ def test_rename_by_id_keeps_the_size():
 
 def test_cluster_change_is_refused_naming_both_together_with_a_shrink():
     client = FakeClient(storages=[storage("ns-1", "models", 100)])
-    error = failure(client, name="models", cluster_id="c2", size=20)
+    error = problems(client, name="models", cluster_id="c2", size=20)
     assert error.details["errors"] == [
         "cluster_id: network storage models (ns-1) is in cluster c1; its cluster cannot change to c2 (create a new storage in that cluster instead)",
         "size: network storage models (ns-1) has 100 GB; 20 GB is smaller, and a network storage can only grow",
     ]
-    error = failure(client, name="models", cluster_name="eu-west")
+    error = problems(client, name="models", cluster_name="eu-west")
     assert error.msg == ("cluster_name: network storage models (ns-1) is in cluster us-east (c1); its cluster cannot change to eu-west"
                          " (create a new storage in that cluster instead)")
     assert client.writes() == [] and client.count("GET", "/clusters") == 0
@@ -225,7 +233,7 @@ def test_cluster_change_is_refused_naming_both_together_with_a_shrink():
 
 def test_duplicate_names_fail_before_any_write_listing_the_ids_and_id_picks_one():
     client = FakeClient(storages=[storage("ns-1", "models"), storage("ns-2", "models", cluster="c2"), storage("ns-3", "models-x")])
-    error = failure(client, name="models", size=200)
+    error = problems(client, name="models", size=200)
     assert error.msg == "name: 2 network storages are named models (IDs: ns-1, ns-2); set id to choose the one to manage"
     assert error.details["network_storage_ids"] == ["ns-1", "ns-2"]
     error = failure(client, name="models", state="absent")

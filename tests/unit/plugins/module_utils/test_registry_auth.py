@@ -12,11 +12,11 @@ import json
 import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaListError
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointAPI, fail
+from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
+from ansible_collections.novita.cloud.plugins.module_utils.module import ProblemsError, fail
 from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import (
     RegistryAuthConverger,
     RegistryAuthError,
-    RegistryAuthProblems,
     registry_auth_argument_spec,
     registry_auths_info,
     validate_options,
@@ -89,7 +89,7 @@ def test_create_in_check_mode_makes_the_same_read_and_no_write():
 
 def test_create_needs_username_and_password_and_writes_nothing_without():
     client = FakeClient(auths=auths())
-    with pytest.raises(RegistryAuthProblems) as error:
+    with pytest.raises(ProblemsError) as error:
         converge(client, name="ghcr", username="ci-bot")
     assert error.value.msg == "password is required to create a registry credential"
     assert client.writes() == []
@@ -249,7 +249,7 @@ def test_a_rerun_with_two_identical_credentials_adopts_the_first_by_id_with_a_wa
 
 def test_rotation_is_refused_before_any_write_naming_the_endpoints_that_use_it():
     client = FakeClient([using("ep1", "chat"), using("ep2", "embed", auth_id="a2"), using("ep3", "batch")], auths=auths())
-    with pytest.raises(RegistryAuthProblems) as error:
+    with pytest.raises(ProblemsError) as error:
         converge(client, name="hub", password=NEW_PASSWORD)
     assert error.value.msg == ("registry credential hub (a1) is used by endpoints chat (ep1), batch (ep3); changing its username or password"
                                " saves a new credential with a new ID and deletes this one, which would break them: set repoint_endpoints=true"
@@ -390,7 +390,7 @@ def test_a_wait_that_times_out_keeps_the_old_credential():
 def test_several_credentials_with_the_name_fail_before_any_write_listing_their_ids():
     client = FakeClient(auths=auths({"id": "a3", "name": "hub", "username": "bot", "password": "third-one"},
                                     {"id": "a4", "name": "hub", "username": "x", "password": "fourth-one"}))
-    with pytest.raises(RegistryAuthProblems) as error:
+    with pytest.raises(ProblemsError) as error:
         converge(client, name="hub", username="bot", password=HUB_PASSWORD)
     assert error.value.msg.startswith("name: 3 registry credentials are named hub (IDs: a1, a3, a4); the module cannot tell which to manage.")
     assert error.value.details["auth_ids"] == ["a1", "a3", "a4"] and client.calls == [GET_AUTHS]
@@ -398,7 +398,7 @@ def test_several_credentials_with_the_name_fail_before_any_write_listing_their_i
 
 def test_two_with_the_name_and_neither_matching_the_task_fail():
     client = FakeClient(auths=auths({"id": "a3", "name": "hub", "username": "bot", "password": "third-one"}))
-    with pytest.raises(RegistryAuthProblems) as error:
+    with pytest.raises(ProblemsError) as error:
         converge(client, name="hub", username="bot", password=NEW_PASSWORD)
     assert "one of them must have exactly the task's username and password to be kept" in error.value.msg
     assert client.writes() == []
@@ -416,7 +416,7 @@ def test_delete_of_a_missing_credential_is_one_read_and_unchanged():
 def test_delete_is_refused_while_an_endpoint_uses_the_credential():
     client = FakeClient([using("ep1", "chat")], auths=auths())
     task = converger(client, name="hub", state="absent")
-    with pytest.raises(RegistryAuthProblems) as error:
+    with pytest.raises(ProblemsError) as error:
         task.run()
     assert error.value.msg == ("registry credential hub (a1) is used by endpoint chat (ep1); deleting it would leave them pointing at a"
                                " credential that no longer exists: point them at another credential first, or set force=true to delete"
@@ -458,13 +458,13 @@ def test_delete_removes_every_credential_with_the_name():
 def test_lengths_and_empty_values_are_refused_before_any_request_naming_the_option_never_the_value():
     client = FakeClient(auths=auths())
     secret = "p" * 1025
-    with pytest.raises(RegistryAuthProblems) as error:
+    with pytest.raises(ProblemsError) as error:
         converge(client, name="n" * 256, username="u" * 512, password=secret)
     assert error.value.details["errors"] == ["name: 256 characters is longer than the allowed 255",
                                              "username: 512 characters is longer than the allowed 511",
                                              "password: 1025 characters is longer than the allowed 1024"]
     assert client.calls == []
-    with pytest.raises(RegistryAuthProblems) as error:
+    with pytest.raises(ProblemsError) as error:
         converge(client, name="", username="", password="")
     assert error.value.details["errors"] == ["name: must not be empty", "username: must not be empty", "password: must not be empty"]
     assert client.calls == []

@@ -13,6 +13,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.novita.cloud.plugins.module_utils import api
+from ansible_collections.novita.cloud.plugins.module_utils import module as actions
 from ansible_collections.novita.cloud.plugins.module_utils import registry_auth
 from ansible_collections.novita.cloud.plugins.modules import novita_registry_auth, novita_registry_auth_info
 from ansible_collections.novita.cloud.tests.unit.helpers import HUB_PASSWORD, OTHER_PASSWORD, FakeClient, FakeOpener, auths, echoing_auths, module_docs, using
@@ -112,8 +113,8 @@ def test_the_returned_keys_are_documented():
     assert sorted(docs["registry_auth"]["contains"]) == ["id", "name", "username"]
     assert set(("action", "registry_auth", "replaced_auth_id", "used_by", "repointed_endpoints", "duplicate_deleted_ids", "deleted_auth_ids", "diff", "errors",
                 "auth_ids", "endpoint_id", "failure", "api_requests", "planned")) == set(docs)
-    assert docs["action"]["choices"] == [registry_auth.CREATED, registry_auth.REPLACED, registry_auth.DELETED, registry_auth.UNCHANGED, "none"]
-    assert docs["planned"]["choices"] == [registry_auth.CREATED, registry_auth.REPLACED, registry_auth.DELETED]
+    assert docs["action"]["choices"] == [actions.CREATED, actions.REPLACED, actions.DELETED, actions.UNCHANGED, actions.NONE]
+    assert docs["planned"]["choices"] == [actions.CREATED, actions.REPLACED, actions.DELETED]
     info = module_docs(novita_registry_auth_info)["RETURN"]
     assert sorted(info["registry_auths"]["contains"]) == ["id", "name", "used_by", "username"]
 

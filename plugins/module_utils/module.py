@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) novita.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What every module shares around its converger: the action words, the problems error, ``fail``/``warn`` and ``run_module``."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError
+
+# What a converger did (or, in check mode, would do) to its resource: the ``action`` of its result.
+CREATED, UPDATED, RECREATED, DELETED, UNCHANGED, REPLACED = "created", "updated", "recreated", "deleted", "unchanged", "replaced"
+# The action of a run that failed before its write: nothing was done; ``planned`` says what it was about to do.
+NONE = "none"
+
+
+class ProblemsError(NovitaError):
+    """The problems a run found before any write (``errors`` lists them); nothing was written."""
+
+
+def fail(module, client, exc, result=None, **extra):
+    """End the module run with ``exc``: the message, the failure details and the partial result, every message scrubbed of
+    the API key and the secret values the client has learnt (including ones learnt after the error was made)."""
+    details = dict(result or {})
+    details.update(exc.details)
+    details.update(extra)
+    if details.get("changed") is False and details.get("action") not in (None, UNCHANGED, NONE):
+        # Nothing was written: the action says so, and ``planned`` what the run was about to do.
+        details["planned"] = details["action"]
+        details["action"] = NONE
+    msg, failure = client.scrub_failure(exc.msg, details.get("failure") if isinstance(details.get("failure"), dict) else None)
+    if isinstance(details.get("failure"), dict):
+        details["failure"] = failure
+    warn(module, client, details.pop("warnings", None))
+    details.pop("msg", None)
+    module.fail_json(msg=msg, **client.add_trace(details))
+
+
+def warn(module, client, warnings):
+    """Hand the run's warnings to Ansible (``module.warn``; a ``warnings`` key in the result is deprecated), scrubbed."""
+    for text in warnings or ():
+        module.warn(client.scrub(text))
+
+
+class Reading:
+    """A read-only run for ``run_module``: ``read(client, result)`` fills ``result``; when it fails, what it filled so far
+    is the partial result."""
+
+    def __init__(self, client, result, read):
+        self.client = client
+        self.result = result
+        self._read = read
+
+    def run(self):
+        self._read(self.client, self.result)
+        return self.result
+
+
+def run_module(module, start, problems=(), partial=None, failure_message=None):
+    """Run a module: build the client (``problems``: the task's own, reported with the connection's), run the task that
+    ``start(client)`` returns (an object with ``run()`` and ``result``), and end the module run with its result.
+
+    A NovitaError fails the module with the task's partial ``result`` (or ``partial``, when given); the result's
+    ``warnings`` go to Ansible; ``failure_message(task)``, when given, is the message of a run that returned a result
+    but failed all the same (the fleet, when declarations failed).
+    """
+    client = NovitaClient.from_module(module, problems)
+    task = start(client)
+    try:
+        result = task.run()
+    except NovitaError as exc:
+        fail(module, client, exc, task.result if partial is None else partial)
+    warn(module, client, result.pop("warnings", None))
+    message = failure_message(task) if failure_message is not None else None
+    if message:
+        module.fail_json(msg=client.scrub(message), **client.add_trace(result))
+    module.exit_json(**client.add_trace(result))

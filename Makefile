@@ -68,7 +68,7 @@ demo:
 install:
 	@COLLECTIONS_PATH="$(COLLECTIONS_PATH)" tools/install.sh
 
-# The generated blocks of the modules' docs, from plugins/module_utils/endpoint.py (see README, Development).
+# The generated blocks of the modules' docs, from each resource's schema in plugins/module_utils (see README, Development).
 generate: venv
 	@$(VENV)/bin/python tools/schema_docs.py
 

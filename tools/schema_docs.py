@@ -4,8 +4,9 @@
 """Write what the modules' files must hold and the schema knows: the generated parts of their docs, and the version.
 
 ansible-doc and ansible-test read a module's DOCUMENTATION and RETURN from the module file, so the option
-documentation derived from the endpoint schema (plugins/module_utils/endpoint.py) is written into each
-module between two marker comments:
+and return documentation derived from each resource's schema (the registry RESOURCES below: the endpoint,
+the registry credential, the network storage) and the shared failure and api_requests documentation are
+written into each module between two marker comments:
 
     # BEGIN generated <block>: ...
     # END generated <block>
@@ -120,36 +121,52 @@ def emit(data, indent):
 # ---------------------------------------------------------------------------
 # the generated blocks
 
-# Every module (each returns api_requests), and the ones besides novita_endpoint and its info module that return failure.
+# The registry of the collection's resources: for each, its schema (by module_utils file and attribute), the scope its
+# options are documented for, the modules that document its options and the ones that return it, and the name of its blocks.
+# Adding a resource is one entry here (see docs/architecture.md).
+RESOURCES = (
+    {"module_utils": "endpoint", "schema": "ENDPOINT_SCHEMA", "scope": "ENDPOINT_SCOPE", "block": "endpoint",
+     "options_in": ("novita_endpoint",), "returned_by": ("novita_endpoint", "novita_endpoint_info")},
+    {"module_utils": "registry_auth", "schema": "REGISTRY_AUTH_SCHEMA", "scope": "SCOPE", "block": "registry_auth",
+     "options_in": ("novita_registry_auth",), "returned_by": ("novita_registry_auth", "novita_registry_auth_info")},
+    {"module_utils": "network_storage", "schema": "NETWORK_STORAGE_SCHEMA", "scope": "SCOPE", "block": "network storage",
+     "options_in": ("novita_network_storage",), "returned_by": ("novita_network_storage", "novita_network_storage_info")},
+)
+# Every module returns api_requests and failure; the fleet's failure is documented twice (the run's and each endpoint's).
 MODULES = ("novita_endpoint", "novita_endpoint_fleet", "novita_endpoint_info", "novita_registry_auth", "novita_registry_auth_info",
            "novita_network_storage", "novita_network_storage_info", "novita_cluster_info")
-RESOURCE_MODULES = ("novita_registry_auth", "novita_registry_auth_info", "novita_network_storage", "novita_network_storage_info",
-                    "novita_cluster_info")
+FAILURE_INDENTS = {"novita_endpoint_fleet": (4, 8)}
+
+
+def _module_path(module):
+    return "plugins/modules/%s.py" % module
+
+
+def _resource_blocks(resource, schema=None):
+    """The option and returned-key blocks of one registered resource (``schema`` replaces the endpoint schema)."""
+    import importlib  # pylint: disable=import-outside-toplevel
+    source = importlib.import_module("ansible_collections.novita.cloud.plugins.module_utils." + resource["module_utils"])
+    schema = (schema if resource["module_utils"] == "endpoint" else None) or getattr(source, resource["schema"])
+    scope = getattr(source, resource["scope"])
+    result = [(_module_path(module), "DOCUMENTATION", "%s options" % resource["block"], 2, schema.option_docs(scope))
+              for module in resource["options_in"]]
+    result += [(_module_path(module), "RETURN", "%s keys" % resource["block"], 4, schema.return_docs()) for module in resource["returned_by"]]
+    return result
 
 
 def blocks(schema=None):
     """(file, docstring, block name, indent, data) of every generated block; ``schema`` replaces the endpoint schema."""
     api, endpoint = _import_collection()
-    # Imported the same way once the checkout is importable (the link _import_collection made, or the unit tests' path).
-    from ansible_collections.novita.cloud.plugins.module_utils import network_storage, registry_auth  # pylint: disable=import-outside-toplevel
-    auth, storage = registry_auth.REGISTRY_AUTH_SCHEMA, network_storage.NETWORK_STORAGE_SCHEMA
-    schema = schema or endpoint.ENDPOINT_SCHEMA
-    fleet_options = schema.option_docs(endpoint.FLEET_SCOPE, prefix="endpoints[].", return_rewrites={"endpoint.id": "endpoints[].id"})
-    return [
-        ("plugins/modules/novita_endpoint.py", "DOCUMENTATION", "endpoint options", 2, schema.option_docs(endpoint.ENDPOINT_SCOPE)),
-        ("plugins/modules/novita_endpoint.py", "RETURN", "endpoint keys", 4, schema.return_docs()),
-        ("plugins/modules/novita_endpoint.py", "RETURN", "failure keys", 4, api.FAILURE_DOCS),
-        ("plugins/modules/novita_endpoint_fleet.py", "DOCUMENTATION", "endpoint options", 6, fleet_options),
-        ("plugins/modules/novita_endpoint_info.py", "RETURN", "endpoint keys", 4, schema.return_docs()),
-        ("plugins/modules/novita_endpoint_info.py", "RETURN", "failure keys", 4, api.FAILURE_DOCS),
-        ("plugins/modules/novita_registry_auth.py", "DOCUMENTATION", "registry_auth options", 2, auth.option_docs(registry_auth.SCOPE)),
-        ("plugins/modules/novita_registry_auth.py", "RETURN", "registry_auth keys", 4, auth.return_docs()),
-        ("plugins/modules/novita_registry_auth_info.py", "RETURN", "registry_auth keys", 4, auth.return_docs()),
-        ("plugins/modules/novita_network_storage.py", "DOCUMENTATION", "network storage options", 2, storage.option_docs(network_storage.SCOPE)),
-        ("plugins/modules/novita_network_storage.py", "RETURN", "network storage keys", 4, storage.return_docs()),
-        ("plugins/modules/novita_network_storage_info.py", "RETURN", "network storage keys", 4, storage.return_docs()),
-    ] + [("plugins/modules/%s.py" % module, "RETURN", "failure keys", 4, api.FAILURE_DOCS) for module in RESOURCE_MODULES] + [
-        ("plugins/modules/%s.py" % module, "RETURN", "api_requests", 0, api.API_REQUESTS_DOCS) for module in MODULES]
+    result = []
+    for resource in RESOURCES:
+        result += _resource_blocks(resource, schema)
+    fleet_schema = schema or endpoint.ENDPOINT_SCHEMA
+    fleet_options = fleet_schema.option_docs(endpoint.FLEET_SCOPE, prefix="endpoints[].", return_rewrites={"endpoint.id": "endpoints[].id"})
+    result.append((_module_path("novita_endpoint_fleet"), "DOCUMENTATION", "endpoint options", 6, fleet_options))
+    for module in MODULES:
+        result += [(_module_path(module), "RETURN", "failure keys", indent, api.FAILURE_DOCS) for indent in FAILURE_INDENTS.get(module, (4,))]
+        result.append((_module_path(module), "RETURN", "api_requests", 0, api.API_REQUESTS_DOCS))
+    return result
 
 
 def render_block(name, indent, data):
@@ -159,10 +176,11 @@ def render_block(name, indent, data):
 
 
 def replace_block(text, name, indent, data):
-    """``text`` with the block ``name`` rendered anew; ValueError when its markers are missing."""
-    pattern = re.compile(r"^ *# BEGIN generated %s:.*?^ *# END generated %s$" % (re.escape(name), re.escape(name)), re.M | re.S)
+    """``text`` with the block ``name`` at this indent rendered anew; ValueError when its markers are missing."""
+    pad = " " * indent
+    pattern = re.compile(r"^%s# BEGIN generated %s:.*?^%s# END generated %s$" % (pad, re.escape(name), pad, re.escape(name)), re.M | re.S)
     if not pattern.search(text):
-        raise ValueError("no generated block %r (its BEGIN and END marker comments are missing)" % name)
+        raise ValueError("no generated block %r at indent %d (its BEGIN and END marker comments are missing)" % (name, indent))
     return pattern.sub(lambda match: render_block(name, indent, data), text, count=1)
 
 

@@ -534,10 +534,55 @@ endpoints:
       description: Details of the failed API request, as in M(novita.cloud.novita_endpoint).
       type: dict
       returned: when this endpoint failed on an API request
-      sample: {"status": 400, "method": "POST", "path": "/endpoint/create",
-               "url": "https://api.novita.ai/gpu-instance/openapi/v1/endpoint/create", "api_code": 400,
-               "api_reason": "SERVERLESS_APP_NAME_IS_EXIST", "api_message": "app name team-a-chat already exists", "request_id": null,
-               "body_excerpt": null, "reason": null, "attempts": 1}
+      contains:
+        # BEGIN generated failure keys: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
+        status:
+          description: The HTTP status, if a response came.
+          type: int
+          sample: 400
+        method:
+          description: The HTTP method.
+          type: str
+          sample: POST
+        path:
+          description: The API path, without the base URL.
+          type: str
+          sample: /endpoint/update
+        url:
+          description: The full URL of the request, with the base URL.
+          type: str
+          sample: https://api.novita.ai/gpu-instance/openapi/v1/endpoint/update
+        api_code:
+          description: The error code in the API's response body, if any.
+          type: raw
+          sample: 400
+        api_reason:
+          description: The error name in the C(reason) field of the API's response body, if any, for example
+            C(SERVERLESS_ENDPOINT_NOT_FOUND) or C(INVALID_API_KEY).
+          type: str
+          sample: SERVERLESS_ENDPOINT_NOT_FOUND
+        api_message:
+          description: The error message in the API's response body, if any.
+          type: str
+          sample: endpoint 3f2a9c0e7b1d4a55 not found
+        request_id:
+          description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
+          type: str
+          sample: 5f1c9a0e-3c1d-4f7e-9d0a-2b7e8c6f4a11
+        body_excerpt:
+          description: A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page is
+            reduced to its title.
+          type: str
+          sample: "HTML page: 502 Bad Gateway"
+        reason:
+          description: Why no usable reply came, when there was none (a timeout, a closed connection, a cut-off or non-JSON reply).
+          type: str
+          sample: no reply within the 30 s timeout
+        attempts:
+          description: How many times the request was sent.
+          type: int
+          sample: 6
+        # END generated failure keys
 deleted:
   description:
     - With O(exclusive), one result per undeclared endpoint in scope that was (or in check mode would be) deleted,
@@ -586,9 +631,55 @@ failure:
   description: Details of a failed API request that stopped the whole run (reading the endpoint list).
   returned: when the list read fails
   type: dict
-  sample: {"status": 403, "method": "GET", "path": "/endpoints", "url": "https://api.novita.ai/gpu-instance/openapi/v1/endpoints",
-           "api_code": 403, "api_reason": "INVALID_API_KEY", "api_message": "invalid api-key", "request_id": null, "body_excerpt": null,
-           "reason": null, "attempts": 1}
+  contains:
+    # BEGIN generated failure keys: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
+    status:
+      description: The HTTP status, if a response came.
+      type: int
+      sample: 400
+    method:
+      description: The HTTP method.
+      type: str
+      sample: POST
+    path:
+      description: The API path, without the base URL.
+      type: str
+      sample: /endpoint/update
+    url:
+      description: The full URL of the request, with the base URL.
+      type: str
+      sample: https://api.novita.ai/gpu-instance/openapi/v1/endpoint/update
+    api_code:
+      description: The error code in the API's response body, if any.
+      type: raw
+      sample: 400
+    api_reason:
+      description: The error name in the C(reason) field of the API's response body, if any, for example
+        C(SERVERLESS_ENDPOINT_NOT_FOUND) or C(INVALID_API_KEY).
+      type: str
+      sample: SERVERLESS_ENDPOINT_NOT_FOUND
+    api_message:
+      description: The error message in the API's response body, if any.
+      type: str
+      sample: endpoint 3f2a9c0e7b1d4a55 not found
+    request_id:
+      description: The request ID the API sent back (a C(X-Request-Id) style header or a C(requestId) key), if any.
+      type: str
+      sample: 5f1c9a0e-3c1d-4f7e-9d0a-2b7e8c6f4a11
+    body_excerpt:
+      description: A short, single-line excerpt of the response body when it was not a JSON error; an HTML error page is reduced to
+        its title.
+      type: str
+      sample: "HTML page: 502 Bad Gateway"
+    reason:
+      description: Why no usable reply came, when there was none (a timeout, a closed connection, a cut-off or non-JSON reply).
+      type: str
+      sample: no reply within the 30 s timeout
+    attempts:
+      description: How many times the request was sent.
+      type: int
+      sample: 6
+    # END generated failure keys
 # BEGIN generated api_requests: tools/schema_docs.py writes this from plugins/module_utils; edit there, not here
 api_requests:
   description:

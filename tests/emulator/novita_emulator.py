@@ -538,13 +538,716 @@ class _TokenBucket:
             return (1.0 - self._tokens) / self._rate
 
 
-class Emulator:
+class _RouteHelpers:
+    """What every resource's handlers share: request checks, the profile, new reference IDs.
+
+    Each resource's handlers are a class below, mixed into Emulator: they work on its state (``_config``,
+    ``_endpoints``, ``_auths``, ``_storages``, ``_clusters``, ...) and run with its lock held. A handler class
+    lists its API calls in API_ROUTES, (method, path under API_PREFIX, handler method name); Emulator serves
+    those of every class in RESOURCE_HANDLERS.
+    """
+
+    API_ROUTES = ()
+
+    def _profile(self):
+        return PROFILES[self._config["profile"]]
+
+    @staticmethod
+    def _require_body(body):
+        if not isinstance(body, dict):
+            raise ApiError(400, "request body must be a JSON object")
+        return body
+
+    @staticmethod
+    def _required_field(body, key):
+        value = body.get(key)
+        if value is None:
+            raise ApiError(400, f"missing required field: {key}")
+        return value
+
+    @staticmethod
+    def _int_param(query, name, required=True, default=None):
+        value = query.get(name)
+        if value is None or value == "":
+            if required:
+                raise ApiError(400, f"missing required parameter: {name}")
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise ApiError(400, f"{name}: expected an integer, got {value!r}") from None
+
+    def _count_ref_id(self, kind, prefix, ref_id):
+        """Note an ID in use (seeded or given), so that a new ID of its kind is never one handed out before."""
+        suffix = ref_id[len(prefix):] if ref_id.startswith(prefix) else ""
+        if suffix.isascii() and suffix.isdigit():
+            self._id_counters[kind] = max(self._id_counters[kind], int(suffix))
+
+    def _new_ref_id(self, kind, prefix, records, key):
+        """A new ID in the style of the seeded ones (auth-3, ns-3, cluster-4), never one used since the last reset."""
+        taken = {record[key] for record in records}
+        while True:
+            self._id_counters[kind] += 1
+            candidate = f"{prefix}{self._id_counters[kind]}"
+            if candidate not in taken:
+                return candidate
+
+
+class _EndpointHandlers(_RouteHelpers):
+    """Serverless endpoints: create, get, list, update, delete, the quota, and the states an endpoint goes through."""
+
+    API_ROUTES = (("POST", "/endpoint/create", "_api_create"),
+                  ("GET", "/endpoint", "_api_get"),
+                  ("GET", "/endpoints", "_api_list"),
+                  ("POST", "/endpoint/update", "_api_update"),
+                  ("POST", "/endpoint/delete", "_api_delete"),
+                  ("GET", "/endpoint/limit", "_api_limits"))
+
+    def _new_id(self):
+        app_names = {record.get("appName") for record in self._endpoints.values()}
+        while True:
+            new_id = secrets.token_hex(8)
+            if new_id not in self._endpoints and new_id not in app_names:
+                return new_id
+
+    def _new_created_us(self):
+        """A creation time after every one handed out before: bumped by a microsecond if the clock has not moved on."""
+        stamp = max(_now_us(), self._last_created_us + 1)
+        self._last_created_us = stamp
+        return stamp
+
+    @staticmethod
+    def _new_record_state(record, state="serving", error="", message=""):
+        """Give a new record its state fields: settled in `state`, no phase, no stale read, nothing forced."""
+        record["_state"] = state
+        record["_error"] = error
+        record["_message"] = message
+        record["_phase"] = None
+        record["_reads_left"] = 0
+        record["_stale"] = None
+        record["_list_stale"] = None
+        record["_forced"] = None
+
+    def _start_phase(self, record, phase, reads):
+        """Show the profile's state for `phase` ("create", "update", "delete") for `reads` GET reads, then settle.
+
+        Settling is `serving`, or gone after a delete. Starting a phase ends a forced state.
+        """
+        record["_forced"] = None
+        record["_error"] = ""
+        record["_message"] = ""
+        if reads > 0:
+            record["_phase"] = phase
+            record["_reads_left"] = reads
+        else:
+            self._finish_phase(record, phase)
+
+    def _finish_phase(self, record, phase):
+        record["_phase"] = None
+        record["_reads_left"] = 0
+        if phase == "delete":
+            self._endpoints.pop(record["id"], None)
+        else:
+            record["_state"] = "serving"
+
+    def _count_read(self, record):
+        """Count one GET read: it uses up a forced state's reads, else a stale read, else a read of the phase."""
+        forced = record["_forced"]
+        if forced is not None:
+            if forced["reads"] is not None:
+                forced["reads"] -= 1
+                if forced["reads"] <= 0:
+                    record["_forced"] = None
+            return
+        stale = record["_stale"]
+        if stale is not None:
+            stale["reads"] -= 1
+            if stale["reads"] <= 0:
+                record["_stale"] = None
+            return
+        if record["_phase"] is not None:
+            record["_reads_left"] -= 1
+            if record["_reads_left"] <= 0:
+                self._finish_phase(record, record["_phase"])
+
+    def _view(self, record):
+        """What get and list show: the stale read kept by an update while it lasts, else the endpoint as stored."""
+        stale = record["_stale"]
+        if stale is None:
+            return self._render(record)
+        view = copy.deepcopy(stale["view"])
+        forced = record["_forced"]
+        if forced is not None:
+            view["state"] = {"state": forced["state"], "error": forced["error"], "message": forced["message"]}
+            if forced["state"] != "serving":
+                view["workers"] = []
+        return view
+
+    def _shown_state(self, record, min_num):
+        forced = record["_forced"]
+        if forced is not None:
+            return {"state": forced["state"], "error": forced["error"], "message": forced["message"]}
+        if record["_phase"] is not None:
+            return {"state": self._profile()["states"][record["_phase"]], "error": "", "message": ""}
+        state = record["_state"]
+        if state == "serving" and _is_int(min_num) and min_num == 0:
+            state = self._config["zero_worker_state"]
+        return {"state": state, "error": record["_error"], "message": record["_message"]}
+
+    def _render(self, record):
+        """The get/list shape of a stored endpoint, with the live API's type drift."""
+        worker_config = copy.deepcopy(record.get("workerConfig") or {})
+        for key in ("freeTimeout", "maxConcurrent"):
+            if key in worker_config:
+                worker_config[key] = _drift(worker_config[key])
+        policy = copy.deepcopy(record.get("policy") or {})
+        if "value" in policy:
+            policy["value"] = _drift(policy["value"])
+        ports = []
+        for entry in record.get("ports") or []:
+            entry = copy.deepcopy(entry)
+            if isinstance(entry, dict) and "port" in entry:
+                port = entry["port"]
+                if self._config["port_as_string"]:
+                    entry["port"] = _drift(port)
+                elif isinstance(port, str) and port.isascii() and port.isdigit():
+                    entry["port"] = int(port)
+            ports.append(entry)
+        workers = []
+        min_num = worker_config.get("minNum")
+        state = self._shown_state(record, min_num)
+        if state["state"] == "serving" and _is_int(min_num):
+            for index in range(max(min_num, 0)):
+                workers.append({"id": f"{record['id']}-worker-{index}", "state": {"state": "running", "error": "", "message": ""},
+                                "log": "", "metrics": "", "healthy": True})
+        out = {
+            "id": record["id"],
+            "name": record.get("name", ""),
+            "appName": record.get("appName", ""),
+            "url": record.get("url", ""),
+            "state": state,
+            "workerConfig": worker_config,
+            "policy": policy,
+            "image": copy.deepcopy(record.get("image")),
+            "rootfsSize": record.get("rootfsSize"),
+            "volumeMounts": copy.deepcopy(record.get("volumeMounts") or []),
+            "envs": copy.deepcopy(record.get("envs") or []),
+            "ports": ports,
+            "products": copy.deepcopy(record.get("products") or []),
+            "workers": workers,
+            "healthy": copy.deepcopy(record.get("healthy")),
+        }
+        if "clusterID" in record:
+            out["clusterID"] = record["clusterID"]
+        out["log"] = record.get("log", "")
+        style = self._config["created_at"]
+        if style != "none":
+            out["createdAt"] = _format_time(record["_created_us"], style)
+            out["updatedAt"] = _format_time(record["_updated_us"], style)
+        return out
+
+    def _int_limit(self, body, path, suffix, numeric_strings=False):
+        value = _expect_int(_lookup(body, path), path, numeric_strings)
+        return _check_range(value, path, self._limits[f"min{suffix}"], self._limits[f"max{suffix}"])
+
+    def _validate_common(self, body, numeric_strings=False):
+        """Validate the fields shared by create and update; return them normalised (numeric_strings: "300" is 300)."""
+        spec = {}
+        worker_config = {}
+        for key, suffix in WORKER_LIMITS:
+            worker_config[key] = self._int_limit(body, f"workerConfig.{key}", suffix, numeric_strings)
+        if worker_config["minNum"] > worker_config["maxNum"]:
+            raise ApiError(400, f"workerConfig.minNum: {worker_config['minNum']} is greater than workerConfig.maxNum {worker_config['maxNum']}")
+        if _lookup(body, "workerConfig.requestTimeout") is not _MISSING:
+            worker_config["requestTimeout"] = self._int_limit(body, "workerConfig.requestTimeout", "RequestTimeout", numeric_strings)
+        cuda = _lookup(body, "workerConfig.cudaVersion")
+        if cuda is not _MISSING:
+            _expect_str(cuda, "workerConfig.cudaVersion")
+            allowed = self._limits["cudaVersionList"]
+            if cuda not in allowed:
+                raise ApiError(400, f"workerConfig.cudaVersion: {cuda} is not one of {', '.join(allowed)}")
+            worker_config["cudaVersion"] = cuda
+        spec["workerConfig"] = worker_config
+
+        ports = _expect_list(_lookup(body, "ports"), "ports")
+        if len(ports) != 1:
+            raise ApiError(400, f"ports: expected exactly one port, got {len(ports)}")
+        entry = _expect_object(ports[0], "ports[0]")
+        port = entry.get("port")
+        if port is None:
+            raise ApiError(400, "missing required field: ports[0].port")
+        if isinstance(port, str) and port.isascii() and port.isdigit():
+            port = int(port)
+        if not _is_int(port):
+            raise ApiError(400, f"ports[0].port: expected an integer or numeric string, got {_json_type(port)}")
+        _check_range(port, "ports[0].port", 1, 65535)
+        if port in RESERVED_PORTS:
+            raise ApiError(400, f"ports[0].port: {port} is reserved (2222, 2223 and 2224 are not allowed)")
+        spec["ports"] = [{"port": port}]
+
+        policy_type = _expect_str(_lookup(body, "policy.type"), "policy.type")
+        if policy_type not in POLICY_LIMITS:
+            raise ApiError(400, f"policy.type: {policy_type} is not one of queue, concurrency")
+        spec["policy"] = {"type": policy_type, "value": self._int_limit(body, "policy.value", POLICY_LIMITS[policy_type], numeric_strings)}
+
+        image = {"image": _expect_str(_lookup(body, "image.image"), "image.image", STRING_LENGTHS["image.image"]), "authId": "", "command": ""}
+        auth_id = _lookup(body, "image.authId")
+        if auth_id is not _MISSING:
+            image["authId"] = _expect_str(auth_id, "image.authId", STRING_LENGTHS["image.authId"])
+        command = _lookup(body, "image.command")
+        if command is not _MISSING:
+            image["command"] = _expect_str(command, "image.command", STRING_LENGTHS["image.command"])
+        if image["authId"] and image["authId"] not in [auth["id"] for auth in self._auths]:
+            raise ApiError(404, f"registry auth {image['authId']} not found", "RESOURCE_NOT_FOUND")
+        spec["image"] = image
+
+        name = _lookup(body, "name")
+        spec["name"] = "" if name is _MISSING else _expect_str(name, "name", STRING_LENGTHS["name"])
+
+        envs = []
+        given_envs = _lookup(body, "envs")
+        if given_envs is not _MISSING:
+            for index, env in enumerate(_expect_list(given_envs, "envs")):
+                _expect_object(env, f"envs[{index}]")
+                key = env.get("key")
+                if key is None:
+                    raise ApiError(400, f"missing required field: envs[{index}].key")
+                value = env.get("value", "")
+                envs.append({"key": _expect_str(key, f"envs[{index}].key"), "value": _expect_str(value, f"envs[{index}].value")})
+        spec["envs"] = envs
+
+        cluster_id = _lookup(body, "clusterID")
+        if cluster_id is not _MISSING:
+            _expect_str(cluster_id, "clusterID", STRING_LENGTHS["clusterID"])
+            if cluster_id and cluster_id not in [cluster["id"] for cluster in self._clusters]:
+                raise ApiError(404, f"cluster {cluster_id} not found", "RESOURCE_NOT_FOUND")
+            if cluster_id:
+                spec["clusterID"] = cluster_id
+
+        mounts = []
+        given_mounts = _lookup(body, "volumeMounts")
+        if given_mounts is not _MISSING:
+            for index, mount in enumerate(_expect_list(given_mounts, "volumeMounts")):
+                mounts.append(self._validate_mount(mount, f"volumeMounts[{index}]", spec.get("clusterID"), numeric_strings))
+        spec["volumeMounts"] = mounts
+
+        healthy = copy.deepcopy(HEALTHY_DEFAULTS)
+        path = _lookup(body, "healthy.path")
+        if path is not _MISSING:
+            healthy["path"] = _expect_str(path, "healthy.path")
+        spec["healthy"] = healthy
+        return spec
+
+    def _validate_mount(self, mount, where, cluster_id, numeric_strings=False):
+        _expect_object(mount, where)
+        mount_type = mount.get("type")
+        if mount_type is None:
+            raise ApiError(400, f"missing required field: {where}.type")
+        _expect_str(mount_type, f"{where}.type")
+        mount_path = mount.get("mountPath", "")
+        _expect_str(mount_path, f"{where}.mountPath", STRING_LENGTHS["mountPath"])
+        if mount_type == "local":
+            size = mount.get("size")
+            if size is None:
+                raise ApiError(400, f"missing required field: {where}.size")
+            size = _check_range(_expect_int(size, f"{where}.size", numeric_strings), f"{where}.size",
+                                self._limits["minLocalVolumeSize"], self._limits["maxLocalVolumeSize"])
+            return {"type": "local", "size": size, "id": "", "mountPath": mount_path}
+        if mount_type == "network":
+            storage_id = mount.get("id")
+            if storage_id is None:
+                raise ApiError(400, f"missing required field: {where}.id")
+            _expect_str(storage_id, f"{where}.id")
+            size = _expect_int(mount.get("size", 0), f"{where}.size", numeric_strings)
+            storage = None
+            for candidate in self._storages:
+                if candidate["storageId"] == storage_id:
+                    storage = candidate
+            if storage is None:
+                raise ApiError(404, f"network storage {storage_id} not found", "NETWORK_STORAGE_NOT_FOUND")
+            if not cluster_id:
+                raise ApiError(400, f"clusterID: required when network storage {storage_id} is mounted")
+            if cluster_id != storage["clusterId"]:
+                raise ApiError(400, f"clusterID: {cluster_id} does not match the cluster {storage['clusterId']} of network storage {storage_id}")
+            return {"type": "network", "size": size, "id": storage_id, "mountPath": mount_path}
+        raise ApiError(400, f"{where}.type: {mount_type} is not one of local, network")
+
+    def _check_required(self, body, required):
+        for path in required:
+            if _lookup(body, path) is _MISSING:
+                raise ApiError(400, f"missing required field: {path}")
+
+    def _validate_products(self, products):
+        _expect_list(products, "products")
+        if len(products) != 1:
+            raise ApiError(400, f"products: expected exactly one product, got {len(products)}")
+        entry = _expect_object(products[0], "products[0]")
+        product_id = entry.get("id")
+        if product_id is None:
+            raise ApiError(400, "missing required field: products[0].id")
+        _expect_str(product_id, "products[0].id")
+        return [{"id": product_id}]
+
+    def _api_create(self, _query, body):
+        body = self._require_body(body)
+        spec_in = body.get("endpoint")
+        if spec_in is None:
+            raise ApiError(400, "missing required field: endpoint")
+        _expect_object(spec_in, "endpoint")
+        self._check_required(spec_in, CREATE_REQUIRED)
+        products = self._validate_products(spec_in["products"])
+        rootfs = self._int_limit(spec_in, "rootfsSize", "RootfsSize")
+        app_name = _lookup(spec_in, "appName")
+        if app_name is not _MISSING:
+            _expect_str(app_name, "appName")
+            if app_name and not APP_NAME_PATTERN.fullmatch(app_name):
+                raise ApiError(400, f"appName: {app_name} may contain only lowercase letters, digits and hyphens")
+        spec = self._validate_common(spec_in)
+        if products[0]["id"] not in self._config["products"]:
+            raise ApiError(404, f"product {products[0]['id']} not found", "SERVERLESS_PRODUCT_NOT_FOUND")
+        if app_name not in (_MISSING, "") and any(record.get("appName") == app_name for record in self._endpoints.values()):
+            raise ApiError(400, f"app name {app_name} already exists", "SERVERLESS_APP_NAME_IS_EXIST", always=True)
+        new_id = self._new_id()
+        app_name = app_name if app_name not in (_MISSING, "") else new_id
+        created = self._new_created_us()
+        record = {"id": new_id, "appName": app_name, "url": f"https://{app_name}.serverless.emulator.invalid",
+                  "products": products, "rootfsSize": rootfs, "log": "", "_created_us": created, "_updated_us": created}
+        record.update(spec)
+        self._new_record_state(record)
+        self._endpoints[new_id] = record
+        self._start_phase(record, "create", self._config["init_reads"])
+        armed = self._armed_states.pop(record.get("name") or "", None)
+        if armed is not None:
+            record["_forced"] = armed  # forced by POST /_emulator/endpoint_state {"name": ...} before the create
+        return {"id": new_id}
+
+    @staticmethod
+    def _endpoint_not_found(endpoint_id):
+        return ApiError(404, f"endpoint {endpoint_id} not found", "SERVERLESS_ENDPOINT_NOT_FOUND")
+
+    def _api_get(self, query, _body):
+        endpoint_id = query.get("id")
+        if not endpoint_id:
+            raise ApiError(400, "missing required parameter: id")
+        record = self._endpoints.get(endpoint_id)
+        if record is None:
+            raise self._endpoint_not_found(endpoint_id)
+        shown = self._view(record)
+        self._count_read(record)
+        return {"endpoint": shown}
+
+    def _api_list(self, query, _body):
+        required = not self._profile()["default_page"]
+        page_size = self._int_param(query, "pageSize", required, DEFAULT_PAGE_SIZE)
+        page_num = self._int_param(query, "pageNum", required, self._config["page_base"])
+        if page_size < 1:
+            raise ApiError(400, f"pageSize: {page_size} is out of range [1, {self._config['max_page_size']}]")
+        size = min(page_size, self._config["max_page_size"])
+        base = self._config["page_base"]
+        index = page_num - base
+        records = list(self._endpoints.values())
+        if index < 0:
+            mode = self._config["below_base"]
+            if mode == "error":
+                raise ApiError(400, f"pageNum: {page_num} is below the first page {base}")
+            if mode == "empty":
+                return {"endpoints": [], "total": len(records)}
+            index = 0
+        page = records[index * size:(index + 1) * size]
+        return {"endpoints": [self._list_view(record) for record in page], "total": len(records)}
+
+    def _list_view(self, record):
+        """What the list shows: the view from before the last update while ``stale_list_reads`` list reads last (a lagging
+        index; reads by ID are not affected by it), else what a read by ID shows."""
+        lagging = record["_list_stale"]
+        if lagging is None:
+            return self._view(record)
+        lagging["reads"] -= 1
+        if lagging["reads"] <= 0:
+            record["_list_stale"] = None
+        return copy.deepcopy(lagging["view"])
+
+    def _api_update(self, _query, body):
+        body = self._require_body(body)
+        self._check_required(body, UPDATE_REQUIRED)
+        endpoint_id = _expect_str(body["id"], "id")
+        record = self._endpoints.get(endpoint_id)
+        if record is None:
+            raise self._endpoint_not_found(endpoint_id)
+        profile = self._profile()
+        if record["_phase"] == "delete":
+            raise ApiError(400, f"endpoint {endpoint_id} is {profile['states']['delete']}")
+        numeric_strings = profile["numeric_strings"]
+        if body.get("appName") is not None:
+            if _expect_str(body["appName"], "appName") != record["appName"]:
+                raise ApiError(400, "appName is immutable")
+        if body.get("products") is not None:
+            if self._validate_products(body["products"]) != record["products"]:
+                raise ApiError(400, "products is immutable")
+        if body.get("rootfsSize") is not None:
+            if _expect_int(body["rootfsSize"], "rootfsSize", numeric_strings) != record["rootfsSize"]:
+                raise ApiError(400, "rootfsSize is immutable")
+        spec = self._validate_common(body, numeric_strings)
+        before = self._view(record)  # what a read just before the update shows: the stale read to come
+        record.pop("clusterID", None)  # kept only if the update gives it again
+        record.update(spec)
+        record["_updated_us"] = _now_us()
+        stale_reads = self._config["stale_reads"]
+        record["_stale"] = {"reads": stale_reads, "view": before} if stale_reads > 0 else None
+        stale_list_reads = self._config["stale_list_reads"]
+        record["_list_stale"] = {"reads": stale_list_reads, "view": before} if stale_list_reads > 0 else None
+        self._start_phase(record, "update", self._config["update_reads"])
+        return {}
+
+    def _api_delete(self, _query, body):
+        body = self._require_body(body)
+        endpoint_id = body.get("name")
+        if endpoint_id is None:
+            raise ApiError(400, "missing required field: name")
+        _expect_str(endpoint_id, "name")
+        record = self._endpoints.get(endpoint_id)
+        if record is None:
+            raise self._endpoint_not_found(endpoint_id)
+        if record["_phase"] != "delete":
+            record["_stale"] = None
+            record["_list_stale"] = None
+            self._start_phase(record, "delete", self._config["delete_reads"])
+        return {}
+
+    def _api_limits(self, _query, _body):
+        return copy.deepcopy(self._limits)
+
+    def _admin_endpoints(self, _body):
+        return {"endpoints": [self._render(record) for record in self._endpoints.values()]}
+
+    def _admin_endpoint_state(self, body):
+        body = self._require_body(body)
+        for key in body:
+            if key not in ENDPOINT_STATE_KEYS:
+                raise ApiError(400, f"unknown key: {key}")
+        endpoint_id, name = body.get("id"), body.get("name")
+        if (endpoint_id is None) == (name is None):
+            raise ApiError(400, "give exactly one of id and name")
+        if name is not None:
+            # By name: for the next endpoint created with this name (a test arms it before the module's create).
+            name = _expect_str(name, "name")
+            record = None
+        else:
+            record = self._endpoints.get(_expect_str(endpoint_id, "id"))
+            if record is None:
+                raise ApiError(404, f"endpoint {endpoint_id} not found")
+        state = body.get("state")
+        forced = None
+        if state is not None:
+            forced = {"state": _expect_str(state, "state"), "error": "", "message": "", "reads": None}
+            for key in ("error", "message"):
+                if body.get(key) is not None:
+                    forced[key] = _expect_str(body[key], key)
+            if body.get("reads") is not None:
+                forced["reads"] = _check_range(_expect_int(body["reads"], "reads"), "reads", 1, 10 ** 9)
+        if record is None:
+            if forced is None:
+                self._armed_states.pop(name, None)
+            else:
+                self._armed_states[name] = forced
+            return {"endpoint": None, "forced": copy.deepcopy(forced), "armed_for_name": name}
+        record["_forced"] = forced
+        return {"endpoint": self._render(record), "forced": copy.deepcopy(record["_forced"])}
+
+
+class _RegistryAuthHandlers(_RouteHelpers):
+    """Registry credentials: list, save, delete."""
+
+    API_ROUTES = (("GET", "/repository/auths", "_api_auths"),
+                  ("POST", "/repository/auth/save", "_api_auth_save"),
+                  ("POST", "/repository/auth/delete", "_api_auth_delete"))
+
+    def _api_auths(self, _query, _body):
+        return {"data": copy.deepcopy(self._auths)}
+
+    def _api_auth_save(self, _query, body):
+        """Save a registry credential. The answer is {} without the new ID, as documented: list and match the name."""
+        body = self._require_body(body)
+        auth = {}
+        for key, max_len in AUTH_LENGTHS.items():
+            value = _expect_str(self._required_field(body, key), key)
+            if not 1 <= len(value) <= max_len:
+                raise ApiError(400, f"{key}: length {len(value)} is out of range [1, {max_len}]")
+            auth[key] = value
+        # Names may repeat: a second save with the same name is a second credential.
+        self._auths.append({"id": self._new_ref_id("auth", AUTH_ID_PREFIX, self._auths, "id"), **auth})
+        return {}
+
+    def _api_auth_delete(self, _query, body):
+        """Delete a registry credential by ID, even one an endpoint's image.authId still names."""
+        body = self._require_body(body)
+        auth_id = _expect_str(self._required_field(body, "id"), "id")
+        for index, auth in enumerate(self._auths):
+            if auth["id"] == auth_id:
+                del self._auths[index]
+                return {}
+        raise ApiError(404, f"registry auth {auth_id} not found", "RESOURCE_NOT_FOUND")
+
+    def _admin_auths(self, _body):
+        return {"auths": copy.deepcopy(self._auths)}
+
+
+class _NetworkStorageHandlers(_RouteHelpers):
+    """Network storages: list (paged, by name or ID), create, update, delete."""
+
+    API_ROUTES = (("GET", "/networkstorages/list", "_api_storages"),
+                  ("POST", "/networkstorage/create", "_api_storage_create"),
+                  ("POST", "/networkstorage/update", "_api_storage_update"),
+                  ("POST", "/networkstorage/delete", "_api_storage_delete"))
+
+    def _find_storage(self, storage_id):
+        for storage in self._storages:
+            if storage["storageId"] == storage_id:
+                return storage
+        return None
+
+    @staticmethod
+    def _storage_not_found(storage_id):
+        return ApiError(404, f"network storage {storage_id} not found", "NETWORK_STORAGE_NOT_FOUND")
+
+    @staticmethod
+    def _check_storage_name(value):
+        name = _expect_str(value, "storageName")
+        if not 1 <= len(name) <= STORAGE_NAME_MAX:
+            raise ApiError(400, f"storageName: length {len(name)} is out of range [1, {STORAGE_NAME_MAX}]")
+        if not STORAGE_NAME_PATTERN.fullmatch(name):
+            raise ApiError(400, f"storageName: {name} may contain only letters, digits and hyphens")
+        return name
+
+    @staticmethod
+    def _check_storage_size(value, numeric_strings=False):
+        size = _expect_int(value, "storageSize", numeric_strings)
+        if size < MIN_STORAGE_SIZE:
+            raise ApiError(400, f"storageSize: {size} is below the minimum of {MIN_STORAGE_SIZE} GB")
+        return size
+
+    def _render_storage(self, storage):
+        """A network storage as list shows it: clusterName from its cluster, storageSize a string if configured."""
+        out = copy.deepcopy(storage)
+        cluster = self._find_cluster(storage["clusterId"])
+        if cluster is not None:
+            out["clusterName"] = cluster["name"]
+        if self._config["storage_size_as_string"]:
+            out["storageSize"] = _drift(out["storageSize"])
+        return out
+
+    def _api_storage_create(self, _query, body):
+        """Create a network storage. Answer: {} (strict) or {"storageId": ...} (documented); both are guesses."""
+        body = self._require_body(body)
+        for key in ("clusterId", "storageName", "storageSize"):
+            self._required_field(body, key)
+        cluster_id = _expect_str(body["clusterId"], "clusterId")
+        if not cluster_id:
+            raise ApiError(400, "missing required field: clusterId")
+        name = self._check_storage_name(body["storageName"])
+        size = self._check_storage_size(body["storageSize"])
+        cluster = self._find_cluster(cluster_id)
+        if cluster is None:
+            raise ApiError(404, f"cluster {cluster_id} not found", "RESOURCE_NOT_FOUND")
+        if not cluster.get("supportNetworkStorage"):
+            raise ApiError(400, f"clusterId: cluster {cluster_id} does not support network storage")
+        # Names may repeat (guessed: nothing documented forbids it).
+        storage_id = self._new_ref_id("storage", STORAGE_ID_PREFIX, self._storages, "storageId")
+        self._storages.append({"storageId": storage_id, "storageName": name, "storageSize": size, "clusterId": cluster_id,
+                               "clusterName": cluster["name"], "price": STORAGE_PRICE})
+        return {"storageId": storage_id} if self._profile()["storage_create_id"] else {}
+
+    def _api_storage_update(self, _query, body):
+        """Grow (or keep) a network storage's size and optionally rename it; a smaller size is refused."""
+        body = self._require_body(body)
+        for key in ("storageId", "storageSize"):
+            self._required_field(body, key)
+        storage_id = _expect_str(body["storageId"], "storageId")
+        storage = self._find_storage(storage_id)
+        if storage is None:
+            raise self._storage_not_found(storage_id)
+        name = body.get("storageName")
+        if name is not None and name != "":  # absent, null or "": the name is kept
+            name = self._check_storage_name(name)
+        else:
+            name = storage["storageName"]
+        size = self._check_storage_size(body["storageSize"], self._profile()["numeric_strings"])
+        if size < storage["storageSize"]:
+            raise ApiError(400, f"storageSize: {size} is smaller than the current size {storage['storageSize']} "
+                                f"of network storage {storage_id} (a network storage can only grow)")
+        storage["storageName"] = name
+        storage["storageSize"] = size
+        return {}
+
+    def _api_storage_delete(self, _query, body):
+        """Delete a network storage by ID, even one an endpoint still mounts."""
+        body = self._require_body(body)
+        storage_id = _expect_str(self._required_field(body, "storageId"), "storageId")
+        storage = self._find_storage(storage_id)
+        if storage is None:
+            raise self._storage_not_found(storage_id)
+        self._storages.remove(storage)
+        return {}
+
+    def _api_storages(self, query, _body):
+        base = self._config["page_base"]
+        page_no = self._int_param(query, "pageNo", required=False, default=base)
+        page_size = self._int_param(query, "pageSize", required=False, default=10)
+        name = query.get("storageName") or ""
+        storage_id = query.get("storageId") or ""
+        matched = [storage for storage in self._storages
+                   if (not name or name in storage["storageName"]) and (not storage_id or storage["storageId"] == storage_id)]
+        index = page_no - base
+        if index < 0:
+            mode = self._config["storage_below_base"]
+            if mode == "error":
+                raise ApiError(400, f"pageNo: {page_no} is below the first page {base}")
+            if mode == "empty":
+                return {"data": [], "total": len(matched)}
+            index = 0
+        if page_size < 1:
+            raise ApiError(400, f"pageSize: {page_size} must be at least 1")
+        size = min(page_size, self._config["max_page_size"])
+        page = matched[index * size:(index + 1) * size]
+        return {"data": [self._render_storage(storage) for storage in page], "total": len(matched)}
+
+    def _admin_storages(self, _body):
+        return {"storages": copy.deepcopy(self._storages)}
+
+
+class _ClusterHandlers(_RouteHelpers):
+    """Clusters: list."""
+
+    API_ROUTES = (("GET", "/clusters", "_api_clusters"),)
+
+    def _find_cluster(self, cluster_id):
+        for cluster in self._clusters:
+            if cluster["id"] == cluster_id:
+                return cluster
+        return None
+
+    def _api_clusters(self, _query, _body):
+        return {"data": copy.deepcopy(self._clusters)}
+
+    def _admin_clusters(self, _body):
+        return {"clusters": copy.deepcopy(self._clusters)}
+
+
+# The resources the emulator serves, each with its handler class (see _RouteHelpers).
+RESOURCE_HANDLERS = (_EndpointHandlers, _RegistryAuthHandlers, _NetworkStorageHandlers, _ClusterHandlers)
+
+
+class Emulator(*RESOURCE_HANDLERS):
     """In-memory Novita v1 serverless endpoint API, served over HTTP.
 
     ``Emulator(api_key=..., **config).start(host, port)`` returns the base URL
     and serves in a daemon thread until ``stop()``. ``config`` keys are those of
     DEFAULT_CONFIG (e.g. ``profile="documented"``, see PROFILES); ``limits``
     overrides entries of DEFAULT_LIMITS.
+
+    This class holds the state, the server, authentication, rate limiting, faults, the
+    request log and the admin interface; each resource's API calls come from its handler
+    class in RESOURCE_HANDLERS.
     """
 
     def __init__(self, api_key=DEFAULT_API_KEY, limits=None, **config):
@@ -574,22 +1277,8 @@ class Emulator:
         self._last_created_us = 0
         self._bucket = _TokenBucket()
         self._reset_locked()
-        self._api_routes = {
-            ("POST", "/endpoint/create"): self._api_create,
-            ("GET", "/endpoint"): self._api_get,
-            ("GET", "/endpoints"): self._api_list,
-            ("POST", "/endpoint/update"): self._api_update,
-            ("POST", "/endpoint/delete"): self._api_delete,
-            ("GET", "/endpoint/limit"): self._api_limits,
-            ("GET", "/repository/auths"): self._api_auths,
-            ("POST", "/repository/auth/save"): self._api_auth_save,
-            ("POST", "/repository/auth/delete"): self._api_auth_delete,
-            ("GET", "/networkstorages/list"): self._api_storages,
-            ("POST", "/networkstorage/create"): self._api_storage_create,
-            ("POST", "/networkstorage/update"): self._api_storage_update,
-            ("POST", "/networkstorage/delete"): self._api_storage_delete,
-            ("GET", "/clusters"): self._api_clusters,
-        }
+        self._api_routes = {(method, path): getattr(self, handler)
+                            for handlers in RESOURCE_HANDLERS for method, path, handler in handlers.API_ROUTES}
         self._admin_routes = {
             ("GET", "/health"): self._admin_health,
             ("GET", "/requests"): self._admin_get_requests,
@@ -762,9 +1451,6 @@ class Emulator:
         if fault_kind == "rate_limit":
             stats["rate_limited"] += 1
 
-    def _profile(self):
-        return PROFILES[self._config["profile"]]
-
     def _error_reply(self, exc):
         """The reply for an API error, shaped by the current profile."""
         profile = self._profile()
@@ -912,615 +1598,11 @@ class Emulator:
     def _clear_stats_locked(self):
         self._stats = {"requests": 0, "by_status": {}, "rate_limited": 0}
 
-    def _new_id(self):
-        app_names = {record.get("appName") for record in self._endpoints.values()}
-        while True:
-            new_id = secrets.token_hex(8)
-            if new_id not in self._endpoints and new_id not in app_names:
-                return new_id
-
     def _ref_kinds(self):
         """(kind, ID prefix, store, ID key) of the reference data: registry credentials, network storages, clusters."""
         return (("auth", AUTH_ID_PREFIX, self._auths, "id"),
                 ("storage", STORAGE_ID_PREFIX, self._storages, "storageId"),
                 ("cluster", CLUSTER_ID_PREFIX, self._clusters, "id"))
-
-    def _count_ref_id(self, kind, prefix, ref_id):
-        """Note an ID in use (seeded or given), so that a new ID of its kind is never one handed out before."""
-        suffix = ref_id[len(prefix):] if ref_id.startswith(prefix) else ""
-        if suffix.isascii() and suffix.isdigit():
-            self._id_counters[kind] = max(self._id_counters[kind], int(suffix))
-
-    def _new_ref_id(self, kind, prefix, records, key):
-        """A new ID in the style of the seeded ones (auth-3, ns-3, cluster-4), never one used since the last reset."""
-        taken = {record[key] for record in records}
-        while True:
-            self._id_counters[kind] += 1
-            candidate = f"{prefix}{self._id_counters[kind]}"
-            if candidate not in taken:
-                return candidate
-
-    def _new_created_us(self):
-        """A creation time after every one handed out before: bumped by a microsecond if the clock has not moved on."""
-        stamp = max(_now_us(), self._last_created_us + 1)
-        self._last_created_us = stamp
-        return stamp
-
-    @staticmethod
-    def _new_record_state(record, state="serving", error="", message=""):
-        """Give a new record its state fields: settled in `state`, no phase, no stale read, nothing forced."""
-        record["_state"] = state
-        record["_error"] = error
-        record["_message"] = message
-        record["_phase"] = None
-        record["_reads_left"] = 0
-        record["_stale"] = None
-        record["_list_stale"] = None
-        record["_forced"] = None
-
-    def _start_phase(self, record, phase, reads):
-        """Show the profile's state for `phase` ("create", "update", "delete") for `reads` GET reads, then settle.
-
-        Settling is `serving`, or gone after a delete. Starting a phase ends a forced state.
-        """
-        record["_forced"] = None
-        record["_error"] = ""
-        record["_message"] = ""
-        if reads > 0:
-            record["_phase"] = phase
-            record["_reads_left"] = reads
-        else:
-            self._finish_phase(record, phase)
-
-    def _finish_phase(self, record, phase):
-        record["_phase"] = None
-        record["_reads_left"] = 0
-        if phase == "delete":
-            self._endpoints.pop(record["id"], None)
-        else:
-            record["_state"] = "serving"
-
-    def _count_read(self, record):
-        """Count one GET read: it uses up a forced state's reads, else a stale read, else a read of the phase."""
-        forced = record["_forced"]
-        if forced is not None:
-            if forced["reads"] is not None:
-                forced["reads"] -= 1
-                if forced["reads"] <= 0:
-                    record["_forced"] = None
-            return
-        stale = record["_stale"]
-        if stale is not None:
-            stale["reads"] -= 1
-            if stale["reads"] <= 0:
-                record["_stale"] = None
-            return
-        if record["_phase"] is not None:
-            record["_reads_left"] -= 1
-            if record["_reads_left"] <= 0:
-                self._finish_phase(record, record["_phase"])
-
-    def _view(self, record):
-        """What get and list show: the stale read kept by an update while it lasts, else the endpoint as stored."""
-        stale = record["_stale"]
-        if stale is None:
-            return self._render(record)
-        view = copy.deepcopy(stale["view"])
-        forced = record["_forced"]
-        if forced is not None:
-            view["state"] = {"state": forced["state"], "error": forced["error"], "message": forced["message"]}
-            if forced["state"] != "serving":
-                view["workers"] = []
-        return view
-
-    def _shown_state(self, record, min_num):
-        forced = record["_forced"]
-        if forced is not None:
-            return {"state": forced["state"], "error": forced["error"], "message": forced["message"]}
-        if record["_phase"] is not None:
-            return {"state": self._profile()["states"][record["_phase"]], "error": "", "message": ""}
-        state = record["_state"]
-        if state == "serving" and _is_int(min_num) and min_num == 0:
-            state = self._config["zero_worker_state"]
-        return {"state": state, "error": record["_error"], "message": record["_message"]}
-
-    def _render(self, record):
-        """The get/list shape of a stored endpoint, with the live API's type drift."""
-        worker_config = copy.deepcopy(record.get("workerConfig") or {})
-        for key in ("freeTimeout", "maxConcurrent"):
-            if key in worker_config:
-                worker_config[key] = _drift(worker_config[key])
-        policy = copy.deepcopy(record.get("policy") or {})
-        if "value" in policy:
-            policy["value"] = _drift(policy["value"])
-        ports = []
-        for entry in record.get("ports") or []:
-            entry = copy.deepcopy(entry)
-            if isinstance(entry, dict) and "port" in entry:
-                port = entry["port"]
-                if self._config["port_as_string"]:
-                    entry["port"] = _drift(port)
-                elif isinstance(port, str) and port.isascii() and port.isdigit():
-                    entry["port"] = int(port)
-            ports.append(entry)
-        workers = []
-        min_num = worker_config.get("minNum")
-        state = self._shown_state(record, min_num)
-        if state["state"] == "serving" and _is_int(min_num):
-            for index in range(max(min_num, 0)):
-                workers.append({"id": f"{record['id']}-worker-{index}", "state": {"state": "running", "error": "", "message": ""},
-                                "log": "", "metrics": "", "healthy": True})
-        out = {
-            "id": record["id"],
-            "name": record.get("name", ""),
-            "appName": record.get("appName", ""),
-            "url": record.get("url", ""),
-            "state": state,
-            "workerConfig": worker_config,
-            "policy": policy,
-            "image": copy.deepcopy(record.get("image")),
-            "rootfsSize": record.get("rootfsSize"),
-            "volumeMounts": copy.deepcopy(record.get("volumeMounts") or []),
-            "envs": copy.deepcopy(record.get("envs") or []),
-            "ports": ports,
-            "products": copy.deepcopy(record.get("products") or []),
-            "workers": workers,
-            "healthy": copy.deepcopy(record.get("healthy")),
-        }
-        if "clusterID" in record:
-            out["clusterID"] = record["clusterID"]
-        out["log"] = record.get("log", "")
-        style = self._config["created_at"]
-        if style != "none":
-            out["createdAt"] = _format_time(record["_created_us"], style)
-            out["updatedAt"] = _format_time(record["_updated_us"], style)
-        return out
-
-    # -------------------------------------------------------------- validation
-
-    def _int_limit(self, body, path, suffix, numeric_strings=False):
-        value = _expect_int(_lookup(body, path), path, numeric_strings)
-        return _check_range(value, path, self._limits[f"min{suffix}"], self._limits[f"max{suffix}"])
-
-    def _validate_common(self, body, numeric_strings=False):
-        """Validate the fields shared by create and update; return them normalised (numeric_strings: "300" is 300)."""
-        spec = {}
-        worker_config = {}
-        for key, suffix in WORKER_LIMITS:
-            worker_config[key] = self._int_limit(body, f"workerConfig.{key}", suffix, numeric_strings)
-        if worker_config["minNum"] > worker_config["maxNum"]:
-            raise ApiError(400, f"workerConfig.minNum: {worker_config['minNum']} is greater than workerConfig.maxNum {worker_config['maxNum']}")
-        if _lookup(body, "workerConfig.requestTimeout") is not _MISSING:
-            worker_config["requestTimeout"] = self._int_limit(body, "workerConfig.requestTimeout", "RequestTimeout", numeric_strings)
-        cuda = _lookup(body, "workerConfig.cudaVersion")
-        if cuda is not _MISSING:
-            _expect_str(cuda, "workerConfig.cudaVersion")
-            allowed = self._limits["cudaVersionList"]
-            if cuda not in allowed:
-                raise ApiError(400, f"workerConfig.cudaVersion: {cuda} is not one of {', '.join(allowed)}")
-            worker_config["cudaVersion"] = cuda
-        spec["workerConfig"] = worker_config
-
-        ports = _expect_list(_lookup(body, "ports"), "ports")
-        if len(ports) != 1:
-            raise ApiError(400, f"ports: expected exactly one port, got {len(ports)}")
-        entry = _expect_object(ports[0], "ports[0]")
-        port = entry.get("port")
-        if port is None:
-            raise ApiError(400, "missing required field: ports[0].port")
-        if isinstance(port, str) and port.isascii() and port.isdigit():
-            port = int(port)
-        if not _is_int(port):
-            raise ApiError(400, f"ports[0].port: expected an integer or numeric string, got {_json_type(port)}")
-        _check_range(port, "ports[0].port", 1, 65535)
-        if port in RESERVED_PORTS:
-            raise ApiError(400, f"ports[0].port: {port} is reserved (2222, 2223 and 2224 are not allowed)")
-        spec["ports"] = [{"port": port}]
-
-        policy_type = _expect_str(_lookup(body, "policy.type"), "policy.type")
-        if policy_type not in POLICY_LIMITS:
-            raise ApiError(400, f"policy.type: {policy_type} is not one of queue, concurrency")
-        spec["policy"] = {"type": policy_type, "value": self._int_limit(body, "policy.value", POLICY_LIMITS[policy_type], numeric_strings)}
-
-        image = {"image": _expect_str(_lookup(body, "image.image"), "image.image", STRING_LENGTHS["image.image"]), "authId": "", "command": ""}
-        auth_id = _lookup(body, "image.authId")
-        if auth_id is not _MISSING:
-            image["authId"] = _expect_str(auth_id, "image.authId", STRING_LENGTHS["image.authId"])
-        command = _lookup(body, "image.command")
-        if command is not _MISSING:
-            image["command"] = _expect_str(command, "image.command", STRING_LENGTHS["image.command"])
-        if image["authId"] and image["authId"] not in [auth["id"] for auth in self._auths]:
-            raise ApiError(404, f"registry auth {image['authId']} not found", "RESOURCE_NOT_FOUND")
-        spec["image"] = image
-
-        name = _lookup(body, "name")
-        spec["name"] = "" if name is _MISSING else _expect_str(name, "name", STRING_LENGTHS["name"])
-
-        envs = []
-        given_envs = _lookup(body, "envs")
-        if given_envs is not _MISSING:
-            for index, env in enumerate(_expect_list(given_envs, "envs")):
-                _expect_object(env, f"envs[{index}]")
-                key = env.get("key")
-                if key is None:
-                    raise ApiError(400, f"missing required field: envs[{index}].key")
-                value = env.get("value", "")
-                envs.append({"key": _expect_str(key, f"envs[{index}].key"), "value": _expect_str(value, f"envs[{index}].value")})
-        spec["envs"] = envs
-
-        cluster_id = _lookup(body, "clusterID")
-        if cluster_id is not _MISSING:
-            _expect_str(cluster_id, "clusterID", STRING_LENGTHS["clusterID"])
-            if cluster_id and cluster_id not in [cluster["id"] for cluster in self._clusters]:
-                raise ApiError(404, f"cluster {cluster_id} not found", "RESOURCE_NOT_FOUND")
-            if cluster_id:
-                spec["clusterID"] = cluster_id
-
-        mounts = []
-        given_mounts = _lookup(body, "volumeMounts")
-        if given_mounts is not _MISSING:
-            for index, mount in enumerate(_expect_list(given_mounts, "volumeMounts")):
-                mounts.append(self._validate_mount(mount, f"volumeMounts[{index}]", spec.get("clusterID"), numeric_strings))
-        spec["volumeMounts"] = mounts
-
-        healthy = copy.deepcopy(HEALTHY_DEFAULTS)
-        path = _lookup(body, "healthy.path")
-        if path is not _MISSING:
-            healthy["path"] = _expect_str(path, "healthy.path")
-        spec["healthy"] = healthy
-        return spec
-
-    def _validate_mount(self, mount, where, cluster_id, numeric_strings=False):
-        _expect_object(mount, where)
-        mount_type = mount.get("type")
-        if mount_type is None:
-            raise ApiError(400, f"missing required field: {where}.type")
-        _expect_str(mount_type, f"{where}.type")
-        mount_path = mount.get("mountPath", "")
-        _expect_str(mount_path, f"{where}.mountPath", STRING_LENGTHS["mountPath"])
-        if mount_type == "local":
-            size = mount.get("size")
-            if size is None:
-                raise ApiError(400, f"missing required field: {where}.size")
-            size = _check_range(_expect_int(size, f"{where}.size", numeric_strings), f"{where}.size",
-                                self._limits["minLocalVolumeSize"], self._limits["maxLocalVolumeSize"])
-            return {"type": "local", "size": size, "id": "", "mountPath": mount_path}
-        if mount_type == "network":
-            storage_id = mount.get("id")
-            if storage_id is None:
-                raise ApiError(400, f"missing required field: {where}.id")
-            _expect_str(storage_id, f"{where}.id")
-            size = _expect_int(mount.get("size", 0), f"{where}.size", numeric_strings)
-            storage = None
-            for candidate in self._storages:
-                if candidate["storageId"] == storage_id:
-                    storage = candidate
-            if storage is None:
-                raise ApiError(404, f"network storage {storage_id} not found", "NETWORK_STORAGE_NOT_FOUND")
-            if not cluster_id:
-                raise ApiError(400, f"clusterID: required when network storage {storage_id} is mounted")
-            if cluster_id != storage["clusterId"]:
-                raise ApiError(400, f"clusterID: {cluster_id} does not match the cluster {storage['clusterId']} of network storage {storage_id}")
-            return {"type": "network", "size": size, "id": storage_id, "mountPath": mount_path}
-        raise ApiError(400, f"{where}.type: {mount_type} is not one of local, network")
-
-    def _check_required(self, body, required):
-        for path in required:
-            if _lookup(body, path) is _MISSING:
-                raise ApiError(400, f"missing required field: {path}")
-
-    def _validate_products(self, products):
-        _expect_list(products, "products")
-        if len(products) != 1:
-            raise ApiError(400, f"products: expected exactly one product, got {len(products)}")
-        entry = _expect_object(products[0], "products[0]")
-        product_id = entry.get("id")
-        if product_id is None:
-            raise ApiError(400, "missing required field: products[0].id")
-        _expect_str(product_id, "products[0].id")
-        return [{"id": product_id}]
-
-    # -------------------------------------------------------------- API routes
-
-    @staticmethod
-    def _require_body(body):
-        if not isinstance(body, dict):
-            raise ApiError(400, "request body must be a JSON object")
-        return body
-
-    def _api_create(self, _query, body):
-        body = self._require_body(body)
-        spec_in = body.get("endpoint")
-        if spec_in is None:
-            raise ApiError(400, "missing required field: endpoint")
-        _expect_object(spec_in, "endpoint")
-        self._check_required(spec_in, CREATE_REQUIRED)
-        products = self._validate_products(spec_in["products"])
-        rootfs = self._int_limit(spec_in, "rootfsSize", "RootfsSize")
-        app_name = _lookup(spec_in, "appName")
-        if app_name is not _MISSING:
-            _expect_str(app_name, "appName")
-            if app_name and not APP_NAME_PATTERN.fullmatch(app_name):
-                raise ApiError(400, f"appName: {app_name} may contain only lowercase letters, digits and hyphens")
-        spec = self._validate_common(spec_in)
-        if products[0]["id"] not in self._config["products"]:
-            raise ApiError(404, f"product {products[0]['id']} not found", "SERVERLESS_PRODUCT_NOT_FOUND")
-        if app_name not in (_MISSING, "") and any(record.get("appName") == app_name for record in self._endpoints.values()):
-            raise ApiError(400, f"app name {app_name} already exists", "SERVERLESS_APP_NAME_IS_EXIST", always=True)
-        new_id = self._new_id()
-        app_name = app_name if app_name not in (_MISSING, "") else new_id
-        created = self._new_created_us()
-        record = {"id": new_id, "appName": app_name, "url": f"https://{app_name}.serverless.emulator.invalid",
-                  "products": products, "rootfsSize": rootfs, "log": "", "_created_us": created, "_updated_us": created}
-        record.update(spec)
-        self._new_record_state(record)
-        self._endpoints[new_id] = record
-        self._start_phase(record, "create", self._config["init_reads"])
-        armed = self._armed_states.pop(record.get("name") or "", None)
-        if armed is not None:
-            record["_forced"] = armed  # forced by POST /_emulator/endpoint_state {"name": ...} before the create
-        return {"id": new_id}
-
-    @staticmethod
-    def _endpoint_not_found(endpoint_id):
-        return ApiError(404, f"endpoint {endpoint_id} not found", "SERVERLESS_ENDPOINT_NOT_FOUND")
-
-    def _api_get(self, query, _body):
-        endpoint_id = query.get("id")
-        if not endpoint_id:
-            raise ApiError(400, "missing required parameter: id")
-        record = self._endpoints.get(endpoint_id)
-        if record is None:
-            raise self._endpoint_not_found(endpoint_id)
-        shown = self._view(record)
-        self._count_read(record)
-        return {"endpoint": shown}
-
-    @staticmethod
-    def _int_param(query, name, required=True, default=None):
-        value = query.get(name)
-        if value is None or value == "":
-            if required:
-                raise ApiError(400, f"missing required parameter: {name}")
-            return default
-        try:
-            return int(value)
-        except ValueError:
-            raise ApiError(400, f"{name}: expected an integer, got {value!r}") from None
-
-    def _api_list(self, query, _body):
-        required = not self._profile()["default_page"]
-        page_size = self._int_param(query, "pageSize", required, DEFAULT_PAGE_SIZE)
-        page_num = self._int_param(query, "pageNum", required, self._config["page_base"])
-        if page_size < 1:
-            raise ApiError(400, f"pageSize: {page_size} is out of range [1, {self._config['max_page_size']}]")
-        size = min(page_size, self._config["max_page_size"])
-        base = self._config["page_base"]
-        index = page_num - base
-        records = list(self._endpoints.values())
-        if index < 0:
-            mode = self._config["below_base"]
-            if mode == "error":
-                raise ApiError(400, f"pageNum: {page_num} is below the first page {base}")
-            if mode == "empty":
-                return {"endpoints": [], "total": len(records)}
-            index = 0
-        page = records[index * size:(index + 1) * size]
-        return {"endpoints": [self._list_view(record) for record in page], "total": len(records)}
-
-    def _list_view(self, record):
-        """What the list shows: the view from before the last update while ``stale_list_reads`` list reads last (a lagging
-        index; reads by ID are not affected by it), else what a read by ID shows."""
-        lagging = record["_list_stale"]
-        if lagging is None:
-            return self._view(record)
-        lagging["reads"] -= 1
-        if lagging["reads"] <= 0:
-            record["_list_stale"] = None
-        return copy.deepcopy(lagging["view"])
-
-    def _api_update(self, _query, body):
-        body = self._require_body(body)
-        self._check_required(body, UPDATE_REQUIRED)
-        endpoint_id = _expect_str(body["id"], "id")
-        record = self._endpoints.get(endpoint_id)
-        if record is None:
-            raise self._endpoint_not_found(endpoint_id)
-        profile = self._profile()
-        if record["_phase"] == "delete":
-            raise ApiError(400, f"endpoint {endpoint_id} is {profile['states']['delete']}")
-        numeric_strings = profile["numeric_strings"]
-        if body.get("appName") is not None:
-            if _expect_str(body["appName"], "appName") != record["appName"]:
-                raise ApiError(400, "appName is immutable")
-        if body.get("products") is not None:
-            if self._validate_products(body["products"]) != record["products"]:
-                raise ApiError(400, "products is immutable")
-        if body.get("rootfsSize") is not None:
-            if _expect_int(body["rootfsSize"], "rootfsSize", numeric_strings) != record["rootfsSize"]:
-                raise ApiError(400, "rootfsSize is immutable")
-        spec = self._validate_common(body, numeric_strings)
-        before = self._view(record)  # what a read just before the update shows: the stale read to come
-        record.pop("clusterID", None)  # kept only if the update gives it again
-        record.update(spec)
-        record["_updated_us"] = _now_us()
-        stale_reads = self._config["stale_reads"]
-        record["_stale"] = {"reads": stale_reads, "view": before} if stale_reads > 0 else None
-        stale_list_reads = self._config["stale_list_reads"]
-        record["_list_stale"] = {"reads": stale_list_reads, "view": before} if stale_list_reads > 0 else None
-        self._start_phase(record, "update", self._config["update_reads"])
-        return {}
-
-    def _api_delete(self, _query, body):
-        body = self._require_body(body)
-        endpoint_id = body.get("name")
-        if endpoint_id is None:
-            raise ApiError(400, "missing required field: name")
-        _expect_str(endpoint_id, "name")
-        record = self._endpoints.get(endpoint_id)
-        if record is None:
-            raise self._endpoint_not_found(endpoint_id)
-        if record["_phase"] != "delete":
-            record["_stale"] = None
-            record["_list_stale"] = None
-            self._start_phase(record, "delete", self._config["delete_reads"])
-        return {}
-
-    def _api_limits(self, _query, _body):
-        return copy.deepcopy(self._limits)
-
-    def _api_auths(self, _query, _body):
-        return {"data": copy.deepcopy(self._auths)}
-
-    @staticmethod
-    def _required_field(body, key):
-        value = body.get(key)
-        if value is None:
-            raise ApiError(400, f"missing required field: {key}")
-        return value
-
-    def _api_auth_save(self, _query, body):
-        """Save a registry credential. The answer is {} without the new ID, as documented: list and match the name."""
-        body = self._require_body(body)
-        auth = {}
-        for key, max_len in AUTH_LENGTHS.items():
-            value = _expect_str(self._required_field(body, key), key)
-            if not 1 <= len(value) <= max_len:
-                raise ApiError(400, f"{key}: length {len(value)} is out of range [1, {max_len}]")
-            auth[key] = value
-        # Names may repeat: a second save with the same name is a second credential.
-        self._auths.append({"id": self._new_ref_id("auth", AUTH_ID_PREFIX, self._auths, "id"), **auth})
-        return {}
-
-    def _api_auth_delete(self, _query, body):
-        """Delete a registry credential by ID, even one an endpoint's image.authId still names."""
-        body = self._require_body(body)
-        auth_id = _expect_str(self._required_field(body, "id"), "id")
-        for index, auth in enumerate(self._auths):
-            if auth["id"] == auth_id:
-                del self._auths[index]
-                return {}
-        raise ApiError(404, f"registry auth {auth_id} not found", "RESOURCE_NOT_FOUND")
-
-    def _find_storage(self, storage_id):
-        for storage in self._storages:
-            if storage["storageId"] == storage_id:
-                return storage
-        return None
-
-    def _find_cluster(self, cluster_id):
-        for cluster in self._clusters:
-            if cluster["id"] == cluster_id:
-                return cluster
-        return None
-
-    @staticmethod
-    def _storage_not_found(storage_id):
-        return ApiError(404, f"network storage {storage_id} not found", "NETWORK_STORAGE_NOT_FOUND")
-
-    @staticmethod
-    def _check_storage_name(value):
-        name = _expect_str(value, "storageName")
-        if not 1 <= len(name) <= STORAGE_NAME_MAX:
-            raise ApiError(400, f"storageName: length {len(name)} is out of range [1, {STORAGE_NAME_MAX}]")
-        if not STORAGE_NAME_PATTERN.fullmatch(name):
-            raise ApiError(400, f"storageName: {name} may contain only letters, digits and hyphens")
-        return name
-
-    @staticmethod
-    def _check_storage_size(value, numeric_strings=False):
-        size = _expect_int(value, "storageSize", numeric_strings)
-        if size < MIN_STORAGE_SIZE:
-            raise ApiError(400, f"storageSize: {size} is below the minimum of {MIN_STORAGE_SIZE} GB")
-        return size
-
-    def _render_storage(self, storage):
-        """A network storage as list shows it: clusterName from its cluster, storageSize a string if configured."""
-        out = copy.deepcopy(storage)
-        cluster = self._find_cluster(storage["clusterId"])
-        if cluster is not None:
-            out["clusterName"] = cluster["name"]
-        if self._config["storage_size_as_string"]:
-            out["storageSize"] = _drift(out["storageSize"])
-        return out
-
-    def _api_storage_create(self, _query, body):
-        """Create a network storage. Answer: {} (strict) or {"storageId": ...} (documented); both are guesses."""
-        body = self._require_body(body)
-        for key in ("clusterId", "storageName", "storageSize"):
-            self._required_field(body, key)
-        cluster_id = _expect_str(body["clusterId"], "clusterId")
-        if not cluster_id:
-            raise ApiError(400, "missing required field: clusterId")
-        name = self._check_storage_name(body["storageName"])
-        size = self._check_storage_size(body["storageSize"])
-        cluster = self._find_cluster(cluster_id)
-        if cluster is None:
-            raise ApiError(404, f"cluster {cluster_id} not found", "RESOURCE_NOT_FOUND")
-        if not cluster.get("supportNetworkStorage"):
-            raise ApiError(400, f"clusterId: cluster {cluster_id} does not support network storage")
-        # Names may repeat (guessed: nothing documented forbids it).
-        storage_id = self._new_ref_id("storage", STORAGE_ID_PREFIX, self._storages, "storageId")
-        self._storages.append({"storageId": storage_id, "storageName": name, "storageSize": size, "clusterId": cluster_id,
-                               "clusterName": cluster["name"], "price": STORAGE_PRICE})
-        return {"storageId": storage_id} if self._profile()["storage_create_id"] else {}
-
-    def _api_storage_update(self, _query, body):
-        """Grow (or keep) a network storage's size and optionally rename it; a smaller size is refused."""
-        body = self._require_body(body)
-        for key in ("storageId", "storageSize"):
-            self._required_field(body, key)
-        storage_id = _expect_str(body["storageId"], "storageId")
-        storage = self._find_storage(storage_id)
-        if storage is None:
-            raise self._storage_not_found(storage_id)
-        name = body.get("storageName")
-        if name is not None and name != "":  # absent, null or "": the name is kept
-            name = self._check_storage_name(name)
-        else:
-            name = storage["storageName"]
-        size = self._check_storage_size(body["storageSize"], self._profile()["numeric_strings"])
-        if size < storage["storageSize"]:
-            raise ApiError(400, f"storageSize: {size} is smaller than the current size {storage['storageSize']} "
-                                f"of network storage {storage_id} (a network storage can only grow)")
-        storage["storageName"] = name
-        storage["storageSize"] = size
-        return {}
-
-    def _api_storage_delete(self, _query, body):
-        """Delete a network storage by ID, even one an endpoint still mounts."""
-        body = self._require_body(body)
-        storage_id = _expect_str(self._required_field(body, "storageId"), "storageId")
-        storage = self._find_storage(storage_id)
-        if storage is None:
-            raise self._storage_not_found(storage_id)
-        self._storages.remove(storage)
-        return {}
-
-    def _api_storages(self, query, _body):
-        base = self._config["page_base"]
-        page_no = self._int_param(query, "pageNo", required=False, default=base)
-        page_size = self._int_param(query, "pageSize", required=False, default=10)
-        name = query.get("storageName") or ""
-        storage_id = query.get("storageId") or ""
-        matched = [storage for storage in self._storages
-                   if (not name or name in storage["storageName"]) and (not storage_id or storage["storageId"] == storage_id)]
-        index = page_no - base
-        if index < 0:
-            mode = self._config["storage_below_base"]
-            if mode == "error":
-                raise ApiError(400, f"pageNo: {page_no} is below the first page {base}")
-            if mode == "empty":
-                return {"data": [], "total": len(matched)}
-            index = 0
-        if page_size < 1:
-            raise ApiError(400, f"pageSize: {page_size} must be at least 1")
-        size = min(page_size, self._config["max_page_size"])
-        page = matched[index * size:(index + 1) * size]
-        return {"data": [self._render_storage(storage) for storage in page], "total": len(matched)}
-
-    def _api_clusters(self, _query, _body):
-        return {"data": copy.deepcopy(self._clusters)}
 
     # ------------------------------------------------------------ admin routes
 
@@ -1638,18 +1720,6 @@ class Emulator:
         self._endpoints[endpoint_id] = record
         return endpoint_id
 
-    def _admin_endpoints(self, _body):
-        return {"endpoints": [self._render(record) for record in self._endpoints.values()]}
-
-    def _admin_auths(self, _body):
-        return {"auths": copy.deepcopy(self._auths)}
-
-    def _admin_storages(self, _body):
-        return {"storages": copy.deepcopy(self._storages)}
-
-    def _admin_clusters(self, _body):
-        return {"clusters": copy.deepcopy(self._clusters)}
-
     def _admin_get_limits(self, _body):
         return copy.deepcopy(self._limits)
 
@@ -1666,40 +1736,6 @@ class Emulator:
         if "rate_limit" in body or "rate_burst" in body:
             self._bucket.configure(self._config["rate_limit"], self._config["rate_burst"])
         return copy.deepcopy(self._config)
-
-    def _admin_endpoint_state(self, body):
-        body = self._require_body(body)
-        for key in body:
-            if key not in ENDPOINT_STATE_KEYS:
-                raise ApiError(400, f"unknown key: {key}")
-        endpoint_id, name = body.get("id"), body.get("name")
-        if (endpoint_id is None) == (name is None):
-            raise ApiError(400, "give exactly one of id and name")
-        if name is not None:
-            # By name: for the next endpoint created with this name (a test arms it before the module's create).
-            name = _expect_str(name, "name")
-            record = None
-        else:
-            record = self._endpoints.get(_expect_str(endpoint_id, "id"))
-            if record is None:
-                raise ApiError(404, f"endpoint {endpoint_id} not found")
-        state = body.get("state")
-        forced = None
-        if state is not None:
-            forced = {"state": _expect_str(state, "state"), "error": "", "message": "", "reads": None}
-            for key in ("error", "message"):
-                if body.get(key) is not None:
-                    forced[key] = _expect_str(body[key], key)
-            if body.get("reads") is not None:
-                forced["reads"] = _check_range(_expect_int(body["reads"], "reads"), "reads", 1, 10 ** 9)
-        if record is None:
-            if forced is None:
-                self._armed_states.pop(name, None)
-            else:
-                self._armed_states[name] = forced
-            return {"endpoint": None, "forced": copy.deepcopy(forced), "armed_for_name": name}
-        record["_forced"] = forced
-        return {"endpoint": self._render(record), "forced": copy.deepcopy(record["_forced"])}
 
     def _admin_get_stats(self, _body):
         return copy.deepcopy(self._stats)

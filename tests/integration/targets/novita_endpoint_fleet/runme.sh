@@ -5,7 +5,8 @@
 # (tests/output/.tmp/integration/<target>-.../tests/integration/targets/<target>/);
 # the "needs/file/tests/emulator/..." aliases copy the emulator to the same relative
 # place there, ../../../emulator/ from here, which is also where it is in the
-# repository when the script is run by hand.
+# repository when the script is run by hand. The playbooks take their shared task files
+# and profile facts from ../setup_novita_emulator (needs/target/setup_novita_emulator).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"

@@ -6,6 +6,8 @@
 # the "needs/file/..." aliases copy the emulator and the examples to the same
 # relative places there (../../../emulator and ../../../../examples from here),
 # which are also their places in the repository when the script is run by hand.
+# The playbooks take their shared task files and profile facts from
+# ../setup_novita_emulator (needs/target/setup_novita_emulator).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"

@@ -580,14 +580,14 @@ class RegistryAuthConverger(Converger):
         return self._finished(changed, registry_auth_result(auth, model), diff)
 
 
-def registry_auths_info(client, name=None, gather_usage=False):
+def registry_auths_info(client, name=None, used_by=False):
     """The account's credentials (all, or those named ``name``) as novita_registry_auth_info returns them; with
-    ``gather_usage`` each has ``used_by``, the endpoints that use it (the endpoint list pages, read once)."""
+    ``used_by`` each has ``used_by``, the endpoints that use it (the endpoint list pages, read once)."""
     auths = RegistryAuthAPI(client).list()
     if name is not None:
         auths = [a for a in auths if a.get("name") == name]
     found = [registry_auth_result(a) for a in auths]
-    if gather_usage and found:
+    if used_by and found:
         endpoints = EndpointAPI(client).list()
         for item in found:
             item["used_by"] = [endpoint_ref(e) for e in endpoints_using(endpoints, [item["id"]])]

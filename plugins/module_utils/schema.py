@@ -369,11 +369,12 @@ def _length_errors(options, params, prefix, errors):
 class Option:
     """One option row. With a ``codec`` it is a field of the resource; see the module docstring.
 
-    Documentation: ``doc`` is a list of paragraphs; derived sentences (the create default, the length limit,
-    the account limits, create-only) are added by the schema. Option references are written as for
-    the module that takes the option at the top level (``O(recreate)``); ``scopes`` maps a scope to
-    ``(prefix, rewrites)`` in ``Option.render``. ``only`` limits the option to some scopes, ``docs``
-    and ``required`` may differ per scope (a dict scope -> value).
+    Documentation: ``doc`` is a list of paragraphs; ``description`` adds the derived sentences (the length limit,
+    the create default, the account limits, required to create, create-only). Option references are written as
+    for the module that takes the option at the top level (``O(recreate)``); the schema's ``option_docs`` rewrites
+    them for another scope (a prefix such as ``endpoints[].``). ``only`` limits the option to some scopes; ``docs``
+    (text) and ``required`` may differ per scope (a dict scope -> value). ``returned`` documents the option as a
+    returned key.
     """
 
     def __init__(self, name, type, doc, api=None, codec=None, suboptions=(), elements=None, choices=None, default=None,

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Reads the account's container registry credentials, all of them or those with a given O(name), and returns each
     in exactly the shape of RV(novita.cloud.novita_registry_auth#module:registry_auth), never with its password.
-  - With O(gather_usage=true), also returns for each credential the endpoints that use it, the ones
+  - With O(used_by=true), also returns for each credential the endpoints that use it, the ones
     M(novita.cloud.novita_registry_auth) would have to repoint before replacing it, or would refuse to delete it for.
   - The module only reads; it never changes anything.
 author:
@@ -35,15 +35,17 @@ options:
         may be returned.
       - Without it, every credential of the account is returned.
     type: str
-  gather_usage:
+  used_by:
     description:
       - Also read the endpoint list and return, for each credential, the endpoints whose image uses it in
-        RV(registry_auths[].used_by).
+        RV(registry_auths[].used_by), as M(novita.cloud.novita_network_storage_info) does for storages.
       - Costs the endpoint list pages, read once whatever the number of credentials; nothing when no credential matches.
+      - Its alias C(gather_usage) is the name this option had before.
     type: bool
     default: false
+    aliases: [gather_usage]
 notes:
-  - Requests per run are bounded. The module reads the credential list once; O(gather_usage=true) adds the endpoint list
+  - Requests per run are bounded. The module reads the credential list once; O(used_by=true) adds the endpoint list
     pages.
   - The API lists every credential with its password. The module never returns a password, and masks every password it
     has read, and the API key, in its messages.
@@ -66,7 +68,7 @@ EXAMPLES = r"""
 - name: Read the credential named dockerhub-private and the endpoints that use it
   novita.cloud.novita_registry_auth_info:
     name: dockerhub-private
-    gather_usage: true
+    used_by: true
   register: hub
 
 - name: Fail unless exactly one credential is named dockerhub-private
@@ -85,7 +87,7 @@ registry_auths:
   description:
     - The credentials found, in the order the API lists them; V([]) when none matches.
     - Each is exactly what RV(novita.cloud.novita_registry_auth#module:registry_auth) is for the same credential, plus
-      RV(registry_auths[].used_by) with O(gather_usage=true). Never the password.
+      RV(registry_auths[].used_by) with O(used_by=true). Never the password.
   returned: always
   type: list
   elements: dict
@@ -107,7 +109,7 @@ registry_auths:
     # END generated registry_auth keys
     used_by:
       description: The endpoints whose image uses this credential (their C(image.authId) is its ID); V([]) when none does.
-      returned: when O(gather_usage=true)
+      returned: when O(used_by=true)
       type: list
       elements: dict
       contains:
@@ -225,12 +227,12 @@ def main():
     argument_spec = novita_argument_spec()
     argument_spec.update(
         name=dict(type="str"),
-        gather_usage=dict(type="bool", default=False),
+        used_by=dict(type="bool", default=False, aliases=["gather_usage"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
     def read(client, result):
-        result["registry_auths"] = registry_auths_info(client, module.params["name"], module.params["gather_usage"])
+        result["registry_auths"] = registry_auths_info(client, module.params["name"], module.params["used_by"])
 
     run_module(module, lambda client: Reading(client, {"changed": False, "registry_auths": []}, read))
 

@@ -671,9 +671,9 @@ def test_info_lists_all_or_by_name_without_passwords_and_with_usage_on_request()
     client = FakeClient([using("ep1", "chat"), using("ep2", "embed", auth_id="a2"), using("ep3", "batch")], auths=auths())
     assert registry_auths_info(client) == [{"id": "a1", "name": "hub", "username": "bot"}, {"id": "a2", "name": "other", "username": "someone"}]
     assert client.calls == [GET_AUTHS]
-    assert registry_auths_info(client, name="hub", gather_usage=True) == [
+    assert registry_auths_info(client, name="hub", used_by=True) == [
         {"id": "a1", "name": "hub", "username": "bot", "used_by": [{"id": "ep1", "name": "chat"}, {"id": "ep3", "name": "batch"}]}]
     client.calls = []
-    assert registry_auths_info(client, name="nothing", gather_usage=True) == []
+    assert registry_auths_info(client, name="nothing", used_by=True) == []
     assert client.calls == [GET_AUTHS]
     assert client.scrub("a %s b" % OTHER_PASSWORD) == "a ******** b"

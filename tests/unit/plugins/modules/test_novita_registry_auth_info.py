@@ -14,6 +14,7 @@ from ansible_collections.novita.cloud.tests.unit.helpers import HUB_PASSWORD, OT
 
 def test_info_module_never_returns_a_password(run_module):
     opener = FakeOpener(route=echoing_auths)
+    # gather_usage, the alias of used_by (its former name), still works
     failed, result = run_module(novita_registry_auth_info.main, {"gather_usage": True}, opener=opener)
     assert failed is False and result["changed"] is False
     assert result["registry_auths"] == [{"id": "a1", "name": "hub", "username": "bot", "used_by": []},
@@ -25,7 +26,7 @@ def test_info_module_never_returns_a_password(run_module):
 
 def test_info_module_by_name_with_usage(run_module):
     client = FakeClient([using("ep1", "chat"), using("ep2", "embed", auth_id="a2")], auths=auths())
-    failed, result = run_module(novita_registry_auth_info.main, {"name": "other", "gather_usage": True}, client=client)
+    failed, result = run_module(novita_registry_auth_info.main, {"name": "other", "used_by": True}, client=client)
     assert failed is False
     assert result["registry_auths"] == [{"id": "a2", "name": "other", "username": "someone", "used_by": [{"id": "ep2", "name": "embed"}]}]
     failed, result = run_module(novita_registry_auth_info.main, {}, client=client)

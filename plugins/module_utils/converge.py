@@ -22,7 +22,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     validate_model,
 )
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import POLL_FIRST_DELAY, READ_BACK_READS, EndpointError, settings_read_back
-from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, NONE, RECREATED, UPDATED
+from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, RECREATED, UPDATED
 from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, created_at
 
 
@@ -115,14 +115,13 @@ class EndpointConverger(Converger):
         return fresh
 
     def _plan(self, action):
-        """What the run is about to do: ``planned``, while ``action`` stays ``none`` until it is done (or simulated)."""
-        self.result["action"] = NONE
-        self.result["planned"] = action
+        """What the run is about to do: its ``action``; until ``_done``, ``changed`` stays false (see ``module.reported``)."""
+        self.result["action"] = action
 
     def _done(self, action=None):
-        """A write was accepted (or, in check mode, simulated): the action is what was planned."""
-        self.result["action"] = action or self.result.pop("planned", self.result["action"])
-        self.result.pop("planned", None)
+        """A write was accepted (``action``: what it amounted to, when not what was planned)."""
+        if action is not None:
+            self.result["action"] = action
         if not self.check_mode:
             self.result["changed"] = True
 

@@ -60,9 +60,10 @@ class EndpointAPI:
     def list(self):
         return self.client.list_all("/endpoints", "endpoints")
 
-    def find_by_name(self, name):
-        """The one endpoint with this name, None if there is none; several are an error (names are not unique in the API)."""
-        named = Named(self.list(), name, "endpoints")
+    def find_by_name(self, name, excluded_ids=()):
+        """The one endpoint with this name (other than ``excluded_ids``), None if there is none; several are an error (names
+        are not unique in the API)."""
+        named = Named([e for e in self.list() if str(e.get("id")) not in excluded_ids], name, "endpoints")
         if named.several:
             raise EndpointError("%s; set id to choose the one to manage" % named.several, endpoint_ids=named.ids)
         return named.one
@@ -117,10 +118,7 @@ class EndpointAPI:
 
     def _find_after_ambiguous_create(self, name, exc):
         try:
-            matches = [e for e in self.list() if e.get("name") == name and str(e.get("id")) not in self.excluded_ids]
-            if len(matches) > 1:
-                self.find_by_name(name)  # raises, naming them
-            return matches[0] if matches else None
+            return self.find_by_name(name, self.excluded_ids)
         except NovitaAPIError as lookup:
             unknown = EndpointError("%s; whether endpoint %s was created is unknown: looking it up failed too: %s. Check before running again"
                                     % (exc.msg, name, lookup.msg), failure=exc.to_dict())

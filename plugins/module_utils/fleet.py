@@ -46,7 +46,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     hidden_env_names,
     validate_options,
 )
-from ansible_collections.novita.cloud.plugins.module_utils.module import DELETED, NONE, UNCHANGED
+from ansible_collections.novita.cloud.plugins.module_utils.module import DELETED, NONE, UNCHANGED, reported
 from ansible_collections.novita.cloud.plugins.module_utils.resource import diff_header
 from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule, endpoint_secret_values
 
@@ -423,14 +423,15 @@ class FleetConverger:
 
     @staticmethod
     def _failed_action(record, partial, planned_before):
-        """What the failed declaration did: the converger's action once it wrote, else ``none`` with what was planned."""
-        action = partial.get("action")
-        if action not in (None, UNCHANGED, NONE):
-            record["action"] = action
+        """What the failed declaration did (see ``module.reported``): the converger's action once it wrote, else ``none`` with
+        what was planned, by the converger or, when it failed before knowing, by the plan."""
+        shown = reported(dict(partial, changed=bool(partial.get("changed"))))
+        if shown.get("action") not in (None, UNCHANGED, NONE):
+            record["action"] = shown["action"]
             record.pop("planned", None)
             return
         record["action"] = NONE
-        planned = partial.get("planned") or planned_before
+        planned = shown.get("planned") or planned_before
         if planned:
             record["planned"] = planned
         else:

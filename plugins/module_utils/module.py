@@ -20,16 +20,22 @@ class ProblemsError(NovitaError):
     """The problems a run found before any write (``errors`` lists them); nothing was written."""
 
 
+def reported(result):
+    """A failed run's result as the user sees it: when it wrote nothing (``changed`` false) its ``action`` is ``none`` and
+    ``planned`` says what it was about to do; once it wrote, the action that was done."""
+    action = result.get("action")
+    if result.get("changed") is False and action not in (None, UNCHANGED, NONE):
+        return dict(result, action=NONE, planned=action)
+    return result
+
+
 def fail(module, client, exc, result=None, **extra):
     """End the module run with ``exc``: the message, the failure details and the partial result, every message scrubbed of
     the API key and the secret values the client has learnt (including ones learnt after the error was made)."""
     details = dict(result or {})
     details.update(exc.details)
     details.update(extra)
-    if details.get("changed") is False and details.get("action") not in (None, UNCHANGED, NONE):
-        # Nothing was written: the action says so, and ``planned`` what the run was about to do.
-        details["planned"] = details["action"]
-        details["action"] = NONE
+    details = reported(details)
     msg, failure = client.scrub_failure(exc.msg, details.get("failure") if isinstance(details.get("failure"), dict) else None)
     if isinstance(details.get("failure"), dict):
         details["failure"] = failure

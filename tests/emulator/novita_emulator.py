@@ -549,6 +549,22 @@ class _RouteHelpers:
 
     API_ROUTES = ()
 
+    def _page(self, records, number_name, number, page_size, below_base):
+        """One page of a paged list: pages count from ``page_base`` and hold at most ``max_page_size`` items; a page number
+        below the base is refused (``error``), answered empty (``empty``) or read as the first page (``clamp``)."""
+        if page_size < 1:
+            raise ApiError(400, f"pageSize: {page_size} is out of range [1, {self._config['max_page_size']}]")
+        size = min(page_size, self._config["max_page_size"])
+        base = self._config["page_base"]
+        index = number - base
+        if index < 0:
+            if below_base == "error":
+                raise ApiError(400, f"{number_name}: {number} is below the first page {base}")
+            if below_base == "empty":
+                return []
+            index = 0
+        return records[index * size:(index + 1) * size]
+
     def _profile(self):
         return PROFILES[self._config["profile"]]
 
@@ -940,20 +956,8 @@ class _EndpointHandlers(_RouteHelpers):
         required = not self._profile()["default_page"]
         page_size = self._int_param(query, "pageSize", required, DEFAULT_PAGE_SIZE)
         page_num = self._int_param(query, "pageNum", required, self._config["page_base"])
-        if page_size < 1:
-            raise ApiError(400, f"pageSize: {page_size} is out of range [1, {self._config['max_page_size']}]")
-        size = min(page_size, self._config["max_page_size"])
-        base = self._config["page_base"]
-        index = page_num - base
         records = list(self._endpoints.values())
-        if index < 0:
-            mode = self._config["below_base"]
-            if mode == "error":
-                raise ApiError(400, f"pageNum: {page_num} is below the first page {base}")
-            if mode == "empty":
-                return {"endpoints": [], "total": len(records)}
-            index = 0
-        page = records[index * size:(index + 1) * size]
+        page = self._page(records, "pageNum", page_num, page_size, self._config["below_base"])
         return {"endpoints": [self._list_view(record) for record in page], "total": len(records)}
 
     def _list_view(self, record):
@@ -1190,25 +1194,13 @@ class _NetworkStorageHandlers(_RouteHelpers):
         return {}
 
     def _api_storages(self, query, _body):
-        base = self._config["page_base"]
-        page_no = self._int_param(query, "pageNo", required=False, default=base)
+        page_no = self._int_param(query, "pageNo", required=False, default=self._config["page_base"])
         page_size = self._int_param(query, "pageSize", required=False, default=10)
         name = query.get("storageName") or ""
         storage_id = query.get("storageId") or ""
         matched = [storage for storage in self._storages
                    if (not name or name in storage["storageName"]) and (not storage_id or storage["storageId"] == storage_id)]
-        index = page_no - base
-        if index < 0:
-            mode = self._config["storage_below_base"]
-            if mode == "error":
-                raise ApiError(400, f"pageNo: {page_no} is below the first page {base}")
-            if mode == "empty":
-                return {"data": [], "total": len(matched)}
-            index = 0
-        if page_size < 1:
-            raise ApiError(400, f"pageSize: {page_size} must be at least 1")
-        size = min(page_size, self._config["max_page_size"])
-        page = matched[index * size:(index + 1) * size]
+        page = self._page(matched, "pageNo", page_no, page_size, self._config["storage_below_base"])
         return {"data": [self._render_storage(storage) for storage in page], "total": len(matched)}
 
     def _admin_storages(self, _body):

@@ -14,7 +14,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIE
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import ENDPOINT_SCHEMA
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger, resolve_names
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI, EndpointError
-from ansible_collections.novita.cloud.plugins.module_utils.module import ProblemsError
+from ansible_collections.novita.cloud.plugins.module_utils.module import ProblemsError, reported
 from ansible_collections.novita.cloud.plugins.module_utils.resource import created_at
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec
 from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient, endpoint_data
@@ -513,7 +513,9 @@ def test_a_recreate_whose_create_is_refused_leaves_the_old_endpoint_untouched():
     converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", product_id="2", recreate=True))
     with pytest.raises(EndpointError) as exc:
         converger.run()
-    assert converger.result["changed"] is False and converger.result["action"] == "none" and converger.result["planned"] == "recreated"
+    # as the module reports it: nothing written, action none, and what was planned
+    shown = reported(converger.result)
+    assert shown["changed"] is False and shown["action"] == "none" and shown["planned"] == "recreated"
     assert exc.value.msg == ("creating the replacement failed: Novita API returned HTTP 400 BILLING_BALANCE_NOT_ENOUGH on POST"
                              " /endpoint/create: balance; nothing was changed: the old endpoint ep1 is untouched")
     assert client.writes() == [("POST", "/endpoint/create")] and client.endpoints["ep1"] == existing()
@@ -624,7 +626,8 @@ def test_a_failed_write_says_what_it_was_doing_and_that_nothing_changed():
     converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(name="chat", worker_config={"max_num": 3}))
     with pytest.raises(EndpointError) as exc:
         converger.run()
-    assert converger.result["action"] == "none" and converger.result["planned"] == "updated" and converger.result["changed"] is False
+    shown = reported(converger.result)
+    assert shown["action"] == "none" and shown["planned"] == "updated" and shown["changed"] is False
     assert exc.value.details["failure"]["status"] == 400 and "endpoint_id" not in exc.value.details
     assert exc.value.msg == "updating endpoint ep1 failed: refused; it was not applied"
 

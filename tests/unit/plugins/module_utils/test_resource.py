@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.novita.cloud.plugins.module_utils.module import reported
 from ansible_collections.novita.cloud.plugins.module_utils.resource import Named, diff_header
 from ansible_collections.novita.cloud.plugins.module_utils.schema import Codec, Option, Schema
 
@@ -30,3 +31,10 @@ def test_the_create_only_sentence_belongs_to_the_schema():
     row = Option("zone", "str", ["Where it runs."], api=["zone"], codec=Codec("str"), immutable=True)
     assert Schema([row], noun="a thing").option_docs("s")["zone"]["description"] == ["Where it runs.", "Set at creation only, see O(recreate)."]
     assert Schema([row], noun="a thing", create_only=None).option_docs("s")["zone"]["description"] == ["Where it runs."]
+
+
+def test_a_failed_run_that_wrote_nothing_reports_action_none_and_what_was_planned():
+    assert reported({"changed": False, "action": "updated"}) == {"changed": False, "action": "none", "planned": "updated"}
+    # once a write was made, the action that was done stays
+    assert reported({"changed": True, "action": "recreated"}) == {"changed": True, "action": "recreated"}
+    assert reported({"changed": False, "action": "unchanged"}) == {"changed": False, "action": "unchanged"}

@@ -135,9 +135,36 @@ class NovitaError(Exception):
         return self._details
 
 
+class Problem(str):
+    """One problem a run found before its first write, as a value: ``option``, the path of the option it is about
+    (``worker_config.max_num``, ``volume_mounts[1].size``; None when it is about no one option), and ``text``, what is
+    wrong with it. The string is the sentence the user reads: the path, ``sep`` (``": "`` unless the sentence goes on
+    from the name, as in ``size is required ...``), then the text.
+    """
+
+    def __new__(cls, option, text, sep=": "):
+        problem = str.__new__(cls, option + sep + text if option else text)
+        problem.option, problem.text, problem.sep = option, text, sep
+        return problem
+
+    def __getnewargs__(self):
+        return self.option, self.text, self.sep
+
+
+def problem_in(parent, problem):
+    """``problem`` as one about an item of a list option (``parent``, such as ``endpoints[2]``): its option's path under
+    the item's (``endpoints[2].worker_config.max_num: ...``), or the item's path first when it names no option (a
+    plain string names none)."""
+    if getattr(problem, "option", None):
+        return Problem("%s.%s" % (parent, problem.option), problem.text, problem.sep)
+    return Problem(parent, str(problem))
+
+
 def raise_problems(problems, error_class, **details):
     """Raise ``error_class`` with every problem a run found before its first write (each once, in the order found) as
-    ``errors`` and in one message, if there is any; the modules report a task's problems this way, all together."""
+    ``errors`` (the sentences) and in one message, if there is any; the modules report a task's problems this way, all
+    together. The error's ``problems`` are the ``Problem`` values themselves (a plain string is a problem about no option).
+    """
     unique = []
     for problem in problems:
         if problem not in unique:
@@ -145,8 +172,11 @@ def raise_problems(problems, error_class, **details):
     if not unique:
         return
     details.pop("errors", None)
-    message = unique[0] if len(unique) == 1 else "%d problems, nothing was written: %s" % (len(unique), "; ".join(unique))
-    raise error_class(message, errors=unique, **details)
+    errors = [str(problem) for problem in unique]
+    message = errors[0] if len(errors) == 1 else "%d problems, nothing was written: %s" % (len(errors), "; ".join(errors))
+    error = error_class(message, errors=errors, **details)
+    error.problems = unique
+    raise error
 
 
 class NovitaConfigError(NovitaError):
@@ -684,7 +714,7 @@ class NovitaClient:
             except NovitaConfigError as exc:
                 errors.append(exc.msg)
         if errors:
-            errors = list(problems) + errors
+            errors = [str(problem) for problem in problems] + errors
             module.fail_json(msg=errors[0] if len(errors) == 1 else "%d problems, nothing was sent: %s" % (len(errors), "; ".join(errors)),
                              errors=errors)
         if params.get("trace_requests") or getattr(module, "_verbosity", 0) >= TRACE_VERBOSITY:

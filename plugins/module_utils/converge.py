@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, Problem
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     ENDPOINT_SCHEMA,
     check_limits,
@@ -68,7 +68,7 @@ class EndpointConverger(Converger):
         current = self._lookup()
         if current is None:
             if params.get("id"):
-                self.problems.append("id: no endpoint with id %s exists; to create an endpoint, give name without id" % params["id"])
+                self.problems.append(Problem("id", "no endpoint with id %s exists; to create an endpoint, give name without id" % params["id"]))
                 self._stop_on_problems()
             return self._create(None)
         current_model = ENDPOINT_SCHEMA.model_from_api(current)
@@ -78,8 +78,8 @@ class EndpointConverger(Converger):
             current_model = ENDPOINT_SCHEMA.model_from_api(current)
         immutable = ENDPOINT_SCHEMA.immutable_changes(current_model, params)
         if immutable and not params.get("recreate"):
-            self.problems.extend("%s: endpoint %s cannot change %s from %r to %r: it is set at creation only; set recreate=true to"
-                                 " delete the endpoint and create it anew" % (option, current.get("id"), option, old, new)
+            self.problems.extend(Problem(option, "endpoint %s cannot change %s from %r to %r: it is set at creation only; set"
+                                                 " recreate=true to delete the endpoint and create it anew" % (current.get("id"), option, old, new))
                                  for option, old, new in immutable)
             # What the update would be, checked too: every problem shows now, not after recreate=true is added.
             self._plan(RECREATED)
@@ -381,29 +381,24 @@ class EndpointConverger(Converger):
         return self._finished(changed, endpoint_result(endpoint, hidden, model=model), diff)
 
 
-def resolve_names(api, params, problems=None):
+def resolve_names(api, params, problems):
     """The task's parameters with ``image.auth_name`` and ``volume_mounts[].storage_name`` replaced by IDs.
 
     A registry credential or network storage is looked up only when the task names one. A network storage's
     cluster fills ``cluster_id`` when the task leaves it out; a different ``cluster_id`` is an error. Unknown and
-    ambiguous names are errors, found before any write: added to ``problems`` when it is given, else raised.
+    ambiguous names are problems found before any write, added to ``problems``.
     """
     image = params.get("image") or {}
     mounts = params.get("volume_mounts") or []
     if not image.get("auth_name") and not any(m.get("storage_name") for m in mounts):
         return params
     params = copy.deepcopy(params)
-    errors = []
     if image.get("auth_name"):
-        _resolve_auth_name(api, params, errors)
+        _resolve_auth_name(api, params, problems)
     cluster_from = None
     for index, mount in enumerate(params.get("volume_mounts") or []):
         if mount.get("storage_name"):
-            cluster_from = _resolve_storage_name(api, params, index, mount, cluster_from, errors)
-    if errors and problems is None:
-        raise EndpointError("; ".join(errors), errors=errors)
-    if errors:
-        problems.extend(errors)
+            cluster_from = _resolve_storage_name(api, params, index, mount, cluster_from, problems)
     return params
 
 
@@ -414,9 +409,9 @@ def _resolve_auth_name(api, params, errors):
     if named.one is not None:
         params["image"]["auth_id"] = named.one["id"]
     elif named.several:
-        errors.append("image.auth_name: %s; set image.auth_id instead" % named.several)
+        errors.append(Problem("image.auth_name", "%s; set image.auth_id instead" % named.several))
     else:
-        errors.append("image.auth_name: no registry credential is named %s" % name)
+        errors.append(Problem("image.auth_name", "no registry credential is named %s" % name))
     params["image"]["auth_name"] = None
 
 
@@ -428,13 +423,13 @@ def _resolve_storage_name(api, params, index, mount, cluster_from, errors):
     named = Named(api.network_storages(name), name, "network storages", name_key="storageName", id_key="storageId")
     mount["storage_name"] = None
     if named.one is None:
-        errors.append("%s: %s" % (where, "%s; set id instead" % named.several if named.several else "no network storage is named %s" % name))
+        errors.append(Problem(where, "%s; set id instead" % named.several if named.several else "no network storage is named %s" % name))
         return cluster_from
     mount["id"] = str(named.one.get("storageId"))
     cluster = str(named.one.get("clusterId") or "")
     if params.get("cluster_id") and params["cluster_id"] != cluster:
-        errors.append("%s: network storage %s is in cluster %s, but %s is %s"
-                      % (where, name, cluster, "cluster_id" if cluster_from is None else cluster_from, params["cluster_id"]))
+        errors.append(Problem(where, "network storage %s is in cluster %s, but %s is %s"
+                              % (name, cluster, "cluster_id" if cluster_from is None else cluster_from, params["cluster_id"])))
         return cluster_from
     if not params.get("cluster_id"):
         params["cluster_id"], cluster_from = cluster, "the cluster of volume_mounts[%d]" % index

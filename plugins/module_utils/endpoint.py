@@ -16,7 +16,7 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import MASK
+from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, Problem
 from ansible_collections.novita.cloud.plugins.module_utils.schema import (
     FirstItem,
     Option,
@@ -173,24 +173,24 @@ def hidden_env_values(plain_names, api_endpoint):
 
 
 def _check_name(value, params, where):
-    return ["%s: must not be empty; an endpoint name has 1 to %d characters" % (where, NAME_MAX_LENGTH)] if value == "" else []
+    return [Problem(where, "must not be empty; an endpoint name has 1 to %d characters" % NAME_MAX_LENGTH)] if value == "" else []
 
 
 def _check_app_name(value, params, where):
     if value and not APP_NAME_PATTERN.match(value):
-        return ["%s: %r is not allowed; an app name has lowercase letters, digits and hyphens only (it is part of the endpoint URL)"
-                % (where, value)]
+        return [Problem(where, "%r is not allowed; an app name has lowercase letters, digits and hyphens only (it is part of the"
+                               " endpoint URL)" % value)]
     return []
 
 
 def _check_port(value, params, where):
     if value < 1 or value > 65535 or value in FORBIDDEN_PORTS:
-        return ["%s: %s is not allowed; use 1-65535 except 2222, 2223 and 2224" % (where, value)]
+        return [Problem(where, "%s is not allowed; use 1-65535 except 2222, 2223 and 2224" % value)]
     return []
 
 
 def check_wait_timeout(value, params, where):
-    return ["%s: %s must be a positive number of seconds" % (where, value)] if value <= 0 else []
+    return [Problem(where, "%s must be a positive number of seconds" % value)] if value <= 0 else []
 
 
 def _result_envs(value, api, hidden):
@@ -546,7 +546,7 @@ def validate_options(params, schema=ENDPOINT_SCHEMA):
 def _worker_range_errors(worker_config):
     min_num, max_num = worker_config.get("min_num"), worker_config.get("max_num")
     if min_num is not None and max_num is not None and min_num > max_num:
-        return ["worker_config.min_num: %s is greater than worker_config.max_num %s" % (min_num, max_num)]
+        return [Problem("worker_config.min_num", "%s is greater than worker_config.max_num %s" % (min_num, max_num))]
     return []
 
 
@@ -557,12 +557,13 @@ def _validate_envs(params):
         for key, value in values.items():
             name = str(key)
             if not name or "=" in name or any(ord(char) < 32 or ord(char) == 127 for char in name):
-                errors.append("%s: %r is not a valid environment variable name" % (option, key))
+                errors.append(Problem(option, "%r is not a valid environment variable name" % (key,)))
             elif isinstance(value, (dict, list, tuple, set)):
                 # Never the value itself: for secret_envs it is a secret.
-                errors.append("%s.%s: the value must be a string, a number or a boolean, not a %s" % (option, name, type(value).__name__))
+                errors.append(Problem("%s.%s" % (option, name), "the value must be a string, a number or a boolean, not a %s"
+                                      % type(value).__name__))
     for key in sorted(set(map(str, envs)) & set(map(str, secret_envs))):
-        errors.append("envs and secret_envs both set %s; give each variable in one of them only" % key)
+        errors.append(Problem("envs", "and secret_envs both set %s; give each variable in one of them only" % key, " "))
     return errors
 
 
@@ -573,26 +574,26 @@ def _validate_mounts(mounts, cluster_id):
         where = "volume_mounts[%d]" % index
         path = mount.get("mount_path") or ""
         if not path:
-            errors.append("%s.mount_path must not be empty" % where)
+            errors.append(Problem(where + ".mount_path", "must not be empty", " "))
         if path in seen:
-            errors.append("%s.mount_path: %s is already used by volume_mounts[%d]" % (where, path, seen[path]))
+            errors.append(Problem(where + ".mount_path", "%s is already used by volume_mounts[%d]" % (path, seen[path])))
         seen.setdefault(path, index)
         if mount.get("type") == "network":
             if not mount.get("id") and not mount.get("storage_name"):
-                errors.append("%s.id: a network mount needs id (the network storage ID) or storage_name" % where)
+                errors.append(Problem(where + ".id", "a network mount needs id (the network storage ID) or storage_name"))
             if mount.get("size") is not None:
-                errors.append("%s.size: only a local mount takes a size; a network mount's size is its storage's" % where)
+                errors.append(Problem(where + ".size", "only a local mount takes a size; a network mount's size is its storage's"))
             if mount.get("id") and not cluster_id:
-                errors.append("%s: a network mount needs cluster_id (the cluster of the network storage) when it is given by id;"
-                              " with storage_name the storage's cluster is used" % where)
+                errors.append(Problem(where, "a network mount needs cluster_id (the cluster of the network storage) when it is given"
+                                             " by id; with storage_name the storage's cluster is used"))
         else:
             if mount.get("size") is None:
-                errors.append("%s.size: a local mount needs size (GB)" % where)
+                errors.append(Problem(where + ".size", "a local mount needs size (GB)"))
             elif mount["size"] <= 0:
-                errors.append("%s.size: %s must be positive" % (where, mount["size"]))
+                errors.append(Problem(where + ".size", "%s must be positive" % mount["size"]))
             for key in ("id", "storage_name"):
                 if mount.get(key):
-                    errors.append("%s.%s: only a network mount takes %s" % (where, key, "an id" if key == "id" else "a storage_name"))
+                    errors.append(Problem("%s.%s" % (where, key), "only a network mount takes %s" % ("an id" if key == "id" else "a storage_name")))
     return errors
 
 
@@ -604,7 +605,7 @@ def validate_model(model, creating, schema=ENDPOINT_SCHEMA, storages_resolved=Tr
     errors = schema.missing_to_create(model) if creating else []
     errors.extend(_worker_range_errors(model["worker_config"]))
     if storages_resolved and any(m["type"] == "network" for m in model["volume_mounts"]) and not model["cluster_id"]:
-        errors.append("cluster_id is required when a network volume is mounted")
+        errors.append(Problem("cluster_id", "is required when a network volume is mounted", " "))
     return errors
 
 
@@ -615,12 +616,13 @@ def check_limits(model, limits, creating, schema=ENDPOINT_SCHEMA):
     if policy["type"] in POLICY_VALUE_LIMITS:
         check_range(errors, "policy.value (%s)" % policy["type"], policy["value"], limits, POLICY_VALUE_LIMITS[policy["type"]])
     elif policy["type"]:
-        errors.append("policy.type: %s is not one of queue, concurrency" % policy["type"])
+        errors.append(Problem("policy.type", "%s is not one of queue, concurrency" % policy["type"]))
     for mount in model["volume_mounts"]:
         if mount["type"] == "local":
             check_range(errors, "volume_mounts[mount_path=%s].size" % mount["mount_path"], mount["size"], limits, LOCAL_VOLUME_LIMIT)
     cuda = get_path(model, ("worker_config", "cuda_version"))
     allowed = limits.get("cudaVersionList")
     if cuda is not None and isinstance(allowed, list) and cuda not in [str(v) for v in allowed]:
-        errors.append("worker_config.cuda_version: %s is not one of %s (account limits cudaVersionList)" % (cuda, ", ".join(map(str, allowed))))
+        errors.append(Problem("worker_config.cuda_version", "%s is not one of %s (account limits cudaVersionList)"
+                              % (cuda, ", ".join(map(str, allowed)))))
     return errors

@@ -34,7 +34,7 @@ import time
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaError
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaError, Problem, problem_in
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
@@ -72,9 +72,8 @@ def fleet_argument_spec():
     )
 
 
-# An error that starts with an option path (``worker_config.max_num: ...``), and ansible-core's messages for a value
-# of the wrong type or outside the choices, which name the option and its parent options apart.
-_OPTION_FIRST = re.compile(r"^([a-z_]+)(?=[.\[: ]|$)")
+# ansible-core's messages for a value of the wrong type or outside the choices, which name the option and its parent
+# options apart.
 # The type is "str" (ansible-core 2.19 and later) or "<class 'str'>" (2.16).
 _CORE_TYPE_ERROR = re.compile(r"^argument '(?P<name>[^']+)' is of type (?:<class '[^']*'>|\S+?)(?: found in '(?P<context>[^']+)'\.)?"
                               r" and we were unable to convert to (?P<type>\w+): (?P<why>.*)$", re.S)
@@ -82,12 +81,10 @@ _CORE_CHOICES_ERROR = re.compile(r"^value of (?P<name>\S+) must be one of: (?P<c
                                  r"(?: found in '(?P<context>[^']+)')?$", re.S)
 
 
-def in_item(index, error):
-    """An error about one declaration, named by its path: ``endpoints[2].worker_config.max_num: ...``, else ``endpoints[2]: ...``."""
-    match = _OPTION_FIRST.match(error)
-    if match and match.group(1) in declaration_argument_spec():
-        return "endpoints[%d].%s" % (index, error)
-    return "endpoints[%d]: %s" % (index, error)
+def in_item(index, problem):
+    """A problem of one declaration as the task names it: ``endpoints[2].worker_config.max_num: ...`` when it is about an
+    option (see ``Problem``), else ``endpoints[2]: ...``."""
+    return str(problem_in("endpoints[%d]" % index, problem))
 
 
 def _core_error_in_item(index, error):
@@ -172,7 +169,7 @@ def validate_fleet(params):
         name = item.get("name")
         where = "endpoints[%d]" % index
         if not name:
-            errors.append("%s.name must not be empty" % where)
+            errors.append(Problem(where + ".name", "must not be empty", " "))
         elif name in seen:
             errors.append("%s.name: %s is already declared by endpoints[%d]; declare each endpoint once" % (where, name, seen[name]))
         else:
@@ -415,7 +412,7 @@ class FleetConverger:
         """The record's message; each problem of a declaration named by its path in the task (endpoints[2].worker_config.max_num)."""
         if not isinstance(exc, NovitaError):
             return "unexpected error (a bug in novita.cloud, please report it): %s: %s" % (type(exc).__name__, exc)
-        errors = exc.details.get("errors")
+        errors = getattr(exc, "problems", None) or exc.details.get("errors")
         if not errors:
             return exc.msg
         record["errors"] = [in_item(record["_index"], error) for error in errors]

@@ -15,7 +15,7 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, create_once, delete_by_id
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, Problem, create_once, delete_by_id
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
 from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, UPDATED
 from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, keeper, may_have_written
@@ -36,20 +36,20 @@ class NetworkStorageError(NovitaError):
 # the rows
 
 def _check_not_empty(value, params, where):
-    return ["%s: must not be empty" % where] if isinstance(value, str) and not value.strip() else []
+    return [Problem(where, "must not be empty")] if isinstance(value, str) and not value.strip() else []
 
 
 def _check_name(value, params, where):
     if value == "":
-        return ["%s: must not be empty; a network storage name has letters, digits and hyphens" % where]
+        return [Problem(where, "must not be empty; a network storage name has letters, digits and hyphens")]
     if not NAME_PATTERN.match(value):
-        return ["%s: %r is not allowed; a network storage name has letters (A-Z, a-z), digits and hyphens only" % (where, value)]
+        return [Problem(where, "%r is not allowed; a network storage name has letters (A-Z, a-z), digits and hyphens only" % (value,))]
     return []
 
 
 def _check_size(value, params, where):
     if value < MIN_SIZE_GB:
-        return ["%s: %d GB is less than the allowed minimum of %d GB" % (where, value, MIN_SIZE_GB)]
+        return [Problem(where, "%d GB is less than the allowed minimum of %d GB" % (value, MIN_SIZE_GB))]
     return []
 
 
@@ -405,17 +405,17 @@ class NetworkStorageConverger(Converger):
         matches = [c for c in clusters if str(c.get(key)) == value]
         usable = ", ".join(_cluster_text(c) for c in clusters if supports_network_storage(c)) or "none"
         if not matches:
-            self.problems.append("%s: no cluster has the %s %s; clusters that support network storage: %s"
-                                 % (option, "ID" if key == "id" else "name", value, usable))
+            self.problems.append(Problem(option, "no cluster has the %s %s; clusters that support network storage: %s"
+                                         % ("ID" if key == "id" else "name", value, usable)))
             return None
         if len(matches) > 1:
-            self.problems.append("cluster_name: %d clusters are named %s (IDs: %s); set cluster_id instead"
-                                 % (len(matches), value, ", ".join(sorted(str(c.get("id")) for c in matches))))
+            self.problems.append(Problem("cluster_name", "%d clusters are named %s (IDs: %s); set cluster_id instead"
+                                         % (len(matches), value, ", ".join(sorted(str(c.get("id")) for c in matches)))))
             return None
         cluster = matches[0]
         if not supports_network_storage(cluster):
-            self.problems.append("%s: cluster %s does not support network storage (supportNetworkStorage is false); clusters that do: %s"
-                                 % (option, _cluster_text(cluster), usable))
+            self.problems.append(Problem(option, "cluster %s does not support network storage (supportNetworkStorage is false);"
+                                                 " clusters that do: %s" % (_cluster_text(cluster), usable)))
             return None
         return cluster
 
@@ -431,8 +431,8 @@ class NetworkStorageConverger(Converger):
         if current is not None:
             return self._update(current)
         if self.params.get("id"):
-            self.problems.append("id: no network storage has the ID %s; a storage cannot be created with a chosen ID: give name"
-                                 " without id to create one" % self.params["id"])
+            self.problems.append(Problem("id", "no network storage has the ID %s; a storage cannot be created with a chosen ID:"
+                                               " give name without id to create one" % self.params["id"]))
             self._stop_on_problems()
         return self._create()
 
@@ -442,9 +442,9 @@ class NetworkStorageConverger(Converger):
         cluster = self._cluster()
         name = params.get("name")
         if params.get("size") is None:
-            self.problems.append("size is required to create network storage %s" % name)
+            self.problems.append(Problem("size", "is required to create network storage %s" % name, " "))
         if params.get("cluster_id") is None and params.get("cluster_name") is None:
-            self.problems.append("cluster_id or cluster_name is required to create network storage %s" % name)
+            self.problems.append(Problem("cluster_id", "or cluster_name is required to create network storage %s" % name, " "))
         self._stop_on_problems()
         desired = self.schema.apply_options(self.schema.create_base(), dict(params, cluster_id=str(cluster["id"])))
         body = self.schema.build_payload(desired, for_create=True)
@@ -585,8 +585,8 @@ class NetworkStorageConverger(Converger):
         """The problems of a change to an existing storage: another cluster, a smaller size."""
         params = self.params
         if params.get("cluster_id") and params["cluster_id"] != current_model["cluster_id"]:
-            self.problems.append("cluster_id: %s is in cluster %s; its cluster cannot change to %s (create a new storage in that"
-                                 " cluster instead)" % (where, current_model["cluster_id"], params["cluster_id"]))
+            self.problems.append(Problem("cluster_id", "%s is in cluster %s; its cluster cannot change to %s (create a new storage"
+                                                       " in that cluster instead)" % (where, current_model["cluster_id"], params["cluster_id"])))
         if params.get("cluster_name"):
             current_cluster = current.get("clusterName")
             if current_cluster is None:
@@ -594,11 +594,13 @@ class NetworkStorageConverger(Converger):
                 known = [c for c in self.api.clusters() if str(c.get("id")) == current_model["cluster_id"]]
                 current_cluster = known[0].get("name") if known else None
             if params["cluster_name"] != current_cluster:
-                self.problems.append("cluster_name: %s is in cluster %s (%s); its cluster cannot change to %s (create a new storage"
-                                     " in that cluster instead)" % (where, current_cluster, current_model["cluster_id"], params["cluster_name"]))
+                self.problems.append(Problem("cluster_name", "%s is in cluster %s (%s); its cluster cannot change to %s (create a new"
+                                                             " storage in that cluster instead)"
+                                             % (where, current_cluster, current_model["cluster_id"], params["cluster_name"])))
         size = params.get("size")
         if size is not None and isinstance(current_model["size"], int) and size < current_model["size"]:
-            self.problems.append("size: %s has %s GB; %s GB is smaller, and a network storage can only grow" % (where, current_model["size"], size))
+            self.problems.append(Problem("size", "%s has %s GB; %s GB is smaller, and a network storage can only grow"
+                                         % (where, current_model["size"], size)))
 
     def _unclear_update(self, exc, where, storage_id, desired, current_model):
         """An update that failed: refused, it raises; unclear, the storage read back tells whether it took effect."""

@@ -16,7 +16,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, NovitaAPIError, NovitaError, create_once, delete_by_id
+from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, NovitaAPIError, NovitaError, Problem, create_once, delete_by_id
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import ENDPOINT_SCHEMA, check_wait_timeout, hidden_env_values
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
 from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, REPLACED, ProblemsError
@@ -36,7 +36,7 @@ class RegistryAuthError(NovitaError):
 
 def _check_not_empty(value, params, where):
     # Never the value itself: for the password it is a secret.
-    return ["%s: must not be empty" % where] if value == "" else []
+    return [Problem(where, "must not be empty")] if value == "" else []
 
 
 def _auth_id(api):

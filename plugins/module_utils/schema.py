@@ -24,6 +24,8 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.novita.cloud.plugins.module_utils.api import Problem
+
 
 # ---------------------------------------------------------------------------
 # paths
@@ -230,8 +232,8 @@ class Schema:
                 continue
             value = get_path(params, path)
             if isinstance(value, int) and not isinstance(value, bool) and value < option.minimum:
-                errors.append("%s: %s must not be negative" % (option_name(path), value) if option.minimum == 0 else
-                              "%s: %s is less than the allowed minimum %s" % (option_name(path), value, option.minimum))
+                errors.append(Problem(option_name(path), "%s must not be negative" % value if option.minimum == 0 else
+                                      "%s is less than the allowed minimum %s" % (value, option.minimum)))
         return errors
 
     def check_errors(self, params):
@@ -245,7 +247,7 @@ class Schema:
         return errors
 
     def missing_to_create(self, model):
-        return ["%s is required to create %s" % (field.name, self.noun) for field in self.fields_where("required_to_create")
+        return [Problem(field.name, "is required to create %s" % self.noun, " ") for field in self.fields_where("required_to_create")
                 if get_path(model, field.path) in (None, "")]
 
     def limit_errors(self, model, limits, creating):
@@ -313,8 +315,8 @@ def check_range(errors, option, value, limits, suffix):
     if value is None or not isinstance(value, int):
         return
     if (low is not None and value < low) or (high is not None and value > high):
-        errors.append("%s: %s is outside the allowed range %s to %s (account limits min%s/max%s)" % (
-            option, value, "-" if low is None else low, "-" if high is None else high, suffix, suffix))
+        errors.append(Problem(option, "%s is outside the allowed range %s to %s (account limits min%s/max%s)" % (
+            value, "-" if low is None else low, "-" if high is None else high, suffix, suffix)))
 
 
 def _limit(limits, key):
@@ -355,7 +357,7 @@ def _length_errors(options, params, prefix, errors):
         value = params.get(option.name) if isinstance(params, dict) else None
         where = prefix + option.name
         if option.max_length is not None and isinstance(value, str) and len(value) > option.max_length:
-            errors.append("%s: %d characters is longer than the allowed %d" % (where, len(value), option.max_length))
+            errors.append(Problem(where, "%d characters is longer than the allowed %d" % (len(value), option.max_length)))
         if option.suboptions and isinstance(value, dict):
             _length_errors(option.suboptions, value, where + ".", errors)
         elif option.suboptions and isinstance(value, list):

@@ -738,7 +738,7 @@ def main():
     errors, item_problems = validate_fleet(module.params)
     if errors:
         # The fleet cannot be planned: every problem found in the task is reported now, before any request.
-        errors += [in_item(index, problem) for index in sorted(item_problems) for problem in item_problems[index]]
+        errors = [str(error) for error in errors] + [in_item(index, problem) for index in sorted(item_problems) for problem in item_problems[index]]
         module.fail_json(msg=errors[0] if len(errors) == 1 else "%d problems, nothing was sent: %s" % (len(errors), "; ".join(errors)),
                          errors=errors, changed=False, endpoints=[], deleted=[])
     run_module(module, lambda client: FleetConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff,

@@ -42,6 +42,15 @@ NEW_PASSWORD = "hub-password-n3w"
 OTHER_PASSWORD = "other-password-9x"
 
 
+def failure_of(task, error_class):
+    """The ``error_class`` error that ``task.run()`` raises (the test fails when it raises none)."""
+    try:
+        task.run()
+    except error_class as error:
+        return error
+    raise AssertionError("%s.run() raised no %s" % (type(task).__name__, error_class.__name__))
+
+
 # ---------------------------------------------------------------------------
 # the data the API holds
 

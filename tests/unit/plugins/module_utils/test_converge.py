@@ -17,7 +17,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import E
 from ansible_collections.novita.cloud.plugins.module_utils.module import ProblemsError, reported
 from ansible_collections.novita.cloud.plugins.module_utils.resource import created_at
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec
-from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient, endpoint_data
+from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient, endpoint_data, failure_of
 
 AUTHS = [{"id": "a1", "name": "hub", "username": "u", "password": "pw-secret"},
          {"id": "a2", "name": "twice", "username": "u", "password": "p"},
@@ -341,7 +341,9 @@ def test_storage_lookup_reads_every_page():
             return FakeClient.get(self, path, query)
 
     client = SmallPages(storages=STORAGES)
-    resolved = resolve_names(EndpointAPI(client), params(volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}]))
+    problems = []
+    resolved = resolve_names(EndpointAPI(client), params(volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}]), problems)
+    assert problems == []
     assert client.calls == [("GET", "/networkstorages/list")] * 2
     assert resolved["volume_mounts"][0]["id"] == "ns-1" and resolved["cluster_id"] == "c1"
 
@@ -511,13 +513,12 @@ def test_a_recreate_whose_create_is_refused_leaves_the_old_endpoint_untouched():
     client = FakeClient([existing()])
     client.faults = {"/endpoint/create": [(refused_create(), False)]}
     converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", product_id="2", recreate=True))
-    with pytest.raises(EndpointError) as exc:
-        converger.run()
+    exc = failure_of(converger, EndpointError)
     # as the module reports it: nothing written, action none, and what was planned
     shown = reported(converger.result)
     assert shown["changed"] is False and shown["action"] == "none" and shown["planned"] == "recreated"
-    assert exc.value.msg == ("creating the replacement failed: Novita API returned HTTP 400 BILLING_BALANCE_NOT_ENOUGH on POST"
-                             " /endpoint/create: balance; nothing was changed: the old endpoint ep1 is untouched")
+    assert exc.msg == ("creating the replacement failed: Novita API returned HTTP 400 BILLING_BALANCE_NOT_ENOUGH on POST"
+                       " /endpoint/create: balance; nothing was changed: the old endpoint ep1 is untouched")
     assert client.writes() == [("POST", "/endpoint/create")] and client.endpoints["ep1"] == existing()
 
 
@@ -530,13 +531,12 @@ def test_a_recreate_that_keeps_its_app_name_deletes_first_and_restores_the_old_e
     client = FakeClient([with_app_name()])
     client.faults = {"/endpoint/create": [(refused_create(), False)]}
     converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", product_id="2", recreate=True))
-    with pytest.raises(EndpointError) as exc:
-        converger.run()
+    exc = failure_of(converger, EndpointError)
     assert client.writes() == [("POST", "/endpoint/delete"), ("POST", "/endpoint/create"), ("POST", "/endpoint/create")]
-    assert exc.value.msg == ("deleted endpoint ep1 to recreate it, then creating its replacement failed: Novita API returned HTTP 400"
-                             " BILLING_BALANCE_NOT_ENOUGH on POST /endpoint/create: balance; the old endpoint was created again with"
-                             " its complete settings as new1 (a new ID). Fix the cause and run the task again")
-    assert converger.result["changed"] is True and exc.value.details["restored_endpoint_id"] == "new1"
+    assert exc.msg == ("deleted endpoint ep1 to recreate it, then creating its replacement failed: Novita API returned HTTP 400"
+                       " BILLING_BALANCE_NOT_ENOUGH on POST /endpoint/create: balance; the old endpoint was created again with"
+                       " its complete settings as new1 (a new ID). Fix the cause and run the task again")
+    assert converger.result["changed"] is True and exc.details["restored_endpoint_id"] == "new1"
     assert converger.result["action"] == "recreated" and "planned" not in converger.result
     # every setting of the old endpoint, the network mount's size and the credential included
     assert ENDPOINT_SCHEMA.model_from_api(client.endpoints["new1"]) == ENDPOINT_SCHEMA.model_from_api(with_app_name())
@@ -547,14 +547,13 @@ def test_a_recreate_whose_restore_fails_too_returns_the_complete_declaration_mas
     client.faults = {"/endpoint/create": [(refused_create(), False), (refused_create(), False)]}
     converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", product_id="2", recreate=True,
                                                                                     secret_envs={"TOKEN": "t0p"}))
-    with pytest.raises(EndpointError) as exc:
-        converger.run()
-    assert "restoring the old endpoint failed too" in exc.value.msg and "lost_endpoint" in exc.value.msg
-    lost = exc.value.details["lost_endpoint"]
+    exc = failure_of(converger, EndpointError)
+    assert "restoring the old endpoint failed too" in exc.msg and "lost_endpoint" in exc.msg
+    lost = exc.details["lost_endpoint"]
     # values the task does not declare plain are masked, as everywhere in the module's output
     assert lost["envs"] == {"A": "********", "TOKEN": "********"} and lost["app_name"] == "chat-app" and lost["image"]["auth_id"] == "auth-1"
     assert lost["volume_mounts"] == [{"type": "network", "id": "ns-1", "size": 80, "mount_path": "/models"}]
-    assert lost["healthy"]["path"] == "/ready" and lost["product_id"] == "1" and "t0p" not in repr(exc.value.details)
+    assert lost["healthy"]["path"] == "/ready" and lost["product_id"] == "1" and "t0p" not in repr(exc.details)
     assert converger.result["changed"] is True and not client.endpoints
     assert converger.result["action"] == "deleted" and "planned" not in converger.result
 
@@ -624,12 +623,11 @@ def test_a_failed_write_says_what_it_was_doing_and_that_nothing_changed():
     client = FakeClient([existing()])
     client.faults = {"/endpoint/update": [(NovitaAPIError("refused", status=400, method="POST", path="/endpoint/update"), False)]}
     converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(name="chat", worker_config={"max_num": 3}))
-    with pytest.raises(EndpointError) as exc:
-        converger.run()
+    exc = failure_of(converger, EndpointError)
     shown = reported(converger.result)
     assert shown["action"] == "none" and shown["planned"] == "updated" and shown["changed"] is False
-    assert exc.value.details["failure"]["status"] == 400 and "endpoint_id" not in exc.value.details
-    assert exc.value.msg == "updating endpoint ep1 failed: refused; it was not applied"
+    assert exc.details["failure"]["status"] == 400 and "endpoint_id" not in exc.details
+    assert exc.msg == "updating endpoint ep1 failed: refused; it was not applied"
 
 
 def ambiguous_update():
@@ -668,10 +666,9 @@ def test_an_update_answered_unclearly_and_not_shown_is_changed_in_doubt():
     client = FakeClient([existing()])
     client.faults = {"/endpoint/update": [(ambiguous_update(), False)]}
     converger = EndpointConverger(EndpointAPI(client, sleep=lambda s: None), params(id="ep1", worker_config={"max_num": 3}))
-    with pytest.raises(EndpointError) as exc:
-        converger.run()
+    exc = failure_of(converger, EndpointError)
     assert converger.result["changed"] is True and converger.result["action"] == "updated"
-    assert "it may or may not have been applied" in exc.value.msg and "so changed is true" in exc.value.msg
+    assert "it may or may not have been applied" in exc.msg and "so changed is true" in exc.msg
 
 
 def test_an_update_by_name_is_built_from_a_read_by_id_not_from_a_stale_list():

@@ -263,7 +263,20 @@ def test_the_problems_of_a_declaration_are_kept_for_its_plan():
     assert [in_item(1, problem) for problem in items[1]] == [
         "endpoints[1].port: 2222 is not allowed; use 1-65535 except 2222, 2223 and 2224",
         "endpoints[1].worker_config.min_num: 3 is greater than worker_config.max_num 1"]
+    assert [(problem.option, problem.text) for problem in items[1]] == [
+        ("port", "2222 is not allowed; use 1-65535 except 2222, 2223 and 2224"),
+        ("worker_config.min_num", "3 is greater than worker_config.max_num 1")]
     assert in_item(0, "3 endpoints are named a") == "endpoints[0]: 3 endpoints are named a"
+
+
+def test_a_problem_names_its_option_by_value_not_by_the_shape_of_its_sentence():
+    dummy, items = validate_fleet(fleet_params([item("a", envs={"K": "1"}, secret_envs={"K": "2"},
+                                                     volume_mounts=[{"type": "local", "mount_path": "", "size": 5}])]))
+    assert [in_item(0, problem) for problem in items[0]] == [
+        "endpoints[0].envs and secret_envs both set K; give each variable in one of them only",
+        "endpoints[0].volume_mounts[0].mount_path must not be empty"]
+    # A sentence that happens to start with an option's name is not about that option unless its problem says so.
+    assert in_item(0, "image reference refused by the API") == "endpoints[0]: image reference refused by the API"
 
 
 def test_a_declaration_with_bad_options_fails_its_plan_with_every_problem_and_nothing_is_written():

@@ -23,7 +23,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.network_storage impor
     storage_result,
     validate_options,
 )
-from ansible_collections.novita.cloud.tests.unit.helpers import CLUSTERS, FakeClient, endpoint_data, mounting, storage
+from ansible_collections.novita.cloud.tests.unit.helpers import CLUSTERS, FakeClient, failure_of, endpoint_data, mounting, storage
 
 
 def params(**given):
@@ -336,10 +336,9 @@ def test_a_create_without_an_id_whose_lookup_fails_reports_changed():
     client = FakeClient(reply_id=False, fail_reads={"/networkstorages/list": 1})
     task = params(name="models", cluster_id="c1", size=100)
     converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
-    with pytest.raises(NetworkStorageError) as error:
-        converger.run()
-    assert error.value.msg.startswith("the API accepted the create of network storage models without returning its ID, and looking it up"
-                                      " failed: Novita API returned HTTP 503 on GET /networkstorages/list")
+    error = failure_of(converger, NetworkStorageError)
+    assert error.msg.startswith("the API accepted the create of network storage models without returning its ID, and looking it up"
+                                " failed: Novita API returned HTTP 503 on GET /networkstorages/list")
     assert converger.result["changed"] is True and len(client.storages) == 1
 
 
@@ -347,10 +346,9 @@ def test_a_create_with_no_clear_reply_whose_lookup_fails_reports_changed():
     client = FakeClient(fail_reads={"/networkstorages/list": 1}, faults={"/networkstorage/create": [(UNCLEAR, True)]})
     task = params(name="models", cluster_id="c1", size=100)
     converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
-    with pytest.raises(NetworkStorageError) as error:
-        converger.run()
-    assert error.value.msg.startswith("Novita API returned HTTP 502; whether network storage models was created is unknown, and looking it up"
-                                      " failed")
+    error = failure_of(converger, NetworkStorageError)
+    assert error.msg.startswith("Novita API returned HTTP 502; whether network storage models was created is unknown, and looking it up"
+                                " failed")
     assert converger.result["changed"] is True and client.count(*CREATE) == 1
 
 
@@ -366,10 +364,9 @@ def test_an_update_with_no_clear_reply_that_does_not_read_back_reports_changed()
     client = FakeClient(storages=[storage("ns-1", "models", 100)], faults={"/networkstorage/update": [(UNCLEAR, False)]})
     task = params(name="models", size=150)
     converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
-    with pytest.raises(NetworkStorageError) as error:
-        converger.run()
-    assert error.value.msg == ("updating network storage models (ns-1) failed: Novita API returned HTTP 502; it may or may not have been"
-                               " applied, so changed is true; run the task again to converge")
+    error = failure_of(converger, NetworkStorageError)
+    assert error.msg == ("updating network storage models (ns-1) failed: Novita API returned HTTP 502; it may or may not have been"
+                         " applied, so changed is true; run the task again to converge")
     assert converger.result["changed"] is True
 
 
@@ -382,10 +379,9 @@ def test_a_delete_with_no_clear_reply_is_read_back():
     client = FakeClient(storages=[storage("ns-1", "models")], faults={"/networkstorage/delete": [(UNCLEAR, False)]})
     task = params(name="models", state="absent")
     converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
-    with pytest.raises(NetworkStorageError) as error:
-        converger.run()
-    assert error.value.msg == ("deleting network storage models (ns-1) failed: Novita API returned HTTP 502; it is still listed, so it was not"
-                               " deleted")
+    error = failure_of(converger, NetworkStorageError)
+    assert error.msg == ("deleting network storage models (ns-1) failed: Novita API returned HTTP 502; it is still listed, so it was not"
+                         " deleted")
     assert converger.result["changed"] is False
 
 
@@ -480,11 +476,10 @@ def test_a_new_duplicate_an_endpoint_already_mounts_is_not_deleted():
     client = TwoRuns(endpoints=[mounting("ep-1", "chat", "ns-11")], created=("2025-03-01T10:00:02Z", "2025-03-01T10:00:01Z"))
     task = params(name="models", cluster_id="c1", size=100)
     converger = NetworkStorageConverger(NetworkStorageAPI(client), task, problems=validate_options(task))
-    with pytest.raises(NetworkStorageError) as error:
-        converger.run()
-    assert error.value.msg == ("created network storage models (ns-11); another run created one with the name at the same time (IDs: ns-11,"
-                               " ns-12), and ns-12 is kept, the oldest; then network storage models (ns-11) is mounted by 1 endpoint(s)"
-                               " already: chat (ep-1), so nothing was deleted: move them to one of the storages and delete the others")
+    error = failure_of(converger, NetworkStorageError)
+    assert error.msg == ("created network storage models (ns-11); another run created one with the name at the same time (IDs: ns-11,"
+                         " ns-12), and ns-12 is kept, the oldest; then network storage models (ns-11) is mounted by 1 endpoint(s)"
+                         " already: chat (ep-1), so nothing was deleted: move them to one of the storages and delete the others")
     assert converger.result["changed"] is True and client.count(*DELETE) == 0
 
 

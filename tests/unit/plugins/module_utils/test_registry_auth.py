@@ -21,7 +21,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import 
     registry_auths_info,
     validate_options,
 )
-from ansible_collections.novita.cloud.tests.unit.helpers import HUB_PASSWORD, NEW_PASSWORD, OTHER_PASSWORD, FakeClient, auths, using
+from ansible_collections.novita.cloud.tests.unit.helpers import HUB_PASSWORD, NEW_PASSWORD, OTHER_PASSWORD, FakeClient, auths, failure_of, using
 
 GET_AUTHS, LIST_ENDPOINTS, GET_ENDPOINT = ("GET", "/repository/auths"), ("LIST", "/endpoints"), ("GET", "/endpoint")
 SAVE, DELETE, UPDATE = ("POST", "/repository/auth/save"), ("POST", "/repository/auth/delete"), ("POST", "/endpoint/update")
@@ -205,11 +205,10 @@ def test_a_run_whose_values_lost_the_race_deletes_its_own_and_fails_and_a_rerun_
     assert client.count(*DELETE) == 0
     client.as_run_b()
     task = converger(client, name="ghcr", username="someone-else", password=OTHER_PASSWORD)
-    with pytest.raises(RegistryAuthError) as error:
-        task.run()
-    assert error.value.msg == ("saved registry credential ghcr; another run saved one with the name at the same time (new IDs: auth-new1,"
-                               " auth-new2), and auth-new1 is kept, the first by ID, which has another user name or password: this run"
-                               " deleted the one it saved (auth-new2). Run the task again to replace auth-new1 with this task's values")
+    error = failure_of(task, RegistryAuthError)
+    assert error.msg == ("saved registry credential ghcr; another run saved one with the name at the same time (new IDs: auth-new1,"
+                         " auth-new2), and auth-new1 is kept, the first by ID, which has another user name or password: this run"
+                         " deleted the one it saved (auth-new2). Run the task again to replace auth-new1 with this task's values")
     assert task.result["changed"] is True and task.result["duplicate_deleted_ids"] == ["auth-new2"]
     assert client.auth_ids("ghcr") == ["auth-new1"]
     client.calls = []
@@ -220,11 +219,10 @@ def test_a_run_whose_values_lost_the_race_deletes_its_own_and_fails_and_a_rerun_
 def test_a_new_duplicate_an_endpoint_already_uses_is_not_deleted():
     client = TwoRuns([using("ep1", "chat", auth_id="auth-new2")], auths=auths())
     task = converger(client, name="ghcr", username="bot", password=NEW_PASSWORD)
-    with pytest.raises(RegistryAuthError) as error:
-        task.run()
-    assert error.value.msg == ("saved registry credential ghcr; another run saved one with the name at the same time (new IDs: auth-new1,"
-                               " auth-new2), and auth-new1 is kept, the first by ID; then endpoint chat (ep1) already uses auth-new2, so"
-                               " nothing was deleted: point them at one of the credentials and delete the others")
+    error = failure_of(task, RegistryAuthError)
+    assert error.msg == ("saved registry credential ghcr; another run saved one with the name at the same time (new IDs: auth-new1,"
+                         " auth-new2), and auth-new1 is kept, the first by ID; then endpoint chat (ep1) already uses auth-new2, so"
+                         " nothing was deleted: point them at one of the credentials and delete the others")
     assert task.result["changed"] is True and client.count(*DELETE) == 0
 
 
@@ -338,14 +336,13 @@ def test_a_failure_part_of_the_way_says_what_was_done_and_a_rerun_finishes_the_r
     client = FakeClient([using("ep1", "chat"), using("ep3", "batch")], auths=auths(),
                         faults={"/endpoint/update": [None, (refused, False)]})
     task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
-    with pytest.raises(RegistryAuthError) as error:
-        task.run()
-    assert error.value.msg == (
+    error = failure_of(task, RegistryAuthError)
+    assert error.msg == (
         "saved registry credential hub (auth-new1) to replace a1; repointed endpoint chat (ep1); then updating endpoint batch (ep3) to it"
         " failed: Novita API returned HTTP 400 on POST /endpoint/update: bad request; it was not applied. Not done: endpoint batch (ep3)"
         " still uses a1, which was not deleted")
     assert task.result["changed"] is True and task.result["registry_auth"]["id"] == "auth-new1"
-    assert error.value.details["failure"]["status"] == 400
+    assert error.details["failure"]["status"] == 400
     assert sorted(client.auth_ids("hub")) == ["a1", "auth-new1"]
     assert client.endpoints["ep1"]["image"]["authId"] == "auth-new1" and client.endpoints["ep3"]["image"]["authId"] == "a1"
     assert client.count(*DELETE) == 0
@@ -416,11 +413,10 @@ def test_delete_of_a_missing_credential_is_one_read_and_unchanged():
 def test_delete_is_refused_while_an_endpoint_uses_the_credential():
     client = FakeClient([using("ep1", "chat")], auths=auths())
     task = converger(client, name="hub", state="absent")
-    with pytest.raises(ProblemsError) as error:
-        task.run()
-    assert error.value.msg == ("registry credential hub (a1) is used by endpoint chat (ep1); deleting it would leave them pointing at a"
-                               " credential that no longer exists: point them at another credential first, or set force=true to delete"
-                               " it anyway")
+    error = failure_of(task, ProblemsError)
+    assert error.msg == ("registry credential hub (a1) is used by endpoint chat (ep1); deleting it would leave them pointing at a"
+                         " credential that no longer exists: point them at another credential first, or set force=true to delete"
+                         " it anyway")
     assert task.result["used_by"] == [{"id": "ep1", "name": "chat"}] and task.result["changed"] is False
     assert client.writes() == []
 
@@ -494,10 +490,9 @@ def test_passwords_never_reach_a_result_a_diff_or_an_error_even_when_the_api_ech
                           api_message="invalid body {\"password\": \"%s\", \"other\": \"%s\"}" % (NEW_PASSWORD, OTHER_PASSWORD))
     client = FakeClient([using("ep1", "chat")], auths=auths(), faults={"/repository/auth/save": [(echo, False)]})
     task = converger(client, want_diff=True, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
-    with pytest.raises(NovitaAPIError) as error:
-        task.run()
+    error = failure_of(task, NovitaAPIError)
     module = StubModule()
-    fail(module, client, error.value, task.result)
+    fail(module, client, error, task.result)
     assert module.failed["msg"] == 'Novita API returned HTTP 400 on POST /repository/auth/save: invalid body {"password": "********"}'
     assert module.failed["failure"]["api_message"] == 'invalid body {"password": "********", "other": "********"}'
     text = everything(module.failed)
@@ -518,10 +513,9 @@ def test_the_env_values_of_an_endpoint_being_repointed_are_masked_in_errors():
                           method="POST", path="/endpoint/update", api_message="bad env TOKEN=env-secret-value")
     client = FakeClient([using("ep1", "chat")], auths=auths(), faults={"/endpoint/update": [(echo, False)]})
     task = converger(client, name="hub", password=NEW_PASSWORD, repoint_endpoints=True)
-    with pytest.raises(RegistryAuthError) as error:
-        task.run()
+    error = failure_of(task, RegistryAuthError)
     module = StubModule()
-    fail(module, client, error.value, task.result)
+    fail(module, client, error, task.result)
     assert "env-secret-value" not in everything(module.failed) and "bad env TOKEN=********" in module.failed["msg"]
 
 
@@ -552,10 +546,9 @@ def test_a_bad_endpoint_list_deletes_nothing_and_replaces_nothing():
 def test_a_save_whose_follow_up_list_fails_reports_changed():
     client = FakeClient(auths=auths(), fail_reads={"/repository/auths": 1})
     task = converger(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
-    with pytest.raises(RegistryAuthError) as error:
-        task.run()
-    assert error.value.msg == ("saved registry credential ghcr, then listing the credentials to find its ID failed: Novita API returned"
-                               " HTTP 503 on GET /repository/auths. Run the task again to find it")
+    error = failure_of(task, RegistryAuthError)
+    assert error.msg == ("saved registry credential ghcr, then listing the credentials to find its ID failed: Novita API returned"
+                         " HTTP 503 on GET /repository/auths. Run the task again to find it")
     assert task.result["changed"] is True and task.result["action"] == "created"
     assert client.auth_ids("ghcr") == ["auth-new1"]
 
@@ -564,9 +557,8 @@ def test_a_save_with_no_clear_reply_whose_lookup_fails_says_it_may_have_been_sav
     timeout = NovitaAPIError("no reply within the 30 s timeout", method="POST", path="/repository/auth/save", transient=True, ambiguous=True)
     client = FakeClient(auths=auths(), fail_reads={"/repository/auths": 1}, faults={"/repository/auth/save": [(timeout, True)]})
     task = converger(client, name="ghcr", username="ci-bot", password=NEW_PASSWORD)
-    with pytest.raises(RegistryAuthError) as error:
-        task.run()
-    assert error.value.msg.startswith("no reply within the 30 s timeout; registry credential ghcr may or may not have been saved: listing")
+    error = failure_of(task, RegistryAuthError)
+    assert error.msg.startswith("no reply within the 30 s timeout; registry credential ghcr may or may not have been saved: listing")
     assert task.result["changed"] is True and client.count(*SAVE) == 1
 
 
@@ -608,10 +600,9 @@ def test_a_repoint_update_with_no_clear_reply_not_read_back_reports_changed():
     client = FakeClient([using("ep1", "chat")], auths=auths({"id": "a9", "name": "hub", "username": "bot", "password": NEW_PASSWORD}),
                         faults={"/endpoint/update": [(unclear, False)]})
     task = converger(client, name="hub", username="bot", password=NEW_PASSWORD, repoint_endpoints=True)
-    with pytest.raises(RegistryAuthError) as error:
-        task.run()
+    error = failure_of(task, RegistryAuthError)
     assert ("updating endpoint chat (ep1) to it failed: Novita API returned HTTP 502 on POST /endpoint/update; it may or may not have been"
-            " applied (an update replaces the whole endpoint, never a part of it), so changed is true") in error.value.msg
+            " applied (an update replaces the whole endpoint, never a part of it), so changed is true") in error.msg
     assert task.result["changed"] is True and task.result["repointed_endpoints"] == []
     assert client.count(*DELETE) == 0
 
@@ -626,10 +617,9 @@ def test_a_delete_with_no_clear_reply_that_went_through_counts_as_done():
                              " credentials shows it is gone"]
     client = FakeClient(auths=auths(), faults={"/repository/auth/delete": [(unclear, False)]})
     task = converger(client, name="hub", state="absent")
-    with pytest.raises(RegistryAuthError) as error:
-        task.run()
-    assert error.value.msg == ("deleting registry credential hub (a1) failed: no reply within the 30 s timeout; it is still listed, so it was"
-                               " not deleted")
+    error = failure_of(task, RegistryAuthError)
+    assert error.msg == ("deleting registry credential hub (a1) failed: no reply within the 30 s timeout; it is still listed, so it was"
+                         " not deleted")
     assert task.result["changed"] is False
 
 

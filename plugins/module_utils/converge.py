@@ -23,6 +23,8 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
 )
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import POLL_FIRST_DELAY, READ_BACK_READS, EndpointError, settings_read_back
 from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, RECREATED, UPDATED
+from ansible_collections.novita.cloud.plugins.module_utils.network_storage import NetworkStorageAPI
+from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import RegistryAuthAPI
 from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, created_at
 
 
@@ -35,12 +37,14 @@ class EndpointConverger(Converger):
 
     NOUN = RESULT_KEY = "endpoint"
 
-    def __init__(self, api, params, check_mode=False, want_diff=False, problems=()):
+    def __init__(self, api, params, check_mode=False, want_diff=False, problems=(), lookups=None):
         # Problems found so far (``problems``: the task's own, see ``validate_options``). The run goes on with its reads
         # to find the rest (names that do not resolve, create-only changes, account limits) and reports them all
         # together before any write.
         super(EndpointConverger, self).__init__(params, check_mode, want_diff, problems)
         self.api = api
+        # The reads that resolve a credential or storage name (the fleet shares one set between its declarations).
+        self.lookups = lookups if lookups is not None else NameLookups(api.client)
         self._names_resolved = True
         self._replaced_id = None  # with recreate: the endpoint the diff's before side is about
         self.secret_names = set(str(k) for k in (params.get("secret_envs") or {}))
@@ -62,7 +66,7 @@ class EndpointConverger(Converger):
 
     def _present(self):
         found = len(self.problems)
-        self.params = resolve_names(self.api, self.params, self.problems)
+        self.params = resolve_names(self.lookups, self.params, self.problems)
         self._names_resolved = len(self.problems) == found
         params = self.params
         current = self._lookup()
@@ -381,7 +385,21 @@ class EndpointConverger(Converger):
         return self._finished(changed, endpoint_result(endpoint, hidden, model=model), diff)
 
 
-def resolve_names(api, params, problems):
+class NameLookups:
+    """The reads behind ``resolve_names``, made by the resources' own API classes: the account's registry credentials,
+    and the network storages whose name contains a name (the API's filter)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def registry_auths(self):
+        return RegistryAuthAPI(self.client).list()
+
+    def network_storages(self, name):
+        return NetworkStorageAPI(self.client).list(name=name)
+
+
+def resolve_names(lookups, params, problems):
     """The task's parameters with ``image.auth_name`` and ``volume_mounts[].storage_name`` replaced by IDs.
 
     A registry credential or network storage is looked up only when the task names one. A network storage's
@@ -394,18 +412,18 @@ def resolve_names(api, params, problems):
         return params
     params = copy.deepcopy(params)
     if image.get("auth_name"):
-        _resolve_auth_name(api, params, problems)
+        _resolve_auth_name(lookups, params, problems)
     cluster_from = None
     for index, mount in enumerate(params.get("volume_mounts") or []):
         if mount.get("storage_name"):
-            cluster_from = _resolve_storage_name(api, params, index, mount, cluster_from, problems)
+            cluster_from = _resolve_storage_name(lookups, params, index, mount, cluster_from, problems)
     return params
 
 
-def _resolve_auth_name(api, params, errors):
+def _resolve_auth_name(lookups, params, errors):
     """Replace ``image.auth_name`` by the ID of the one registry credential with that name."""
     name = params["image"]["auth_name"]
-    named = Named(api.registry_auths(), name, "registry credentials")
+    named = Named(lookups.registry_auths(), name, "registry credentials")
     if named.one is not None:
         params["image"]["auth_id"] = named.one["id"]
     elif named.several:
@@ -415,12 +433,12 @@ def _resolve_auth_name(api, params, errors):
     params["image"]["auth_name"] = None
 
 
-def _resolve_storage_name(api, params, index, mount, cluster_from, errors):
+def _resolve_storage_name(lookups, params, index, mount, cluster_from, errors):
     """Replace a mount's ``storage_name`` by the ID of the one network storage with that name, and fill ``cluster_id`` from
     its cluster; returns what set ``cluster_id`` (for the message when a later mount disagrees)."""
     name = mount["storage_name"]
     where = "volume_mounts[%d].storage_name" % index
-    named = Named(api.network_storages(name), name, "network storages", name_key="storageName", id_key="storageId")
+    named = Named(lookups.network_storages(name), name, "network storages", name_key="storageName", id_key="storageId")
     mount["storage_name"] = None
     if named.one is None:
         errors.append(Problem(where, "%s; set id instead" % named.several if named.several else "no network storage is named %s" % name))

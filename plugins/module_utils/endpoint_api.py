@@ -71,18 +71,6 @@ class EndpointAPI:
     def limits(self):
         return self.client.get("/endpoint/limit")
 
-    def registry_auths(self):
-        """The account's registry credentials (only their ``id`` and ``name`` are kept: the API also sends the password)."""
-        items = self.client.read_list("/repository/auths", "data")
-        # The passwords came with the list: never in a message from now on.
-        self.client.add_secrets(*[str(a["password"]) for a in items if a.get("password")])
-        return [dict(id=str(a.get("id")), name=a.get("name")) for a in items]
-
-    def network_storages(self, name):
-        """The network storages whose name contains ``name`` (the API's filter), every page, checked by the pager."""
-        return self.client.list_all("/networkstorages/list", "data", query={"storageName": name}, page_param="pageNo",
-                                    key=lambda storage: storage.get("storageId"))
-
     def create(self, body):
         """Create the endpoint and return ``(id, adopted)``, never making two endpoints with one name.
 

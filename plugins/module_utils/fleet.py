@@ -35,7 +35,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaError, Problem, problem_in
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger, NameLookups
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     ENDPOINT_SCHEMA,
@@ -205,8 +205,9 @@ class FleetReads:
     """The reads a fleet shares: the endpoint list (read once, up front), the limits (read at most once, when first needed)
     and the name lookups (the registry credentials, and the network storages of each name, read once when first used)."""
 
-    def __init__(self, api):
+    def __init__(self, api, lookups):
         self._api = api
+        self._lookups = lookups
         self._lock = threading.Lock()
         self._endpoints = None
         self._limits = None
@@ -216,13 +217,13 @@ class FleetReads:
     def registry_auths(self):
         with self._lock:
             if self._auths is None:
-                self._auths = self._api.registry_auths()
+                self._auths = self._lookups.registry_auths()
             return self._auths
 
     def network_storages(self, name):
         with self._lock:
             if name not in self._storages:
-                self._storages[name] = self._api.network_storages(name)
+                self._storages[name] = self._lookups.network_storages(name)
             return self._storages[name]
 
     def endpoints(self):
@@ -259,12 +260,6 @@ class FleetEndpointAPI(EndpointAPI):
     def limits(self):
         return self._reads.limits()
 
-    def registry_auths(self):
-        return self._reads.registry_auths()
-
-    def network_storages(self, name):
-        return self._reads.network_storages(name)
-
     def create(self, body):
         self.wrote = True
         return super(FleetEndpointAPI, self).create(body)
@@ -290,7 +285,7 @@ class FleetConverger:
         self.want_diff = want_diff
         self._sleep = sleep
         self._clock = clock
-        self.reads = FleetReads(EndpointAPI(client, sleep=sleep, clock=clock))
+        self.reads = FleetReads(EndpointAPI(client, sleep=sleep, clock=clock), NameLookups(client))
         self.declarations = [self._declaration_params(item) for item in params["endpoints"]]
         self.records = []
         self.deleted = []
@@ -333,7 +328,8 @@ class FleetConverger:
         api = self._api()
         record = {"name": params["name"], "id": None, "changed": False, "action": UNCHANGED, "endpoint": {}, "failed": False, "msg": "",
                   "_current": {}, "_index": index}
-        converger = EndpointConverger(api, params, check_mode=True, want_diff=self.want_diff, problems=self.problems.get(index, ()))
+        converger = EndpointConverger(api, params, check_mode=True, want_diff=self.want_diff, problems=self.problems.get(index, ()),
+                                      lookups=self.reads)
         try:
             current = api.find_by_name(params["name"])
             if current is not None:
@@ -352,7 +348,7 @@ class FleetConverger:
         params = self.declarations[index]
         converger = None
         try:
-            converger = EndpointConverger(self._api(), params, check_mode=False, want_diff=self.want_diff)
+            converger = EndpointConverger(self._api(), params, check_mode=False, want_diff=self.want_diff, lookups=self.reads)
             result = converger.run()
         except Exception as exc:  # pylint: disable=broad-except
             # Whatever a worker raised after whatever writes, this endpoint's record says so; the others go on.

@@ -16,7 +16,7 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 UTILS = os.path.join(ROOT, "plugins", "module_utils")
 # The layers of docs/architecture.md, bottom first: a file may import only files of lower layers.
 LAYERS = [("api",), ("schema",), ("endpoint",), ("module", "secrets"), ("resource",), ("endpoint_api",),
-          ("converge", "registry_auth", "network_storage"), ("fleet",)]
+          ("registry_auth", "network_storage"), ("converge",), ("fleet",)]
 
 
 def page():

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import ENDPOINT_SCHEMA
-from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger, resolve_names
+from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger, NameLookups, resolve_names
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI, EndpointError
 from ansible_collections.novita.cloud.plugins.module_utils.module import ProblemsError, reported
 from ansible_collections.novita.cloud.plugins.module_utils.resource import created_at
@@ -342,7 +342,7 @@ def test_storage_lookup_reads_every_page():
 
     client = SmallPages(storages=STORAGES)
     problems = []
-    resolved = resolve_names(EndpointAPI(client), params(volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}]), problems)
+    resolved = resolve_names(NameLookups(client), params(volume_mounts=[{"type": "network", "storage_name": "store-1", "mount_path": "/m"}]), problems)
     assert problems == []
     assert client.calls == [("GET", "/networkstorages/list")] * 2
     assert resolved["volume_mounts"][0]["id"] == "ns-1" and resolved["cluster_id"] == "c1"

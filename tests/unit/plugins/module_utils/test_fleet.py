@@ -9,6 +9,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
+from ansible_collections.novita.cloud.plugins.module_utils.converge import NameLookups
 from ansible_collections.novita.cloud.plugins.module_utils.fleet import (
     FleetConverger,
     FleetEndpointAPI,
@@ -215,7 +216,7 @@ class _ListOnly:
 
 def test_after_a_write_the_list_is_read_again():
     client = FakeClient([existing("e1", "a")])
-    reads = FleetReads(_ListOnly(client))
+    reads = FleetReads(_ListOnly(client), NameLookups(client))
     api = FleetEndpointAPI(client, reads)
     assert api.find_by_name("b") is None and api.find_by_name("a")["id"] == "e1"
     assert client.count("LIST") == 1
@@ -226,7 +227,7 @@ def test_after_a_write_the_list_is_read_again():
 
 def test_limits_are_read_once_across_threads():
     client = FakeClient()
-    reads = FleetReads(_ListOnly(client))
+    reads = FleetReads(_ListOnly(client), NameLookups(client))
     run_bounded([(None, lambda dummy: reads.limits()) for dummy in range(10)], 4)
     assert client.count("GET", "/endpoint/limit") == 1
 

@@ -814,10 +814,7 @@ class NovitaClient:
                     started = self._clock()
                 delay = self._after_failure(exc, attempt, started, sent_at, retry)
                 if delay is None:
-                    if attempt:
-                        exc.msg = "%s (gave up after %d attempts)" % (exc.msg, attempt + 1)
-                        exc.args = (exc.msg,)
-                    raise
+                    raise noted_attempts(exc, attempt + 1, "gave up after %d attempts")
                 if exc.status != 429:
                     # After a 429 the pace holds this request (and every other one) for the delay.
                     self._sleep(delay)
@@ -974,11 +971,17 @@ def create_once(client, send, lookup, gave_up):
             started = started if started is not None else client.now()
             delay = client.retry_delay(attempt, exc.retry_after, started)
             if delay is None:
-                if exc.ambiguous:
-                    raise gave_up(exc, attempt + 1)
-                raise
+                raise gave_up(exc, attempt + 1) if exc.ambiguous else exc
             client.pause(delay)
             attempt += 1
+
+
+def noted_attempts(exc, attempts, text):
+    """``exc``, its message ending with ``(text % attempts)`` when it took more than one attempt (``gave up after %d attempts``)."""
+    if attempts > 1:
+        exc.msg = "%s (%s)" % (exc.msg, text % attempts)
+        exc.args = (exc.msg,)
+    return exc
 
 
 class NovitaListError(NovitaAPIError):
@@ -1099,10 +1102,7 @@ class ListPager:
                 started = started if started is not None else self.client.now()
                 delay = self.client.retry_delay(attempt, None, started)
                 if delay is None:
-                    if attempt:
-                        exc.msg = "%s (read %d times)" % (exc.msg, attempt + 1)
-                        exc.args = (exc.msg,)
-                    raise
+                    raise noted_attempts(exc, attempt + 1, "read %d times")
                 self.client.pause(delay)
                 attempt += 1
 

@@ -579,21 +579,32 @@ def _validate_mounts(mounts, cluster_id):
             errors.append(Problem(where + ".mount_path", "%s is already used by volume_mounts[%d]" % (path, seen[path])))
         seen.setdefault(path, index)
         if mount.get("type") == "network":
-            if not mount.get("id") and not mount.get("storage_name"):
-                errors.append(Problem(where + ".id", "a network mount needs id (the network storage ID) or storage_name"))
-            if mount.get("size") is not None:
-                errors.append(Problem(where + ".size", "only a local mount takes a size; a network mount's size is its storage's"))
-            if mount.get("id") and not cluster_id:
-                errors.append(Problem(where, "a network mount needs cluster_id (the cluster of the network storage) when it is given"
-                                             " by id; with storage_name the storage's cluster is used"))
+            errors.extend(_network_mount_errors(where, mount, cluster_id))
         else:
-            if mount.get("size") is None:
-                errors.append(Problem(where + ".size", "a local mount needs size (GB)"))
-            elif mount["size"] <= 0:
-                errors.append(Problem(where + ".size", "%s must be positive" % mount["size"]))
-            for key in ("id", "storage_name"):
-                if mount.get(key):
-                    errors.append(Problem("%s.%s" % (where, key), "only a network mount takes %s" % ("an id" if key == "id" else "a storage_name")))
+            errors.extend(_local_mount_errors(where, mount))
+    return errors
+
+
+def _network_mount_errors(where, mount, cluster_id):
+    errors = []
+    if not mount.get("id") and not mount.get("storage_name"):
+        errors.append(Problem(where + ".id", "a network mount needs id (the network storage ID) or storage_name"))
+    if mount.get("size") is not None:
+        errors.append(Problem(where + ".size", "only a local mount takes a size; a network mount's size is its storage's"))
+    if mount.get("id") and not cluster_id:
+        errors.append(Problem(where, "a network mount needs cluster_id (the cluster of the network storage) when it is given"
+                                     " by id; with storage_name the storage's cluster is used"))
+    return errors
+
+
+def _local_mount_errors(where, mount):
+    errors = []
+    if mount.get("size") is None:
+        errors.append(Problem(where + ".size", "a local mount needs size (GB)"))
+    elif mount["size"] <= 0:
+        errors.append(Problem(where + ".size", "%s must be positive" % mount["size"]))
+    errors.extend(Problem("%s.%s" % (where, key), "only a network mount takes %s" % ("an id" if key == "id" else "a storage_name"))
+                  for key in ("id", "storage_name") if mount.get(key))
     return errors
 
 

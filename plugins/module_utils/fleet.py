@@ -309,20 +309,22 @@ class FleetConverger:
         if self.stopped_by:
             for record in self.records + self.deleted:
                 if not record["failed"] and record["changed"]:
-                    # A change was planned and is not made: the action says nothing was done, ``planned`` what would have been.
-                    record.update(changed=False, action=NONE, planned=record["action"],
-                                  msg="not attempted: %s failed before any write" % ", ".join(self.stopped_by))
-                    if "_current" in record:
-                        record.update(endpoint=record["_current"], id=record["_current"].get("id"))
-                    for key in ("replaced_endpoint_id", "warnings"):
-                        record.pop(key, None)
-                    record.pop("_diff", None)
+                    self._not_attempted(record)
             return self.result()
         if not self.check_mode:
             jobs = [(i, self._execute) for i, r in enumerate(self.records) if r["changed"]]
             jobs += [(i, self._execute_delete) for i in range(len(self.deleted))]
             run_bounded(jobs, self.params.get("concurrency") or 1)
         return self.result()
+
+    def _not_attempted(self, record):
+        """A change was planned and is not made: the action says nothing was done, ``planned`` what would have been."""
+        record.update(changed=False, action=NONE, planned=record["action"],
+                      msg="not attempted: %s failed before any write" % ", ".join(self.stopped_by))
+        if "_current" in record:
+            record.update(endpoint=record["_current"], id=record["_current"].get("id"))
+        for key in ("replaced_endpoint_id", "warnings", "_diff"):
+            record.pop(key, None)
 
     def _plan(self, index, params):
         api = self._api()

@@ -527,6 +527,16 @@ class RegistryAuthConverger(Converger):
         self._finish(first, None, before, None, changed=self.check_mode)
         if self.check_mode:
             return self.result
+        self._delete_each(matches)
+        if users:
+            self.warnings.append("deleted %s although endpoint%s %s use%s it (force=true): they still refer to the deleted ID and cannot pull"
+                                 " a private image until they are pointed at another credential"
+                                 % (", ".join(auth_text(a) for a in matches), "s" if len(users) > 1 else "", endpoints_text(users),
+                                    "" if len(users) > 1 else "s"))
+        return self.result
+
+    def _delete_each(self, matches):
+        """Delete the credentials one by one; a failure after the first says which ones were deleted."""
         deleted = []
         for auth in matches:
             try:
@@ -539,12 +549,6 @@ class RegistryAuthConverger(Converger):
                                         **exc.details)
             deleted.append(auth["id"])
             self.result["changed"] = True
-        if users:
-            self.warnings.append("deleted %s although endpoint%s %s use%s it (force=true): they still refer to the deleted ID and cannot pull"
-                                 " a private image until they are pointed at another credential"
-                                 % (", ".join(auth_text(a) for a in matches), "s" if len(users) > 1 else "", endpoints_text(users),
-                                    "" if len(users) > 1 else "s"))
-        return self.result
 
     # -- helpers
 

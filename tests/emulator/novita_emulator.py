@@ -343,6 +343,17 @@ def _expect_object(value, path):
     return value
 
 
+def _only_item(items, name, key):
+    """The ``key`` of the one item of the list ``name``: exactly one item, an object that has ``key``."""
+    _expect_list(items, name)
+    if len(items) != 1:
+        raise ApiError(400, f"{name}: expected exactly one {name[:-1]}, got {len(items)}")
+    value = _expect_object(items[0], f"{name}[0]").get(key)
+    if value is None:
+        raise ApiError(400, f"missing required field: {name}[0].{key}")
+    return value
+
+
 def _check_range(value, path, low, high):
     if value < low or value > high:
         raise ApiError(400, f"{path}: {value} is out of range [{low}, {high}]")
@@ -785,13 +796,7 @@ class _EndpointHandlers(_RouteHelpers):
             worker_config["cudaVersion"] = cuda
         spec["workerConfig"] = worker_config
 
-        ports = _expect_list(_lookup(body, "ports"), "ports")
-        if len(ports) != 1:
-            raise ApiError(400, f"ports: expected exactly one port, got {len(ports)}")
-        entry = _expect_object(ports[0], "ports[0]")
-        port = entry.get("port")
-        if port is None:
-            raise ApiError(400, "missing required field: ports[0].port")
+        port = _only_item(_lookup(body, "ports"), "ports", "port")
         if isinstance(port, str) and port.isascii() and port.isdigit():
             port = int(port)
         if not _is_int(port):
@@ -894,13 +899,7 @@ class _EndpointHandlers(_RouteHelpers):
                 raise ApiError(400, f"missing required field: {path}")
 
     def _validate_products(self, products):
-        _expect_list(products, "products")
-        if len(products) != 1:
-            raise ApiError(400, f"products: expected exactly one product, got {len(products)}")
-        entry = _expect_object(products[0], "products[0]")
-        product_id = entry.get("id")
-        if product_id is None:
-            raise ApiError(400, "missing required field: products[0].id")
+        product_id = _only_item(products, "products", "id")
         _expect_str(product_id, "products[0].id")
         return [{"id": product_id}]
 

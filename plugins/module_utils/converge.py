@@ -169,7 +169,7 @@ class EndpointConverger(Converger):
         if self.params.get("wait", True):
             final = self._after_write("updated endpoint %s" % endpoint_id, endpoint_id,
                                       self.api.wait, endpoint_id, self.params["wait_timeout"], expect=expect, previous=previous,
-                                      warnings=self.result.setdefault("warnings", []))
+                                      warnings=self.warnings)
             final_model = None
         return self._finish(final, final_model, current_model, desired, changed=True)
 
@@ -185,8 +185,8 @@ class EndpointConverger(Converger):
                                     failure=exc.to_dict())
             error = exc
         if self._read_back(endpoint_id, expect, previous):
-            self.result.setdefault("warnings", []).append("the update of endpoint %s got no clear reply (%s); reading it back shows it"
-                                                          " was applied" % (endpoint_id, error.msg))
+            self._warn("the update of endpoint %s got no clear reply (%s); reading it back shows it"
+                       " was applied" % (endpoint_id, error.msg))
             return
         self._done()
         raise EndpointError("updating endpoint %s failed: %s; it may or may not have been applied (an update replaces the whole endpoint,"
@@ -277,22 +277,21 @@ class EndpointConverger(Converger):
                 raise EndpointError("creating the replacement failed: %s; nothing was changed:%s" % (exc.msg, refused), **exc.details)
             raise
         self._done()
-        warnings = self.result.setdefault("warnings", [])
         if adopted:
-            warnings.append("the create request for %s got no clear reply; the endpoint it created (%s) was found by name and adopted"
-                            % (body.get("name"), new_id))
+            self._warn("the create request for %s got no clear reply; the endpoint it created (%s) was found by name and adopted"
+                       % (body.get("name"), new_id))
         done = ("%s; created endpoint %s" % (done, new_id)) if done else "created endpoint %s" % new_id
         if body.get("name") and not adopted:
-            kept = self._after_write(done, new_id, self._settle_duplicates, body["name"], new_id, warnings)
+            kept = self._after_write(done, new_id, self._settle_duplicates, body["name"], new_id)
             if kept is not None:
-                return self._adopt_rival(kept, done, replaced_model, desired, warnings)
+                return self._adopt_rival(kept, done, replaced_model, desired)
         final, final_model = {"id": new_id, "state": None}, desired
         if self.params.get("wait", True):
-            final = self._after_write(done, new_id, self.api.wait, new_id, self.params["wait_timeout"], warnings=warnings)
+            final = self._after_write(done, new_id, self.api.wait, new_id, self.params["wait_timeout"], warnings=self.warnings)
             final_model = None
         return self._finish(final, final_model, replaced_model, desired, changed=True)
 
-    def _adopt_rival(self, kept, done, replaced_model, desired, warnings):
+    def _adopt_rival(self, kept, done, replaced_model, desired):
         """Another run created the same name first: its endpoint is kept (and converged), this run's copy is gone."""
         action = self.result["action"]
         kept_model = ENDPOINT_SCHEMA.model_from_api(kept)
@@ -302,13 +301,13 @@ class EndpointConverger(Converger):
             final = kept
             if self.params.get("wait", True):
                 final = self._after_write("%s, deleted it again and adopted %s" % (done, kept["id"]), kept["id"],
-                                          self.api.wait, kept["id"], self.params["wait_timeout"], warnings=warnings)
+                                          self.api.wait, kept["id"], self.params["wait_timeout"], warnings=self.warnings)
             result = self._finish(final, None, replaced_model, desired, changed=True)
         result["changed"] = True
         result["action"] = action
         return result
 
-    def _settle_duplicates(self, name, new_id, warnings):
+    def _settle_duplicates(self, name, new_id):
         """After a create, make concurrent creates of one name converge to one endpoint; returns the endpoint to adopt, or None.
 
         Every run that created an endpoint reads the list once more. If other endpoints have the same name, all runs
@@ -333,14 +332,14 @@ class EndpointConverger(Converger):
                                 % (other_ids, name), endpoint_id=new_id, duplicate_endpoint_ids=sorted(str(e.get("id")) for e in others))
         keep = min(same, key=lambda e: (stamps[str(e.get("id"))], str(e.get("id"))))
         if str(keep.get("id")) == new_id:
-            warnings.append("endpoint %s is also named %s: another run created it at the same time, after this one; this run keeps %s and"
-                            " the other run deletes its own" % (other_ids, name, new_id))
+            self._warn("endpoint %s is also named %s: another run created it at the same time, after this one; this run keeps %s and"
+                       " the other run deletes its own" % (other_ids, name, new_id))
             return None
         self.api.delete(new_id)
         if self.params.get("wait", True):
             self.api.wait(new_id, self.params["wait_timeout"], gone=True)
-        warnings.append("another run created endpoint %s with the same name %s first, at the same time as this run; this run deleted the"
-                        " endpoint it had created (%s) and adopted %s" % (keep.get("id"), name, new_id, keep.get("id")))
+        self._warn("another run created endpoint %s with the same name %s first, at the same time as this run; this run deleted the"
+                   " endpoint it had created (%s) and adopted %s" % (keep.get("id"), name, new_id, keep.get("id")))
         self.result["duplicate_deleted_id"] = new_id
         return keep
 

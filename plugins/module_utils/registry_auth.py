@@ -286,10 +286,10 @@ class RegistryAuthConverger(Converger):
             return None
         kept, rule = keeper(matches, lambda a: a["id"])
         others = sorted(a["id"] for a in matches if a is not kept)
-        self.warnings.append("%d registry credentials are named %s, with the same user name and password (IDs: %s); this run manages %s,"
-                             " %s, and leaves %s alone: delete %s if nothing uses %s"
-                             % (len(matches), self.params["name"], ", ".join(sorted(a["id"] for a in matches)), kept["id"], rule,
-                                ", ".join(others), "them" if len(others) > 1 else "it", "them" if len(others) > 1 else "it"))
+        self._warn("%d registry credentials are named %s, with the same user name and password (IDs: %s); this run manages %s,"
+                   " %s, and leaves %s alone: delete %s if nothing uses %s"
+                   % (len(matches), self.params["name"], ", ".join(sorted(a["id"] for a in matches)), kept["id"], rule,
+                      ", ".join(others), "them" if len(others) > 1 else "it", "them" if len(others) > 1 else "it"))
         return kept
 
     def _resume(self, matches, known_ids):
@@ -301,8 +301,8 @@ class RegistryAuthConverger(Converger):
         if len(matches) == 2 and len(same) == 1:
             kept = same[0]
             old = [a for a in matches if a is not kept][0]
-            self.warnings.append("two registry credentials are named %s; %s has the task's user name and password (a replace was interrupted"
-                                 " after its save?), so it is kept and %s is replaced by it" % (name, kept["id"], old["id"]))
+            self._warn("two registry credentials are named %s; %s has the task's user name and password (a replace was interrupted"
+                       " after its save?), so it is kept and %s is replaced by it" % (name, kept["id"], old["id"]))
             return self._replace(old, kept, self._model(kept), known_ids)
         hint = ("; one of them must have exactly the task's username and password to be kept" if len(matches) == 2 else "")
         raise ProblemsError("name: %s; the module cannot tell which to manage%s. state=absent deletes every credential with the name"
@@ -354,8 +354,8 @@ class RegistryAuthConverger(Converger):
         self.result["changed"] = True
         saved = self._settle(fresh, body)
         if adopted:
-            self.warnings.append("saving registry credential %s got no clear reply; the credential it saved (%s) was found by name and adopted"
-                                 % (saved.get("name"), saved["id"]))
+            self._warn("saving registry credential %s got no clear reply; the credential it saved (%s) was found by name and adopted"
+                       % (saved.get("name"), saved["id"]))
         return saved
 
     def _settle(self, fresh, body):
@@ -383,7 +383,7 @@ class RegistryAuthConverger(Converger):
         if extra:
             self._delete_duplicates(extra, done, ids)
         if any(a is kept for a in mine):
-            self.warnings.append("%s%s" % (done, "; this run deleted %s" % ", ".join(a["id"] for a in extra) if extra else ""))
+            self._warn("%s%s" % (done, "; this run deleted %s" % ", ".join(a["id"] for a in extra) if extra else ""))
             return kept
         raise RegistryAuthError("%s, which has another user name or password: this run deleted the one it saved (%s). Run the task again"
                                 " to replace %s with this task's values" % (done, ", ".join(a["id"] for a in extra), kept["id"]), auth_ids=ids)
@@ -439,9 +439,9 @@ class RegistryAuthConverger(Converger):
             raise self._partial(done, "reading endpoint %s failed: %s" % (endpoints_text([listed]), exc.msg), not_done, exc)
         auth_id = str(get_path(endpoint or {}, ("image", "authId")) or "")
         if endpoint is None or auth_id != old["id"]:
-            self.warnings.append("endpoint %s was listed as using %s, but %s, so it was not updated"
-                                 % (endpoints_text([listed]), old["id"], "it no longer exists" if endpoint is None
-                                    else "read by ID it uses %s" % (auth_id or "no credential")))
+            self._warn("endpoint %s was listed as using %s, but %s, so it was not updated"
+                       % (endpoints_text([listed]), old["id"], "it no longer exists" if endpoint is None
+                          else "read by ID it uses %s" % (auth_id or "no credential")))
             return None
         # An update's error may quote the endpoint's body, env values included.
         self.client.add_echoed(*hidden_env_values(None, endpoint))
@@ -464,8 +464,8 @@ class RegistryAuthConverger(Converger):
             self.result["changed"] = True
             raise self._partial(done, "updating endpoint %s to it failed: %s; it may or may not have been applied (an update replaces the"
                                 " whole endpoint, never a part of it), so changed is true" % (endpoints_text([endpoint]), exc.msg), not_done, exc)
-        self.warnings.append("the update of endpoint %s got no clear reply (%s); reading it back shows it uses %s, so it was applied"
-                             % (endpoints_text([endpoint]), exc.msg, new_id))
+        self._warn("the update of endpoint %s got no clear reply (%s); reading it back shows it uses %s, so it was applied"
+                   % (endpoints_text([endpoint]), exc.msg, new_id))
 
     def _wait_repointed(self, repointed, images, old, done):
         for endpoint in repointed:
@@ -529,10 +529,10 @@ class RegistryAuthConverger(Converger):
             return self.result
         self._delete_each(matches)
         if users:
-            self.warnings.append("deleted %s although endpoint%s %s use%s it (force=true): they still refer to the deleted ID and cannot pull"
-                                 " a private image until they are pointed at another credential"
-                                 % (", ".join(auth_text(a) for a in matches), "s" if len(users) > 1 else "", endpoints_text(users),
-                                    "" if len(users) > 1 else "s"))
+            self._warn("deleted %s although endpoint%s %s use%s it (force=true): they still refer to the deleted ID and cannot pull"
+                       " a private image until they are pointed at another credential"
+                       % (", ".join(auth_text(a) for a in matches), "s" if len(users) > 1 else "", endpoints_text(users),
+                          "" if len(users) > 1 else "s"))
         return self.result
 
     def _delete_each(self, matches):

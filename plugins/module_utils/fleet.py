@@ -171,7 +171,7 @@ def validate_fleet(params):
         if not name:
             errors.append(Problem(where + ".name", "must not be empty", " "))
         elif name in seen:
-            errors.append("%s.name: %s is already declared by endpoints[%d]; declare each endpoint once" % (where, name, seen[name]))
+            errors.append(Problem(where + ".name", "%s is already declared by endpoints[%d]; declare each endpoint once" % (name, seen[name])))
         else:
             seen[name] = index
         problems = validate_options(item)
@@ -179,14 +179,14 @@ def validate_fleet(params):
             items[index] = problems
     concurrency = params.get("concurrency")
     if concurrency is None or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
-        errors.append("concurrency: %s is outside the allowed range %d to %d" % (concurrency, MIN_CONCURRENCY, MAX_CONCURRENCY))
+        errors.append(Problem("concurrency", "%s is outside the allowed range %d to %d" % (concurrency, MIN_CONCURRENCY, MAX_CONCURRENCY)))
     if params.get("wait_timeout") is not None:
         errors.extend(check_wait_timeout(params["wait_timeout"], params, "wait_timeout"))
     if params.get("exclusive_match") is not None:
         try:
             scope = re.compile(params["exclusive_match"])
         except re.error as exc:
-            errors.append("exclusive_match: %r is not a valid regular expression: %s" % (params["exclusive_match"], exc))
+            errors.append(Problem("exclusive_match", "%r is not a valid regular expression: %s" % (params["exclusive_match"], exc)))
         else:
             if params.get("exclusive") and all(scope.match(name) for name in SCOPE_PROBES):
                 errors.append(_all_matching_scope(params["exclusive_match"]))
@@ -195,10 +195,10 @@ def validate_fleet(params):
 
 def _all_matching_scope(pattern):
     what = "'' (empty)" if pattern == "" else repr(pattern)
-    return ("exclusive_match: %s matches every endpoint name (even %s and %r): with exclusive=true, every endpoint of the account"
-            " that is not declared would be deleted, other teams' too. Set exclusive_match to a pattern of the names this task owns,"
-            " for example team-a- (if it comes from a variable, check that the variable is set)"
-            % (what, ", ".join(repr(name) for name in SCOPE_PROBES[:-1]), SCOPE_PROBES[-1]))
+    return Problem("exclusive_match", "%s matches every endpoint name (even %s and %r): with exclusive=true, every endpoint of the"
+                   " account that is not declared would be deleted, other teams' too. Set exclusive_match to a pattern of the names this"
+                   " task owns, for example team-a- (if it comes from a variable, check that the variable is set)"
+                   % (what, ", ".join(repr(name) for name in SCOPE_PROBES[:-1]), SCOPE_PROBES[-1]))
 
 
 class FleetReads:

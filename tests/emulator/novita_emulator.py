@@ -1252,21 +1252,9 @@ class Emulator(*RESOURCE_HANDLERS):
         self._server = None
         self._thread = None
         self.url = None
-        self._config = {}
-        self._limits = {}
-        self._endpoints = {}
-        self._armed_states = {}
-        self._requests = []
-        self._faults = []
-        self._seq = 0
-        self._fault_seq = 0
-        self._auths = []
-        self._clusters = []
-        self._storages = []
-        self._id_counters = {}
-        self._stats = {}
         self._last_created_us = 0
         self._bucket = _TokenBucket()
+        # The API's state (endpoints, credentials, storages, clusters, limits, faults, the request log) as a reset leaves it.
         self._reset_locked()
         self._api_routes = {(method, path): getattr(self, handler)
                             for handlers in RESOURCE_HANDLERS for method, path, handler in handlers.API_ROUTES}

@@ -58,6 +58,16 @@ MASK = "********"
 NOT_FOUND_PATTERN = re.compile(r"\b[A-Z_]*NOT_FOUND\b")
 MISSING_KEY_REASONS = frozenset(("MISSING_API_KEY",))
 AUTH_REASONS = frozenset(("MISSING_API_KEY", "INVALID_API_KEY", "UNAUTHORIZED", "FORBIDDEN"))
+# Error names of Novita's error-code table whose reason a message explains, with what to do about it.
+REASON_ADVICE = {
+    "VALIDATOR_PARAM": "the API refused a value of the request; its message above names the field",
+    "CUR_CLUSTER_NETWORK_STORAGE_NOT_SUPPORT": "the cluster does not support network storage; choose one that does"
+                                               " (novita.cloud.novita_cluster_info returns supports_network_storage)",
+    "NETWORK_STORAGE_TOO_LARGE": "the size is above the largest network storage the API allows; choose a smaller size",
+    "IMAGE_AUTH_IN_USE": "an endpoint still uses the registry credential; point it at another credential or delete it first",
+    "NETWORK_STORAGE_IN_USE": "an endpoint still mounts the network storage; remove the mount or delete the endpoint first",
+}
+IN_USE_PATTERN = re.compile(r"\b[A-Z_]*IN_USE\b")
 
 # Transport errors that repeating the request cannot fix, by what their text says.
 TLS_MISMATCH_MARKERS = ("wrong_version_number", "wrong version number", "record layer failure", "unknown protocol", "http request")
@@ -288,6 +298,18 @@ def is_not_found(exc):
         return False
     text = _error_name(getattr(exc, "api_reason", None), getattr(exc, "api_code", None)) or getattr(exc, "api_message", None)
     return bool(text) and bool(NOT_FOUND_PATTERN.search(str(text)))
+
+
+def is_in_use_refusal(exc):
+    """Whether an API error refuses a delete because the thing is in use (400 ``IMAGE_AUTH_IN_USE``,
+    ``NETWORK_STORAGE_IN_USE``, or any 4xx whose error name or message says ``*_IN_USE`` or "in use")."""
+    status = getattr(exc, "status", None)
+    if not isinstance(status, int) or not 400 <= status < 500:
+        return False
+    name = error_name(exc)
+    if name:
+        return bool(IN_USE_PATTERN.search(name))
+    return "in use" in str(getattr(exc, "api_message", None) or "").lower()
 
 
 def is_auth_failure(exc):
@@ -910,6 +932,8 @@ class NovitaClient:
             message += ": %s" % excerpt
         elif not excerpt:
             message += " with an empty body"
+        if name in REASON_ADVICE:
+            message += " (%s: %s)" % (name, REASON_ADVICE[name])
         retry_after = None
         if status in RETRY_STATUSES and headers is not None:
             retry_after = parse_retry_after(headers.get("Retry-After"))

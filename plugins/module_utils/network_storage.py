@@ -311,6 +311,11 @@ class NetworkStorageAPI:
 
 
 def _reply_id(data):
+    """The new storage's ID in a create's answer: the bare JSON string Novita documents, or ``storageId`` of an object
+    (or of its ``data``); None for ``{}`` or anything else."""
+    if isinstance(data, str):
+        text = data.strip()
+        return text if text and len(text) <= 255 and not any(char.isspace() for char in text) else None
     if not isinstance(data, dict):
         return None
     for holder in (data, data.get("data")):
@@ -636,16 +641,19 @@ class NetworkStorageConverger(Converger):
         self._finish(current, before, before, changed=self.check_mode, after_exists=False)
         if self.check_mode:
             return self.result
-        self._delete(current)
+        self._delete(current, users)
         self.result["changed"] = True
         return self.result
 
-    def _delete(self, storage):
-        """Delete one storage. When the delete gets no clear reply, the storage is read back: gone, the delete counts as
-        done; still listed, it was not; unreadable, the error says it may have been, ``changed`` true."""
+    def _delete(self, storage, users=()):
+        """Delete one storage (``users``: the endpoints that mount it, as read before). When the delete gets no clear reply,
+        the storage is read back: gone, the delete counts as done; still listed, it was not; unreadable, the error says it
+        may have been, ``changed`` true. A delete the API refuses because the storage is in use says so, naming ``users``."""
         storage_id = _storage_text_id(storage)
         self._delete_checked("network storage %s" % describe(storage), lambda: self.api.delete(storage_id), lambda: self.api.get(storage_id) is None,
-                             "reading it back", NetworkStorageError, network_storage_id=storage_id)
+                             "reading it back", NetworkStorageError,
+                             in_use=(_endpoints_text(users), "remove the volume mount from those endpoints or delete them first"),
+                             network_storage_id=storage_id)
 
     # -- helpers
 

@@ -242,6 +242,8 @@ class RegistryAuthConverger(Converger):
         self.api = RegistryAuthAPI(client)
         self.endpoint_api = endpoint_api or EndpointAPI(client)
         self._listed = []
+        # The endpoints found using the credentials a delete removes (named when the API refuses it as in use).
+        self._known_users = []
         # Error replies may quote a request body: the task's password is masked in every message.
         client.add_secrets(params.get("password"))
 
@@ -503,8 +505,10 @@ class RegistryAuthConverger(Converger):
     def _delete(self, auth):
         """Delete one credential. When the delete gets no clear reply, the credential list tells whether it is gone: then
         the delete counts as done; still listed, it was not; unreadable, the error says it may have been, ``changed`` true."""
+        using = endpoints_using(self._known_users, [auth["id"]])
         self._delete_checked(auth_text(auth), lambda: self.api.delete(auth["id"]), lambda: not any(a["id"] == auth["id"] for a in self.api.list()),
-                             "listing the credentials", RegistryAuthError)
+                             "listing the credentials", RegistryAuthError,
+                             in_use=(endpoints_text(using), "point those endpoints at another credential or delete them first"))
 
     def _absent(self, current):
         """Delete every credential with the name (``current``, the ones ``_lookup`` found)."""
@@ -515,6 +519,7 @@ class RegistryAuthConverger(Converger):
         before = self._model(first)
         ids = [a["id"] for a in matches]
         users = self._users(ids)
+        self._known_users = users
         self.result["action"] = DELETED
         if users and not self.params.get("force"):
             by_auth = [(a, endpoints_using(users, [a["id"]])) for a in matches]

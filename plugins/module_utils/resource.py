@@ -12,7 +12,7 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, raise_problems
+from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, error_name, is_in_use_refusal, raise_problems
 from ansible_collections.novita.cloud.plugins.module_utils.module import UNCHANGED, ProblemsError
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -161,14 +161,17 @@ class Converger:
             self.problems.append("the checks that need the API could not be made: %s" % exc.msg)
             self._stop_on_problems(**exc.details)
 
-    def _delete_checked(self, what, delete, gone, how, error_class, **details):
+    def _delete_checked(self, what, delete, gone, how, error_class, in_use=("", "stop what uses it first"), **details):
         """Delete one resource (``what`` names it). When the delete gets no clear reply, ``gone()`` (``how``: how it looks)
         tells whether it is gone: then the delete counts as done, with a warning; still there, it was not; when ``gone()``
-        fails, the error says it may have been deleted and ``changed`` is true. The errors carry ``details``."""
+        fails, the error says it may have been deleted and ``changed`` is true. A delete the API refuses because the
+        resource is in use is an error saying so (``in_use``: the users as text, what to do). The errors carry ``details``."""
         try:
             delete()
             return
         except NovitaAPIError as exc:
+            if is_in_use_refusal(exc):
+                raise error_class(self._in_use_text(what, exc, *in_use), **dict(details, failure=exc.to_dict()))
             if not exc.ambiguous:
                 raise
             error = exc
@@ -182,6 +185,14 @@ class Converger:
             raise error_class("deleting %s failed: %s; it is still listed, so it was not deleted" % (what, error.msg),
                               **dict(details, failure=error.to_dict()))
         self._warn("the delete of %s got no clear reply (%s); %s shows it is gone" % (what, error.msg, how))
+
+    def _in_use_text(self, what, exc, users, advice):
+        """The API refused to delete ``what`` because it is in use: what it said, who uses it (``users``), what to do."""
+        said = "%s: %s" % (error_name(exc) or "HTTP %s" % exc.status, exc.api_message or exc.msg)
+        forced = " force=true cannot override that refusal." if self.params.get("force") else ""
+        by = "; endpoints that use it: %s" % users if users else ""
+        return "the API refused to delete %s because it is in use (%s)%s. Nothing was deleted.%s %s, then run the task again" % (
+            what, said, by, forced, advice[:1].upper() + advice[1:])
 
     def _header(self, name, resource_id):
         return diff_header(self.NOUN, name, resource_id)

@@ -63,6 +63,10 @@ DEFAULT_LIMITS = {
     "maxRequestTimeout": 3600,
     "cudaVersionList": ["11.8", "12.1", "12.2", "12.4", "12.6", "12.8"],
 }
+# The documented profile's limits: the 18 integer keys of the limits doc (no request timeout range) and the
+# rootfs maximum of 130 GB seen live.
+DOCUMENTED_LIMITS = {key: value for key, value in DEFAULT_LIMITS.items() if key not in ("minRequestTimeout", "maxRequestTimeout")}
+DOCUMENTED_LIMITS["maxRootfsSize"] = 130
 
 DEFAULT_CONFIG = {
     "profile": "strict",
@@ -77,6 +81,8 @@ DEFAULT_CONFIG = {
     "storage_below_base": "error",
     "max_page_size": 100,
     "port_as_string": True,
+    "storage_create_answer": "empty",
+    "in_use_deletes": "refuse",
     "products": ["1", "2", "3"],
     "zero_worker_state": "serving",
     "created_at": "iso",
@@ -96,8 +102,12 @@ PROFILES = {
         "numeric_strings": False,  # update accepts "300" for an integer
         "default_page": False,  # list without pageSize/pageNum answers a default page
         "states": {"create": "initializing", "update": "initializing", "delete": "terminating"},
-        "storage_create_id": False,  # POST /networkstorage/create answers {"storageId": ...} rather than {}
-        "config": {"stale_reads": 0},  # config a change to this profile sets, unless given in the same call
+        "lenient": False,  # sloppy requests of real clients (cudaVersion "", requestTimeout 0, no volumeMounts) are accepted
+        "limits": DEFAULT_LIMITS,  # the limits of a fresh emulator (constructor limits are merged over them)
+        "healthy": {"path": "", "initialDelay": 60, "period": 10, "timeout": 5, "successThreshold": 1, "failureThreshold": 3},
+        "clusters": (),  # clusters seeded in addition to SEED_CLUSTERS
+        # config a change to this profile sets, unless given in the same call
+        "config": {"stale_reads": 0, "port_as_string": True, "storage_below_base": "error", "storage_create_answer": "empty"},
     },
     "documented": {
         "reasons": True,
@@ -107,16 +117,27 @@ PROFILES = {
         "numeric_strings": True,
         "default_page": True,
         "states": {"create": "creating", "update": "updating", "delete": "deleting"},
-        "storage_create_id": True,
-        "config": {"stale_reads": 1},
+        "lenient": True,
+        "limits": DOCUMENTED_LIMITS,
+        "healthy": {"path": "", "initialDelay": 10, "period": 10, "timeout": 10, "successThreshold": 1, "failureThreshold": 3},
+        "clusters": (
+            {"id": "us-dallas-nas-2", "name": "us-dallas", "availableGpuType": ["RTX 4090 24GB", "H100 80GB"],
+             "supportNetworkStorage": True, "supportInstanceNetwork": True},
+            {"id": "us-ca-nas-2", "name": "us-ca", "availableGpuType": ["RTX 4090 24GB"],
+             "supportNetworkStorage": True, "supportInstanceNetwork": False},
+        ),
+        "config": {"stale_reads": 1, "port_as_string": "list", "storage_below_base": "clamp", "storage_create_answer": "string"},
     },
 }
 # Reason of an error raised without one, by HTTP status, when the profile (or the error) shows reasons.
-DEFAULT_REASONS = {400: "INVALID_PARAMETER", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 429: "RATE_LIMIT_EXCEEDED", 500: "INTERNAL_SERVER_ERROR"}
+DEFAULT_REASONS = {400: "VALIDATOR_PARAM", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 429: "RATE_LIMIT_EXCEEDED", 500: "INTERNAL_SERVER_ERROR"}
 NOT_FOUND_SUFFIX = "_NOT_FOUND"
 DEFAULT_PAGE_SIZE = 10
 
 BELOW_BASE_MODES = ("clamp", "empty", "error")
+PORT_AS_STRING_MODES = (True, False, "list")
+STORAGE_CREATE_ANSWERS = ("empty", "object", "string")
+IN_USE_DELETE_MODES = ("refuse", "allow")
 CREATED_AT_FORMATS = ("iso", "epoch_ms", "none")
 ENDPOINT_STATE_KEYS = ("id", "name", "state", "error", "message", "reads")
 # Fault kind -> whether the request is processed by default.
@@ -181,9 +202,9 @@ AUTH_LENGTHS = {"name": 255, "username": 511, "password": 1024}
 STORAGE_NAME_MAX = 255  # guessed: Novita publishes no maximum
 STORAGE_NAME_PATTERN = re.compile(r"[A-Za-z0-9-]+")
 MIN_STORAGE_SIZE = 10  # GB
+MAX_STORAGE_SIZE = 10240  # GB; guessed: NETWORK_STORAGE_TOO_LARGE exists, its limit is not published
 STORAGE_PRICE = "0.07"
 
-HEALTHY_DEFAULTS = {"path": "", "initialDelay": 60, "period": 10, "timeout": 5, "successThreshold": 1, "failureThreshold": 3}
 
 # Field -> (min, max) string lengths, from the API reference.
 STRING_LENGTHS = {
@@ -355,8 +376,11 @@ def _only_item(items, name, key):
 
 
 def _check_range(value, path, low, high):
-    if value < low or value > high:
-        raise ApiError(400, f"{path}: {value} is out of range [{low}, {high}]")
+    """``value`` when it lies in [low, high]; a bound that is None (a limit the API does not give) is no bound."""
+    if (low is not None and value < low) or (high is not None and value > high):
+        low_text = low if low is not None else "-inf"
+        high_text = high if high is not None else "inf"
+        raise ApiError(400, f"{path}: {value} is out of range [{low_text}, {high_text}]")
     return value
 
 
@@ -397,7 +421,16 @@ def _check_config_value(key, value):
     elif key in ("below_base", "storage_below_base"):
         if value not in BELOW_BASE_MODES:
             raise ApiError(400, f"{key}: must be one of {', '.join(BELOW_BASE_MODES)}")
-    elif key in ("port_as_string", "storage_size_as_string"):
+    elif key == "port_as_string":
+        if value not in PORT_AS_STRING_MODES or not isinstance(value, (bool, str)):
+            raise ApiError(400, "port_as_string: must be true, false or \"list\" (a string in the list, an integer in get)")
+    elif key == "storage_create_answer":
+        if value not in STORAGE_CREATE_ANSWERS:
+            raise ApiError(400, f"storage_create_answer: must be one of {', '.join(STORAGE_CREATE_ANSWERS)}")
+    elif key == "in_use_deletes":
+        if value not in IN_USE_DELETE_MODES:
+            raise ApiError(400, f"in_use_deletes: must be one of {', '.join(IN_USE_DELETE_MODES)}")
+    elif key == "storage_size_as_string":
         if not isinstance(value, bool):
             raise ApiError(400, f"{key}: expected a boolean, got {_json_type(value)}")
     elif key == "products":
@@ -472,8 +505,12 @@ def _validate_config(updates, base):
 
 
 def _validate_limits(updates, base):
-    """Return base merged with updates, or raise ApiError(400)."""
-    return _merge_checked(updates, base, "limits", "unknown limit", _check_limit_value)
+    """Return base merged with updates, or raise ApiError(400). Any key of DEFAULT_LIMITS is known, also one that
+    ``base`` (a profile's limits) leaves out."""
+    result = _merge_checked(updates, DEFAULT_LIMITS, "limits", "unknown limit", _check_limit_value)
+    merged = copy.deepcopy(base)
+    merged.update({key: result[key] for key in updates})
+    return merged
 
 
 def _json_bytes(payload):
@@ -603,6 +640,11 @@ class _RouteHelpers:
             return int(value)
         except ValueError:
             raise ApiError(400, f"{name}: expected an integer, got {value!r}") from None
+
+    def _refuse_in_use(self, users, what, reason):
+        """Refuse the delete of ``what`` that the endpoints ``users`` use (400 ``reason``), as the error table documents."""
+        if users and self._config["in_use_deletes"] == "refuse":
+            raise ApiError(400, f"{what} is in use by endpoint {', '.join(users)}", reason, always=True)
 
     def _count_ref_id(self, kind, prefix, ref_id):
         """Note an ID in use (seeded or given), so that a new ID of its kind is never one handed out before."""
@@ -735,7 +777,7 @@ class _EndpointHandlers(_RouteHelpers):
             entry = copy.deepcopy(entry)
             if isinstance(entry, dict) and "port" in entry:
                 port = entry["port"]
-                if self._config["port_as_string"]:
+                if self._config["port_as_string"] is True:
                     entry["port"] = _drift(port)
                 elif isinstance(port, str) and port.isascii() and port.isdigit():
                     entry["port"] = int(port)
@@ -774,8 +816,9 @@ class _EndpointHandlers(_RouteHelpers):
         return out
 
     def _int_limit(self, body, path, suffix, numeric_strings=False):
+        """An integer field checked against the limits ``min<suffix>``/``max<suffix>``; a limit not given is no bound."""
         value = _expect_int(_lookup(body, path), path, numeric_strings)
-        return _check_range(value, path, self._limits[f"min{suffix}"], self._limits[f"max{suffix}"])
+        return _check_range(value, path, self._limits.get(f"min{suffix}"), self._limits.get(f"max{suffix}"))
 
     def _validate_common(self, body, numeric_strings=False):
         """Validate the fields shared by create and update; return them normalised (numeric_strings: "300" is 300)."""
@@ -785,15 +828,7 @@ class _EndpointHandlers(_RouteHelpers):
             worker_config[key] = self._int_limit(body, f"workerConfig.{key}", suffix, numeric_strings)
         if worker_config["minNum"] > worker_config["maxNum"]:
             raise ApiError(400, f"workerConfig.minNum: {worker_config['minNum']} is greater than workerConfig.maxNum {worker_config['maxNum']}")
-        if _lookup(body, "workerConfig.requestTimeout") is not _MISSING:
-            worker_config["requestTimeout"] = self._int_limit(body, "workerConfig.requestTimeout", "RequestTimeout", numeric_strings)
-        cuda = _lookup(body, "workerConfig.cudaVersion")
-        if cuda is not _MISSING:
-            _expect_str(cuda, "workerConfig.cudaVersion")
-            allowed = self._limits["cudaVersionList"]
-            if cuda not in allowed:
-                raise ApiError(400, f"workerConfig.cudaVersion: {cuda} is not one of {', '.join(allowed)}")
-            worker_config["cudaVersion"] = cuda
+        self._validate_optional_worker_settings(body, worker_config, numeric_strings)
         spec["workerConfig"] = worker_config
 
         port = _only_item(_lookup(body, "ports"), "ports", "port")
@@ -852,12 +887,28 @@ class _EndpointHandlers(_RouteHelpers):
                 mounts.append(self._validate_mount(mount, f"volumeMounts[{index}]", spec.get("clusterID"), numeric_strings))
         spec["volumeMounts"] = mounts
 
-        healthy = copy.deepcopy(HEALTHY_DEFAULTS)
+        healthy = copy.deepcopy(self._profile()["healthy"])
         path = _lookup(body, "healthy.path")
         if path is not _MISSING:
             healthy["path"] = _expect_str(path, "healthy.path")
         spec["healthy"] = healthy
         return spec
+
+    def _validate_optional_worker_settings(self, body, worker_config, numeric_strings):
+        """requestTimeout and cudaVersion. The documented profile takes the zero values real clients send
+        (requestTimeout 0, cudaVersion "") as not set, and cudaVersion "any"."""
+        lenient = self._profile()["lenient"]
+        timeout = _lookup(body, "workerConfig.requestTimeout")
+        if timeout is not _MISSING and not (lenient and timeout in (0, "0")):
+            worker_config["requestTimeout"] = self._int_limit(body, "workerConfig.requestTimeout", "RequestTimeout", numeric_strings)
+        cuda = _lookup(body, "workerConfig.cudaVersion")
+        if cuda is _MISSING or (lenient and cuda == ""):
+            return
+        _expect_str(cuda, "workerConfig.cudaVersion")
+        allowed = self._limits["cudaVersionList"]
+        if cuda not in allowed and not (lenient and cuda == "any"):
+            raise ApiError(400, f"workerConfig.cudaVersion: {cuda} is not one of {', '.join(allowed)}")
+        worker_config["cudaVersion"] = cuda
 
     def _validate_mount(self, mount, where, cluster_id, numeric_strings=False):
         _expect_object(mount, where)
@@ -909,7 +960,10 @@ class _EndpointHandlers(_RouteHelpers):
         if spec_in is None:
             raise ApiError(400, "missing required field: endpoint")
         _expect_object(spec_in, "endpoint")
-        self._check_required(spec_in, CREATE_REQUIRED)
+        required = CREATE_REQUIRED
+        if self._profile()["lenient"]:
+            required = tuple(path for path in CREATE_REQUIRED if path != "volumeMounts")
+        self._check_required(spec_in, required)
         products = self._validate_products(spec_in["products"])
         rootfs = self._int_limit(spec_in, "rootfsSize", "RootfsSize")
         app_name = _lookup(spec_in, "appName")
@@ -964,11 +1018,18 @@ class _EndpointHandlers(_RouteHelpers):
         index; reads by ID are not affected by it), else what a read by ID shows."""
         lagging = record["_list_stale"]
         if lagging is None:
-            return self._view(record)
-        lagging["reads"] -= 1
-        if lagging["reads"] <= 0:
-            record["_list_stale"] = None
-        return copy.deepcopy(lagging["view"])
+            view = self._view(record)
+        else:
+            lagging["reads"] -= 1
+            if lagging["reads"] <= 0:
+                record["_list_stale"] = None
+            view = copy.deepcopy(lagging["view"])
+        if self._config["port_as_string"] == "list":
+            # The list page documents the port as a string, the get page as an integer.
+            for entry in view.get("ports") or []:
+                if isinstance(entry, dict) and _is_int(entry.get("port")):
+                    entry["port"] = str(entry["port"])
+        return view
 
     def _api_update(self, _query, body):
         body = self._require_body(body)
@@ -1006,7 +1067,8 @@ class _EndpointHandlers(_RouteHelpers):
         body = self._require_body(body)
         endpoint_id = body.get("name")
         if endpoint_id is None:
-            raise ApiError(400, "missing required field: name")
+            hint = " (the endpoint ID goes under the key name; id is not read)" if "id" in body else ""
+            raise ApiError(400, f"missing required field: name{hint}")
         _expect_str(endpoint_id, "name")
         record = self._endpoints.get(endpoint_id)
         if record is None:
@@ -1082,11 +1144,14 @@ class _RegistryAuthHandlers(_RouteHelpers):
         return {}
 
     def _api_auth_delete(self, _query, body):
-        """Delete a registry credential by ID, even one an endpoint's image.authId still names."""
+        """Delete a registry credential by ID; one that an endpoint's image.authId names is refused with
+        IMAGE_AUTH_IN_USE unless ``in_use_deletes`` is ``allow``."""
         body = self._require_body(body)
         auth_id = _expect_str(self._required_field(body, "id"), "id")
         for index, auth in enumerate(self._auths):
             if auth["id"] == auth_id:
+                users = [record["id"] for record in self._endpoints.values() if (record.get("image") or {}).get("authId") == auth_id]
+                self._refuse_in_use(users, f"registry auth {auth_id}", "IMAGE_AUTH_IN_USE")
                 del self._auths[index]
                 return {}
         raise ApiError(404, f"registry auth {auth_id} not found", "RESOURCE_NOT_FOUND")
@@ -1127,6 +1192,8 @@ class _NetworkStorageHandlers(_RouteHelpers):
         size = _expect_int(value, "storageSize", numeric_strings)
         if size < MIN_STORAGE_SIZE:
             raise ApiError(400, f"storageSize: {size} is below the minimum of {MIN_STORAGE_SIZE} GB")
+        if size > MAX_STORAGE_SIZE:
+            raise ApiError(400, f"storageSize: {size} GB is above the maximum of {MAX_STORAGE_SIZE} GB", "NETWORK_STORAGE_TOO_LARGE", always=True)
         return size
 
     def _render_storage(self, storage):
@@ -1140,7 +1207,8 @@ class _NetworkStorageHandlers(_RouteHelpers):
         return out
 
     def _api_storage_create(self, _query, body):
-        """Create a network storage. Answer: {} (strict) or {"storageId": ...} (documented); both are guesses."""
+        """Create a network storage. Answer by ``storage_create_answer``: the bare ID as a JSON string (``string``, the
+        documented profile: Novita's docs), ``{"storageId": ...}`` (``object``) or ``{}`` (``empty``, strict)."""
         body = self._require_body(body)
         for key in ("clusterId", "storageName", "storageSize"):
             self._required_field(body, key)
@@ -1153,12 +1221,15 @@ class _NetworkStorageHandlers(_RouteHelpers):
         if cluster is None:
             raise ApiError(404, f"cluster {cluster_id} not found", "RESOURCE_NOT_FOUND")
         if not cluster.get("supportNetworkStorage"):
-            raise ApiError(400, f"clusterId: cluster {cluster_id} does not support network storage")
+            raise ApiError(400, f"clusterId: cluster {cluster_id} does not support network storage", "CUR_CLUSTER_NETWORK_STORAGE_NOT_SUPPORT", always=True)
         # Names may repeat (guessed: nothing documented forbids it).
         storage_id = self._new_ref_id("storage", STORAGE_ID_PREFIX, self._storages, "storageId")
         self._storages.append({"storageId": storage_id, "storageName": name, "storageSize": size, "clusterId": cluster_id,
                                "clusterName": cluster["name"], "price": STORAGE_PRICE})
-        return {"storageId": storage_id} if self._profile()["storage_create_id"] else {}
+        answer = self._config["storage_create_answer"]
+        if answer == "string":
+            return storage_id
+        return {"storageId": storage_id} if answer == "object" else {}
 
     def _api_storage_update(self, _query, body):
         """Grow (or keep) a network storage's size and optionally rename it; a smaller size is refused."""
@@ -1183,12 +1254,17 @@ class _NetworkStorageHandlers(_RouteHelpers):
         return {}
 
     def _api_storage_delete(self, _query, body):
-        """Delete a network storage by ID, even one an endpoint still mounts."""
+        """Delete a network storage by ID; one that an endpoint mounts is refused with NETWORK_STORAGE_IN_USE unless
+        ``in_use_deletes`` is ``allow``."""
         body = self._require_body(body)
         storage_id = _expect_str(self._required_field(body, "storageId"), "storageId")
         storage = self._find_storage(storage_id)
         if storage is None:
             raise self._storage_not_found(storage_id)
+        users = [record["id"] for record in self._endpoints.values()
+                 if any(isinstance(mount, dict) and mount.get("type") == "network" and mount.get("id") == storage_id
+                        for mount in record.get("volumeMounts") or [])]
+        self._refuse_in_use(users, f"network storage {storage_id}", "NETWORK_STORAGE_IN_USE")
         self._storages.remove(storage)
         return {}
 
@@ -1247,7 +1323,10 @@ class Emulator(*RESOURCE_HANDLERS):
         self._api_key = api_key
         # ApiError is a ValueError: bad constructor arguments raise ValueError.
         self._initial_config = _validate_config(config, DEFAULT_CONFIG)
-        self._initial_limits = _validate_limits(limits or {}, DEFAULT_LIMITS)
+        # The profile's limits with the constructor's over them; a change of profile starts again from its own.
+        _validate_limits(limits or {}, DEFAULT_LIMITS)
+        self._limit_overrides = copy.deepcopy(limits or {})
+        self._initial_limits = self._profile_limits(self._initial_config["profile"])
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
@@ -1526,7 +1605,7 @@ class Emulator(*RESOURCE_HANDLERS):
             # Quotes the raw body and every header (the API key too) back, as some APIs' errors do.
             text = request["raw_body"].decode("utf-8", errors="replace")
             message = f"invalid request: {text} headers: {json.dumps(dict(request['raw_headers']))}"
-            return Reply(400, [], _json_bytes({"code": 400, "reason": "INVALID_PARAMETER", "message": message}), hold=hold)
+            return Reply(400, [], _json_bytes({"code": 400, "reason": "VALIDATOR_PARAM", "message": message}), hold=hold)
         if kind in FAULT_OWN_RESPONSE:
             headers = []
             if fault["retry_after"] is not None:
@@ -1565,7 +1644,7 @@ class Emulator(*RESOURCE_HANDLERS):
         self._seq = 0
         self._fault_seq = 0
         self._auths = copy.deepcopy(SEED_AUTHS)
-        self._clusters = copy.deepcopy(SEED_CLUSTERS)
+        self._clusters = copy.deepcopy(SEED_CLUSTERS + list(self._profile()["clusters"]))
         self._storages = copy.deepcopy(SEED_NETWORK_STORAGES)
         self._id_counters = {"auth": 0, "storage": 0, "cluster": 0}
         for kind, prefix, records, key in self._ref_kinds():
@@ -1687,7 +1766,7 @@ class Emulator(*RESOURCE_HANDLERS):
         for key, defaults in (("workerConfig", {"minNum": 0, "maxNum": 1, "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": 1}),
                               ("policy", {"type": "queue", "value": 60}),
                               ("image", record["image"]),
-                              ("healthy", HEALTHY_DEFAULTS)):
+                              ("healthy", self._profile()["healthy"])):
             record[key] = _merge(defaults, item.pop(key, None))
         record.update(item)
         record["volumeMounts"] = [_merge({"type": "local", "size": 0, "id": "", "mountPath": ""}, mount) for mount in record["volumeMounts"]]
@@ -1709,9 +1788,18 @@ class Emulator(*RESOURCE_HANDLERS):
     def _admin_get_config(self, _body):
         return copy.deepcopy(self._config)
 
+    def _profile_limits(self, profile):
+        """The limits of ``profile`` with the constructor's ``limits`` over them (a key the profile lacks is added)."""
+        limits = copy.deepcopy(PROFILES[profile]["limits"])
+        limits.update(copy.deepcopy(self._limit_overrides))
+        return limits
+
     def _admin_set_config(self, body):
         body = body if body is not None else {}
+        before = self._config["profile"]
         self._config = _validate_config(body, self._config)
+        if self._config["profile"] != before:
+            self._limits = self._profile_limits(self._config["profile"])
         if "rate_limit" in body or "rate_burst" in body:
             self._bucket.configure(self._config["rate_limit"], self._config["rate_burst"])
         return copy.deepcopy(self._config)

@@ -123,7 +123,7 @@ class FakeClient:
         self.storages = copy.deepcopy(list(storages))  # GET /networkstorages/list filters them by name (a substring) and ID, pages by pageNo
         self.clusters = copy.deepcopy(list(clusters))  # the items GET /clusters returns
         self.limits = copy.deepcopy(LIMITS if limits is None else limits)  # what GET /endpoint/limit returns
-        self.reply_id = reply_id  # a storage create answers {"storageId": ...}, or {} when false
+        self.reply_id = reply_id  # a storage create answers {"storageId": ...}, {} when false, the bare ID (a JSON string) when "string"
         self.size_type = size_type  # the type storage sizes are listed as (int or str)
         self.page_size = page_size  # the page size the storage list caps at, if any
         self.bad_replies = dict(bad_replies or {})  # path -> the reply (at status 200) every read of it gets; lists then page for real
@@ -317,6 +317,8 @@ class FakeClient:
             cluster = [c for c in self.clusters if c["id"] == body["clusterId"]][0]
             new = storage("ns-%d" % self.next_storage, body["storageName"], body["storageSize"], cluster["id"], cluster["name"])
             self.storages.append(new)
+            if self.reply_id == "string":
+                return new["storageId"]
             return {"storageId": new["storageId"]} if self.reply_id else {}
         if path == "/networkstorage/update":
             target = [s for s in self.storages if s["storageId"] == body["storageId"]][0]

@@ -40,8 +40,15 @@ def fixture_profile(request, client):
     return request.param
 
 
+# Names of Novita's error table that both profiles put in the body.
+ALWAYS_REASONS = ("IMAGE_AUTH_IN_USE", "NETWORK_STORAGE_IN_USE", "CUR_CLUSTER_NETWORK_STORAGE_NOT_SUPPORT", "NETWORK_STORAGE_TOO_LARGE")
+
+
 def error(profile, status, message, reason=None):
-    """The error body the profile answers: {"code", "message"} (strict) or with a reason (documented)."""
+    """The error body the profile answers: {"code", "message"} (strict) or with a reason (documented, and both profiles
+    for the names of ALWAYS_REASONS)."""
+    if reason in ALWAYS_REASONS:
+        return status, {"code": status, "reason": reason, "message": message}
     if profile == "documented":
         if reason and reason.endswith("_NOT_FOUND"):
             status = 400
@@ -119,7 +126,18 @@ def test_auth_ids_are_never_reused(client):
     assert [item["id"] for item in client.auths()] == ["auth-1", "auth-2", "auth-4"]
 
 
-def test_auth_in_use_can_be_deleted(client, profile):
+def test_auth_in_use_delete_is_refused(client, profile):
+    endpoint_id = client.ok("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, image={"image": "x", "authId": "auth-1"})})["id"]
+    assert client.answer("POST", "/repository/auth/delete", {"id": "auth-1"}) == error(
+        profile, 400, "registry auth auth-1 is in use by endpoint " + endpoint_id, "IMAGE_AUTH_IN_USE")
+    assert [item["id"] for item in client.auths()] == ["auth-1", "auth-2"]
+    # Once the endpoint is gone, the credential can go.
+    client.ok("POST", "/endpoint/delete", {"name": endpoint_id})
+    assert client.ok("POST", "/repository/auth/delete", {"id": "auth-1"}) == {}
+
+
+def test_auth_in_use_can_be_deleted_when_allowed(client, profile):
+    client.admin("POST", "/config", {"in_use_deletes": "allow"})
     endpoint_id = client.ok("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, image={"image": "x", "authId": "auth-1"})})["id"]
     assert client.ok("POST", "/repository/auth/delete", {"id": "auth-1"}) == {}
     # The endpoint keeps the ID; an update that sends it again is refused.
@@ -154,7 +172,8 @@ def test_storage_create_reply_by_profile(client, profile):
     created = client.storage_named("cache-1")
     assert created == [{"storageId": "ns-3", "storageName": "cache-1", "storageSize": 25, "clusterId": "cluster-1",
                         "clusterName": "us-east", "price": "0.07"}]
-    assert reply == ({} if profile == "strict" else {"storageId": "ns-3"})
+    # Novita's docs: the bare storage ID as a JSON string (documented); strict answers {}.
+    assert reply == ({} if profile == "strict" else "ns-3")
     assert client.storages()["total"] == 3
     assert client.admin("GET", "/storages")["storages"][-1] == created[0]
 
@@ -177,7 +196,8 @@ def test_storage_names_repeat(client):
     (storage(name=""), 400, "storageName: length 0 is out of range [1, 255]", None),
     (storage(name="a" * 256), 400, "storageName: length 256 is out of range [1, 255]", None),
     (storage(name=5), 400, "storageName: expected a string, got integer", None),
-    (storage(cluster="cluster-3"), 400, "clusterId: cluster cluster-3 does not support network storage", None),
+    (storage(cluster="cluster-3"), 400, "clusterId: cluster cluster-3 does not support network storage", "CUR_CLUSTER_NETWORK_STORAGE_NOT_SUPPORT"),
+    (storage(size=10241), 400, "storageSize: 10241 GB is above the maximum of 10240 GB", "NETWORK_STORAGE_TOO_LARGE"),
     (storage(cluster="cluster-9"), 404, "cluster cluster-9 not found", "RESOURCE_NOT_FOUND"),
     (storage(cluster=""), 400, "missing required field: clusterId", None),
     ({"storageName": "a", "storageSize": 10}, 400, "missing required field: clusterId", None),
@@ -288,7 +308,11 @@ def test_created_storage_mounts_on_an_endpoint(client, profile):
     status, payload = client.answer("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=mount, clusterID="cluster-1")})
     assert (status, payload["message"]) == (400, f"clusterID: cluster-1 does not match the cluster cluster-2 of network storage {storage_id}")
     endpoint_id = client.ok("POST", "/endpoint/create", {"endpoint": dict(ENDPOINT, volumeMounts=mount, clusterID="cluster-2")})["id"]
-    # Deleting a mounted storage is allowed; the endpoint keeps the mount, an update that sends it again is refused.
+    # Deleting a mounted storage is refused (the error table's NETWORK_STORAGE_IN_USE) ...
+    assert client.answer("POST", "/networkstorage/delete", {"storageId": storage_id}) == error(
+        profile, 400, f"network storage {storage_id} is in use by endpoint {endpoint_id}", "NETWORK_STORAGE_IN_USE")
+    # ... unless allowed: then the endpoint keeps the mount, and an update that sends it again is refused.
+    client.admin("POST", "/config", {"in_use_deletes": "allow"})
     assert client.ok("POST", "/networkstorage/delete", {"storageId": storage_id}) == {}
     assert client.ok("GET", "/endpoint?id=" + endpoint_id)["endpoint"]["volumeMounts"][0]["id"] == storage_id
     body = dict(UPDATE, id=endpoint_id, image={"image": "x"}, volumeMounts=mount, clusterID="cluster-2")

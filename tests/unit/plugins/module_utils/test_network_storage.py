@@ -17,6 +17,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.network_storage impor
     NetworkStorageAPI,
     NetworkStorageConverger,
     NetworkStorageError,
+    _reply_id,
     cluster_result,
     mounting_endpoints,
     network_storage_argument_spec,
@@ -60,7 +61,7 @@ CLUSTERS_READ = ("GET", "/clusters")
 # create
 
 
-@pytest.mark.parametrize("reply_id", [True, False], ids=["reply-with-id", "empty-reply"])
+@pytest.mark.parametrize("reply_id", [True, False, "string"], ids=["reply-with-id", "empty-reply", "bare-string-reply"])
 def test_create_sends_cluster_name_size_and_returns_the_storage_read_back(reply_id):
     client = FakeClient(storages=[storage("ns-1", "team-models-old")], reply_id=reply_id)
     result = converge(client, name="team-models", cluster_name="us-east", size=50)
@@ -73,6 +74,22 @@ def test_create_sends_cluster_name_size_and_returns_the_storage_read_back(reply_
     assert result["network_storage"] == {"id": "ns-11", "name": "team-models", "size": 50, "cluster_id": "c1", "cluster_name": "us-east",
                                          "price": "0.07"}
     assert "warnings" not in result
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("ns-7", "ns-7"),  # Novita's docs: the bare ID as a JSON string
+    (" ns-7 ", "ns-7"),
+    ({"storageId": "ns-7"}, "ns-7"),
+    ({"storageId": 7}, "7"),
+    ({"data": {"storageId": "ns-7"}}, "ns-7"),
+    ({}, None),  # then the storage is looked up by name
+    ("", None),
+    ("not an id", None),
+    (None, None),
+    (["ns-7"], None),
+])
+def test_the_create_answer_gives_the_new_id_in_each_shape(reply, expected):
+    assert _reply_id(reply) == expected
 
 
 def test_create_check_mode_reads_the_same_and_writes_nothing():
@@ -272,6 +289,31 @@ def test_forced_delete_warns_naming_the_endpoints():
     assert "chat (ep-1)" in result["warnings"][0] and result["used_by"] == [{"id": "ep-1", "name": "chat"}]
     assert result["diff"]["after"] == {} and result["diff"]["before"]["name"] == "models"
     assert result["network_storage"]["id"] == "ns-1"
+
+
+def in_use(path, reason, message):
+    return {path: [(NovitaAPIError("Novita API returned HTTP 400 %s on POST %s: %s" % (reason, path, message), status=400, method="POST",
+                                   path=path, api_code=400, api_reason=reason, api_message=message), False)]}
+
+
+def test_a_forced_delete_the_api_refuses_as_in_use_says_who_uses_it():
+    client = FakeClient(storages=[storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1")],
+                        faults=in_use("/networkstorage/delete", "NETWORK_STORAGE_IN_USE", "network storage ns-1 is in use by endpoint ep-1"))
+    error = failure(client, name="models", state="absent", force=True)
+    assert error.msg == ("the API refused to delete network storage models (ns-1) because it is in use (NETWORK_STORAGE_IN_USE: network storage"
+                         " ns-1 is in use by endpoint ep-1); endpoints that use it: chat (ep-1). Nothing was deleted. force=true cannot"
+                         " override that refusal. Remove the volume mount from those endpoints or delete them first, then run the task again")
+    assert error.details["failure"]["api_reason"] == "NETWORK_STORAGE_IN_USE" and error.details["network_storage_id"] == "ns-1"
+    assert [s["storageId"] for s in client.storages] == ["ns-1"]
+
+
+def test_a_delete_the_api_refuses_as_in_use_without_a_known_user_still_says_so():
+    # The endpoint list showed no user (a mount made after the read), but the API knows better.
+    client = FakeClient(storages=[storage("ns-1", "models")],
+                        faults=in_use("/networkstorage/delete", "NETWORK_STORAGE_IN_USE", "network storage ns-1 is in use by endpoint ep-9"))
+    error = failure(client, name="models", state="absent")
+    assert error.msg.startswith("the API refused to delete network storage models (ns-1) because it is in use (NETWORK_STORAGE_IN_USE:"
+                                " network storage ns-1 is in use by endpoint ep-9). Nothing was deleted. Remove the volume mount")
 
 
 def test_delete_then_delete_again_is_unchanged():

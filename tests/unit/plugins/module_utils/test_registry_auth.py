@@ -435,6 +435,20 @@ def test_forced_delete_deletes_and_warns_naming_the_endpoints():
                              " the deleted ID and cannot pull a private image until they are pointed at another credential"]
 
 
+def test_a_forced_delete_the_api_refuses_as_in_use_says_who_uses_it():
+    message = "registry auth a1 is in use by endpoint ep1"
+    client = FakeClient([using("ep1", "chat")], auths=auths(), faults={"/repository/auth/delete": [
+        (NovitaAPIError("Novita API returned HTTP 400 IMAGE_AUTH_IN_USE on POST /repository/auth/delete: " + message, status=400,
+                        method="POST", path="/repository/auth/delete", api_code=400, api_reason="IMAGE_AUTH_IN_USE", api_message=message), False)]})
+    task = converger(client, name="hub", state="absent", force=True)
+    error = failure_of(task, RegistryAuthError)
+    assert error.msg == ("the API refused to delete registry credential hub (a1) because it is in use (IMAGE_AUTH_IN_USE: registry auth a1 is in"
+                         " use by endpoint ep1); endpoints that use it: chat (ep1). Nothing was deleted. force=true cannot override that"
+                         " refusal. Point those endpoints at another credential or delete them first, then run the task again")
+    assert client.auth_ids("hub") == ["a1"] and task.result["changed"] is False
+    assert "warnings" not in task.result or not any("deleted registry credential" in w for w in task.result["warnings"])
+
+
 def test_delete_in_check_mode_writes_nothing():
     client = FakeClient(auths=auths())
     result = converge(client, check_mode=True, name="hub", state="absent")

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Live contract check: where the real Novita v1 API answers differently from the project's emulator.
 
-Usage (make live-check runs it with the dev venv's python):
+Usage (make live-check runs it with $(PYTHON), no venv needed):
     NOVITA_API_KEY=... python tools/live_check.py [--base-url URL] [--report PATH] [--profile strict|documented]
         [--write [--collections-path DIR] [--name-prefix PREFIX] [--product-id ID] [--image IMAGE] [--port N]]
         [--expect-no-differences] [--against-emulator strict|documented]
@@ -13,9 +13,15 @@ in the chosen profile, seeded with SEED_ENDPOINTS), and compares the status and 
 answers. A shape describes a JSON value without its values (see shape_of); error replies also keep their
 ``code`` and ``reason``. Everything goes into a JSON report (default .tmp/live-check/report.json).
 
-``--write`` then runs the collection's modules through ansible-playbook on one disposable endpoint
-(create, rerun, update, check mode, delete, info by the deleted ID) through a local recording proxy, and
-deletes whatever endpoint has the disposable name at the end, whatever happened.
+Before any request it resolves the API's host name (or its proxy's): one that does not resolve ends the check
+at once (exit 2), and so does no answer to the first read.
+
+``--write`` then runs the collection's modules through ansible-playbook (the dev venv's, or .tmp/venv-run's,
+built when missing) on one disposable endpoint (create, rerun, update, check mode, delete, info by the deleted
+ID) through a local recording proxy. The endpoint pulls its image with a disposable registry credential; before
+the delete, the run deletes that credential while the endpoint uses it and records whether the API refuses
+(EXPECTED_IN_USE_DELETE). At the end it deletes whatever endpoint, then whatever credential, has the disposable
+name, whatever happened. It creates no network storage (storage costs money).
 
 ``--against-emulator PROFILE`` stands a seeded emulator process (real loopback HTTP) in for the real API,
 with a random key unless NOVITA_API_KEY is set: `make test` uses it. NOVITA_LIVE_CHECK_SECRET_VALUE sets the
@@ -40,6 +46,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,7 +57,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-from urllib.request import ProxyHandler, Request, build_opener
+from urllib.request import ProxyHandler, Request, build_opener, getproxies, proxy_bypass
 
 TOOL_VERSION = "1.0.0"
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,12 +66,18 @@ MATRIX_COMMON_PATH = ROOT / "tests" / "matrix" / "matrix_common.py"
 STAGE_SCRIPT = ROOT / "tools" / "stage.sh"
 DEFAULT_REPORT = ROOT / ".tmp" / "live-check" / "report.json"
 DEFAULT_COLLECTIONS = ROOT / ".tmp" / "collections"
+# The light venv (ansible-core alone) --write builds when no ansible-playbook is at hand, as make dev does.
+RUN_VENV = ROOT / ".tmp" / "venv-run"
+RUN_VENV_FILES = (ROOT / "tools" / "requirements-run.txt", ROOT / "tools" / "constraints-run.txt")
+ENSURE_VENV_SCRIPT = ROOT / "tools" / "ensure-venv.sh"
 DEFAULT_BASE_URL = "https://api.novita.ai"
 API_PREFIX = "/gpu-instance/openapi/v1"
 PROFILES = ("strict", "documented")
 DEFAULT_PROFILE = "documented"
 USER_AGENT = f"novita.cloud-live-check/{TOOL_VERSION}"
 TIMEOUT = 30
+# Seconds the check waits for the API's host name to resolve before it gives up.
+RESOLVE_TIMEOUT = 10
 
 UNKNOWN_ID = "novita-cloud-live-check-unknown-id"
 WRONG_KEY = "novita-cloud-live-check-wrong-key"
@@ -435,6 +448,47 @@ def http_call(base_url, key, method, path, query=None, body=None, timeout=TIMEOU
     return Answer(status, round((time.monotonic() - started) * 1000), raw)
 
 
+def first_hop(url):
+    """(host, proxy URL or None): the host a request to ``url`` connects to first, the proxy's when the environment
+    (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) sends the request through one."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    proxy = getproxies().get(parts.scheme)
+    if proxy and host and not proxy_bypass(host):
+        proxy_host = urlsplit(proxy if "://" in proxy else "http://" + proxy).hostname
+        if proxy_host:
+            return proxy_host, proxy
+    return host, None
+
+
+def check_host_resolves(base_url, timeout=RESOLVE_TIMEOUT):
+    """Raise CheckError at once when the host of ``base_url`` (or of its proxy) does not resolve within ``timeout`` seconds:
+    the message names the host and the URL and says what to check."""
+    host, proxy = first_hop(base_url)
+    shown_url = safe_base_url(base_url)
+    if not host:
+        raise CheckError(f"{shown_url} has no host name: set NOVITA_API_BASE_URL (or --base-url) to the API's URL, such as {DEFAULT_BASE_URL}")
+    outcome = {}
+
+    def resolve():
+        try:
+            socket.getaddrinfo(host, None)
+            outcome["resolved"] = True
+        except (OSError, UnicodeError) as exc:
+            outcome["error"] = f"{type(exc).__name__}: {exc}"
+
+    resolver = threading.Thread(target=resolve, daemon=True)
+    resolver.start()
+    resolver.join(timeout)
+    if outcome.get("resolved"):
+        return
+    why = outcome.get("error") or f"no answer from the name service within {timeout} s"
+    what = f"the proxy {safe_base_url(proxy)} (for {shown_url})" if proxy else shown_url
+    raise CheckError(f"cannot resolve {host}, the host of {what} ({why}). Check this machine's DNS and network connection"
+                     f"{' and the proxy settings' if proxy else ''}, or set NOVITA_API_BASE_URL (or --base-url) to the API's URL."
+                     " Nothing was sent.")
+
+
 def admin_call(base_url, method, path, body=None):
     """Call the emulator's admin interface; returns the decoded JSON answer or raises CheckError."""
     answer = http_call(base_url, None, method, "/_emulator" + path, body=body, api=False)
@@ -464,6 +518,8 @@ def run_reads(base_url, key):
                 continue
             query["id"] = existing
         answers[name] = http_call(base_url, key if which_key == "key" else WRONG_KEY, "GET", path, query)
+        if len(answers) == 1 and answers[name].status is None:
+            break  # no answer to the first request: the API is out of reach, the other reads are not sent
     return answers
 
 
@@ -695,12 +751,28 @@ SAVE_RESULT_TEMPLATE = (
 
 
 def find_ansible_playbook():
-    """The dev venv's ansible-playbook (or the one beside this Python)."""
-    candidates = [ROOT / ".venv" / "bin" / "ansible-playbook", Path(sys.executable).parent / "ansible-playbook"]
+    """The ansible-playbook of the dev venv, the one beside this Python or the one of .tmp/venv-run; None when none is there."""
+    candidates = [ROOT / ".venv" / "bin" / "ansible-playbook", Path(sys.executable).parent / "ansible-playbook",
+                  RUN_VENV / "bin" / "ansible-playbook"]
     for candidate in candidates:
         if os.access(candidate, os.X_OK):
             return str(candidate)
-    raise CheckError("ansible-playbook not found in .venv: run `make venv` (or make live-check) first")
+    return None
+
+
+def ensure_ansible_playbook():
+    """An ansible-playbook for --write: one already there, or the one of .tmp/venv-run, built now (ansible-core alone,
+    tools/requirements-run.txt, as make dev builds it; ensure-venv.sh says what it installs)."""
+    found = find_ansible_playbook()
+    if found:
+        return found
+    command = ["bash", str(ENSURE_VENV_SCRIPT), str(RUN_VENV)] + [str(path) for path in RUN_VENV_FILES]
+    completed = subprocess.run(command, cwd=str(ROOT), check=False)
+    found = find_ansible_playbook()
+    if completed.returncode != 0 or not found:
+        raise CheckError(f"--write needs ansible-playbook, and building {RUN_VENV.relative_to(ROOT)} (ansible-core) failed"
+                         f" (exit {completed.returncode}): see the lines above, or run make dev")
+    return found
 
 
 def stage_collection():
@@ -813,10 +885,97 @@ def cleanup_by_name(base_url, key, name):
     return section, left
 
 
-class WriteRun:
-    """The modules through ansible-playbook on one disposable endpoint, through a recording proxy."""
+# What deleting a registry credential that an endpoint uses gives: the API's documented refusal (its error table:
+# IMAGE_AUTH_IN_USE, 400). The emulator models it in both profiles; a real API that differs is a finding.
+EXPECTED_IN_USE_DELETE = "refused: 400 IMAGE_AUTH_IN_USE"
+CREDENTIAL_STEP = "credential_in_use_delete"
+CREDENTIAL_USERNAME = "novita-cloud-livecheck"
+# The cleanup retries a credential delete the API refuses while the endpoint that used it is still going away.
+CREDENTIAL_DELETE_ATTEMPTS = 12
+CREDENTIAL_DELETE_PAUSE = 5
 
-    STEPS = ("create", "rerun", "update", "check_mode", "delete", "info_after_delete")
+
+def delete_outcome(answer):
+    """A delete's answer in a few words: ``allowed``, ``refused: <status> <reason>`` or ``no answer (<error>)``."""
+    if answer.ok:
+        return "allowed"
+    if answer.status is None:
+        return f"no answer ({answer.transport_error})"
+    reason = answer.error_fields().get("reason")
+    return f"refused: {answer.status} {reason if isinstance(reason, str) else ''}".strip()
+
+
+def _gone(answer):
+    reason = answer.error_fields().get("reason") if answer.status else None
+    return answer.ok or answer.status == 404 or (isinstance(reason, str) and reason.endswith("NOT_FOUND"))
+
+
+def _request_record(method, path, answer):
+    record = {"method": method, "path": path, "status": answer.status}
+    if answer.status is not None and not answer.ok:
+        record.update(answer.error_fields())
+    return record
+
+
+class Credential:
+    """The disposable registry credential: saved with a dummy user and a random password (never reported), found by its
+    name (the save answers no ID), deleted by ID after the endpoint, whatever happened."""
+
+    def __init__(self, name):
+        self.name = name
+        self.password = "live-check-" + secrets.token_urlsafe(24)
+        self.auth_id = None
+
+    def ids(self, base_url, key):
+        """The IDs of the credentials with this name; None when the list cannot be read."""
+        answer = http_call(base_url, key, "GET", "/repository/auths")
+        items = answer.data.get("data") if answer.ok and isinstance(answer.data, dict) else None
+        if not isinstance(items, list):
+            return None
+        return [item["id"] for item in items if isinstance(item, dict) and item.get("name") == self.name and item.get("id")]
+
+    def save(self, base_url, key):
+        """Save it and find its ID; returns the report's record of it (statuses and counts)."""
+        answer = http_call(base_url, key, "POST", "/repository/auth/save",
+                           body={"name": self.name, "username": CREDENTIAL_USERNAME, "password": self.password})
+        record = {"name": self.name, "save": _request_record("POST", "/repository/auth/save", answer), "found": None}
+        if answer.ok:
+            ids = self.ids(base_url, key)
+            record["found"] = None if ids is None else len(ids)
+            self.auth_id = ids[0] if ids else None
+        return record
+
+    def _delete(self, base_url, key, auth_id, requests, attempts, pause):
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(pause)
+                list_all_endpoints(base_url, key, max_pages=5)  # lets an endpoint that is going away be seen gone
+            answer = http_call(base_url, key, "POST", "/repository/auth/delete", body={"id": auth_id})
+            requests.append(_request_record("POST", "/repository/auth/delete", answer))
+            if _gone(answer):
+                return True
+        return False
+
+    def cleanup(self, base_url, key, attempts=CREDENTIAL_DELETE_ATTEMPTS, pause=CREDENTIAL_DELETE_PAUSE):
+        """Delete every credential with this name; returns (report section, IDs left behind, or None when the credentials
+        could not be listed)."""
+        ids = self.ids(base_url, key)
+        if ids is None:
+            return {"listed": False, "found": None, "delete_requests": [], "left_behind": None}, None
+        section = {"listed": True, "found": len(ids), "delete_requests": []}
+        left = [auth_id for auth_id in ids if not self._delete(base_url, key, auth_id, section["delete_requests"], attempts, pause)]
+        section["left_behind"] = len(left)
+        return section, left
+
+
+class WriteRun:
+    """The modules through ansible-playbook on one disposable endpoint, through a recording proxy.
+
+    The endpoint pulls its image with a disposable registry credential (``image.auth_name``); while the endpoint uses it,
+    the run deletes the credential and records whether the API refuses (CREDENTIAL_STEP, against EXPECTED_IN_USE_DELETE).
+    """
+
+    STEPS = ("create", "rerun", "update", "check_mode", CREDENTIAL_STEP, "delete", "info_after_delete")
 
     def __init__(self, options, base_url, key, secret_value, collections_path):
         self.options = options
@@ -827,12 +986,19 @@ class WriteRun:
         self.name = options.name_prefix + secrets.token_hex(4)
         self.endpoint_id = None
         self.left_behind = None
+        self.ansible_playbook = None
+        self.credential_left = []
+        # The disposable registry credential the endpoint pulls its image with (a dummy user and a random password).
+        self.credential = Credential(options.name_prefix + secrets.token_hex(4))
 
     def _endpoint_task(self, max_num):
+        image = {"image": self.options.image}
+        if self.credential.auth_id:
+            image["auth_name"] = self.credential.name
         return {"novita.cloud.novita_endpoint": {
             "name": self.name,
             "product_id": self.options.product_id,
-            "image": {"image": self.options.image},
+            "image": image,
             "port": self.options.port,
             "healthy": {"path": self.options.health_path},
             "worker_config": {"min_num": 0, "max_num": max_num},
@@ -866,7 +1032,7 @@ class WriteRun:
         with open(playbook, "w", encoding="utf-8") as handle:
             json.dump([play], handle, indent=2)  # JSON is YAML
         try:
-            completed = subprocess.run([find_ansible_playbook(), playbook], cwd=work_dir, env=env, capture_output=True, text=True,
+            completed = subprocess.run([self.ansible_playbook or ensure_ansible_playbook(), playbook], cwd=work_dir, env=env, capture_output=True, text=True,
                                        timeout=self.options.wait_timeout * 2 + 300, check=False)
         except subprocess.TimeoutExpired:
             return {"failed": True, "msg": "ansible-playbook did not finish in time"}
@@ -901,44 +1067,84 @@ class WriteRun:
             self.endpoint_id = outcome["endpoint_id"]
         return record
 
+    def _credential_step(self, proxy):
+        """Delete the credential while the endpoint uses it (through the proxy); the outcome against EXPECTED_IN_USE_DELETE."""
+        started, mark = time.monotonic(), proxy.mark()
+        answer = http_call(proxy.url, self.key, "POST", "/repository/auth/delete", body={"id": self.credential.auth_id})
+        requests = proxy.since(mark)
+        outcome = delete_outcome(answer)
+        problems = [] if outcome == EXPECTED_IN_USE_DELETE else [f"expected {EXPECTED_IN_USE_DELETE}, saw {outcome}"]
+        return {"name": CREDENTIAL_STEP, "status": "ok" if answer.status is not None else "failed", "changed": None,
+                "outcome": outcome, "expected": EXPECTED_IN_USE_DELETE, "as_expected": not problems, "problems": problems,
+                "elapsed_s": round(time.monotonic() - started, 1), "requests": requests,
+                "write_requests": sum(1 for request in requests if request["method"] not in READ_METHODS), "states_seen": []}
+
+    def _skip_reason(self, section, step):
+        if section["steps"] and section["steps"][0]["status"] == "failed":
+            return "skipped: the create failed or returned no ID"
+        if step == "info_after_delete" and not self.endpoint_id:
+            return "skipped: the create failed or returned no ID"
+        if step == CREDENTIAL_STEP and not self.credential.auth_id:
+            return "skipped: the registry credential could not be saved (see credential)"
+        return None
+
     def run(self, log):
         """Run every step, then the cleanup (always); returns the report's write_run section."""
         section = {"endpoint_name": self.name, "image": self.options.image, "port": self.options.port,
-                   "product_id": self.options.product_id, "steps": [], "cleanup": None}
+                   "product_id": self.options.product_id, "credential": None, "expected_in_use_delete": EXPECTED_IN_USE_DELETE,
+                   "steps": [], "cleanup": None, "credential_cleanup": None}
         proxy = RecordingProxy(self.base_url).start()
         env = playbook_env(self.collections_path, proxy.url, self.key, self.secret_value)
         try:
+            section["credential"] = self.credential.save(self.base_url, self.key)
+            if not self.credential.auth_id:
+                log(f"  credential: could not save or find {self.credential.name}: the endpoint goes without one")
             with tempfile.TemporaryDirectory(prefix="novita-live-check-") as work_dir:
                 for step in self.STEPS:
-                    create_failed = bool(section["steps"]) and section["steps"][0]["status"] == "failed"
-                    if create_failed or (step == "info_after_delete" and not self.endpoint_id):
-                        section["steps"].append({"name": step, "status": "skipped", "as_expected": False,
-                                                 "problems": ["skipped: the create failed or returned no ID"]})
+                    skipped = self._skip_reason(section, step)
+                    if skipped:
+                        section["steps"].append({"name": step, "status": "skipped", "as_expected": False, "problems": [skipped]})
                         continue
-                    record = self._run_step(step, proxy, work_dir, env)
+                    record = self._credential_step(proxy) if step == CREDENTIAL_STEP else self._run_step(step, proxy, work_dir, env)
                     section["steps"].append(record)
                     log(format_step(record))
         finally:
             proxy.stop()
-            try:
-                cleanup, self.left_behind = cleanup_by_name(self.base_url, self.key, self.name)
-            except Exception as exc:  # pylint: disable=broad-exception-caught
-                cleanup = {"listed": False, "error": type(exc).__name__, "left_behind": None}
-            section["cleanup"] = cleanup
-            if not cleanup.get("listed"):
-                log(f"  cleanup: could not list the endpoints to look for {self.name}")
-            elif cleanup["found"]:
-                log(f"  cleanup: {cleanup['found']} endpoint(s) named {self.name} left by the steps; "
-                    f"{len(cleanup['delete_requests']) - cleanup['left_behind']} deleted now, {cleanup['already_deleting']} already being deleted")
-            if self.left_behind:
-                log(f"  cleanup: could not delete {', '.join(self.left_behind)} ({self.name})")
+            self._cleanup(section, log)
         return section
+
+    def _cleanup(self, section, log):
+        """The endpoint, then the credential: each deleted by name whatever happened."""
+        try:
+            cleanup, self.left_behind = cleanup_by_name(self.base_url, self.key, self.name)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            cleanup = {"listed": False, "error": type(exc).__name__, "left_behind": None}
+        section["cleanup"] = cleanup
+        if not cleanup.get("listed"):
+            log(f"  cleanup: could not list the endpoints to look for {self.name}")
+        elif cleanup["found"]:
+            log(f"  cleanup: {cleanup['found']} endpoint(s) named {self.name} left by the steps; "
+                f"{len(cleanup['delete_requests']) - cleanup['left_behind']} deleted now, {cleanup['already_deleting']} already being deleted")
+        if self.left_behind:
+            log(f"  cleanup: could not delete {', '.join(self.left_behind)} ({self.name})")
+        try:
+            credential_cleanup, self.credential_left = self.credential.cleanup(self.base_url, self.key)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            credential_cleanup, self.credential_left = {"listed": False, "error": type(exc).__name__, "left_behind": None}, None
+        section["credential_cleanup"] = credential_cleanup
+        if self.credential_left is None:
+            log(f"  cleanup: could not list the registry credentials to look for {self.credential.name}")
+        elif self.credential_left:
+            log(f"  cleanup: could not delete the registry credential {', '.join(self.credential_left)} ({self.credential.name})")
 
 
 def format_step(record):
     """One console line for a write step."""
     if record["status"] == "skipped":
         return f"  {record['name']:<18} skipped"
+    if "outcome" in record:
+        verdict = "as expected" if record["as_expected"] else "NOT as expected: " + "; ".join(record["problems"])
+        return f"  {record['name']:<18} {record['outcome']} (while the endpoint uses the credential)  {verdict}"
     states = ", ".join(record["states_seen"]) or "-"
     verdict = "as expected" if record["as_expected"] else "NOT as expected: " + "; ".join(record["problems"])
     return (f"  {record['name']:<18} {record['status']:<6} changed={str(record['changed']).lower():<5} "
@@ -994,6 +1200,9 @@ def summary_line(sent, findings, profile, report_path, write_section=None):
     if write_section is not None:
         steps = write_section["steps"]
         parts.append(f"write run {sum(1 for step in steps if step.get('as_expected'))}/{len(WriteRun.STEPS)} steps as expected")
+        in_use = [step.get("outcome", step["status"]) for step in steps if step["name"] == CREDENTIAL_STEP]
+        if in_use:
+            parts.append(f"in-use credential delete {in_use[0]} (expected {EXPECTED_IN_USE_DELETE})")
     return f"{', '.join(parts)} (profile {profile}); report: {report_path}"
 
 
@@ -1104,6 +1313,7 @@ class CheckRun:
         if not self.key:
             raise CheckError("NOVITA_API_KEY is not set: export your Novita API key first (it is never written anywhere)")
         self.base_url = self.args.base_url or os.environ.get("NOVITA_API_BASE_URL") or DEFAULT_BASE_URL
+        check_host_resolves(self.base_url)
 
     def read_phase(self):
         """The read-only requests to the target and to an in-process emulator, and their comparison."""
@@ -1132,7 +1342,10 @@ class CheckRun:
         collections_path = os.path.abspath(self.args.collections_path or stage_collection())
         if not os.path.isdir(os.path.join(collections_path, "ansible_collections", "novita", "cloud")):
             raise CheckError(f"{collections_path} holds no ansible_collections/novita/cloud")
+        ansible_playbook = ensure_ansible_playbook()
         self.write_run = WriteRun(self.args, self.base_url, self.key, self.secret_value, collections_path)
+        self.write_run.ansible_playbook = ansible_playbook
+        self.extra_secrets.add(self.write_run.credential.password)
         self.log(f"write run on the disposable endpoint {self.write_run.name}:")
         self.write_section = self.write_run.run(self.log)
         if self.stand_in is not None:
@@ -1192,6 +1405,10 @@ class CheckRun:
         if left:
             self.log(f"WARNING: an endpoint named {self.write_run.name} may be left behind (IDs: {scrub(', '.join(left), self.secret_values)});"
                      " delete it in the Novita console")
+            status = 1
+        if self.write_run is not None and self.write_run.credential_left != []:
+            self.log(f"WARNING: a registry credential named {self.write_run.credential.name} may be left behind"
+                     f" (IDs: {', '.join(self.write_run.credential_left or ['unknown'])}); delete it in the Novita console")
             status = 1
         write_problems = sum(1 for step in (self.write_section or {}).get("steps", []) if not step.get("as_expected"))
         if self.args.expect_no_differences and (report["differences"] or write_problems):

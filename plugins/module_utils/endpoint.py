@@ -193,6 +193,78 @@ def check_wait_timeout(value, params, where):
     return [Problem(where, "%s must be a positive number of seconds" % value)] if value <= 0 else []
 
 
+# The image reference grammar of Docker's distribution/reference: [host[:port]/]path[:tag][@digest].
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"  # Go's \w: ASCII only
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+IMAGE_REFERENCE = re.compile(r"(?:%s/)?%s(?:/%s)*(?::%s)?(?:@%s)?" % (_DOMAIN, _PATH_COMPONENT, _PATH_COMPONENT, _TAG, _DIGEST))
+IMAGE_NAME_MAX_LENGTH = 255
+# The hex digits of the digest algorithms registries know; another algorithm only has to follow the grammar.
+DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+_PARTS = "an image reference is [registry[:port]/]repository[:tag][@digest]"
+
+
+def image_reference_problem(value):
+    """What is wrong with an image reference (a sentence), or None when it follows the grammar."""
+    if value == "":
+        return "it is empty"
+    if any(char.isspace() for char in value):
+        return "it contains a space" if " " in value else "it contains whitespace"
+    name_and_tag, at, digest = value.partition("@")
+    slash = name_and_tag.rfind("/")
+    colon = name_and_tag.find(":", slash + 1)
+    name, tag = (name_and_tag[:colon], name_and_tag[colon + 1:]) if colon >= 0 else (name_and_tag, None)
+    return (_digest_problem(digest) if at else None) or _tag_problem(tag) or _name_problem(name) or (
+        None if IMAGE_REFERENCE.fullmatch(value) else "it does not follow the grammar: " + _PARTS)
+
+
+def _digest_problem(digest):
+    if not re.fullmatch(_DIGEST, digest):
+        return "the digest %r is not algorithm:hex (for example sha256: and 64 hexadecimal digits)" % digest
+    algorithm, hex_digits = digest.split(":", 1)
+    wanted = DIGEST_HEX_LENGTHS.get(algorithm)
+    if wanted is not None and (len(hex_digits) != wanted or hex_digits != hex_digits.lower()):
+        return "the digest %r is not valid: %s takes %d lowercase hexadecimal digits" % (digest, algorithm, wanted)
+    return None
+
+
+def _tag_problem(tag):
+    if tag is None or re.fullmatch(_TAG, tag):
+        return None
+    if tag == "":
+        return "the tag after ':' is empty"
+    return ("the tag %r is not valid: a tag has 1 to 128 letters, digits, '_', '.' and '-', and does not start with '.' or '-'"
+            % tag)
+
+
+def _name_problem(name):
+    if name == "":
+        return "the repository name is empty"
+    if len(name) > IMAGE_NAME_MAX_LENGTH:
+        return "the name is %d characters long, more than %d" % (len(name), IMAGE_NAME_MAX_LENGTH)
+    components = name.split("/")
+    if "" in components:
+        return "it has an empty path component (a '/' at the start or the end, or '//')"
+    if len(components) > 1 and re.fullmatch(_DOMAIN, components[0]):
+        components = components[1:]
+    elif ":" in components[0] and len(components) > 1:
+        return "%r is not a valid registry host[:port]" % components[0]
+    repository = "/".join(components)
+    if repository != repository.lower():
+        return "the repository %r has uppercase letters; a repository is lowercase" % repository
+    for component in components:
+        if not re.fullmatch(_PATH_COMPONENT, component):
+            return ("the path component %r is not valid: it has lowercase letters and digits, separated by '.', '_', '__' or"
+                    " dashes" % component)
+    return None
+
+
+def _check_image(value, params, where):
+    problem = image_reference_problem(value)
+    return [Problem(where, "%r is not a valid image reference: %s" % (value, problem))] if problem else []
+
+
 def _result_envs(value, api, hidden):
     return mask_envs(value, hidden)
 
@@ -261,7 +333,9 @@ ENDPOINT_OPTIONS = (
     ], api=["image"], suboptions=(
         Option("image", "str", [
             "The image reference, for example V(vllm/vllm-openai:latest).",
-        ], api=["image"], codec=Codec("str"), max_length=511, required_to_create=True),
+            "It must follow the Docker reference grammar, C([registry[:port]/]repository[:tag][@digest]) with a lowercase"
+            " repository; anything else (a space, an empty tag, a trailing C(/)) is refused, and nothing is written.",
+        ], api=["image"], codec=Codec("str"), max_length=511, required_to_create=True, check=_check_image),
         Option("auth_id", "str", [
             "The ID of the registry credential used to pull a private image.",
             "An empty string removes the credential.",

@@ -46,9 +46,9 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     hidden_env_names,
     validate_options,
 )
-from ansible_collections.novita.cloud.plugins.module_utils.module import DELETED, NONE, UNCHANGED, reported
+from ansible_collections.novita.cloud.plugins.module_utils.module import DELETED, NONE, UNCHANGED, NovitaModule, reported
 from ansible_collections.novita.cloud.plugins.module_utils.resource import diff_header
-from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule, endpoint_secret_values
+from ansible_collections.novita.cloud.plugins.module_utils.secrets import endpoint_secret_values
 
 MIN_CONCURRENCY = 1
 MAX_CONCURRENCY = 16
@@ -122,7 +122,7 @@ def item_argument_errors(endpoints):
     return errors
 
 
-class FleetModule(SecretsModule):
+class FleetModule(NovitaModule):
     """AnsibleModule for the fleet: when the argument spec refuses an item of ``endpoints``, the error names the item.
 
     ansible-core reports the first problem, as ``endpoints.foo`` or ``found in 'endpoints -> worker_config'``, with no

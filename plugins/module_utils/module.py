@@ -3,12 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""What every module shares around its converger: the action words, the problems error, ``fail``/``warn`` and ``run_module``."""
+"""What every module shares around its converger: the AnsibleModule class (``NovitaModule``), the action words, the problems error,
+``fail``/``warn`` and ``run_module``."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import difflib
+
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaClient, NovitaError
+from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule
 
 # What a converger did (or, in check mode, would do) to its resource: the ``action`` of its result.
 CREATED, UPDATED, RECREATED, DELETED, UNCHANGED, REPLACED = "created", "updated", "recreated", "deleted", "unchanged", "replaced"
@@ -48,6 +52,68 @@ def warn(module, client, warnings):
     """Hand the run's warnings to Ansible (``module.warn``; a ``warnings`` key in the result is deprecated), scrubbed."""
     for text in warnings or ():
         module.warn(client.scrub(text))
+
+
+# How ansible-core (2.16 to 2.21) begins its message for options the module does not have.
+UNSUPPORTED_MESSAGE = "Unsupported parameters for ("
+
+
+def option_names(argument_spec):
+    """The names a task may give at one level of an argument spec: its options and their aliases."""
+    names = []
+    for name, spec in argument_spec.items():
+        names.append(name)
+        names.extend(spec.get("aliases") or ())
+    return names
+
+
+def closest_option(path, argument_spec):
+    """The valid option closest to the unsupported ``path`` (a name, or ansible-core's tuple of the parent options' names
+    and the name) as a task writes it (``worker_config.min_num``); None when no valid name is close."""
+    parts = (path,) if isinstance(path, str) else tuple(path)
+    spec = argument_spec
+    for parent in parts[:-1]:
+        spec = (spec.get(parent) or {}).get("options") or {}
+    matches = difflib.get_close_matches(parts[-1], option_names(spec), n=1)
+    return ".".join(parts[:-1] + (matches[0],)) if matches else None
+
+
+def _dotted(path):
+    return path if isinstance(path, str) else ".".join(path)
+
+
+def did_you_mean(msg, argument_spec, unsupported):
+    """ansible-core's message about a task with ``unsupported`` options, with the closest valid name of each: appended to
+    its own message about them (``Did you mean worker_config?``), or, when it reports another problem first (such as a
+    required option the misspelling left out), as a sentence of its own after it. Without unsupported options (or close
+    names), ``msg`` unchanged."""
+    given = sorted(unsupported or (), key=_dotted)
+    closest = dict((_dotted(path), closest_option(path, argument_spec)) for path in given)
+    if not isinstance(msg, str) or not any(closest.values()):
+        return msg
+    if msg.startswith(UNSUPPORTED_MESSAGE):
+        found = [(name, option) for name, option in closest.items() if option]
+        if len(found) == 1:
+            return "%s Did you mean %s?" % (msg, found[0][1])
+        return "%s Did you mean %s?" % (msg, ", ".join("%s (for %s)" % (option, name) for name, option in found))
+    named = ["%s (did you mean %s?)" % (name, option) if option else name for name, option in closest.items()]
+    return "%s. Unsupported parameters: %s" % (msg.rstrip("."), ", ".join(named))
+
+
+class NovitaModule(SecretsModule):
+    """The AnsibleModule of every module of the collection: secret values hidden as ``SecretsModule`` hides them
+    (``secret_values`` is optional here) and, when the task gives an option the module does not have, ansible-core's
+    message names the closest valid option (``Did you mean worker_config?``), at the top level and among sub-options."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("secret_values", lambda params: ())
+        super(NovitaModule, self).__init__(*args, **kwargs)
+
+    def fail_json(self, msg=None, **kwargs):  # pylint: disable=arguments-differ
+        validation = getattr(self, "validation_result", None)
+        if validation is not None:
+            msg = did_you_mean(msg, self.argument_spec, validation.unsupported_parameters)
+        super(NovitaModule, self).fail_json(msg=msg, **kwargs)
 
 
 class Reading:

@@ -186,10 +186,8 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.module import Reading, run_module
+from ansible_collections.novita.cloud.plugins.module_utils.module import NovitaModule, Reading, run_module
 from ansible_collections.novita.cloud.plugins.module_utils.network_storage import NetworkStorageAPI, cluster_result
 
 
@@ -198,7 +196,7 @@ def main():
     argument_spec.update(
         network_storage_only=dict(type="bool", default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = NovitaModule(argument_spec=argument_spec, supports_check_mode=True)
 
     def read(client, result):
         clusters = [cluster_result(cluster) for cluster in NetworkStorageAPI(client).clusters()]

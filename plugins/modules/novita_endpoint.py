@@ -91,6 +91,8 @@ options:
       image:
         description:
           - The image reference, for example V(vllm/vllm-openai:latest).
+          - It must follow the Docker reference grammar, C([registry[:port]/]repository[:tag][@digest]) with a lowercase
+            repository; anything else (a space, an empty tag, a trailing C(/)) is refused, and nothing is written.
           - At most 511 characters.
           - Required to create an endpoint.
         type: str
@@ -709,15 +711,15 @@ from ansible_collections.novita.cloud.plugins.module_utils.api import novita_arg
 from ansible_collections.novita.cloud.plugins.module_utils.converge import EndpointConverger
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_argument_spec, validate_options
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
-from ansible_collections.novita.cloud.plugins.module_utils.module import run_module
-from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule, endpoint_secret_values
+from ansible_collections.novita.cloud.plugins.module_utils.module import NovitaModule, run_module
+from ansible_collections.novita.cloud.plugins.module_utils.secrets import endpoint_secret_values
 
 
 def main():
     argument_spec = novita_argument_spec()
     argument_spec.update(endpoint_argument_spec())
     # secret_envs given as a JSON or key=value string: its values are hidden as they are after conversion.
-    module = SecretsModule(
+    module = NovitaModule(
         argument_spec=argument_spec,
         required_one_of=[("id", "name")],
         supports_check_mode=True,

@@ -102,6 +102,9 @@ options:
           image:
             description:
               - The image reference, for example V(vllm/vllm-openai:latest).
+              - It must follow the Docker reference grammar, C([registry[:port]/]repository[:tag][@digest]) with a
+                lowercase repository; anything else (a space, an empty tag, a trailing C(/)) is refused, and nothing is
+                written.
               - At most 511 characters.
               - Required to create an endpoint.
             type: str

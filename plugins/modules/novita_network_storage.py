@@ -368,10 +368,8 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.module import run_module
+from ansible_collections.novita.cloud.plugins.module_utils.module import NovitaModule, run_module
 from ansible_collections.novita.cloud.plugins.module_utils.network_storage import (
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
@@ -385,7 +383,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.network_storage impor
 def main():
     argument_spec = novita_argument_spec()
     argument_spec.update(network_storage_argument_spec())
-    module = AnsibleModule(
+    module = NovitaModule(
         argument_spec=argument_spec,
         mutually_exclusive=MUTUALLY_EXCLUSIVE,
         required_one_of=REQUIRED_ONE_OF,

@@ -215,10 +215,8 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.module import Reading, run_module
+from ansible_collections.novita.cloud.plugins.module_utils.module import NovitaModule, Reading, run_module
 from ansible_collections.novita.cloud.plugins.module_utils.network_storage import NetworkStorageAPI, mounting_endpoints, storage_result
 
 
@@ -239,7 +237,7 @@ def main():
         name=dict(type="str"),
         used_by=dict(type="bool", default=False),
     )
-    module = AnsibleModule(
+    module = NovitaModule(
         argument_spec=argument_spec,
         mutually_exclusive=[("id", "name")],
         supports_check_mode=True,

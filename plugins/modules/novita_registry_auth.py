@@ -447,16 +447,15 @@ api_requests:
 """
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.module import run_module
+from ansible_collections.novita.cloud.plugins.module_utils.module import NovitaModule, run_module
 from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import RegistryAuthConverger, registry_auth_argument_spec, validate_options
-from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule
 
 
 def main():
     argument_spec = novita_argument_spec()
     argument_spec.update(registry_auth_argument_spec())
     # The password as the module uses it (a number given for it becomes text) is hidden too.
-    module = SecretsModule(argument_spec=argument_spec, supports_check_mode=True, secret_values=lambda params: [params.get("password")])
+    module = NovitaModule(argument_spec=argument_spec, supports_check_mode=True, secret_values=lambda params: [params.get("password")])
     # The task's own problems (lengths, empty values) are reported before any request.
     problems = validate_options(module.params)
     run_module(module, lambda client: RegistryAuthConverger(client, module.params, check_mode=module.check_mode, want_diff=module._diff,

@@ -216,10 +216,8 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
-from ansible_collections.novita.cloud.plugins.module_utils.module import Reading, run_module
+from ansible_collections.novita.cloud.plugins.module_utils.module import NovitaModule, Reading, run_module
 from ansible_collections.novita.cloud.plugins.module_utils.registry_auth import registry_auths_info
 
 
@@ -229,7 +227,7 @@ def main():
         name=dict(type="str"),
         used_by=dict(type="bool", default=False, aliases=["gather_usage"]),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = NovitaModule(argument_spec=argument_spec, supports_check_mode=True)
 
     def read(client, result):
         result["registry_auths"] = registry_auths_info(client, module.params["name"], module.params["used_by"])

@@ -193,6 +193,8 @@ CASES = [
     # -- over-long strings
     case("long-name", "offline", create(name="n" * 221), "name", "221 characters is longer than the allowed 220"),
     case("long-image", "offline", create(image={"image": "i" * 512}), "image.image", "512 characters is longer than the allowed 511"),
+    case("image-with-space", "offline", create(image={"image": "nginx :latest"}), "image.image", "is not a valid image reference: it contains a space"),
+    case("misspelled-option", "offline", dict(create(), worker_confg={"max_num": 2}), "worker_config", "Did you mean worker_config?"),
     case("long-command", "offline", by_id(image={"command": "c" * 2048}), "image.command", "2048 characters is longer than the allowed 2047"),
     case("long-auth-id", "offline", by_id(image={"auth_id": "a" * 256}), "image.auth_id", "256 characters is longer than the allowed 255"),
     case("long-cluster-id", "offline", create(cluster_id="c" * 256), "cluster_id", "256 characters is longer than the allowed 255"),

@@ -411,7 +411,152 @@ def test_write_run_failed_create_skips_the_rest_and_cleans_up(monkeypatch, tmp_p
     assert create["status"] == "failed" and create["msg"] == "timed out; key <redacted>, value <redacted>"
     assert [(item["method"], item["path"], item["status"]) for item in create["requests"]] == [("POST", "/endpoint/create", 200), ("GET", "/endpoint", 200)]
     assert create["write_requests"] == 1 and create["states_seen"] == ["serving"]
-    assert [step["status"] for step in write_run["steps"][1:]] == ["skipped"] * 5
+    assert [step["status"] for step in write_run["steps"][1:]] == ["skipped"] * 6
     assert write_run["cleanup"]["found"] == 1 and write_run["cleanup"]["left_behind"] == 0
     assert write_run["endpoint_name"] not in [item["name"] for item in live_check.admin_call(url, "GET", "/endpoints")["endpoints"]]
     assert KEY not in text and SECRET not in text
+    # the disposable credential was saved, and deleted by the cleanup
+    assert write_run["credential"]["save"]["status"] == 200 and write_run["credential"]["found"] == 1
+    assert write_run["credential_cleanup"] == {"listed": True, "found": 1, "left_behind": 0,
+                                               "delete_requests": [{"method": "POST", "path": "/repository/auth/delete", "status": 200}]}
+    assert write_run["credential"]["name"] not in [item["name"] for item in live_check.admin_call(url, "GET", "/auths")["auths"]]
+
+
+# ------------------------------------------------------------------------------------ fail fast, light
+
+def test_a_host_that_does_not_resolve_stops_the_check_before_any_request(tmp_path, monkeypatch, capsys):
+    sent = []
+    monkeypatch.setattr(live_check, "http_call", lambda *args, **kwargs: sent.append(args))
+    monkeypatch.setenv("NOVITA_API_KEY", KEY)
+    monkeypatch.setenv("NOVITA_API_BASE_URL", "https://no-such-host.invalid")
+    assert live_check.main(["--report", str(tmp_path / "r.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("live check: cannot resolve no-such-host.invalid, the host of https://no-such-host.invalid (")
+    assert "Check this machine's DNS and network connection, or set NOVITA_API_BASE_URL (or --base-url)" in err
+    assert sent == [] and not (tmp_path / "r.json").exists()
+
+
+def test_a_name_service_that_does_not_answer_is_given_up_on(monkeypatch):
+    monkeypatch.setattr(live_check.socket, "getaddrinfo", lambda *args: live_check.time.sleep(5))
+    started = live_check.time.monotonic()
+    with pytest.raises(live_check.CheckError, match=r"cannot resolve api\.example\.com, .*no answer from the name service within 0\.2 s"):
+        live_check.check_host_resolves("https://api.example.com", timeout=0.2)
+    assert live_check.time.monotonic() - started < 2
+
+
+def test_behind_a_proxy_the_proxy_host_must_resolve(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.invalid:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert live_check.first_hop("https://api.novita.ai") == ("proxy.example.invalid", "http://proxy.example.invalid:3128")
+    with pytest.raises(live_check.CheckError, match=r"cannot resolve proxy\.example\.invalid, the host of the proxy .* \(for https://api\.novita\.ai\)"):
+        live_check.check_host_resolves("https://api.novita.ai")
+    monkeypatch.setenv("NO_PROXY", "api.novita.ai")
+    assert live_check.first_hop("https://api.novita.ai") == ("api.novita.ai", None)
+
+
+def test_no_answer_to_the_first_read_sends_no_other(tmp_path, monkeypatch, capsys):
+    calls = []
+    real = live_check.http_call
+    monkeypatch.setattr(live_check, "http_call", lambda *args, **kwargs: calls.append(args[3]) or real(*args, **kwargs))
+    monkeypatch.setenv("NOVITA_API_KEY", KEY)
+    assert live_check.main(["--base-url", "http://127.0.0.1:9", "--report", str(tmp_path / "r.json")]) == 2
+    assert calls == ["/endpoints"] and "no answer from http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_write_builds_the_light_venv_only_when_no_ansible_playbook_is_there(monkeypatch):
+    found = iter([None, "/x/.tmp/venv-run/bin/ansible-playbook"])
+    ran = []
+    monkeypatch.setattr(live_check, "find_ansible_playbook", lambda: next(found))
+    monkeypatch.setattr(live_check.subprocess, "run", lambda command, **kwargs: ran.append(command) or live_check.subprocess.CompletedProcess(command, 0))
+    assert live_check.ensure_ansible_playbook() == "/x/.tmp/venv-run/bin/ansible-playbook"
+    root = live_check.ROOT
+    assert ran == [["bash", str(root / "tools" / "ensure-venv.sh"), str(root / ".tmp" / "venv-run"), str(root / "tools" / "requirements-run.txt"),
+                    str(root / "tools" / "constraints-run.txt")]]
+    monkeypatch.setattr(live_check, "find_ansible_playbook", lambda: "/x/.venv/bin/ansible-playbook")
+    assert live_check.ensure_ansible_playbook() == "/x/.venv/bin/ansible-playbook" and len(ran) == 1
+    monkeypatch.setattr(live_check, "find_ansible_playbook", lambda: None)
+    monkeypatch.setattr(live_check.subprocess, "run", lambda command, **kwargs: live_check.subprocess.CompletedProcess(command, 1))
+    with pytest.raises(live_check.CheckError, match=r"--write needs ansible-playbook, and building \.tmp/venv-run \(ansible-core\) failed \(exit 1\)"):
+        live_check.ensure_ansible_playbook()
+
+
+def test_the_makefile_live_check_needs_no_venv():
+    with open(os.path.join(str(live_check.ROOT), "Makefile"), encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    target = lines.index("live-check:")
+    assert lines[target + 1].strip() == "@$(PYTHON) tools/live_check.py $(LIVE_CHECK_ARGS)"
+
+
+# ----------------------------------------------------------------------------------- in-use delete
+
+def fake_steps(run, step, _work_dir, env):
+    """The steps' API calls as the modules make them, without ansible: the endpoint uses the disposable credential."""
+    url = env["NOVITA_API_BASE_URL"]
+    if step == "create":
+        spec = {"name": run.name, "products": [{"id": "1"}], "rootfsSize": 100, "ports": [{"port": 80}],
+                "image": {"image": "nginx:alpine", "authId": run.credential.auth_id},
+                "workerConfig": {"minNum": 0, "maxNum": 1, "freeTimeout": 300, "maxConcurrent": 1, "gpuNum": 1},
+                "policy": {"type": "queue", "value": 1}, "volumeMounts": [], "healthy": {"path": "/"}}
+        created = live_check.http_call(url, KEY, "POST", "/endpoint/create", body={"endpoint": spec})
+        run.created_id = created.data["id"]
+        return {"changed": True, "endpoint_id": created.data["id"]}
+    if step == "update":
+        live_check.http_call(url, KEY, "POST", "/endpoint/update", body={"id": run.created_id})
+    if step == "delete":
+        live_check.http_call(url, KEY, "POST", "/endpoint/delete", body={"name": run.created_id})
+    return {"changed": step in ("update", "check_mode", "delete"), "endpoints_count": 0 if step == "info_after_delete" else None}
+
+
+@pytest.mark.skipif(not HAS_PROFILES, reason=NO_PROFILES)
+@pytest.mark.parametrize("in_use_deletes, status, outcome", [("refuse", 0, "refused: 400 IMAGE_AUTH_IN_USE"), ("allow", 1, "allowed")])
+def test_write_run_deletes_the_credential_while_the_endpoint_uses_it(monkeypatch, tmp_path, capsys, live_emulator, in_use_deletes, status, outcome):
+    url = live_emulator("documented", in_use_deletes=in_use_deletes)
+    collections = tmp_path / "collections"
+    (collections / "ansible_collections" / "novita" / "cloud").mkdir(parents=True)
+    monkeypatch.setattr(live_check.WriteRun, "_run_playbook", fake_steps)
+    monkeypatch.setattr(live_check, "ensure_ansible_playbook", lambda: "/nonexistent/ansible-playbook")
+    monkeypatch.setattr(live_check.secrets, "token_urlsafe", lambda size: "pw-2f9c1e7d5b")
+    monkeypatch.setenv("NOVITA_API_KEY", KEY)
+    report_path = tmp_path / "report.json"
+    assert live_check.main(["--base-url", url, "--write", "--collections-path", str(collections), "--report", str(report_path),
+                            "--expect-no-differences"]) == status
+    saved = [item for item in live_check.admin_call(url, "GET", "/requests")["requests"] if item["path"] == "/repository/auth/save"]
+    assert [item["body"] for item in saved] == [{"name": json.loads(report_path.read_text(encoding="utf-8"))["write_run"]["credential"]["name"],
+                                                 "username": "novita-cloud-livecheck", "password": "live-check-pw-2f9c1e7d5b"}]
+    text = report_path.read_text(encoding="utf-8")
+    write_run = json.loads(text)["write_run"]
+    step = [item for item in write_run["steps"] if item["name"] == "credential_in_use_delete"][0]
+    assert step["outcome"] == outcome and step["expected"] == live_check.EXPECTED_IN_USE_DELETE
+    assert step["as_expected"] is (outcome == live_check.EXPECTED_IN_USE_DELETE)
+    assert step["problems"] == ([] if status == 0 else ["expected refused: 400 IMAGE_AUTH_IN_USE, saw allowed"])
+    assert [(item["method"], item["path"]) for item in step["requests"]] == [("POST", "/repository/auth/delete")]
+    assert [item["name"] for item in write_run["steps"]] == list(live_check.WriteRun.STEPS)
+    # the endpoint first, then the credential (if it is still there): nothing is left behind
+    assert write_run["credential_cleanup"]["left_behind"] == 0
+    assert write_run["credential_cleanup"]["found"] == (1 if in_use_deletes == "refuse" else 0)
+    assert write_run["credential"]["name"] not in [item["name"] for item in live_check.admin_call(url, "GET", "/auths")["auths"]]
+    out = capsys.readouterr().out
+    assert f"in-use credential delete {outcome} (expected refused: 400 IMAGE_AUTH_IN_USE)" in out.splitlines()[-1]
+    # the credential's random password is in no report and no output
+    assert "pw-2f9c1e7d5b" not in text and "pw-2f9c1e7d5b" not in out
+
+
+def test_the_credential_password_never_reaches_the_report(monkeypatch):
+    run = live_check.WriteRun(live_check.parse_args(["--write"]), "http://127.0.0.1:9", KEY, SECRET, "/c")
+    assert run.credential.name.startswith("novita-cloud-livecheck-") and run.credential.name != run.name
+    check = live_check.CheckRun(live_check.parse_args(["--write"]), print)
+    check.write_run = run
+    check.extra_secrets.add(run.credential.password)
+    assert run.credential.password in check.secret_values
+    assert live_check.scrub({"msg": "password " + run.credential.password}, check.secret_values) == {"msg": "password <redacted>"}
+
+
+@pytest.mark.parametrize("status, body, outcome", [
+    (200, {}, "allowed"),
+    (400, {"code": 400, "reason": "IMAGE_AUTH_IN_USE", "message": "in use"}, "refused: 400 IMAGE_AUTH_IN_USE"),
+    (400, {"code": 400, "message": "in use"}, "refused: 400"),
+    (None, None, "no answer (URLError: refused)"),
+])
+def test_delete_outcome_in_a_few_words(status, body, outcome):
+    assert live_check.delete_outcome(answer(status, body, None if status else "URLError: refused")) == outcome

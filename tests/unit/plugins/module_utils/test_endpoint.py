@@ -12,7 +12,8 @@ import pytest
 
 from ansible_collections.novita.cloud.plugins.module_utils import endpoint as model
 from ansible_collections.novita.cloud.plugins.module_utils.resource import diff_header
-from ansible_collections.novita.cloud.tests.unit.helpers import endpoint_data
+from ansible_collections.novita.cloud.plugins.modules import novita_endpoint, novita_endpoint_fleet
+from ansible_collections.novita.cloud.tests.unit.helpers import FakeClient, endpoint_data
 
 
 def api_endpoint(**overrides):
@@ -313,3 +314,59 @@ def test_an_empty_app_name_means_unset():
     assert model.ENDPOINT_SCHEMA.immutable_changes(current, options(app_name="")) == []
     assert model.ENDPOINT_SCHEMA.apply_options(current, options(app_name=""))["app_name"] == "llama"
     assert model.ENDPOINT_SCHEMA.immutable_changes(current, options(app_name="other")) == [("app_name", "llama", "other")]
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize("image", ["nginx", "nginx:1.25-alpine", "ghcr.io/org/app:v1", "localhost:5000/a/b@" + DIGEST,
+                                   "registry.example.com:443/x/y:z", "vllm/vllm-openai:latest", "nginx:latest@" + DIGEST,
+                                   "docker.io/library/a_b__c-d--e.f:1.0_rc", "localhost:5000", "[::1]:5000/team/app:1"])
+def test_a_valid_image_reference_is_accepted(image):
+    assert model.validate_options({"image": {"image": image}}) == []
+
+
+@pytest.mark.parametrize("image, problem", [
+    ("nginx :latest", "it contains a space"),
+    ("nginx:latest\n", "it contains whitespace"),
+    ("ghcr.io/Org/app:v1", "the repository 'Org/app' has uppercase letters; a repository is lowercase"),
+    ("Nginx", "the repository 'Nginx' has uppercase letters; a repository is lowercase"),
+    ("nginx:", "the tag after ':' is empty"),
+    ("ghcr.io/org/app/", "it has an empty path component (a '/' at the start or the end, or '//')"),
+    ("org//app", "it has an empty path component (a '/' at the start or the end, or '//')"),
+    ("nginx::latest", "the tag ':latest' is not valid: a tag has 1 to 128 letters, digits, '_', '.' and '-', and does not start with"
+                      " '.' or '-'"),
+    ("nginx:" + "t" * 129, "the tag '%s' is not valid" % ("t" * 129)),
+    ("nginx:l\u00e4test", "the tag 'l\u00e4test' is not valid"),
+    ("nginx@sha256:abc", "the digest 'sha256:abc' is not algorithm:hex (for example sha256: and 64 hexadecimal digits)"),
+    ("nginx@sha256:" + "A" * 64, "the digest 'sha256:%s' is not valid: sha256 takes 64 lowercase hexadecimal digits" % ("A" * 64)),
+    ("nginx@sha256:" + "a" * 65, "the digest 'sha256:%s' is not valid: sha256 takes 64 lowercase hexadecimal digits" % ("a" * 65)),
+    ("example.com:/app", "'example.com:' is not a valid registry host[:port]"),
+    ("team/a..b", "the path component 'a..b' is not valid"),
+    ("team/-app", "the path component '-app' is not valid"),
+    ("", "it is empty"),
+    ("a" * 256, "the name is 256 characters long, more than 255"),
+])
+def test_an_invalid_image_reference_is_refused_naming_the_option_the_value_and_the_problem(image, problem):
+    errors = model.validate_options({"image": {"image": image}})
+    assert len(errors) == 1 and errors[0].startswith("image.image: %r is not a valid image reference: %s" % (image, problem)), errors
+
+
+@pytest.mark.parametrize("args", [{"name": "web", "product_id": "1", "port": 80}, {"id": "ep1"}])
+def test_an_invalid_image_reference_fails_the_module_before_any_write(run_module, args):
+    """A create or an update: the module makes only the reads that find the task's other problems, and writes nothing."""
+    client = FakeClient([endpoint_data("ep1", "chat")])
+    failed, result = run_module(novita_endpoint.main, dict(args, image={"image": "nginx :latest"}), client=client)
+    assert failed is True and result["changed"] is False and client.writes() == []
+    assert result["msg"] == "image.image: 'nginx :latest' is not a valid image reference: it contains a space"
+    assert all(call[0] in ("GET", "LIST") for call in client.calls), client.calls
+
+
+def test_the_fleet_refuses_an_invalid_image_reference_of_a_declaration_before_any_write(run_module):
+    client = FakeClient()
+    failed, result = run_module(novita_endpoint_fleet.main, {"endpoints": [
+        {"name": "web", "product_id": "1", "port": 80, "image": {"image": "nginx:1.27"}},
+        {"name": "api", "product_id": "1", "port": 80, "image": {"image": "ghcr.io/Team/api:1"}}]}, client=client)
+    assert failed is True and client.writes() == []
+    assert "endpoints[1].image.image: 'ghcr.io/Team/api:1' is not a valid image reference: the repository 'Team/api' has uppercase" \
+           " letters; a repository is lowercase" in result["msg"]

@@ -74,7 +74,7 @@ def test_delete_refused_while_mounted_then_forced(run_module, monkeypatch):
     assert result["used_by"] == [{"id": "ep-1", "name": "chat"}] and result["network_storage_id"] == "ns-1"
     assert client.writes() == []
     warnings = []
-    monkeypatch.setattr(novita_network_storage.AnsibleModule, "warn", lambda self, text: warnings.append(text))
+    monkeypatch.setattr(novita_network_storage.NovitaModule, "warn", lambda self, text: warnings.append(text))
     failed, result = run_module(novita_network_storage.main, {"name": "models", "state": "absent", "force": True}, client)
     assert failed is False and result["changed"] is True and result["action"] == "deleted"
     assert "warnings" not in result and "chat (ep-1)" in warnings[0]
@@ -100,7 +100,7 @@ def test_duplicate_names_fail_listing_the_ids(run_module):
 def test_identical_duplicates_are_managed_through_the_first_by_id_with_a_warning(run_module, monkeypatch):
     client = FakeClient(storages=[storage("ns-10", "models"), storage("ns-9", "models")])
     warnings = []
-    monkeypatch.setattr(novita_network_storage.AnsibleModule, "warn", lambda self, text: warnings.append(text))
+    monkeypatch.setattr(novita_network_storage.NovitaModule, "warn", lambda self, text: warnings.append(text))
     failed, result = run_module(novita_network_storage.main, {"name": "models", "size": 100, "cluster_id": "c1"}, client)
     assert failed is False and result["changed"] is False and result["network_storage"]["id"] == "ns-9"
     assert warnings == ["2 network storages are named models, with the same size and cluster (IDs: ns-10, ns-9); this run manages ns-9,"

@@ -10,7 +10,7 @@ set -uo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STEPS=(sanity units integration lint docs changelog build readme examples galaxy ee runner faults badinput secrets race livecheck)
+ALL_STEPS=(sanity units integration lint docs changelog build readme examples adopt galaxy ee runner faults badinput secrets race livecheck clients eda)
 # Known steps that run only when asked for by name.
 EXTRA_STEPS=()
 TAIL_LINES=40
@@ -106,6 +106,34 @@ step_readme() {
 
 step_examples() {
     run_matrix_script tests/matrix/examples_test.py
+}
+
+step_adopt() {
+    # Export a seeded account of 56+ endpoints with examples/adopt.yml, audit it in check mode (strict and documented
+    # profiles): every declared endpoint unchanged, no write request, the shared name flagged and refused.
+    run_matrix_script tests/matrix/adopt_test.py
+}
+
+step_clients() {
+    # The real clients of Novita's API (the novita CLI 0.1.0 and novita-sdk 0.5.0 from PyPI, in a pinned
+    # venv of their own) against the emulator in the documented profile: N/M calls accepted per client,
+    # each call a client's own known bug breaks listed as such; fails when the emulator refuses a call
+    # the documented API accepts.
+    local clients_venv="${TMP_DIR}/venv-clients"
+    "${TOOLS_DIR}/ensure-venv.sh" "${clients_venv}" "${TOOLS_DIR}/clients-requirements.txt" \
+        "${TOOLS_DIR}/clients-constraints.txt" || return 1
+    cd "${STAGE_DIR}" && summarized "${clients_venv}/bin/python" tests/clients/real_clients.py
+}
+
+step_eda() {
+    # Event-Driven Ansible end to end: the real ansible-rulebook, from its own pinned venv (.tmp/venv-eda), runs the
+    # rulebooks of extensions/eda/rulebooks as written against the emulator; its rule engine needs Java 17.
+    if ! command -v java >/dev/null 2>&1; then
+        echo "eda: java not found: ansible-rulebook needs a Java 17 runtime (apt-get install openjdk-17-jre-headless)" | tee "${STEP_SUMMARY}"
+        return 1
+    fi
+    "${TOOLS_DIR}/ensure-venv.sh" "${TMP_DIR}/venv-eda" "${TOOLS_DIR}/eda-requirements.txt" "${TOOLS_DIR}/eda-constraints.txt" || return 1
+    summarized "${VENV_PY}" "${ROOT}/tests/matrix/eda_test.py" --collections-path "${COLLECTIONS_ROOT}" --eda-venv "${TMP_DIR}/venv-eda"
 }
 
 step_galaxy() {

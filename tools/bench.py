@@ -11,10 +11,14 @@ and prints:
   4. one novita_endpoint_fleet task updating 300 seeded endpoints (concurrency 16) against the emulator
      with a rate limit of 10 requests a second (burst 10) and no added latency: requests, 429s, wall time
      against requests / rate.
-Parts: requests, noop, fleets, ratelimit; --skip leaves some out, --only runs only those given
-(`make bench BENCH_ARGS="--only ratelimit"`).
+  5. adopting 1,000 endpoints: novita_endpoint_info with output: declaration (time, requests, peak memory of the
+     module process), the fleet in check mode with the exported declarations (the same figures; no change), and the
+     1,000 declarations with 100 of them changed converged under the rate limit of part 4.
+Parts: requests, noop, fleets, ratelimit, adopt; --skip leaves some out, --only runs only those given
+(`make bench BENCH_ARGS="--only ratelimit"`, `--only adopt`).
 The results of parts 1 to 3 replace the part of docs/benchmark.md between its bench markers when all
-three ran, those of part 4 the part between its bench:ratelimit markers when it ran (unless --no-doc).
+three ran, those of part 4 the part between its bench:ratelimit markers when it ran, those of part 5 the part
+between its bench:adopt markers (unless --no-doc).
 Exits 1 if a scenario's request count differs from its minimum, the fleet of 100 reads more than its
 list pages (+1), or an endpoint of part 4 failed or did not converge; the timing targets are reported,
 not enforced (the machine is shared).
@@ -47,7 +51,10 @@ DOC_BEGIN = '<!-- bench:begin -->'
 DOC_END = '<!-- bench:end -->'
 DOC_RATE_BEGIN = '<!-- bench:ratelimit:begin -->'
 DOC_RATE_END = '<!-- bench:ratelimit:end -->'
-PARTS = ('requests', 'noop', 'fleets', 'ratelimit')
+PARTS = ('requests', 'noop', 'fleets', 'ratelimit', 'adopt')
+DOC_ADOPT_BEGIN = '<!-- bench:adopt:begin -->'
+DOC_ADOPT_END = '<!-- bench:adopt:end -->'
+MEMORY_TARGET_MB = 200
 API_PREFIX = '/gpu-instance/openapi/v1'
 API_KEY = 'emulator-key'
 PAGE_SIZE = 100
@@ -350,6 +357,183 @@ def ratelimit(emulator, runner, work_dir, size, rate, burst, concurrency, wait):
 
 
 # ---------------------------------------------------------------------------
+# 5. adopting 1,000 endpoints: export, check-mode fleet, converge with 100 updates under the rate limit
+
+def adopt_account(size):
+    """``size`` endpoints of varied shapes: every 10th pulls with a registry credential, every 7th mounts a network storage."""
+    endpoints = []
+    for index in range(size):
+        endpoint = {'name': 'bench-adopt-%04d' % index, 'workerConfig': {'maxNum': 1 + index % 3, 'minNum': index % 2},
+                    'envs': [{'key': 'LOG_LEVEL', 'value': 'info'}, {'key': 'INDEX', 'value': str(index)}],
+                    'image': {'image': 'vllm/vllm-openai:v0.6.%d' % (index % 10), 'authId': 'auth-1' if index % 10 == 0 else ''}}
+        if index % 7 == 0:
+            endpoint.update(clusterID='cluster-1', volumeMounts=[{'type': 'network', 'id': 'ns-1', 'mountPath': '/models'}])
+        endpoints.append(endpoint)
+    return endpoints
+
+
+def rss_interpreter(work_dir):
+    """A Python interpreter for the modules that runs the real one and appends its peak RSS (KiB) and arguments to the file
+    named by NOVITA_BENCH_RSS: the peak memory of each module process."""
+    path = Path(work_dir) / 'rss-python'
+    path.write_text('#!%s\nimport os, resource, subprocess, sys\ncode = subprocess.call([%r] + sys.argv[1:])\n'
+                    'with open(os.environ["NOVITA_BENCH_RSS"], "a") as handle:\n'
+                    '    handle.write("%%d %%s\\n" %% (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, " ".join(sys.argv[1:])))\n'
+                    'sys.exit(code)\n' % (sys.executable, sys.executable), encoding='utf-8')
+    path.chmod(0o755)
+    return path
+
+
+def module_rss_mb(rss_file, module):
+    """The peak RSS in MB of the ``module`` processes that wrote to ``rss_file``."""
+    found = [int(line.split()[0]) for line in rss_file.read_text(encoding='utf-8').splitlines() if 'AnsiballZ_%s.py' % module in line]
+    return max(found) / 1024.0 if found else None
+
+
+def adopt_playbook(work_dir):
+    path = Path(work_dir) / 'adopt-export.yml'
+    path.write_text(json.dumps([{
+        'name': 'Export every endpoint', 'hosts': 'localhost', 'gather_facts': False,
+        'tasks': [
+            {'name': 'Bench novita_endpoint_info output declaration',
+             'novita.cloud.novita_endpoint_info': {'output': 'declaration'}, 'register': 'bench_export'},
+            {'name': 'Write the declarations',
+             'ansible.builtin.copy': {'dest': '{{ bench_result_file }}', 'content': '{{ bench_export | to_json }}', 'mode': '0600'}},
+        ],
+    }], indent=1), encoding='utf-8')
+    return path
+
+
+def adopt(emulator, runner, work_dir, size, updates, rate, burst, concurrency):
+    emulator.admin('POST', '/reset')
+    emulator.seed(adopt_account(size))
+    rss_file = Path(work_dir) / 'rss.txt'
+    # The implicit localhost's interpreter is a host variable: only an extra variable overrides it.
+    interpreter = {'ansible_python_interpreter': str(rss_interpreter(work_dir))}
+    runner.env.update(NOVITA_BENCH_RSS=str(rss_file), ANSIBLE_PIPELINING='0')
+    rows = {}
+    try:
+        result_file = Path(work_dir) / 'adopt-export.json'
+        adopt_run(emulator, runner, rss_file, 'export', adopt_playbook(work_dir), dict(interpreter, bench_result_file=str(result_file)),
+                  'Bench novita_endpoint_info output declaration', 'novita_endpoint_info', rows)
+        declarations = json.loads(result_file.read_text(encoding='utf-8'))['declarations']
+        rows['export']['declared'] = len(declarations)
+        adopt_run(emulator, runner, rss_file, 'check', 'fleet.yml', dict(interpreter, bench_endpoints=declarations), 'Bench novita_endpoint_fleet',
+                  'novita_endpoint_fleet', rows, check=True)
+        changed = copy_with_updates(declarations, updates)
+        emulator.admin('POST', '/config', {'latency_ms': 0, 'rate_limit': rate, 'rate_burst': burst})
+        result_file = Path(work_dir) / 'adopt-converge.json'
+        adopt_run(emulator, runner, rss_file, 'converge', ratelimit_playbook(work_dir),
+                  dict(interpreter, bench_endpoints=changed, bench_concurrency=concurrency, bench_wait=False, bench_result_file=str(result_file)),
+                  'Bench novita_endpoint_fleet under a rate limit', 'novita_endpoint_fleet', rows)
+        emulator.admin('POST', '/config', {'rate_limit': 0})
+        result = json.loads(result_file.read_text(encoding='utf-8'))
+        stored = dict((e['name'], e) for e in emulator.endpoints())
+        rows['converge']['converged'] = sum(1 for d in changed if str(stored[d['name']]['workerConfig']['maxNum'])
+                                            == str((d.get('worker_config') or {}).get('max_num', 1)))
+        rows['converge']['updated'] = sum(1 for item in result.get('endpoints') or [] if item.get('changed'))
+        rows['converge']['failed'] = sum(1 for item in result.get('endpoints') or [] if item.get('failed'))
+    finally:
+        for key in ('NOVITA_BENCH_RSS', 'ANSIBLE_PIPELINING'):
+            runner.env.pop(key, None)
+    uses = sum(1 for d in declarations if (d.get('image') or {}).get('auth_name'))
+    storage_names = set(m['storage_name'] for d in declarations for m in d.get('volume_mounts') or [] if m.get('storage_name'))
+    lookups = (1 if uses else 0) + len(storage_names)
+    rows['export']['minimum'], rows['export']['why'] = pages(size) + 2, 'list pages + credential list + storage list page'
+    rows['check']['minimum'], rows['check']['why'] = pages(size) + lookups, 'list pages + credential list + 1 storage lookup per storage name'
+    rows['converge']['minimum'] = pages(size) + lookups + 1 + 3 * updates
+    rows['converge']['why'] = 'the check\'s reads + limits + per update 2 reads by ID and the update'
+    rows['meta'] = {'size': size, 'updates': updates, 'rate': rate, 'burst': burst, 'concurrency': concurrency}
+    return rows
+
+
+def copy_with_updates(declarations, updates):
+    """The declarations, the first ``updates`` of every ``len // updates`` with a new ``max_num``."""
+    changed = json.loads(json.dumps(declarations))
+    step = max(1, len(changed) // updates)
+    for item in changed[::step][:updates]:
+        config = item.setdefault('worker_config', {})
+        config['max_num'] = config.get('max_num', 1) + 1
+    return changed
+
+
+def adopt_run(emulator, runner, rss_file, label, playbook, variables, task, module, rows, check=False):
+    emulator.clear()
+    emulator.admin('DELETE', '/stats')
+    if rss_file.exists():
+        rss_file.unlink()
+    times = runner.run(playbook, variables, check=check)
+    logged = emulator.requests()
+    stats = emulator.stats()
+    rows[label] = {'seconds': task_seconds(times, task)[0], 'requests': stats['requests'], 'limited': stats['rate_limited'],
+                   'writes': sum(1 for r in logged if r['method'] != 'GET' and r.get('fault_kind') != 'rate_limit'), 'sent': summarise(logged),
+                   'rss_mb': module_rss_mb(rss_file, module)}
+    return rows[label]
+
+
+def report_adopt(info, rows, fleet_rows, problems):
+    meta = rows['meta']
+    out = ['Run %s UTC; emulator latency as parts 1 to 3 for the export and the check, rate limit %g requests/s (burst %g) and no'
+           ' added latency for the converge.' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M'), meta['rate'], meta['burst']),
+           'Machine: %(cpus)s CPUs, %(model)s; Python %(python)s; ansible-core %(ansible_core)s; %(system)s.' % info, '',
+           '### 5. Adopting %d endpoints' % meta['size'], '']
+    table_rows = []
+    for label, what in (('export', 'novita_endpoint_info, output: declaration'), ('check', 'fleet, check mode, the exported declarations'),
+                        ('converge', 'fleet, %d updates, concurrency %d, wait: false' % (meta['updates'], meta['concurrency']))):
+        row = rows[label]
+        table_rows.append((what, row['requests'] - row['limited'], row['minimum'], row['why'], row['limited'], row['writes'],
+                           '%.1f' % row['seconds'], '%.0f' % row['rss_mb'] if row['rss_mb'] else '?'))
+    out.append(table(['run', 'requests answered', 'minimum', 'minimum is', '429s', 'writes answered', 'wall (s)', 'module peak RSS (MB)'], table_rows))
+    out.append('')
+    converge = rows['converge']
+    ideal = converge['requests'] / meta['rate']
+    out.append('%d declarations exported (%d endpoints); the check reported %s; the converge updated %d, %d failed, %d read back with the new'
+               ' value. Sent: export %s; check %s.' % (
+                   rows['export']['declared'], meta['size'], 'no change' if not rows['check']['writes'] else 'WRITES', converge['updated'],
+                   converge['failed'], converge['converged'], rows['export']['sent'], rows['check']['sent']))
+    out.append('')
+    growth = [r for r in fleet_rows if r['size'] == 100]
+    if growth:
+        small = growth[0]
+        out.append('From 100 to %d endpoints: the unchanged fleet of 100 took %.1f s for %d requests (part 3); the check of %d took %.1f s'
+                   ' (%.1fx) for %d requests (%.1fx). Requests grow with the list pages (one per 100 endpoints) and the distinct'
+                   ' credential and storage names, not with the endpoints; time and memory grow linearly with the declarations the'
+                   ' module gets and compares.' % (meta['size'], small['fleet_seconds'], small['fleet_requests'], meta['size'],
+                                                   rows['check']['seconds'], rows['check']['seconds'] / small['fleet_seconds'],
+                                                   rows['check']['requests'], rows['check']['requests'] / float(small['fleet_requests'])))
+        out.append('')
+    out.append('### Targets')
+    out.append('')
+    for label in ('export', 'check', 'converge'):
+        row = rows[label]
+        answered = row['requests'] - row['limited']
+        out.append('- %s: %d requests answered, minimum %d: %s; peak RSS %s MB, target < %d: %s.' % (
+            label, answered, row['minimum'], 'met' if answered == row['minimum'] else 'MISSED', '%.0f' % row['rss_mb'] if row['rss_mb'] else '?',
+            MEMORY_TARGET_MB, 'met' if row['rss_mb'] and row['rss_mb'] < MEMORY_TARGET_MB else 'MISSED'))
+    out.append('- converge: wall %.1f s is %.2fx requests / rate (%d / %g = %.1f s): target <= %.1fx %s.' % (
+        converge['seconds'], converge['seconds'] / ideal, converge['requests'], meta['rate'], ideal, RATE_TARGET,
+        'met' if converge['seconds'] / ideal <= RATE_TARGET else 'MISSED'))
+    out.extend('- FAILED: %s' % problem for problem in problems)
+    return '\n'.join(out)
+
+
+def check_adopt(rows):
+    problems = []
+    meta = rows['meta']
+    if rows['check']['writes'] or rows['export']['writes']:
+        problems.append('the export or the check sent writes: %s; %s' % (rows['export']['sent'], rows['check']['sent']))
+    for label in ('export', 'check', 'converge'):
+        answered = rows[label]['requests'] - rows[label]['limited']
+        if answered != rows[label]['minimum']:
+            problems.append('%s: %d requests answered, the minimum is %d (%s)' % (label, answered, rows[label]['minimum'], rows[label]['sent']))
+    converge = rows['converge']
+    if converge['failed'] or converge['updated'] != meta['updates'] or converge['converged'] != meta['size']:
+        problems.append('converge: %d updated, %d failed, %d of %d hold their declared max_num' % (
+            converge['updated'], converge['failed'], converge['converged'], meta['size']))
+    return problems
+
+
+# ---------------------------------------------------------------------------
 # report
 
 def machine():
@@ -532,6 +716,8 @@ def main():
     parser.add_argument('--rate-burst', type=float, default=10, help='burst of the rate-limit part (default 10)')
     parser.add_argument('--rate-concurrency', type=int, default=16, help='fleet concurrency of the rate-limit part (default 16)')
     parser.add_argument('--rate-wait', action='store_true', help='wait for each endpoint in the rate-limit part (default: wait: false)')
+    parser.add_argument('--adopt-size', type=int, default=1000, help='endpoints of the adopt part (default 1000)')
+    parser.add_argument('--adopt-updates', type=int, default=100, help='declarations the adopt part changes and converges (default 100)')
     parser.add_argument('--no-doc', action='store_true', help='do not write the results into docs/benchmark.md')
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(',')))
@@ -546,24 +732,28 @@ def main():
     info = machine()
     print('Machine: %(cpus)s CPUs, %(model)s; Python %(python)s; ansible-core %(ansible_core)s' % info, flush=True)
     started = time.monotonic()
-    rate_row = None
+    rate_row = adopt_rows = None
     with tempfile.TemporaryDirectory(prefix='novita-bench-') as work_dir:
         emulator = Emulator(work_dir, args.latency)
         try:
             runner = Runner(work_dir, emulator)
             requests_rows, noop, fleet_rows = [], None, []
             if 'requests' not in skip:
-                print('1/4 requests per scenario ...', flush=True)
+                print('1/5 requests per scenario ...', flush=True)
                 requests_rows = scenario_requests(emulator, runner)
             if 'noop' not in skip:
-                print('2/4 no-op novita_endpoint against uri ...', flush=True)
+                print('2/5 no-op novita_endpoint against uri ...', flush=True)
                 noop = noop_vs_uri(emulator, runner, args.rounds, args.items)
             if 'fleets' not in skip:
-                print('3/4 fleets of %s ...' % ', '.join(map(str, sizes)), flush=True)
+                print('3/5 fleets of %s ...' % ', '.join(map(str, sizes)), flush=True)
                 fleet_rows = fleets(emulator, runner, sizes)
             if 'ratelimit' not in skip:
-                print('4/4 fleet of %d under a rate limit of %g/s ...' % (args.rate_size, args.rate), flush=True)
+                print('4/5 fleet of %d under a rate limit of %g/s ...' % (args.rate_size, args.rate), flush=True)
                 rate_row = ratelimit(emulator, runner, work_dir, args.rate_size, args.rate, args.rate_burst, args.rate_concurrency, args.rate_wait)
+            if 'adopt' not in skip:
+                print('5/5 adopting %d endpoints: export, check, converge %d updates under %g/s ...' % (
+                    args.adopt_size, args.adopt_updates, args.rate), flush=True)
+                adopt_rows = adopt(emulator, runner, work_dir, args.adopt_size, args.adopt_updates, args.rate, args.rate_burst, args.rate_concurrency)
         finally:
             emulator.stop()
     main_parts = not {'requests', 'noop', 'fleets'} <= skip
@@ -572,7 +762,9 @@ def main():
     text = report(info, args.latency, requests_rows, noop, fleet_rows, problems, notes) if main_parts else None
     rate_problems = check_ratelimit(rate_row) if rate_row else []
     rate_text = report_ratelimit(info, rate_row, rate_problems) if rate_row else None
-    for part in (text, rate_text):
+    adopt_problems = check_adopt(adopt_rows) if adopt_rows else []
+    adopt_text = report_adopt(info, adopt_rows, fleet_rows, adopt_problems) if adopt_rows else None
+    for part in (text, rate_text, adopt_text):
         if part:
             print()
             print(part)
@@ -585,7 +777,10 @@ def main():
         if rate_text:
             write_doc(rate_text, DOC_RATE_BEGIN, DOC_RATE_END)
             print('\nWrote the results of part 4 into %s' % DOC.relative_to(ROOT))
-    return 1 if problems or rate_problems else 0
+        if adopt_text:
+            write_doc(adopt_text, DOC_ADOPT_BEGIN, DOC_ADOPT_END)
+            print('\nWrote the results of part 5 into %s' % DOC.relative_to(ROOT))
+    return 1 if problems or rate_problems or adopt_problems else 0
 
 
 if __name__ == '__main__':

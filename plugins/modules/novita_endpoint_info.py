@@ -16,6 +16,10 @@ description:
     the account, and returns them in exactly the shape of RV(novita.cloud.novita_endpoint#module:endpoint).
   - With O(gather_limits=true), also returns the account's parameter limits, the ranges that
     M(novita.cloud.novita_endpoint) checks every value against.
+  - With O(output=declaration), returns the endpoints as declarations instead, the options that
+    M(novita.cloud.novita_endpoint_fleet) takes in O(novita.cloud.novita_endpoint_fleet#module:endpoints) to manage each
+    one as it is, with the account's registry credentials and network storages as declarations too. A check mode run of
+    the fleet with them changes nothing. See the guide R(Bring existing endpoints under Ansible,ansible_collections.novita.cloud.docsite.adopt).
   - The module only reads; it never changes anything.
 author:
   - novita.cloud maintainers (@novita-cloud)
@@ -57,9 +61,32 @@ options:
       - Costs one more request.
     type: bool
     default: false
+  output:
+    description:
+      - V(endpoints) returns the endpoints as they are, in RV(endpoints).
+      - V(declaration) returns them as declarations in RV(declarations), ready to be the
+        O(novita.cloud.novita_endpoint_fleet#module:endpoints) of M(novita.cloud.novita_endpoint_fleet) (or the options of
+        M(novita.cloud.novita_endpoint) tasks), and the account's registry credentials and network storages in
+        RV(registry_auths) and RV(network_storages). What needs a review is in RV(export_notes) and RV(duplicate_names).
+      - A declaration sets every option of the endpoint whose value is not the option's default (the value an endpoint
+        is created with when the option is left out), and no key that is not an option (C(id), C(url), C(state),
+        C(workers)). A credential and a network storage are given by name (O(novita.cloud.novita_endpoint#module:image.auth_name),
+        O(novita.cloud.novita_endpoint#module:volume_mounts[].storage_name)) when exactly one credential or storage has the
+        name (and, for a storage, it is in the endpoint's cluster); otherwise by ID, with a note saying why.
+        An O(novita.cloud.novita_endpoint#module:app_name) equal to the endpoint's ID, the API's default, is left out.
+      - Environment variables are in O(novita.cloud.novita_endpoint#module:envs) with their values in clear, as the API
+        returns them; it does not say which are secret, so O(show_envs) is not used. Move the secret ones to
+        O(novita.cloud.novita_endpoint#module:secret_envs) and keep their values in a vault.
+      - An endpoint whose name another endpoint has too, or that has no name, gets no declaration (a declaration finds its
+        endpoint by name); it is listed in RV(export_notes), and the name in RV(duplicate_names), with a warning.
+      - Costs the credential list (one request) and the network storage list pages on top of the endpoint reads.
+    type: str
+    choices: [endpoints, declaration]
+    default: endpoints
 notes:
   - Requests per run are bounded. By O(id) the module makes one read; by O(name) or without a filter,
     it reads every page of the endpoint list. O(gather_limits=true) adds one read of the limits.
+    O(output=declaration) adds one read of the registry credentials and the pages of the network storage list.
   - Like M(novita.cloud.novita_endpoint), this module never returns a value it cannot know to be harmless. The API
     does not say which environment variables are secret, so their values are masked unless their names are listed
     in O(show_envs).
@@ -104,6 +131,18 @@ EXAMPLES = r"""
     id: "{{ info.endpoints[0].id }}"
     worker_config:
       max_num: "{{ info.limits.max_worker_num }}"
+
+- name: Export every endpoint as a declaration for novita.cloud.novita_endpoint_fleet
+  novita.cloud.novita_endpoint_info:
+    output: declaration
+  register: export
+
+- name: Audit the exported declarations in check mode; they describe the endpoints as they are
+  novita.cloud.novita_endpoint_fleet:
+    endpoints: "{{ export.declarations }}"
+  check_mode: true
+  register: audit
+  failed_when: audit.changed
 """
 
 RETURN = r"""
@@ -113,7 +152,7 @@ endpoints:
     - Each is exactly what RV(novita.cloud.novita_endpoint#module:endpoint) is for the same endpoint. Keys are snake_case
       and numbers are integers. User data such as environment variable names is returned verbatim.
     - Environment variable values are C(********), except those named in O(show_envs).
-  returned: always
+  returned: when O(output=endpoints)
   type: list
   elements: dict
   contains:
@@ -198,6 +237,66 @@ endpoints:
       elements: dict
       sample: []
     # END generated endpoint keys
+declarations:
+  description:
+    - With O(output=declaration), one declaration per endpoint found, in the order the API lists them, with the options of
+      O(novita.cloud.novita_endpoint_fleet#module:endpoints), every option whose value is not its default, ready to be
+      written to a vars file (see O(output)).
+    - An endpoint that shares its name with another, or has none, has no declaration; see RV(export_notes).
+    - Environment variable values are in clear. A value with C({{), C({%) or C({#) is exported as it is; Ansible templates
+      such text when it reads a vars file, so RV(export_notes) names it (mark it C(!unsafe) in the file).
+  returned: when O(output=declaration)
+  type: list
+  elements: dict
+  sample:
+    - name: llama-chat
+      product_id: "1"
+      image: {image: "vllm/vllm-openai:latest", auth_name: ghcr-team}
+      port: 8000
+      worker_config: {max_num: 2}
+      envs: {LOG_LEVEL: info, HF_TOKEN: hf_abc123}
+      volume_mounts: [{type: network, storage_name: models, mount_path: /models}]
+      cluster_id: cluster-1
+export_notes:
+  description:
+    - With O(output=declaration), the endpoints whose export needs a review, in the order the API lists them.
+    - Each has C(id), C(name), C(declared) (whether RV(declarations) has it) and C(warnings), the reasons, each a sentence
+      naming the option (a credential or storage kept by ID because its name is not unique or it no longer exists, a
+      name several endpoints share, a value Ansible would template).
+  returned: when O(output=declaration)
+  type: list
+  elements: dict
+  sample:
+    - id: 3f2a9c0e7b1d4a55
+      name: chat
+      declared: false
+      warnings: ["not declared: 2 endpoints are named chat (IDs: 3f2a9c0e7b1d4a55, 9c1e0b7d5a3f2e10); a declaration must name
+                 one endpoint. Rename all but one (novita.cloud.novita_endpoint with id and name) or delete the extra ones, then export again"]
+duplicate_names:
+  description:
+    - With O(output=declaration), every name that several of the endpoints found share, with their IDs. None of these
+      endpoints is in RV(declarations), because M(novita.cloud.novita_endpoint_fleet) refuses a name that is not unique in the account.
+  returned: when O(output=declaration)
+  type: list
+  elements: dict
+  sample: [{"name": "chat", "ids": ["3f2a9c0e7b1d4a55", "9c1e0b7d5a3f2e10"]}]
+registry_auths:
+  description:
+    - With O(output=declaration), the account's registry credentials as the options of M(novita.cloud.novita_registry_auth).
+    - The password is never exported. In its place is a placeholder, C({{ vault_novita_registry_passwords["NAME"] }}); keep the
+      passwords in a vault file as the dict C(vault_novita_registry_passwords), credential name to password. Used before that
+      variable is defined, the placeholder fails, naming it.
+  returned: when O(output=declaration)
+  type: list
+  elements: dict
+  sample: [{"name": "ghcr-team", "username": "ci-bot", "password": "{{ vault_novita_registry_passwords[\"ghcr-team\"] }}"}]
+network_storages:
+  description:
+    - With O(output=declaration), the account's network storages as the options of M(novita.cloud.novita_network_storage).
+  returned: when O(output=declaration)
+  type: list
+  elements: dict
+  sample: [{"name": "models", "size": 100, "cluster_id": "cluster-1"}]
 limits:
   description:
     - The account's parameter limits (the API's C(GET /endpoint/limit)), with snake_case keys and integer values.
@@ -348,12 +447,11 @@ api_requests:
 # END generated api_requests
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.novita.cloud.plugins.module_utils.api import novita_argument_spec
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import endpoint_result, hidden_env_names, limits_result
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
-from ansible_collections.novita.cloud.plugins.module_utils.module import Reading, run_module
+from ansible_collections.novita.cloud.plugins.module_utils.export import export_account
+from ansible_collections.novita.cloud.plugins.module_utils.module import NovitaModule, Reading, run_module
 
 
 def find_endpoints(api, endpoint_id=None, name=None):
@@ -367,6 +465,21 @@ def find_endpoints(api, endpoint_id=None, name=None):
     return endpoints
 
 
+def declare(module, client, found, result):
+    """``output=declaration``: the endpoints found, the credentials and the storages as declarations; a warning for what
+    needs a review."""
+    export = export_account(client, found)
+    result.update(declarations=export.declarations, export_notes=export.notes, duplicate_names=export.duplicate_names,
+                  registry_auths=export.registry_auths(), network_storages=export.network_storages())
+    if export.duplicate_names:
+        module.warn("%d endpoints have no declaration because their name is not unique: %s; see duplicate_names" % (
+            sum(len(d["ids"]) for d in export.duplicate_names), ", ".join("%s (%s)" % (d["name"], ", ".join(d["ids"])) for d in export.duplicate_names)))
+    others = [n for n in export.notes if n["declared"] or n["name"] not in set(d["name"] for d in export.duplicate_names)]
+    if others:
+        module.warn("%d endpoints need a review before their declarations are used: %s; see export_notes" % (
+            len(others), ", ".join(n["name"] or n["id"] for n in others)))
+
+
 def main():
     argument_spec = novita_argument_spec()
     argument_spec.update(
@@ -374,8 +487,9 @@ def main():
         name=dict(type="str"),
         show_envs=dict(type="list", elements="str", default=[]),
         gather_limits=dict(type="bool", default=False),
+        output=dict(type="str", choices=["endpoints", "declaration"], default="endpoints"),
     )
-    module = AnsibleModule(
+    module = NovitaModule(
         argument_spec=argument_spec,
         mutually_exclusive=[("id", "name")],
         supports_check_mode=True,
@@ -386,7 +500,12 @@ def main():
     def read(client, result):
         api = EndpointAPI(client)
         found = find_endpoints(api, module.params["id"], module.params["name"])
-        result["endpoints"] = [endpoint_result(endpoint, hidden_env_names(module.params["show_envs"], endpoint.get("envs"))) for endpoint in found]
+        if module.params["output"] == "declaration":
+            result.pop("endpoints")
+            declare(module, client, found, result)
+        else:
+            result["endpoints"] = [endpoint_result(endpoint, hidden_env_names(module.params["show_envs"], endpoint.get("envs")))
+                                   for endpoint in found]
         if module.params["gather_limits"]:
             result["limits"] = limits_result(api.limits())
 

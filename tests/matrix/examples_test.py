@@ -200,9 +200,28 @@ CASES = {
         seed=[{"name": "team-a-old"}, {"name": "team-a-experiment"}, {"name": "someone-elses"}],
         check=check_fleet),
     "endpoint.yml": dict(check=check_endpoint_playbook),
+    # eda-chat scaled behind Ansible's back is brought back to its declaration, eda-embeddings (not there) is created.
+    "reconverge_endpoint.yml": dict(
+        seed=[{"name": "eda-chat", "image": {"image": "vllm/vllm-openai:v0.6.0", "command": "--model facebook/opt-125m"},
+               "workerConfig": {"minNum": 0, "maxNum": 5, "gpuNum": 1}}],
+        check=lambda run: ["after the run the emulator holds %s, expected eda-chat with 2 workers at most and eda-embeddings"
+                           % [(e.get("name"), e.get("workerConfig", {}).get("maxNum")) for e in run.endpoints]]
+        if sorted((e.get("name"), e.get("workerConfig", {}).get("maxNum")) for e in run.endpoints) != [("eda-chat", 2), ("eda-embeddings", 1)]
+        or "POST /endpoint/update" not in run.writes else []),
     "drift_audit.yml": dict(setup=setup_declared_endpoints, check=check_drift_audit),
     # Run again as written (nothing to change), then torn down; check_stack judges all three runs.
     "stack.yml": dict(then=[("rerun", []), ("audit", ["--check", "--diff"]), ("teardown", ["-e", "stack_state=absent"])], check=check_stack),
+    # The export writes no request; the audit of the exported files (the seeded registry passwords standing in for the vault)
+    # changes and writes nothing; the two endpoints named twin get no declaration.
+    "adopt.yml": dict(
+        seed=[{"name": "chat", "appName": "chat", "image": {"image": "vllm/vllm-openai:latest", "authId": "auth-2", "command": "serve"},
+               "envs": [{"key": "LOG_LEVEL", "value": "info"}], "clusterID": "cluster-1",
+               "volumeMounts": [{"type": "network", "id": "ns-1", "mountPath": "/models"}]}, {"name": "twin"}, {"name": "twin"}],
+        then=[("audit", ["-e", "adopt_step=apply", "-e", json.dumps({"vault_novita_registry_passwords": {
+            "dockerhub-private": "emulator-password-1", "ghcr-team": "emulator-password-2"}}), "--check", "--diff"])],
+        check=lambda run: ["the export sent %s" % run.writes] * bool(run.writes) + ["the audit: %s" % run.later["audit"]] * bool(
+            run.later["audit"]["problem"] or run.later["audit"]["writes"] or run.later["audit"]["changed"]) + [
+            "the export does not flag the name twin"] * ("not unique: twin (" not in run.output)),
 }
 
 

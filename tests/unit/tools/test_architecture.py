@@ -15,8 +15,8 @@ import re
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 UTILS = os.path.join(ROOT, "plugins", "module_utils")
 # The layers of docs/architecture.md, bottom first: a file may import only files of lower layers.
-LAYERS = [("api",), ("schema",), ("endpoint",), ("module", "secrets"), ("resource",), ("endpoint_api",),
-          ("registry_auth", "network_storage"), ("converge",), ("fleet",)]
+LAYERS = [("api",), ("schema",), ("endpoint",), ("secrets",), ("module",), ("resource",), ("endpoint_api",),
+          ("registry_auth", "network_storage"), ("converge", "export"), ("fleet",), ("events",)]
 
 
 def page():

@@ -9,6 +9,7 @@ __metaclass__ = type
 import json
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError
 from ansible_collections.novita.cloud.plugins.module_utils import endpoint
@@ -173,3 +174,24 @@ def test_a_limits_error_keeps_the_endpoints_already_read(run_module):
 ])
 def test_snake_case(name, expected):
     assert endpoint.snake_case(name) == expected
+
+
+def test_output_declaration_returns_declarations_the_shared_name_and_the_credentials_without_passwords(run_module, monkeypatch):
+    warned = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warned.append(text))
+    auths = [{"id": "auth-1", "name": "hub", "username": "bot", "password": "hub-pw-9"}]
+    using = api_endpoint("b2", "embed", image={"image": "img", "authId": "auth-1", "command": ""})
+    client = fake([TWINS[0], using, TWINS[2]], auths=auths)
+    failed, result = run_module(novita_endpoint_info.main, {"output": "declaration"}, client)
+    assert failed is False
+    assert "endpoints" not in result
+    assert [d["name"] for d in result["declarations"]] == ["embed"]
+    assert result["declarations"][0]["image"] == {"image": "img", "auth_name": "hub"}
+    assert result["declarations"][0]["envs"] == {"hfHome": "/models", "HF_TOKEN": "t0p-secret"}
+    assert "id" not in result["declarations"][0] and "workers" not in result["declarations"][0]
+    assert result["duplicate_names"] == [{"name": "chat", "ids": ["a1", "c3"]}]
+    assert [(n["id"], n["declared"]) for n in result["export_notes"]] == [("a1", False), ("c3", False)]
+    assert result["registry_auths"] == [{"name": "hub", "username": "bot", "password": '{{ vault_novita_registry_passwords["hub"] }}'}]
+    assert "hub-pw-9" not in json.dumps(result)
+    assert len(warned) == 1 and "2 endpoints have no declaration because their name is not unique: chat (a1, c3)" in warned[0]
+    assert client.calls == [("LIST", "/endpoints"), ("GET", "/repository/auths"), ("GET", "/networkstorages/list")]

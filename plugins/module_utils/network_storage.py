@@ -629,8 +629,9 @@ class NetworkStorageConverger(Converger):
         users = mounting_endpoints(self.api.endpoints(), storage_id)
         if users and not self.params.get("force"):
             raise NetworkStorageError("network storage %s is mounted by %d endpoint(s): %s; nothing was deleted. Remove the mount from"
-                                      " those endpoints first, or set force=true to delete it anyway"
-                                      % (describe(current), len(users), _endpoints_text(users)),
+                                      " those endpoints first, or set force=true to delete it anyway%s"
+                                      % (describe(current), len(users), _endpoints_text(users),
+                                         self._check_mode_users_note(_endpoints_text(users))),
                                       network_storage_id=storage_id, used_by=users)
         if users:
             self._warn(

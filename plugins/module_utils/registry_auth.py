@@ -524,8 +524,9 @@ class RegistryAuthConverger(Converger):
         if users and not self.params.get("force"):
             by_auth = [(a, endpoints_using(users, [a["id"]])) for a in matches]
             self.problems.extend("%s is used by endpoint%s %s; deleting it would leave them pointing at a credential that no longer exists:"
-                                 " point them at another credential first, or set force=true to delete it anyway"
-                                 % (auth_text(a), "s" if len(using) > 1 else "", endpoints_text(using)) for a, using in by_auth if using)
+                                 " point them at another credential first, or set force=true to delete it anyway%s"
+                                 % (auth_text(a), "s" if len(using) > 1 else "", endpoints_text(using),
+                                    self._check_mode_users_note(endpoints_text(using))) for a, using in by_auth if using)
             self._finish(first, None, before, before, changed=False)
             self._stop_on_problems()
         self.result["deleted_auth_ids"] = ids

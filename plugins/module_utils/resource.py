@@ -194,6 +194,13 @@ class Converger:
         return "the API refused to delete %s because it is in use (%s)%s. Nothing was deleted.%s %s, then run the task again" % (
             what, said, by, forced, advice[:1].upper() + advice[1:])
 
+    def _check_mode_users_note(self, users_text):
+        """In check mode, what a refusal because of users means when the same play deletes those endpoints first."""
+        if not self.check_mode:
+            return ""
+        return (" (check mode: if an earlier task of this play deletes %s, that delete was only simulated, so the endpoint still"
+                " exists here; a run without --check deletes it first and then this one)" % users_text)
+
     def _header(self, name, resource_id):
         return diff_header(self.NOUN, name, resource_id)
 

@@ -106,6 +106,10 @@ options:
     default: false
   # END generated network storage options
 notes:
+  - Check mode cannot see an earlier task's simulated delete. In a teardown play run with C(--check), the task that deletes
+    the endpoint only reports what it would do, so this task still finds the endpoint using the storage and refuses, as a
+    real run would if the endpoint were kept. The message then says so, naming the endpoint; a run without C(--check)
+    deletes the endpoint first and this storage after it.
   - Requests per run are bounded. The storage is looked up by one read of the storage list filtered by O(id), or by the list
     pages filtered by O(name); an unchanged storage costs nothing more. A create adds one read of the clusters, the create
     call and one read of the storage list filtered by the name (the new storage, and any other one a concurrent run

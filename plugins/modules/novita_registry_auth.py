@@ -122,6 +122,10 @@ options:
     default: 600
   # END generated registry_auth options
 notes:
+  - Check mode cannot see an earlier task's simulated delete. In a teardown play run with C(--check), the task that deletes
+    the endpoint only reports what it would do, so this task still finds the endpoint using the credential and refuses, as a
+    real run would if the endpoint were kept. The message then says so, naming the endpoint; a run without C(--check)
+    deletes the endpoint first and this credential after it.
   - Requests per run are bounded. An unchanged credential costs one read of the credential list. A create adds the save
     and one more read of the list (the save returns no ID, so the new credential is the one with the name whose ID was
     not listed before). A replace or a delete also reads the endpoint list pages (which endpoints use the credential); a

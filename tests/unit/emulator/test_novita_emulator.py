@@ -1057,3 +1057,86 @@ def test_command_line_access_log(tmp_path):
 
 def test_command_line_quiet(tmp_path):
     assert _run_command_line(tmp_path, "--quiet") == ""
+
+
+# -------------------------------------------------------------- what real clients meet (documented profile)
+
+def test_documented_get_answers_the_port_as_an_integer_and_list_as_a_string(client):
+    documented(client, stale_reads=0)
+    endpoint_id = client.create()
+    port = client.get(endpoint_id)["ports"][0]["port"]
+    listed = client.ok("GET", "/endpoints?pageSize=10&pageNum=1")["endpoints"][0]["ports"][0]["port"]
+    assert (port, listed) == (8000, "8000") and not isinstance(port, bool)
+    client.admin("POST", "/config", {"profile": "strict"})
+    assert client.get(endpoint_id)["ports"][0]["port"] == "8000"  # strict keeps the string everywhere
+    status, payload, _headers = client.call("POST", "/_emulator/config", {"port_as_string": "get"}, admin=True)
+    assert (status, payload["message"]) == (400, 'port_as_string: must be true, false or "list" (a string in the list, an integer in get)')
+
+
+@pytest.mark.parametrize("path, param", [("/endpoints", "pageNum"), ("/networkstorages/list", "pageNo")])
+def test_documented_lists_take_page_zero_as_the_first_page(client, path, param):
+    documented(client)
+    client.create()
+    first = client.ok("GET", f"{path}?pageSize=10&{param}=1")
+    assert client.ok("GET", f"{path}?pageSize=10&{param}=0") == first
+    client.admin("POST", "/config", {"profile": "strict"})
+    status, _payload, _headers = client.call("GET", f"{path}?pageSize=10&{param}=0")
+    assert status == (400 if param == "pageNo" else 200)  # strict refuses pageNo=0 on storages, clamps pageNum=0
+
+
+def test_documented_update_takes_the_zero_values_real_clients_send(client):
+    documented(client, stale_reads=0)
+    endpoint_id = client.create(workerConfig=dict(client.endpoint["workerConfig"], requestTimeout=60, cudaVersion="12.4"))
+    body = update_body(endpoint_id)
+    body["workerConfig"] = dict(body["workerConfig"], cudaVersion="", requestTimeout=0)
+    client.ok("POST", "/endpoint/update", body)
+    worker_config = client.admin("GET", "/endpoints")["endpoints"][0]["workerConfig"]
+    assert "cudaVersion" not in worker_config and "requestTimeout" not in worker_config  # unset, as a Go backend reads zero values
+    body["workerConfig"] = dict(body["workerConfig"], cudaVersion="any")
+    client.ok("POST", "/endpoint/update", body)
+    assert client.admin("GET", "/endpoints")["endpoints"][0]["workerConfig"]["cudaVersion"] == "any"
+    client.admin("POST", "/config", {"profile": "strict"})
+    status, payload, _headers = client.call("POST", "/endpoint/update", body)
+    assert (status, payload["message"]) == (400, "workerConfig.requestTimeout: 0 is out of range [1, 3600]")
+    body["workerConfig"] = dict(body["workerConfig"], requestTimeout=60)
+    status, payload, _headers = client.call("POST", "/endpoint/update", body)
+    assert (status, payload["message"]) == (400, "workerConfig.cudaVersion: any is not one of 11.8, 12.1, 12.2, 12.4, 12.6, 12.8")
+
+
+def test_documented_create_takes_no_volume_mounts_and_delete_by_id_is_refused_with_the_reason(client):
+    documented(client)
+    spec = {key: value for key, value in client.endpoint.items() if key != "volumeMounts"}
+    endpoint_id = client.ok("POST", "/endpoint/create", {"endpoint": spec})["id"]
+    assert client.admin("GET", "/endpoints")["endpoints"][0]["volumeMounts"] == []
+    status, payload, _headers = client.call("POST", "/endpoint/delete", {"id": endpoint_id})
+    assert (status, payload) == (400, {"code": 400, "reason": "VALIDATOR_PARAM",
+                                       "message": "missing required field: name (the endpoint ID goes under the key name; id is not read)"})
+    client.admin("POST", "/config", {"profile": "strict"})
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": spec})
+    assert (status, payload["message"]) == (400, "missing required field: volumeMounts")
+
+
+def test_documented_limits_health_and_clusters_follow_the_notes(client):
+    documented(client, stale_reads=0)
+    limits = client.ok("GET", "/endpoint/limit")
+    integer_keys = [key for key in limits if key != "cudaVersionList"]
+    assert len(integer_keys) == 18 and "minRequestTimeout" not in limits and "maxRequestTimeout" not in limits
+    assert limits["maxRootfsSize"] == 130
+    # No request timeout range: any positive value is taken.
+    endpoint_id = client.create(workerConfig=dict(client.endpoint["workerConfig"], requestTimeout=86400))
+    healthy = client.get(endpoint_id)["healthy"]
+    assert {key: healthy[key] for key in ("initialDelay", "period", "timeout", "successThreshold", "failureThreshold")} == {
+        "initialDelay": 10, "period": 10, "timeout": 10, "successThreshold": 1, "failureThreshold": 3}
+    status, payload, _headers = client.call("POST", "/endpoint/create", {"endpoint": dict(client.endpoint, rootfsSize=131)})
+    assert (status, payload["message"]) == (400, "rootfsSize: 131 is out of range [10, 130]")
+    client.admin("POST", "/reset")
+    # The strict profile keeps its 20 keys; the documented one, started as such, seeds clusters with Novita-style IDs.
+    assert len(client.ok("GET", "/endpoint/limit")) == 21
+    with novita_emulator.Emulator(api_key=EMULATOR_KEY, profile="documented", limits={"maxWorkerNum": 7}) as emu:
+        api = EmulatorClient(emu.url)
+        assert [cluster["id"] for cluster in api.ok("GET", "/clusters")["data"]] == [
+            "cluster-1", "cluster-2", "cluster-3", "us-dallas-nas-2", "us-ca-nas-2"]
+        assert api.ok("GET", "/endpoint/limit")["maxWorkerNum"] == 7 and "maxRequestTimeout" not in api.ok("GET", "/endpoint/limit")
+        api.admin("POST", "/config", {"profile": "strict"})
+        assert api.ok("GET", "/endpoint/limit")["maxRequestTimeout"] == 3600  # the strict profile's limits, the given one kept
+        assert api.ok("GET", "/endpoint/limit")["maxWorkerNum"] == 7

@@ -393,6 +393,37 @@ def test_a_word_code_names_the_error_when_there_is_no_reason():
     assert exc.msg == "Novita API returned HTTP 400 INVALID_PARAMETER on GET /endpoint: bad"
 
 
+@pytest.mark.parametrize("body, expected", [
+    ('{"code": 400, "reason": "VALIDATOR_PARAM", "message": "workerConfig.maxNum: 99 is out of range [0, 50]"}',
+     "Novita API returned HTTP 400 VALIDATOR_PARAM on GET /endpoint: workerConfig.maxNum: 99 is out of range [0, 50]"
+     " (VALIDATOR_PARAM: the API refused a value of the request; its message above names the field)"),
+    ('{"code": 400, "reason": "NETWORK_STORAGE_TOO_LARGE", "message": "too large"}',
+     "Novita API returned HTTP 400 NETWORK_STORAGE_TOO_LARGE on GET /endpoint: too large"
+     " (NETWORK_STORAGE_TOO_LARGE: the size is above the largest network storage the API allows; choose a smaller size)"),
+    ('{"code": 400, "reason": "CUR_CLUSTER_NETWORK_STORAGE_NOT_SUPPORT"}',
+     "Novita API returned HTTP 400 CUR_CLUSTER_NETWORK_STORAGE_NOT_SUPPORT on GET /endpoint (CUR_CLUSTER_NETWORK_STORAGE_NOT_SUPPORT: the"
+     " cluster does not support network storage; choose one that does (novita.cloud.novita_cluster_info returns supports_network_storage))"),
+    ('{"code": 400, "reason": "SOMETHING_ELSE", "message": "odd"}', "Novita API returned HTTP 400 SOMETHING_ELSE on GET /endpoint: odd"),
+])
+def test_the_error_tables_reasons_say_what_they_mean(body, expected):
+    exc, dummy = error_for(400, body)
+    assert exc.msg == expected
+
+
+@pytest.mark.parametrize("status, body, expected", [
+    (400, '{"code": 400, "reason": "IMAGE_AUTH_IN_USE", "message": "in use by endpoint e1"}', True),
+    (400, '{"code": 400, "reason": "NETWORK_STORAGE_IN_USE", "message": "x"}', True),
+    (400, '{"code": 400, "message": "registry auth a1 is in use by endpoint e1"}', True),
+    (400, '{"code": 400, "reason": "VALIDATOR_PARAM", "message": "name in use"}', False),  # the name decides when there is one
+    (409, '{"code": 409, "reason": "IMAGE_AUTH_IN_USE"}', True),
+    (500, '{"code": 500, "reason": "IMAGE_AUTH_IN_USE"}', False),
+    (400, '{"code": 400, "message": "bad port"}', False),
+])
+def test_in_use_refusals_are_recognised(status, body, expected):
+    exc, dummy = error_for(status, body, retry_timeout=0) if status >= 500 else error_for(status, body)
+    assert api.is_in_use_refusal(exc) is expected
+
+
 @pytest.mark.parametrize("status, body, expected", [
     (404, '{"message": "endpoint x not found"}', True),
     (404, "", True),

@@ -212,6 +212,16 @@ def test_check_limits_reports_option_value_and_range():
     assert model.check_limits(current, LIMITS, creating=False) == []
 
 
+def test_check_limits_without_the_request_timeout_keys_checks_no_request_timeout_range():
+    # The limits doc lists 18 integer keys without min/maxRequestTimeout: a missing key is no known limit, never an error.
+    limits = {key: value for key, value in LIMITS.items() if key not in ("minRequestTimeout", "maxRequestTimeout")}
+    current = model.ENDPOINT_SCHEMA.model_from_api(api_endpoint())
+    desired = model.ENDPOINT_SCHEMA.apply_options(current, options(worker_config={"request_timeout": 86400}))
+    assert model.check_limits(desired, limits, creating=False) == []
+    assert model.check_limits(desired, LIMITS, creating=False) == [
+        "worker_config.request_timeout: 86400 is outside the allowed range 1 to 600 (account limits minRequestTimeout/maxRequestTimeout)"]
+
+
 def test_check_limits_rootfs_and_local_volume_on_create():
     desired = model.ENDPOINT_SCHEMA.apply_options(model.ENDPOINT_SCHEMA.create_base(), options(rootfs_size=300, volume_mounts=[
         {"type": "local", "size": 101, "id": None, "mount_path": "/data"}]))

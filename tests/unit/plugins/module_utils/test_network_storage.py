@@ -272,6 +272,15 @@ def test_a_failed_update_says_it_was_not_applied():
 # delete
 
 
+def test_a_check_mode_teardown_refusal_says_an_earlier_simulated_delete_leaves_the_endpoint():
+    client = FakeClient(storages=[storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1")])
+    with pytest.raises(NetworkStorageError) as exc:
+        converge(client, check_mode=True, name="models", state="absent")
+    assert exc.value.msg.endswith("(check mode: if an earlier task of this play deletes chat (ep-1), that delete was only simulated, so the"
+                                  " endpoint still exists here; a run without --check deletes it first and then this one)")
+    assert client.writes() == []
+
+
 def test_delete_is_refused_while_an_endpoint_mounts_it_naming_the_endpoint():
     client = FakeClient(storages=[storage("ns-1", "models")], endpoints=[mounting("ep-1", "chat", "ns-1"), endpoint_data("ep-2", "other")])
     error = failure(client, name="models", state="absent")

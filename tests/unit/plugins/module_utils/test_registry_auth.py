@@ -410,6 +410,16 @@ def test_delete_of_a_missing_credential_is_one_read_and_unchanged():
     assert client.calls == [GET_AUTHS]
 
 
+def test_a_check_mode_teardown_refusal_says_an_earlier_simulated_delete_leaves_the_endpoint():
+    client = FakeClient([using("ep1", "chat")], auths=auths())
+    task = converger(client, check_mode=True, name="hub", state="absent")
+    error = failure_of(task, ProblemsError)
+    assert error.msg.endswith("or set force=true to delete it anyway (check mode: if an earlier task of this play deletes chat (ep1), that"
+                              " delete was only simulated, so the endpoint still exists here; a run without --check deletes it first and"
+                              " then this one)")
+    assert client.writes() == []
+
+
 def test_delete_is_refused_while_an_endpoint_uses_the_credential():
     client = FakeClient([using("ep1", "chat")], auths=auths())
     task = converger(client, name="hub", state="absent")

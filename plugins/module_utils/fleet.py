@@ -46,9 +46,9 @@ from ansible_collections.novita.cloud.plugins.module_utils.endpoint import (
     hidden_env_names,
     validate_options,
 )
-from ansible_collections.novita.cloud.plugins.module_utils.module import DELETED, NONE, UNCHANGED, NovitaModule, reported
+from ansible_collections.novita.cloud.plugins.module_utils.module import DELETED, NONE, UNCHANGED, NovitaModule, closest_option, reported
 from ansible_collections.novita.cloud.plugins.module_utils.resource import diff_header
-from ansible_collections.novita.cloud.plugins.module_utils.secrets import endpoint_secret_values
+from ansible_collections.novita.cloud.plugins.module_utils.secrets import SecretsModule, endpoint_secret_values
 
 MIN_CONCURRENCY = 1
 MAX_CONCURRENCY = 16
@@ -115,8 +115,10 @@ def item_argument_errors(endpoints):
             options = spec
             for part in parent.split(".") if parent else ():
                 options = (options.get(part) or {}).get("options") or {}
-            errors.append("endpoints[%d].%s: not an option of %s; %s takes %s"
-                          % (index, path, parent or "an endpoints item", parent or "an item", ", ".join(sorted(options))))
+            closest = closest_option(tuple(path.split(".")), spec)
+            errors.append("endpoints[%d].%s: not an option of %s; %s takes %s%s"
+                          % (index, path, parent or "an endpoints item", parent or "an item", ", ".join(sorted(options)),
+                             "; did you mean %s?" % closest if closest else ""))
         errors.extend(_core_error_in_item(index, error.msg if hasattr(error, "msg") else str(error))
                       for error in result.errors if not isinstance(error, UnsupportedError))
     return errors
@@ -153,6 +155,9 @@ class FleetModule(NovitaModule):
             if errors:
                 msg = errors[0] if len(errors) == 1 else "%d problems in endpoints: %s" % (len(errors), "; ".join(errors))
                 kwargs["errors"] = errors
+                # Each item's message already names the closest option: not the generic "did you mean" again.
+                SecretsModule.fail_json(self, msg=msg, **kwargs)
+                return
         super(FleetModule, self).fail_json(msg=msg, **kwargs)
 
 

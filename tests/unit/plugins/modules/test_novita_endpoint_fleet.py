@@ -71,6 +71,13 @@ def test_argument_spec_errors_name_the_item(run_module, endpoints, errors):
     assert result["msg"] == (result["errors"][0] if len(errors) == 1 else "%d problems in endpoints: %s" % (len(errors), "; ".join(result["errors"])))
 
 
+def test_a_misspelt_item_option_names_the_closest_one_once(run_module):
+    failed, result = run_module(novita_endpoint_fleet.main, {"endpoints": [{"name": "a", "worker_config": {"max_nmu": 2}}]})
+    assert failed is True
+    assert result["msg"] == ("endpoints[0].worker_config.max_nmu: not an option of worker_config; worker_config takes cuda_version, free_timeout,"
+                             " gpu_num, max_concurrent, max_num, min_num, request_timeout; did you mean worker_config.max_num?")
+
+
 def test_a_declaration_with_bad_options_is_reported_by_its_path_and_nothing_is_written(run_module):
     fake = fake_api()
     args = {"endpoints": [{"name": "a", "worker_config": {"max_num": 2}}, dict(NEW, name="new", port=2223)], "wait": False}

@@ -65,7 +65,7 @@ options:
     description:
       - V(endpoints) returns the endpoints as they are, in RV(endpoints).
       - V(declaration) returns them as declarations in RV(declarations), ready to be the
-        O(novita.cloud.novita_endpoint_fleet#module:endpoints) of M(novita.cloud.novita_endpoint_fleet) (or the options of
+        O(novita.cloud.novita_endpoint_fleet#module:endpoints) option of the fleet module (or the options of
         M(novita.cloud.novita_endpoint) tasks), and the account's registry credentials and network storages in
         RV(registry_auths) and RV(network_storages). What needs a review is in RV(export_notes) and RV(duplicate_names).
       - A declaration sets every option of the endpoint whose value is not the option's default (the value an endpoint

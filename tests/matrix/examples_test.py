@@ -221,9 +221,9 @@ CASES = {
             "dockerhub-private": "emulator-password-1", "ghcr-team": "emulator-password-2"}})] + extra)
             for step, extra in (("audit", ["--check", "--diff"]), ("apply", []))],
         # The guide's last command, the apply without --check, changes and writes nothing either: the export is the account.
-        check=lambda run: ["the export sent %s" % run.writes] * bool(run.writes) + ["the %s: %s" % (step, run.later[step]) for step in ("audit", "apply")
-                                                                                   if run.later[step]["problem"] or run.later[step]["writes"]
-                                                                                   or run.later[step]["changed"]] + [
+        check=lambda run: ["the export sent %s" % run.writes] * bool(run.writes) + [
+            "the %s: %s" % (step, run.later[step]) for step in ("audit", "apply")
+            if run.later[step]["problem"] or run.later[step]["writes"] or run.later[step]["changed"]] + [
             "the export does not flag the name twin"] * ("not unique: twin (" not in run.output)),
 }
 

@@ -191,7 +191,7 @@ class Converger:
         said = "%s: %s" % (error_name(exc) or "HTTP %s" % exc.status, exc.api_message or exc.msg)
         forced = " force=true cannot override that refusal." if self.params.get("force") else ""
         by = "; endpoints that use it: %s" % users if users else ""
-        return "the API refused to delete %s because it is in use (%s)%s. Nothing was deleted.%s %s, then run the task again" % (
+        return "the API refused to delete %s because it is in use (%s)%s. It was not deleted.%s %s, then run the task again" % (
             what, said, by, forced, advice[:1].upper() + advice[1:])
 
     def _check_mode_users_note(self, users_text):

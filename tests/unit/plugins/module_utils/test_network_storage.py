@@ -310,7 +310,7 @@ def test_a_forced_delete_the_api_refuses_as_in_use_says_who_uses_it():
                         faults=in_use("/networkstorage/delete", "NETWORK_STORAGE_IN_USE", "network storage ns-1 is in use by endpoint ep-1"))
     error = failure(client, name="models", state="absent", force=True)
     assert error.msg == ("the API refused to delete network storage models (ns-1) because it is in use (NETWORK_STORAGE_IN_USE: network storage"
-                         " ns-1 is in use by endpoint ep-1); endpoints that use it: chat (ep-1). Nothing was deleted. force=true cannot"
+                         " ns-1 is in use by endpoint ep-1); endpoints that use it: chat (ep-1). It was not deleted. force=true cannot"
                          " override that refusal. Remove the volume mount from those endpoints or delete them first, then run the task again")
     assert error.details["failure"]["api_reason"] == "NETWORK_STORAGE_IN_USE" and error.details["network_storage_id"] == "ns-1"
     assert [s["storageId"] for s in client.storages] == ["ns-1"]
@@ -322,7 +322,7 @@ def test_a_delete_the_api_refuses_as_in_use_without_a_known_user_still_says_so()
                         faults=in_use("/networkstorage/delete", "NETWORK_STORAGE_IN_USE", "network storage ns-1 is in use by endpoint ep-9"))
     error = failure(client, name="models", state="absent")
     assert error.msg.startswith("the API refused to delete network storage models (ns-1) because it is in use (NETWORK_STORAGE_IN_USE:"
-                                " network storage ns-1 is in use by endpoint ep-9). Nothing was deleted. Remove the volume mount")
+                                " network storage ns-1 is in use by endpoint ep-9). It was not deleted. Remove the volume mount")
 
 
 def test_delete_then_delete_again_is_unchanged():

@@ -453,7 +453,7 @@ def test_a_forced_delete_the_api_refuses_as_in_use_says_who_uses_it():
     task = converger(client, name="hub", state="absent", force=True)
     error = failure_of(task, RegistryAuthError)
     assert error.msg == ("the API refused to delete registry credential hub (a1) because it is in use (IMAGE_AUTH_IN_USE: registry auth a1 is in"
-                         " use by endpoint ep1); endpoints that use it: chat (ep1). Nothing was deleted. force=true cannot override that"
+                         " use by endpoint ep1); endpoints that use it: chat (ep1). It was not deleted. force=true cannot override that"
                          " refusal. Point those endpoints at another credential or delete them first, then run the task again")
     assert client.auth_ids("hub") == ["a1"] and task.result["changed"] is False
     assert "warnings" not in task.result or not any("deleted registry credential" in w for w in task.result["warnings"])

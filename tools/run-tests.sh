@@ -168,7 +168,17 @@ step_ee() {
         --context "${context}" --output-filename Containerfile || return 1
     "${VENV_PY}" "${TOOLS_DIR}/check_ee_context.py" "${context}" "${COLLECTIONS_ROOT}" | tee "${STEP_SUMMARY}.out"
     local rc=${PIPESTATUS[0]}
-    tail -n 1 "${STEP_SUMMARY}.out" >"${STEP_SUMMARY}" && rm -f "${STEP_SUMMARY}.out"
+    # The decision environment (meta/decision-environment.yml) for rulebook activations: ansible-rulebook and Java 17.
+    local de_context="${TMP_DIR}/de/context" de="decision environment: ansible-rulebook and Java 17"
+    rm -rf "${de_context}"
+    if ! (cd "${STAGE_DIR}" && ansible-builder create --file meta/decision-environment.yml --context "${de_context}" \
+            --output-filename Containerfile) || ! grep -rq "ansible-rulebook" "${de_context}" \
+            || ! grep -rq "java-17-openjdk-headless" "${de_context}"; then
+        de="decision environment: its build context lacks ansible-rulebook or Java 17 (meta/decision-environment.yml)"
+        rc=1
+    fi
+    echo "${de}"
+    echo "$(tail -n 1 "${STEP_SUMMARY}.out"); ${de}" >"${STEP_SUMMARY}" && rm -f "${STEP_SUMMARY}.out"
     return "${rc}"
 }
 

@@ -145,7 +145,10 @@ class Rulebook:
         python = os.path.join(venv, "bin", "python")
         self.env = ansible_env(collections, {"NOVITA_API_KEY": emulator.api_key, "NOVITA_API_BASE_URL": emulator.url,
                                              "PATH": os.path.join(venv, "bin") + os.pathsep + os.environ.get("PATH", ""),
-                                             "ANSIBLE_PYTHON_INTERPRETER": python, "VIRTUAL_ENV": venv})
+                                             "ANSIBLE_PYTHON_INTERPRETER": python, "VIRTUAL_ENV": venv,
+                                             # The events are read from the output file while the rulebook runs: unbuffered,
+                                             # each printed event is there at once, not when a block of output fills up.
+                                             "PYTHONUNBUFFERED": "1"})
         self.command = [os.path.join(venv, "bin", "ansible-rulebook"), "--rulebook", os.path.join(RULEBOOKS, name + ".yml"),
                         "-i", inventory, "--vars", variables, "--print-events"]
         self.cwd = collection

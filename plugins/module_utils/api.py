@@ -64,9 +64,9 @@ REASON_ADVICE = {
     "CUR_CLUSTER_NETWORK_STORAGE_NOT_SUPPORT": "the cluster does not support network storage; choose one that does"
                                                " (novita.cloud.novita_cluster_info returns supports_network_storage)",
     "NETWORK_STORAGE_TOO_LARGE": "the size is above the largest network storage the API allows; choose a smaller size",
-    "IMAGE_AUTH_IN_USE": "an endpoint still uses the registry credential; point it at another credential or delete it first",
-    "NETWORK_STORAGE_IN_USE": "an endpoint still mounts the network storage; remove the mount or delete the endpoint first",
 }
+# The *_IN_USE names refuse a delete: every delete goes through resource.Converger._delete_checked, which says what is
+# in use, by whom and what to do (is_in_use_refusal tells them).
 IN_USE_PATTERN = re.compile(r"\b[A-Z_]*IN_USE\b")
 
 # Transport errors that repeating the request cannot fix, by what their text says.

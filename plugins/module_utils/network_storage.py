@@ -18,7 +18,7 @@ import re
 from ansible_collections.novita.cloud.plugins.module_utils.api import NovitaAPIError, NovitaError, Problem, create_once, delete_by_id
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
 from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, UPDATED
-from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, keeper, may_have_written
+from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, endpoints_text, keeper, may_have_written
 from ansible_collections.novita.cloud.plugins.module_utils.schema import Codec, Option, Returned, Schema, snake_case
 
 # Novita's rules for a network storage (its MCP server's tool descriptions): at least 10 GB; letters, digits, hyphens.
@@ -220,10 +220,6 @@ def mounting_endpoints(endpoints, storage_id):
                 users.append({"id": str(endpoint.get("id")), "name": endpoint.get("name")})
                 break
     return sorted(users, key=lambda e: (str(e["name"]), e["id"]))
-
-
-def _endpoints_text(users):
-    return ", ".join("%s (%s)" % (e["name"], e["id"]) for e in users)
 
 
 # ---------------------------------------------------------------------------
@@ -537,7 +533,7 @@ class NetworkStorageConverger(Converger):
                 users = mounting_endpoints(endpoints, _storage_key(storage))
                 if users:
                     raise NetworkStorageError("network storage %s is mounted by %d endpoint(s) already: %s, so nothing was deleted: move them to"
-                                              " one of the storages and delete the others" % (describe(storage), len(users), _endpoints_text(users)),
+                                              " one of the storages and delete the others" % (describe(storage), len(users), endpoints_text(users)),
                                               used_by=users)
             for storage in extra:
                 self._delete(storage)
@@ -630,13 +626,13 @@ class NetworkStorageConverger(Converger):
         if users and not self.params.get("force"):
             raise NetworkStorageError("network storage %s is mounted by %d endpoint(s): %s; nothing was deleted. Remove the mount from"
                                       " those endpoints first, or set force=true to delete it anyway%s"
-                                      % (describe(current), len(users), _endpoints_text(users),
-                                         self._check_mode_users_note(_endpoints_text(users))),
+                                      % (describe(current), len(users), endpoints_text(users),
+                                         self._check_mode_users_note(endpoints_text(users))),
                                       network_storage_id=storage_id, used_by=users)
         if users:
             self._warn(
                 "force=true: network storage %s is deleted although %d endpoint(s) mount it: %s; their volume mount now refers to a storage"
-                " that does not exist" % (describe(current), len(users), _endpoints_text(users)))
+                " that does not exist" % (describe(current), len(users), endpoints_text(users)))
             self.result["used_by"] = users
         # changed becomes true once the delete was accepted, not before: a refused delete changed nothing.
         self._finish(current, before, before, changed=self.check_mode, after_exists=False)
@@ -653,7 +649,7 @@ class NetworkStorageConverger(Converger):
         storage_id = _storage_text_id(storage)
         self._delete_checked("network storage %s" % describe(storage), lambda: self.api.delete(storage_id), lambda: self.api.get(storage_id) is None,
                              "reading it back", NetworkStorageError,
-                             in_use=(_endpoints_text(users), "remove the volume mount from those endpoints or delete them first"),
+                             in_use=(endpoints_text(users), "remove the volume mount from those endpoints or delete them first"),
                              network_storage_id=storage_id)
 
     # -- helpers

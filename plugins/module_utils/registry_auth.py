@@ -20,7 +20,7 @@ from ansible_collections.novita.cloud.plugins.module_utils.api import MASK, Novi
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint import ENDPOINT_SCHEMA, check_wait_timeout, hidden_env_values
 from ansible_collections.novita.cloud.plugins.module_utils.endpoint_api import EndpointAPI
 from ansible_collections.novita.cloud.plugins.module_utils.module import CREATED, DELETED, REPLACED, ProblemsError
-from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, keeper, may_have_written
+from ansible_collections.novita.cloud.plugins.module_utils.resource import Converger, Named, endpoints_text, keeper, may_have_written
 from ansible_collections.novita.cloud.plugins.module_utils.schema import Codec, Option, Returned, Schema, get_path
 
 NAME_MAX_LENGTH = 255
@@ -144,11 +144,6 @@ def registry_auth_result(api, model=None, schema=REGISTRY_AUTH_SCHEMA):
 def endpoint_ref(endpoint):
     """How results name an endpoint: its ID and name."""
     return {"id": str(endpoint.get("id")), "name": endpoint.get("name") or ""}
-
-
-def endpoints_text(endpoints):
-    """``a (id1), b (id2)``: endpoints named in a message."""
-    return ", ".join("%s (%s)" % (e.get("name") or "", e.get("id")) for e in endpoints)
 
 
 def auth_text(auth):

@@ -91,6 +91,11 @@ def diff_header(noun, name, resource_id):
     return "%s %s (%s)" % (noun, name, resource_id) if resource_id else "%s %s" % (noun, name)
 
 
+def endpoints_text(endpoints):
+    """``a (id1), b (id2)``: endpoints named in a message."""
+    return ", ".join("%s (%s)" % (e.get("name") or "", e.get("id")) for e in endpoints)
+
+
 class Converger:
     """The base of the convergers of one declared resource.
 

@@ -55,7 +55,7 @@ RULEBOOKS = os.path.join("extensions", "eda", "rulebooks")
 DECLARATIONS = os.path.join("examples", "watched_endpoints.yml")
 JAVA_MISSING = ("java was not found on PATH: ansible-rulebook's rule engine needs a Java 17 runtime. Install one, for example"
                 " on Debian or Ubuntu: apt-get install openjdk-17-jre-headless (on Fedora/RHEL: dnf install java-17-openjdk-headless)")
-EVENT_BLOCK = re.compile(r"\[received event\] \*+\nRuleset: [^\n]*\nEvent:\n(.*?)\n\*{20,}", re.S)
+EVENT_HEADER = re.compile(r"\[received event\] \*+\n")
 TIMEOUT = 120
 
 
@@ -179,20 +179,41 @@ class Rulebook:
             return handle.read()
 
     def events(self):
-        """The novita events ansible-rulebook received, in order (its --print-events blocks are Python literals)."""
-        found = []
-        for block in EVENT_BLOCK.findall(self.output):
-            try:
-                event = ast.literal_eval(block.strip())
-            except (ValueError, SyntaxError):
-                continue  # Shutdown(...) and other non-event blocks
-            if isinstance(event, dict) and "novita" in event:
-                found.append(event["novita"])
-        return found
+        """The novita events ansible-rulebook received, in order."""
+        return received_events(self.output)
 
     def started(self):
         """The baseline poll was made and another after it: what changes now is an event."""
         return list_reads(self.emulator, 200) >= 2
+
+
+def received_events(text):
+    """The novita events in ansible-rulebook's --print-events output, in order.
+
+    Each event is a banner, a "Ruleset:" line, an "Event:" line, the event as one pretty-printed Python literal and a
+    closing rule. The playbooks the rulebook runs print to the same output from another thread, so their lines can fall
+    between those parts (never inside the literal, which is one write): the literal is the first line that opens a dict
+    after the banner, read up to the first line at which it is complete. A banner after which no such literal follows
+    (Shutdown(...) and other non-event blocks) is not an event."""
+    found = []
+    lines = text.split("\n")
+    starts = [text.count("\n", 0, match.end()) for match in EVENT_HEADER.finditer(text)]
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(lines)
+        opening = next((i for i in range(start, end) if lines[i].startswith("{")), None)
+        if opening is None:
+            continue
+        for last in range(opening, end):
+            if not lines[last].endswith("}"):
+                continue
+            try:
+                event = ast.literal_eval("\n".join(lines[opening:last + 1]))
+            except (ValueError, SyntaxError):
+                continue
+            if isinstance(event, dict) and "novita" in event:
+                found.append(event["novita"])
+            break
+    return found
 
 
 # ---------------------------------------------------------------------------

@@ -274,24 +274,29 @@ def fleets(emulator, runner, sizes):
 # ---------------------------------------------------------------------------
 # 4. one fleet task updating many endpoints under a rate limit
 
-def ratelimit_playbook(work_dir):
-    """One novita_endpoint_fleet task (its result written for the bench), as a playbook in the work directory."""
-    path = Path(work_dir) / 'ratelimit.yml'
+def result_playbook(work_dir, filename, play, task):
+    """A playbook in the work directory: one play of ``task`` (which registers ``bench_result``), whose result is then
+    written to ``bench_result_file`` for the bench to read."""
+    path = Path(work_dir) / filename
     # JSON is YAML.
     path.write_text(json.dumps([{
-        'name': 'One novita_endpoint_fleet task under a rate limit',
-        'hosts': 'localhost',
-        'gather_facts': False,
+        'name': play, 'hosts': 'localhost', 'gather_facts': False,
         'tasks': [
-            {'name': 'Bench novita_endpoint_fleet under a rate limit',
-             'novita.cloud.novita_endpoint_fleet': {'endpoints': '{{ bench_endpoints }}', 'concurrency': '{{ bench_concurrency }}',
-                                                    'wait': '{{ bench_wait }}'},
-             'register': 'bench_fleet', 'ignore_errors': True},
+            dict(task, register='bench_result'),
             {'name': 'Write the result',
-             'ansible.builtin.copy': {'dest': '{{ bench_result_file }}', 'content': '{{ bench_fleet | to_json }}', 'mode': '0600'}},
+             'ansible.builtin.copy': {'dest': '{{ bench_result_file }}', 'content': '{{ bench_result | to_json }}', 'mode': '0600'}},
         ],
     }], indent=1), encoding='utf-8')
     return path
+
+
+def ratelimit_playbook(work_dir):
+    """One novita_endpoint_fleet task under a rate limit."""
+    return result_playbook(work_dir, 'ratelimit.yml', 'One novita_endpoint_fleet task under a rate limit', {
+        'name': 'Bench novita_endpoint_fleet under a rate limit',
+        'novita.cloud.novita_endpoint_fleet': {'endpoints': '{{ bench_endpoints }}', 'concurrency': '{{ bench_concurrency }}',
+                                               'wait': '{{ bench_wait }}'},
+        'ignore_errors': True})
 
 
 def ratelimit(emulator, runner, work_dir, size, rate, burst, concurrency, wait):
@@ -391,17 +396,10 @@ def module_rss_mb(rss_file, module):
 
 
 def adopt_playbook(work_dir):
-    path = Path(work_dir) / 'adopt-export.yml'
-    path.write_text(json.dumps([{
-        'name': 'Export every endpoint', 'hosts': 'localhost', 'gather_facts': False,
-        'tasks': [
-            {'name': 'Bench novita_endpoint_info output declaration',
-             'novita.cloud.novita_endpoint_info': {'output': 'declaration'}, 'register': 'bench_export'},
-            {'name': 'Write the declarations',
-             'ansible.builtin.copy': {'dest': '{{ bench_result_file }}', 'content': '{{ bench_export | to_json }}', 'mode': '0600'}},
-        ],
-    }], indent=1), encoding='utf-8')
-    return path
+    """One export of every endpoint as declarations."""
+    return result_playbook(work_dir, 'adopt-export.yml', 'Export every endpoint', {
+        'name': 'Bench novita_endpoint_info output declaration',
+        'novita.cloud.novita_endpoint_info': {'output': 'declaration'}})
 
 
 def adopt(emulator, runner, work_dir, size, updates, rate, burst, concurrency):

@@ -33,7 +33,8 @@ help:
 	@echo "make live-check   compare the real API with the emulator, read-only (needs NOVITA_API_KEY and python3 alone;"
 	@echo "                  LIVE_CHECK_ARGS=--write also creates and deletes one small endpoint, with ansible-core"
 	@echo "                  from .tmp/venv-run); see README"
-	@echo "make generate     write the modules' generated docs from the schema (plugins/module_utils) and the version from galaxy.yml"
+	@echo "make generate     write the modules' generated docs from the schema (plugins/module_utils), the version from galaxy.yml"
+	@echo "                  and the event source's reference page from its DOCUMENTATION"
 	@echo "make stage        copy the collection to .tmp/collections/ansible_collections/novita/cloud"
 	@echo "make clean        remove .venv, .tmp and test leftovers"
 	@echo "Logs: .tmp/logs/<step>.log. Python: PYTHON=$(PYTHON)"
@@ -70,9 +71,11 @@ demo:
 install:
 	@COLLECTIONS_PATH="$(COLLECTIONS_PATH)" tools/install.sh
 
-# The generated blocks of the modules' docs, from each resource's schema in plugins/module_utils (see README, Development).
+# The generated blocks of the modules' docs, from each resource's schema in plugins/module_utils (see README, Development),
+# and the event source's reference page from its DOCUMENTATION (tools/eda_docs.py).
 generate: venv
 	@$(VENV)/bin/python tools/schema_docs.py
+	@$(VENV)/bin/python tools/eda_docs.py
 
 bench: venv
 	@$(VENV)/bin/python tools/bench.py $(BENCH_ARGS)

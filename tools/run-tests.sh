@@ -86,6 +86,8 @@ step_docs() {
         antsibull-docs lint-collection-docs --plugin-docs . || return 1
     # What ansible-doc shows a user: the rendered text of every module, checked for broken markup.
     "${VENV_PY}" "${ROOT}/tests/matrix/doc_markup.py" --collections-path "${COLLECTIONS_ROOT}" || return 1
+    # The event source's reference page, which antsibull-docs does not write: current with its DOCUMENTATION.
+    "${VENV_PY}" "${ROOT}/tools/eda_docs.py" --check || return 1
     # The HTML site (.tmp/docsite/build/html): fails on any markup warning.
     summarized "${TOOLS_DIR}/docs-site.sh"
 }

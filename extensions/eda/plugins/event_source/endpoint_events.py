@@ -98,7 +98,7 @@ options:
       - The file is read and checked when the source starts; a problem in it stops the source, naming every problem.
         Every declared name must be in the scope of O(names) and O(name_match).
       - An option a declaration leaves out is not compared.
-      - The file may hold C(secret_envs) values (they are compared, never shown): keep it readable by the rulebook's user only.
+      - The file may hold C(secret_envs) values (they are compared, never shown), so keep it readable by the rulebook's user only.
     type: path
   emit_initial:
     description:

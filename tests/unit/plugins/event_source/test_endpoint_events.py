@@ -392,6 +392,10 @@ def test_documentation_lists_exactly_the_options_the_source_takes():
         assert option["type"] == spec[name]["type"], name
         assert option.get("default") == spec[name].get("default"), name
         assert option.get("elements") == spec[name].get("elements"), name
+        # Every paragraph is text: an unquoted line with ": " in it would be read as a mapping.
+        assert all(isinstance(text, str) for text in option["description"]), name
+    for section in ("description", "notes"):
+        assert all(isinstance(text, str) for text in docs["DOCUMENTATION"][section]), section
     for play in docs["EXAMPLES"]:
         assert "novita.cloud.endpoint_events" in play["sources"][0]
 
